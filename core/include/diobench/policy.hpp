@@ -1,0 +1,101 @@
+// The policy model: OpenZFS's `direct` dataset property as a pure function
+// from a request to the path that serves it. This is the one place the
+// policy table of DESIGN.md is written down; the engine routes by it, the
+// zfs backend predicts with it, the tests and the reports read it.
+//
+// Source of the rules: OpenZFS 2.3 Direct I/O (PR 10018, man zfsprops
+// `direct`), the loop-device fix (PR 17006) and 2.4's uncached fallback
+// for misaligned O_DIRECT (zfs_dio_strict=0).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace diobench {
+
+enum class Policy { Disabled, Standard, Always };
+// 2.3: misaligned O_DIRECT under `standard` fails with EINVAL.
+// 2.4: it is served buffered instead (counted as a fallback).
+enum class Semantics { V2_3, V2_4 };
+enum class Direction { Read, Write };
+
+// Where a request (or its bytes) went. See DESIGN.md "Engine counters".
+enum class Path {
+  Direct,    // entirely on the Direct I/O path
+  Buffered,  // buffered because the policy says so
+  Fallback,  // the policy wanted direct, the request was served buffered
+  Split,     // write: record-aligned middle direct, head/tail buffered
+  Einval,    // rejected (2.3, `standard`, misaligned O_DIRECT)
+};
+
+std::string_view to_string(Policy p);
+std::string_view to_string(Semantics s);
+std::string_view to_string(Direction d);
+std::string_view to_string(Path p);
+std::optional<Policy> parse_policy(std::string_view text);
+std::optional<Semantics> parse_semantics(std::string_view text);
+
+struct PolicyConfig {
+  Policy policy = Policy::Standard;
+  Semantics semantics = Semantics::V2_3;
+  std::uint64_t recordsize = 128 * 1024;  // the dataset's recordsize
+  std::uint64_t page_size = 4096;         // alignment unit of Direct I/O
+};
+
+struct Request {
+  Direction direction = Direction::Read;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  std::uintptr_t buffer = 0;  // address of the user buffer
+  bool app_direct = false;    // the application opened with O_DIRECT
+};
+
+// A contiguous piece of a request and how it is served.
+struct Segment {
+  std::uint64_t offset = 0;  // file offset
+  std::uint64_t length = 0;
+  std::uint64_t buffer_offset = 0;  // into the request's buffer
+  bool direct = false;
+};
+
+// The decision for one request: its bucket and the pieces to issue (at
+// most three: buffered head, direct middle, buffered tail). Einval has
+// no segments.
+struct Route {
+  Path path = Path::Buffered;
+  std::array<Segment, 3> segments{};
+  unsigned segment_count = 0;
+
+  std::uint64_t direct_bytes() const;
+  std::uint64_t buffered_bytes() const;
+};
+
+// True when buffer, offset and length are all multiples of the page size.
+bool page_aligned(const PolicyConfig& config, const Request& request);
+
+// The policy table. Pure and allocation-free: called once per request.
+Route route(const PolicyConfig& config, const Request& request);
+
+// What the loop driver hands the file below it for one request it
+// received, when that file lives on a dataset with `config`: with dio on
+// the same range as kernel-originated O_DIRECT on page-aligned kernel
+// pages; with dio off the page cache's page-sized buffered requests.
+// Used to predict the split on the zfs backend (the fixed 2.3.1 path).
+struct LoopExpectation {
+  Path path = Path::Buffered;
+  std::uint64_t requests = 0;  // requests the backing file sees
+  std::uint64_t direct_bytes = 0;
+  std::uint64_t buffered_bytes = 0;
+};
+LoopExpectation loop_backing_route(const PolicyConfig& config,
+                                   const Request& request, bool loop_dio);
+
+// The crash of OpenZFS 2.3.0 (issue 16956): a loop device whose requests
+// reach the Direct I/O path of a dataset. True when that combination would
+// send the loop driver's kernel-originated requests down the direct path.
+bool loop_requests_take_direct_path(Policy policy, bool loop_dio);
+
+}  // namespace diobench

@@ -1,0 +1,155 @@
+#include "diobench/path_counters.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace diobench {
+
+namespace {
+constexpr std::array kAllPaths{Path::Direct, Path::Buffered, Path::Fallback,
+                               Path::Split, Path::Einval};
+}
+
+void PathCounters::count(Direction direction, const Route& route,
+                         std::uint64_t length) {
+  PathBucket& b = buckets_[index(direction)][index(route.path)];
+  ++b.requests;
+  b.bytes += length;
+  if (route.path == Path::Split) {
+    b.direct_bytes += route.direct_bytes();
+    b.buffered_bytes += route.buffered_bytes();
+  }
+}
+
+void PathCounters::count(Direction direction, Path path, std::uint64_t requests,
+                         std::uint64_t direct_bytes,
+                         std::uint64_t buffered_bytes) {
+  PathBucket& b = buckets_[index(direction)][index(path)];
+  b.requests += requests;
+  b.bytes += direct_bytes + buffered_bytes;
+  if (path == Path::Split) {
+    b.direct_bytes += direct_bytes;
+    b.buffered_bytes += buffered_bytes;
+  }
+}
+
+std::uint64_t PathCounters::requests(Direction direction) const {
+  std::uint64_t n = 0;
+  for (const PathBucket& b : buckets_[index(direction)]) n += b.requests;
+  return n;
+}
+
+PathCounters& PathCounters::operator+=(const PathCounters& other) {
+  for (std::size_t d = 0; d < 2; ++d) {
+    for (std::size_t p = 0; p < kPaths; ++p) {
+      PathBucket& a = buckets_[d][p];
+      const PathBucket& b = other.buckets_[d][p];
+      a.requests += b.requests;
+      a.bytes += b.bytes;
+      a.direct_bytes += b.direct_bytes;
+      a.buffered_bytes += b.buffered_bytes;
+    }
+  }
+  return *this;
+}
+
+nlohmann::json PathCounters::to_json(Direction direction) const {
+  nlohmann::json j = nlohmann::json::object();
+  for (Path p : kAllPaths) {
+    const PathBucket& b = bucket(direction, p);
+    nlohmann::json e{{"requests", b.requests}, {"bytes", b.bytes}};
+    if (p == Path::Split) {
+      e["direct_bytes"] = b.direct_bytes;
+      e["buffered_bytes"] = b.buffered_bytes;
+    }
+    j[std::string(to_string(p))] = e;
+  }
+  return j;
+}
+
+PathCounters PathCounters::from_json(const nlohmann::json& line) {
+  PathCounters c;
+  for (Direction d : {Direction::Read, Direction::Write}) {
+    const nlohmann::json& side = line.at(std::string(to_string(d)));
+    for (Path p : kAllPaths) {
+      const nlohmann::json& e = side.at(std::string(to_string(p)));
+      PathBucket& b = c.buckets_[index(d)][index(p)];
+      b.requests = e.at("requests").get<std::uint64_t>();
+      b.bytes = e.at("bytes").get<std::uint64_t>();
+      b.direct_bytes = e.value("direct_bytes", std::uint64_t{0});
+      b.buffered_bytes = e.value("buffered_bytes", std::uint64_t{0});
+    }
+  }
+  return c;
+}
+
+std::string sidecar_line(const JobCounters& job) {
+  nlohmann::json target{{"kind", to_string(job.target.kind)},
+                        {"path", job.target.path},
+                        {"fs", job.target.fs_type}};
+  if (job.target.loop) {
+    target["loop_dio"] = job.target.loop->direct_io;
+    target["backing_file"] = job.target.loop->backing_file;
+    target["logical_block_size"] = job.target.loop->logical_block_size;
+  }
+  if (job.target.zfs) target["dataset"] = job.target.zfs->name;
+  nlohmann::json j{{"job", job.job},
+                   {"jobnum", job.jobnum},
+                   {"policy", to_string(job.config.policy)},
+                   {"semantics", to_string(job.config.semantics)},
+                   {"recordsize", job.config.recordsize},
+                   {"submit", job.submit},
+                   {"backend", job.backend},
+                   {"target", target},
+                   {"read", job.counters.to_json(Direction::Read)},
+                   {"write", job.counters.to_json(Direction::Write)}};
+  return j.dump() + "\n";
+}
+
+JobCounters parse_sidecar_line(const std::string& line) {
+  const nlohmann::json j = nlohmann::json::parse(line);
+  JobCounters job;
+  job.job = j.at("job").get<std::string>();
+  job.jobnum = j.at("jobnum").get<int>();
+  const auto policy = parse_policy(j.at("policy").get<std::string>());
+  const auto semantics = parse_semantics(j.at("semantics").get<std::string>());
+  if (!policy || !semantics) {
+    throw std::invalid_argument("sidecar line: unknown policy or semantics");
+  }
+  job.config.policy = *policy;
+  job.config.semantics = *semantics;
+  job.config.recordsize = j.value("recordsize", job.config.recordsize);
+  job.submit = j.at("submit").get<std::string>();
+  job.backend = j.value("backend", std::string("emulated"));
+  const nlohmann::json& t = j.at("target");
+  const std::string kind = t.at("kind").get<std::string>();
+  job.target.kind = kind == "loop"    ? TargetKind::Loop
+                    : kind == "block" ? TargetKind::Block
+                                      : TargetKind::File;
+  job.target.path = t.at("path").get<std::string>();
+  job.target.fs_type = t.value("fs", std::string());
+  if (t.contains("loop_dio")) {
+    LoopInfo loop;
+    loop.direct_io = t.at("loop_dio").get<bool>();
+    loop.backing_file = t.value("backing_file", std::string());
+    loop.logical_block_size = t.value("logical_block_size", 512u);
+    job.target.loop = loop;
+  }
+  job.counters = PathCounters::from_json(j);
+  return job;
+}
+
+int append_sidecar(const std::string& file, const std::string& line) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  const ssize_t n = ::write(fd, line.data(), line.size());
+  const int err = n < 0 ? errno : (static_cast<size_t>(n) == line.size() ? 0 : EIO);
+  if (::close(fd) != 0 && err == 0) return errno;
+  return err;
+}
+
+}  // namespace diobench

@@ -1,0 +1,424 @@
+// Target probing from stat(2), sysfs and /proc/self/mountinfo. Nothing here
+// needs the zfs command except the dataset's properties, so a machine
+// without ZFS still gets a full description of file and loop targets.
+#include "diobench/target.hpp"
+
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <spawn.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "target_parse.hpp"
+
+namespace diobench {
+namespace detail {
+namespace {
+
+// Splits on single spaces; mountinfo never has empty fields because the
+// kernel escapes blanks inside them.
+std::vector<std::string_view> split_fields(std::string_view line) {
+  std::vector<std::string_view> fields;
+  std::size_t start = 0;
+  while (start <= line.size()) {
+    const std::size_t end = line.find(' ', start);
+    const std::size_t stop = end == std::string_view::npos ? line.size() : end;
+    if (stop > start) fields.push_back(line.substr(start, stop - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return fields;
+}
+
+bool parse_unsigned(std::string_view text, unsigned int& value) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  return ec == std::errc() && ptr == end && !text.empty();
+}
+
+bool is_octal_digit(char c) { return c >= '0' && c <= '7'; }
+
+// True when `path` lies under `mount_point` (a mount point is a directory,
+// so "/mnt/a" does not hold "/mnt/ab").
+bool is_under(std::string_view mount_point, std::string_view path) {
+  if (mount_point == "/") return !path.empty() && path.front() == '/';
+  if (path.substr(0, mount_point.size()) != mount_point) return false;
+  return path.size() == mount_point.size() || path[mount_point.size()] == '/';
+}
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+std::string decode_mount_escapes(std::string_view field) {
+  std::string out;
+  out.reserve(field.size());
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() &&
+        is_octal_digit(field[i + 1]) && is_octal_digit(field[i + 2]) &&
+        is_octal_digit(field[i + 3])) {
+      out.push_back(static_cast<char>(((field[i + 1] - '0') << 6) |
+                                      ((field[i + 2] - '0') << 3) |
+                                      (field[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(field[i]);
+    }
+  }
+  return out;
+}
+
+std::optional<MountEntry> parse_mountinfo_line(std::string_view line) {
+  // id parent major:minor root mount-point options [optional...] - type
+  // source super-options
+  const std::vector<std::string_view> fields = split_fields(trim(line));
+  std::size_t separator = 6;
+  while (separator < fields.size() && fields[separator] != "-") ++separator;
+  if (separator + 2 >= fields.size()) return std::nullopt;
+
+  MountEntry entry;
+  const std::string_view device = fields[2];
+  const std::size_t colon = device.find(':');
+  if (colon == std::string_view::npos ||
+      !parse_unsigned(device.substr(0, colon), entry.major) ||
+      !parse_unsigned(device.substr(colon + 1), entry.minor)) {
+    return std::nullopt;
+  }
+  entry.root = decode_mount_escapes(fields[3]);
+  entry.mount_point = decode_mount_escapes(fields[4]);
+  entry.fs_type = decode_mount_escapes(fields[separator + 1]);
+  entry.source = decode_mount_escapes(fields[separator + 2]);
+  return entry;
+}
+
+std::vector<MountEntry> parse_mountinfo(std::string_view text) {
+  std::vector<MountEntry> mounts;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (auto entry = parse_mountinfo_line(text.substr(start, end - start))) {
+      mounts.push_back(std::move(*entry));
+    }
+    start = end + 1;
+  }
+  return mounts;
+}
+
+std::optional<MountEntry> find_mount(const std::vector<MountEntry>& mounts,
+                                     unsigned int major, unsigned int minor,
+                                     std::string_view path) {
+  const MountEntry* under = nullptr;     // same device, holds `path`
+  const MountEntry* same_dev = nullptr;  // same device, anywhere
+  const MountEntry* by_path = nullptr;   // any device, holds `path`
+  for (const MountEntry& m : mounts) {
+    const bool holds = !path.empty() && is_under(m.mount_point, path);
+    if (holds && (by_path == nullptr ||
+                  m.mount_point.size() >= by_path->mount_point.size())) {
+      by_path = &m;
+    }
+    if (m.major != major || m.minor != minor) continue;
+    same_dev = &m;
+    if (holds && (under == nullptr ||
+                  m.mount_point.size() >= under->mount_point.size())) {
+      under = &m;
+    }
+  }
+  if (under != nullptr) return *under;
+  if (same_dev != nullptr) return *same_dev;
+  if (by_path != nullptr) return *by_path;
+  return std::nullopt;
+}
+
+ZfsProperties parse_zfs_get(std::string_view output) {
+  ZfsProperties props;
+  std::size_t start = 0;
+  while (start < output.size()) {
+    std::size_t end = output.find('\n', start);
+    if (end == std::string_view::npos) end = output.size();
+    const std::string_view line = output.substr(start, end - start);
+    start = end + 1;
+    const std::size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) continue;
+    const std::string_view name = trim(line.substr(0, tab));
+    const std::string_view value = trim(line.substr(tab + 1));
+    if (value.empty() || value == "-") continue;
+    if (name == "direct") {
+      props.direct = std::string(value);
+    } else if (name == "recordsize") {
+      std::uint64_t bytes = 0;
+      const char* last = value.data() + value.size();
+      auto [ptr, ec] = std::from_chars(value.data(), last, bytes);
+      if (ec == std::errc() && ptr == last) props.recordsize = bytes;
+    }
+  }
+  return props;
+}
+
+namespace {
+
+std::optional<std::string> find_in_path(const std::string& program) {
+  const char* env = std::getenv("PATH");
+  const std::string_view path =
+      env != nullptr ? env : "/usr/sbin:/usr/bin:/sbin:/bin";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find(':', start);
+    if (end == std::string_view::npos) end = path.size();
+    const std::string_view dir = path.substr(start, end - start);
+    start = end + 1;
+    if (dir.empty()) continue;  // an empty entry means ".", never wanted here
+    std::string candidate = std::string(dir) + "/" + program;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+// Runs argv[0] (an absolute path) and returns its stdout if it exits 0.
+// posix_spawn rather than popen: no shell to quote dataset names for, and
+// safe to call from a threaded process such as fio.
+std::optional<std::string> run_and_capture(
+    const std::vector<std::string>& argv) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return std::nullopt;
+
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  // zfs's complaints would end up in fio's or the runner's output.
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
+                                   O_WRONLY, 0);
+  pid_t pid = -1;
+  const int spawned =
+      ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  if (spawned != 0) {
+    ::close(out[0]);
+    return std::nullopt;
+  }
+
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(out[0], buffer, sizeof buffer);
+    if (n > 0) {
+      text.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(out[0]);
+
+  int status = 0;
+  pid_t waited;
+  do {
+    waited = ::waitpid(pid, &status, 0);
+  } while (waited < 0 && errno == EINTR);
+  // ECHILD: the caller ignores SIGCHLD, so the status is lost; the output
+  // is all we have to judge by.
+  if (waited < 0) return errno == ECHILD ? std::optional(text) : std::nullopt;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  return text;
+}
+
+}  // namespace
+
+ZfsProperties read_zfs_properties(const std::string& dataset) {
+  const std::optional<std::string> zfs = find_in_path("zfs");
+  if (!zfs) return {};
+  if (auto out = run_and_capture({*zfs, "get", "-Hp", "-o", "property,value",
+                                  "direct,recordsize", dataset})) {
+    return parse_zfs_get(*out);
+  }
+  // zfs before 2.3 rejects the whole query for the unknown `direct`.
+  if (auto out = run_and_capture({*zfs, "get", "-Hp", "-o", "property,value",
+                                  "recordsize", dataset})) {
+    return parse_zfs_get(*out);
+  }
+  return {};
+}
+
+}  // namespace detail
+
+namespace {
+
+std::optional<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return text.str();
+}
+
+std::string trimmed(std::string text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+std::string sysfs_block_dir(dev_t device) {
+  return "/sys/dev/block/" + std::to_string(major(device)) + ":" +
+         std::to_string(minor(device));
+}
+
+std::optional<std::uint32_t> read_u32(const std::string& path) {
+  const std::optional<std::string> text = read_text_file(path);
+  if (!text) return std::nullopt;
+  const std::string value = trimmed(*text);
+  std::uint32_t number = 0;
+  const char* last = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), last, number);
+  if (ec != std::errc() || ptr != last || value.empty()) return std::nullopt;
+  return number;
+}
+
+std::uint32_t read_logical_block_size(const std::string& sys_dir) {
+  // A partition has no queue/ of its own: its queue is the whole disk's.
+  for (const char* queue : {"/queue", "/../queue"}) {
+    if (auto size = read_u32(sys_dir + queue + "/logical_block_size")) {
+      return *size;
+    }
+  }
+  return 512;
+}
+
+// Fills fs_type, fs_source and mount_point for a file on device `device`.
+void describe_filesystem(dev_t device, const std::string& path,
+                         TargetInfo& info) {
+  const std::optional<std::string> text =
+      read_text_file("/proc/self/mountinfo");
+  if (!text) return;
+  std::error_code ec;
+  const std::filesystem::path canonical = std::filesystem::canonical(path, ec);
+  const auto mount = detail::find_mount(
+      detail::parse_mountinfo(*text), major(device), minor(device),
+      ec ? std::string() : canonical.string());
+  if (!mount) return;
+  info.fs_type = mount->fs_type;
+  info.fs_source = mount->source;
+  info.mount_point = mount->mount_point;
+}
+
+// The device the loop driver's backing file lives on. By path first; the
+// driver's own record covers a backing file that was deleted or lives in
+// another mount namespace.
+std::optional<dev_t> backing_file_device(const std::string& loop_path,
+                                         const std::string& backing_file) {
+  struct stat st {};
+  if (::stat(backing_file.c_str(), &st) == 0) return st.st_dev;
+  const int fd = ::open(loop_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  loop_info64 status{};
+  const int rc = ::ioctl(fd, LOOP_GET_STATUS64, &status);
+  ::close(fd);
+  if (rc != 0) return std::nullopt;
+  return static_cast<dev_t>(status.lo_device);
+}
+
+}  // namespace
+
+std::string to_string(TargetKind kind) {
+  switch (kind) {
+    case TargetKind::File:
+      return "file";
+    case TargetKind::Block:
+      return "block";
+    case TargetKind::Loop:
+      return "loop";
+  }
+  return "unknown";
+}
+
+std::string ZfsDataset::pool() const { return name.substr(0, name.find('/')); }
+
+TargetInfo probe_target(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw std::system_error(errno, std::generic_category(),
+                            "probe target: stat " + path);
+  }
+  TargetInfo info;
+  info.path = path;
+
+  if (S_ISBLK(st.st_mode)) {
+    const std::string sys_dir = sysfs_block_dir(st.st_rdev);
+    info.logical_block_size = read_logical_block_size(sys_dir);
+    // Only a bound loop device has loop/; an idle /dev/loopN is a plain,
+    // empty block device.
+    const auto backing = read_text_file(sys_dir + "/loop/backing_file");
+    if (!backing) {
+      info.kind = TargetKind::Block;
+      return info;
+    }
+    info.kind = TargetKind::Loop;
+    LoopInfo loop;
+    loop.backing_file = *backing;
+    if (!loop.backing_file.empty() && loop.backing_file.back() == '\n') {
+      loop.backing_file
+          .pop_back();  // keep any other blanks: they are the path's
+    }
+    loop.direct_io =
+        trimmed(read_text_file(sys_dir + "/loop/dio").value_or("0")) == "1";
+    loop.logical_block_size = info.logical_block_size;
+    if (auto device = backing_file_device(path, loop.backing_file)) {
+      describe_filesystem(*device, loop.backing_file, info);
+    }
+    info.loop = std::move(loop);
+  } else {
+    // Directories and other non-block nodes are described like files: what
+    // the suite needs is the filesystem holding them.
+    info.kind = TargetKind::File;
+    describe_filesystem(st.st_dev, path, info);
+  }
+
+  if (info.fs_type == "zfs") {
+    ZfsDataset dataset;
+    dataset.name = info.fs_source;
+    detail::ZfsProperties props = detail::read_zfs_properties(dataset.name);
+    dataset.direct = std::move(props.direct);
+    dataset.recordsize = props.recordsize;
+    info.zfs = std::move(dataset);
+  }
+  return info;
+}
+
+std::optional<std::string> zfs_module_version() {
+  const std::optional<std::string> text =
+      read_text_file("/sys/module/zfs/version");
+  if (!text) return std::nullopt;
+  std::string version = trimmed(*text);
+  if (version.empty()) return std::nullopt;
+  return version;
+}
+
+}  // namespace diobench

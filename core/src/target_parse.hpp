@@ -1,0 +1,62 @@
+// The pure parts of target probing, split out so that the tests can feed
+// them literal lines instead of this machine's mounts: /proc/self/mountinfo
+// parsing, the choice of the mount that holds a file, and the output of
+// `zfs get`. Internal to the core library; not installed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace diobench::detail {
+
+// One line of /proc/self/mountinfo (see proc(5)), escapes decoded.
+struct MountEntry {
+  unsigned int major = 0;  // st_dev of the files on this mount
+  unsigned int minor = 0;
+  std::string root;  // the mount's root within its filesystem
+  std::string mount_point;
+  std::string fs_type;  // "ext4", "zfs", "fuse.sshfs", ...
+  std::string source;   // device, or the dataset name for ZFS
+};
+
+// The kernel writes space, tab, newline and backslash in paths as \040,
+// \011, \012 and \134; anything else is kept as it is.
+std::string decode_mount_escapes(std::string_view field);
+
+// nullopt for a malformed line (too few fields, no " - " separator,
+// major:minor not numeric).
+std::optional<MountEntry> parse_mountinfo_line(std::string_view line);
+
+// Every well-formed line of a mountinfo text, in order.
+std::vector<MountEntry> parse_mountinfo(std::string_view text);
+
+// The mount holding a file whose st_dev is major:minor and whose canonical
+// path is `path` ("" when unknown). Among the entries with that device (bind
+// mounts share it; ZFS datasets each have their own anonymous 0:N device),
+// the one whose mount point is the longest prefix of `path` wins, and among
+// equals the last, i.e. the mount on top. Without a prefix match the last
+// entry with the device wins. When no entry has the device (btrfs
+// subvolumes report their own), the longest mount point prefix does.
+std::optional<MountEntry> find_mount(const std::vector<MountEntry>& mounts,
+                                     unsigned int major, unsigned int minor,
+                                     std::string_view path);
+
+// The dataset properties the suite needs.
+struct ZfsProperties {
+  std::string direct;            // "" if unknown (e.g. zfs < 2.3)
+  std::uint64_t recordsize = 0;  // 0 if unknown
+};
+
+// Parses `zfs get -Hp -o property,value direct,recordsize DATASET`: one
+// "property<TAB>value" line per property, in any order; "-" means unknown.
+ZfsProperties parse_zfs_get(std::string_view output);
+
+// Runs that query with the first `zfs` found in PATH (falling back to
+// recordsize alone for a zfs without the `direct` property). Returns empty
+// properties when there is no zfs command or it fails.
+ZfsProperties read_zfs_properties(const std::string& dataset);
+
+}  // namespace diobench::detail

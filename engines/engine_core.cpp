@@ -1,0 +1,558 @@
+// The engine's C++ core: opens each target twice (a buffered and an
+// O_DIRECT descriptor), asks the policy model where every request goes,
+// issues it there with pread/pwrite or io_uring, and counts it.
+//
+// On a ZFS dataset the kernel applies the real policy, so the core does
+// not emulate: it issues the request exactly as the application asked and
+// counts the split the model expects, for the runner to hold against the
+// pool's iostats.
+//
+// No exception leaves this file: every extern "C" entry point catches.
+
+#include <fcntl.h>
+#include <liburing.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "diobench/path_counters.hpp"
+#include "diobench/policy.hpp"
+#include "diobench/target.hpp"
+#include "engine_api.h"
+
+namespace diobench::engine {
+namespace {
+
+enum class Backend { Emulated, Zfs };
+
+// Returned by a uring completion: the fio io_u and how it ended.
+struct Completion {
+  void* cookie = nullptr;
+  int error = 0;
+  unsigned long long resid = 0;
+};
+
+}  // namespace
+
+struct OpenTarget {
+  int buffered_fd = -1;  // also the only descriptor on the zfs backend
+  int direct_fd = -1;
+  TargetInfo info;
+  Backend backend = Backend::Emulated;
+  PolicyConfig config;  // recordsize may come from the dataset
+};
+
+// One io_u in flight on the ring: up to three SQEs (split writes).
+struct InFlight {
+  void* cookie = nullptr;
+  unsigned pending = 0;
+  int error = 0;
+  unsigned long long length = 0;  // bytes asked for, over all segments
+  unsigned long long done = 0;    // bytes the completions reported
+};
+
+class Engine {
+ public:
+  explicit Engine(const dbe_settings& s);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  int open(const char* path, OpenTarget** out, int* fio_fd);
+  int close(OpenTarget* t);
+  int queue(OpenTarget* t, int ddir, void* buf, unsigned long long len,
+            unsigned long long offset, void* cookie, int* error,
+            unsigned long long* resid);
+  int commit();
+  int getevents(unsigned min, unsigned max, const timespec* t);
+  const Completion& event(int i) const { return batch_.at(i); }
+  int write_sidecar();
+
+  std::string last_error;
+
+ private:
+  struct Issue {  // what to do for one request, before choosing the submitter
+    Route route;
+    int fd_for_segment[3];
+  };
+  Issue plan(OpenTarget* t, Direction dir, void* buf, unsigned long long len,
+             unsigned long long offset);
+  int run_sync(const Issue& issue, Direction dir, void* buf,
+               unsigned long long* resid);
+  int queue_ring(const Issue& issue, Direction dir, void* buf, void* cookie);
+  int queue_ring_sync(OpenTarget* t, int ddir, void* cookie);
+  void drain_ring();
+
+  dbe_settings settings_;
+  std::string counters_file_;
+  std::string job_name_;
+  PolicyConfig config_;
+  JobCounters sidecar_;
+  bool have_target_ = false;
+
+  bool uring_ = false;
+  io_uring ring_{};
+  std::vector<InFlight> slots_;
+  std::vector<InFlight*> free_slots_;
+  std::deque<Completion> ready_;
+  std::vector<Completion> batch_;
+};
+
+Engine::Engine(const dbe_settings& s)
+    : settings_(s),
+      counters_file_(s.counters ? s.counters : ""),
+      job_name_(s.job_name ? s.job_name : "") {
+  settings_.counters = nullptr;  // owned copies above
+  settings_.job_name = nullptr;
+  config_.policy = static_cast<Policy>(s.policy);
+  config_.semantics = static_cast<Semantics>(s.semantics);
+  config_.recordsize = s.recordsize;
+  if (s.policy < 0 || s.policy > 2 || s.semantics < 0 || s.semantics > 1) {
+    throw std::invalid_argument("invalid policy or semantics value");
+  }
+  if (s.recordsize < 512 || s.recordsize > (16u << 20) ||
+      (s.recordsize & (s.recordsize - 1)) != 0) {
+    throw std::invalid_argument("recordsize=" + std::to_string(s.recordsize) +
+                                " must be a power of two from 512 to 16M");
+  }
+  const long page = sysconf(_SC_PAGESIZE);
+  if (page > 0) config_.page_size = static_cast<std::uint64_t>(page);
+  sidecar_.job = job_name_;
+  sidecar_.jobnum = s.jobnum;
+  sidecar_.config = config_;
+  sidecar_.submit = s.submit == DBE_SUBMIT_URING ? "uring" : "psync";
+
+  if (s.submit == DBE_SUBMIT_URING) {
+    // Room for every io_u split in three; fio never exceeds iodepth.
+    const unsigned depth = s.iodepth ? s.iodepth : 1;
+    unsigned entries = 1;
+    while (entries < depth * 3) entries <<= 1;
+    io_uring_params p{};
+    p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+    int rc = io_uring_queue_init_params(entries, &ring_, &p);
+    if (rc == -EINVAL) {  // an older kernel without those flags
+      p = io_uring_params{};
+      rc = io_uring_queue_init_params(entries, &ring_, &p);
+    }
+    if (rc < 0) {
+      throw std::system_error(-rc, std::generic_category(),
+                              "io_uring_queue_init");
+    }
+    uring_ = true;
+    slots_.resize(depth);
+    for (InFlight& slot : slots_) free_slots_.push_back(&slot);
+  }
+}
+
+Engine::~Engine() {
+  if (uring_) io_uring_queue_exit(&ring_);
+}
+
+int Engine::open(const char* path, OpenTarget** out, int* fio_fd) {
+  auto t = std::make_unique<OpenTarget>();
+  t->info = probe_target(path);
+  const bool on_zfs = t->info.fs_type == "zfs";
+  switch (settings_.backend) {
+    case DBE_BACKEND_EMULATED: t->backend = Backend::Emulated; break;
+    case DBE_BACKEND_ZFS: t->backend = Backend::Zfs; break;
+    default: t->backend = on_zfs ? Backend::Zfs : Backend::Emulated; break;
+  }
+  t->config = config_;
+  if (t->backend == Backend::Zfs && t->info.zfs) {
+    const ZfsDataset& ds = *t->info.zfs;
+    if (!ds.direct.empty() && ds.direct != to_string(config_.policy)) {
+      last_error = "dataset " + ds.name + " has direct=" + ds.direct +
+                   " but the job says policy=" +
+                   std::string(to_string(config_.policy));
+      return EINVAL;
+    }
+    if (ds.recordsize) t->config.recordsize = ds.recordsize;
+  }
+
+  int flags = (settings_.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+  if (settings_.app_sync) flags |= O_SYNC;
+  if (settings_.writable && t->info.kind == TargetKind::File) flags |= O_CREAT;
+
+  if (t->backend == Backend::Zfs) {
+    // The kernel decides: pass the application's own flags through.
+    t->buffered_fd = ::open(path, flags | (settings_.app_direct ? O_DIRECT : 0), 0644);
+    if (t->buffered_fd < 0) {
+      last_error = std::string("open ") + path + ": " + std::strerror(errno);
+      return errno;
+    }
+  } else {
+    t->buffered_fd = ::open(path, flags, 0644);
+    if (t->buffered_fd < 0) {
+      last_error = std::string("open ") + path + ": " + std::strerror(errno);
+      return errno;
+    }
+    t->direct_fd = ::open(path, flags | O_DIRECT);
+    if (t->direct_fd < 0) {
+      const int err = errno;
+      last_error = std::string("open ") + path + " with O_DIRECT (" +
+                   (t->info.fs_type.empty() ? "?" : t->info.fs_type) +
+                   "): " + std::strerror(err) +
+                   "; the emulated backend needs a filesystem with O_DIRECT";
+      ::close(t->buffered_fd);
+      return err;
+    }
+  }
+  if (!have_target_) {  // the sidecar describes the job's first target
+    sidecar_.target = t->info;
+    sidecar_.backend = t->backend == Backend::Zfs ? "zfs" : "emulated";
+    sidecar_.config = t->config;
+    have_target_ = true;
+  }
+  *fio_fd = t->buffered_fd;
+  *out = t.release();
+  return 0;
+}
+
+int Engine::close(OpenTarget* t) {
+  std::unique_ptr<OpenTarget> owned(t);
+  int err = 0;
+  if (t->direct_fd >= 0 && ::close(t->direct_fd) != 0) err = errno;
+  if (t->buffered_fd >= 0 && ::close(t->buffered_fd) != 0) err = errno;
+  return err;
+}
+
+Engine::Issue Engine::plan(OpenTarget* t, Direction dir, void* buf,
+                           unsigned long long len, unsigned long long offset) {
+  const Request request{dir, offset, len, reinterpret_cast<std::uintptr_t>(buf),
+                        settings_.app_direct != 0};
+  Issue issue{};
+  if (t->backend == Backend::Zfs) {
+    // Issue as asked; count what ZFS is expected to do with it.
+    if (t->info.kind == TargetKind::Loop && t->info.loop) {
+      const LoopExpectation e =
+          loop_backing_route(t->config, request, t->info.loop->direct_io);
+      sidecar_.counters.count(dir, e.path, e.requests, e.direct_bytes,
+                              e.buffered_bytes);
+    } else {
+      sidecar_.counters.count(dir, route(t->config, request), len);
+    }
+    issue.route.path = Path::Buffered;
+    issue.route.segments[0] = Segment{offset, len, 0, false};
+    issue.route.segment_count = 1;
+    issue.fd_for_segment[0] = t->buffered_fd;
+    return issue;
+  }
+  issue.route = route(t->config, request);
+  sidecar_.counters.count(dir, issue.route, len);
+  for (unsigned i = 0; i < issue.route.segment_count; ++i) {
+    issue.fd_for_segment[i] =
+        issue.route.segments[i].direct ? t->direct_fd : t->buffered_fd;
+  }
+  return issue;
+}
+
+int Engine::run_sync(const Issue& issue, Direction dir, void* buf,
+                     unsigned long long* resid) {
+  char* base = static_cast<char*>(buf);
+  for (unsigned i = 0; i < issue.route.segment_count; ++i) {
+    const Segment& seg = issue.route.segments[i];
+    std::uint64_t done = 0;
+    while (done < seg.length) {
+      char* p = base + seg.buffer_offset + done;
+      const std::uint64_t left = seg.length - done;
+      const off_t off = static_cast<off_t>(seg.offset + done);
+      const ssize_t n = dir == Direction::Read
+                            ? ::pread(issue.fd_for_segment[i], p, left, off)
+                            : ::pwrite(issue.fd_for_segment[i], p, left, off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno;
+      }
+      if (n == 0) {  // end of file: the rest of the request is residual
+        std::uint64_t rest = seg.length - done;
+        for (unsigned j = i + 1; j < issue.route.segment_count; ++j) {
+          rest += issue.route.segments[j].length;
+        }
+        *resid = rest;
+        return 0;
+      }
+      done += static_cast<std::uint64_t>(n);
+    }
+  }
+  return 0;
+}
+
+int Engine::queue_ring(const Issue& issue, Direction dir, void* buf,
+                       void* cookie) {
+  if (free_slots_.empty() ||
+      io_uring_sq_space_left(&ring_) < issue.route.segment_count) {
+    return DBE_BUSY;
+  }
+  InFlight* slot = free_slots_.back();
+  free_slots_.pop_back();
+  *slot = InFlight{cookie, issue.route.segment_count, 0,
+                   issue.route.direct_bytes() + issue.route.buffered_bytes(), 0};
+  char* base = static_cast<char*>(buf);
+  for (unsigned i = 0; i < issue.route.segment_count; ++i) {
+    const Segment& seg = issue.route.segments[i];
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (dir == Direction::Read) {
+      io_uring_prep_read(sqe, issue.fd_for_segment[i], base + seg.buffer_offset,
+                         static_cast<unsigned>(seg.length), seg.offset);
+    } else {
+      io_uring_prep_write(sqe, issue.fd_for_segment[i], base + seg.buffer_offset,
+                          static_cast<unsigned>(seg.length), seg.offset);
+    }
+    io_uring_sqe_set_data(sqe, slot);
+  }
+  return DBE_QUEUED;
+}
+
+int Engine::queue_ring_sync(OpenTarget* t, int ddir, void* cookie) {
+  if (free_slots_.empty() || io_uring_sq_space_left(&ring_) < 1) return DBE_BUSY;
+  InFlight* slot = free_slots_.back();
+  free_slots_.pop_back();
+  *slot = InFlight{cookie, 1, 0, 0, 0};
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  io_uring_prep_fsync(sqe, t->buffered_fd,
+                      ddir == DBE_DATASYNC ? IORING_FSYNC_DATASYNC : 0);
+  io_uring_sqe_set_data(sqe, slot);
+  return DBE_QUEUED;
+}
+
+int Engine::queue(OpenTarget* t, int ddir, void* buf, unsigned long long len,
+                  unsigned long long offset, void* cookie, int* error,
+                  unsigned long long* resid) {
+  *error = 0;
+  *resid = 0;
+  if (ddir == DBE_SYNC || ddir == DBE_DATASYNC) {
+    if (uring_) return queue_ring_sync(t, ddir, cookie);
+    const int rc = ddir == DBE_SYNC ? ::fsync(t->buffered_fd)
+                                    : ::fdatasync(t->buffered_fd);
+    *error = rc == 0 ? 0 : errno;
+    return DBE_COMPLETED;
+  }
+  if (ddir != DBE_READ && ddir != DBE_WRITE) {  // trim and the like
+    *error = EOPNOTSUPP;
+    return DBE_COMPLETED;
+  }
+  const Direction dir = ddir == DBE_READ ? Direction::Read : Direction::Write;
+  const Issue issue = plan(t, dir, buf, len, offset);
+  if (issue.route.path == Path::Einval) {
+    *error = EINVAL;
+    return DBE_COMPLETED;
+  }
+  if (uring_) return queue_ring(issue, dir, buf, cookie);
+  *error = run_sync(issue, dir, buf, resid);
+  return DBE_COMPLETED;
+}
+
+int Engine::commit() {
+  if (!uring_) return 0;
+  while (io_uring_sq_ready(&ring_) > 0) {
+    const int rc = io_uring_submit(&ring_);
+    if (rc == -EINTR) continue;
+    if (rc == -EAGAIN || rc == -EBUSY) {  // completions first, then retry
+      drain_ring();
+      if (ready_.empty()) {
+        io_uring_cqe* cqe = nullptr;
+        io_uring_wait_cqe(&ring_, &cqe);
+      }
+      continue;
+    }
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+void Engine::drain_ring() {
+  io_uring_cqe* cqe = nullptr;
+  unsigned head = 0;
+  unsigned seen = 0;
+  io_uring_for_each_cqe(&ring_, head, cqe) {
+    ++seen;
+    auto* slot = static_cast<InFlight*>(io_uring_cqe_get_data(cqe));
+    if (cqe->res < 0) {
+      if (slot->error == 0) slot->error = -cqe->res;
+    } else {
+      slot->done += static_cast<unsigned long long>(cqe->res);
+    }
+    if (--slot->pending == 0) {
+      const unsigned long long resid =
+          slot->done < slot->length ? slot->length - slot->done : 0;
+      ready_.push_back(Completion{slot->cookie, slot->error, resid});
+      free_slots_.push_back(slot);
+    }
+  }
+  io_uring_cq_advance(&ring_, seen);
+}
+
+int Engine::getevents(unsigned min, unsigned max, const timespec* t) {
+  batch_.clear();
+  if (!uring_) return 0;
+  if (io_uring_sq_ready(&ring_) > 0) {
+    const int rc = commit();
+    if (rc < 0) return rc;
+  }
+  drain_ring();
+  while (ready_.size() < min) {
+    io_uring_cqe* cqe = nullptr;
+    int rc;
+    if (t) {
+      __kernel_timespec ts{t->tv_sec, t->tv_nsec};
+      rc = io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
+    } else {
+      rc = io_uring_wait_cqe(&ring_, &cqe);
+    }
+    if (rc == -ETIME) break;
+    if (rc < 0 && rc != -EINTR) return rc;
+    drain_ring();
+  }
+  while (!ready_.empty() && batch_.size() < max) {
+    batch_.push_back(ready_.front());
+    ready_.pop_front();
+  }
+  return static_cast<int>(batch_.size());
+}
+
+int Engine::write_sidecar() {
+  if (counters_file_.empty()) return 0;
+  const int err = append_sidecar(counters_file_, sidecar_line(sidecar_));
+  if (err) {
+    last_error = "counters file " + counters_file_ + ": " + std::strerror(err);
+  }
+  return err;
+}
+
+}  // namespace diobench::engine
+
+// The opaque handles of engine_api.h.
+struct dbe_engine {
+  diobench::engine::Engine impl;
+};
+struct dbe_file {
+  diobench::engine::OpenTarget* target;
+};
+
+namespace {
+
+void copy_error(char* out, size_t len, const std::string& what) {
+  if (out && len) {
+    std::strncpy(out, what.c_str(), len - 1);
+    out[len - 1] = '\0';
+  }
+}
+
+// Runs `body` and turns any exception into an errno-style failure.
+template <typename F>
+int guarded(dbe_engine* e, F&& body) {
+  try {
+    return body();
+  } catch (const std::system_error& ex) {
+    if (e) e->impl.last_error = ex.what();
+    return ex.code().value() ? ex.code().value() : EIO;
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  } catch (const std::exception& ex) {
+    if (e) e->impl.last_error = ex.what();
+    return EINVAL;
+  } catch (...) {
+    return EIO;
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+dbe_engine* dbe_create(const dbe_settings* s, char* err, size_t errlen) {
+  try {
+    return new dbe_engine{diobench::engine::Engine(*s)};
+  } catch (const std::exception& ex) {
+    copy_error(err, errlen, ex.what());
+  } catch (...) {
+    copy_error(err, errlen, "unknown failure");
+  }
+  return nullptr;
+}
+
+int dbe_destroy(dbe_engine* e, char* err, size_t errlen) {
+  if (!e) return 0;
+  const int rc = guarded(e, [&] { return e->impl.write_sidecar(); });
+  if (rc) copy_error(err, errlen, e->impl.last_error);
+  delete e;
+  return rc;
+}
+
+const char* dbe_last_error(const dbe_engine* e) {
+  return e ? e->impl.last_error.c_str() : "";
+}
+
+int dbe_open(dbe_engine* e, const char* path, dbe_file** file, int* fio_fd) {
+  return guarded(e, [&] {
+    diobench::engine::OpenTarget* t = nullptr;
+    const int rc = e->impl.open(path, &t, fio_fd);
+    if (rc == 0) *file = new dbe_file{t};
+    return rc;
+  });
+}
+
+int dbe_close(dbe_engine* e, dbe_file* file) {
+  if (!file) return 0;
+  const int rc = guarded(e, [&] { return e->impl.close(file->target); });
+  delete file;
+  return rc;
+}
+
+int dbe_queue(dbe_engine* e, dbe_file* file, int ddir, void* buf,
+              unsigned long long len, unsigned long long offset, void* cookie,
+              int* error, unsigned long long* resid) {
+  int status = DBE_COMPLETED;
+  const int rc = guarded(e, [&] {
+    status = e->impl.queue(file->target, ddir, buf, len, offset, cookie, error,
+                           resid);
+    return 0;
+  });
+  if (rc) {
+    *error = rc;
+    return DBE_COMPLETED;
+  }
+  return status;
+}
+
+int dbe_commit(dbe_engine* e) {
+  int result = 0;
+  const int rc = guarded(e, [&] {
+    result = e->impl.commit();
+    return 0;
+  });
+  return rc ? -rc : result;
+}
+
+int dbe_getevents(dbe_engine* e, unsigned int min, unsigned int max,
+                  const struct timespec* t) {
+  int result = 0;
+  const int rc = guarded(e, [&] {
+    result = e->impl.getevents(min, max, t);
+    return 0;
+  });
+  return rc ? -rc : result;
+}
+
+void* dbe_event(dbe_engine* e, int i, int* error, unsigned long long* resid) {
+  void* cookie = nullptr;
+  const int rc = guarded(e, [&] {
+    const diobench::engine::Completion& c = e->impl.event(i);
+    cookie = c.cookie;
+    *error = c.error;
+    *resid = c.resid;
+    return 0;
+  });
+  if (rc) *error = rc;
+  return cookie;
+}
+
+}  // extern "C"

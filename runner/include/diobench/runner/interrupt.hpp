@@ -1,0 +1,23 @@
+// SIGINT/SIGTERM: long work stops at the next safe point, then cleans up.
+// The handler only records the signal (and passes SIGTERM on to the fio
+// child, which would not otherwise see it); destructors do the cleanup.
+#pragma once
+
+#include <sys/types.h>
+
+namespace diobench {
+
+class InterruptGuard {
+ public:
+  InterruptGuard();   // installs the handlers
+  ~InterruptGuard();  // restores the previous ones
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+  static bool requested();  // a signal arrived
+  static int signal();      // which one (0 if none)
+  // The child to pass SIGTERM to while it runs (0: none).
+  static void set_child(pid_t pid);
+};
+
+}  // namespace diobench

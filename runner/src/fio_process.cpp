@@ -1,0 +1,82 @@
+#include "diobench/runner/fio_process.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "diobench/runner/interrupt.hpp"
+
+namespace diobench {
+
+namespace {
+std::string tail_of(const std::string& file, std::size_t max_bytes) {
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  std::string text = s.str();
+  if (text.size() > max_bytes) text = "..." + text.substr(text.size() - max_bytes);
+  return text;
+}
+}  // namespace
+
+FioExit run_fio(const FioInvocation& invocation) {
+  const char* env = std::getenv("DIOBENCH_FIO");
+  const std::string fio = env && *env ? env : "fio";
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(fio.c_str()));
+  for (const std::string& a : invocation.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  const int log_fd = ::open(invocation.log_file.c_str(),
+                            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    throw std::system_error(errno, std::generic_category(), invocation.log_file);
+  }
+  int exec_pipe[2];  // reports an exec failure back to the parent
+  if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
+    ::close(log_fd);
+    throw std::system_error(errno, std::generic_category(), "pipe");
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    const int err = errno;
+    ::close(log_fd);
+    ::close(exec_pipe[0]);
+    ::close(exec_pipe[1]);
+    throw std::system_error(err, std::generic_category(), "fork");
+  }
+  if (pid == 0) {
+    dup2(log_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    execvp(argv[0], argv.data());
+    const int err = errno;
+    (void)!write(exec_pipe[1], &err, sizeof err);
+    _exit(127);
+  }
+  ::close(log_fd);
+  ::close(exec_pipe[1]);
+  InterruptGuard::set_child(pid);
+  int exec_err = 0;
+  const bool exec_failed = read(exec_pipe[0], &exec_err, sizeof exec_err) == sizeof exec_err;
+  ::close(exec_pipe[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  InterruptGuard::set_child(0);
+  if (exec_failed) {
+    throw std::system_error(exec_err, std::generic_category(),
+                            "cannot run " + fio + " (install fio, or run scripts/setup)");
+  }
+  FioExit exit;
+  exit.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exit.log = tail_of(invocation.log_file, 2000);
+  return exit;
+}
+
+}  // namespace diobench

@@ -1,0 +1,43 @@
+#!/bin/bash
+# scripts/fio-source refuses a missing, unconfigured, unstamped or
+# mismatched fio tree with exit 2 and a message saying which.
+# usage: fio_source_test.sh SCRIPT GOOD_TREE
+set -u
+tool=$1 good=$2
+tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+expect() {  # expect NAME WANT_STATUS PATTERN -- command...
+  local name=$1 want=$2 pattern=$3; shift 4
+  local out status
+  out=$("$@" 2>&1); status=$?
+  if [ "$status" -ne "$want" ] || ! grep -q -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: status $status (want $want), output: $out"; fail=1
+  else
+    echo "ok   $name"
+  fi
+}
+
+expect "good tree accepted" 0 "$good" -- "$tool" check "$good"
+expect "missing tree" 2 "not found at $tmp/none" -- "$tool" check "$tmp/none"
+mkdir "$tmp/empty"
+expect "not a fio tree" 2 "not a fio source tree" -- "$tool" check "$tmp/empty"
+
+# A copy of the good tree with the version stamp of another fio release.
+cp -a "$good" "$tmp/other"
+echo "3.32-2" >"$tmp/other/.diobench-fio-version"
+expect "version mismatch" 2 "version mismatch: .* is fio 3.32-2 but the installed fio is" -- "$tool" check "$tmp/other"
+rm "$tmp/other/.diobench-fio-version"
+expect "no stamp" 2 "no .diobench-fio-version stamp" -- "$tool" check "$tmp/other"
+cp "$good/.diobench-fio-version" "$tmp/other/"
+rm "$tmp/other/config-host.h"
+expect "unconfigured" 2 "not configured" -- "$tool" check "$tmp/other"
+# Headers configured without a library the installed fio links.
+cp "$good/config-host.h" "$tmp/other/"
+sed -i '/^#define CONFIG_ZLIB/d' "$tmp/other/config-host.h"
+expect "layout differs" 2 "lacks CONFIG_ZLIB" -- "$tool" check "$tmp/other"
+expect "bad usage" 2 "usage" -- "$tool" frobnicate
+# CMake stops at configure time with the script's explanation.
+expect "cmake refuses a mismatched tree" 1 "version mismatch" -- \
+  bash -c "echo 3.32-2 >'$tmp/other/.diobench-fio-version'; cmake -S '$(dirname "$tool")/..' -B '$tmp/build' -DDIOBENCH_FIO_SOURCE='$tmp/other' -DDIOBENCH_TESTS=OFF"
+exit $fail

@@ -1,0 +1,108 @@
+#include "diobench/path_counters.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace diobench {
+namespace {
+
+JobCounters sample() {
+  JobCounters job;
+  job.job = "j";
+  job.jobnum = 3;
+  job.config = PolicyConfig{Policy::Always, Semantics::V2_4, 128 * 1024, 4096};
+  job.submit = "uring";
+  job.backend = "emulated";
+  job.target.kind = TargetKind::Loop;
+  job.target.path = "/dev/loop7";
+  job.target.fs_type = "ext4";
+  job.target.loop = LoopInfo{"/var/tmp/x", true, 4096};
+  Route split = route(job.config, Request{Direction::Write, 0, 192 * 1024, 0, false});
+  job.counters.count(Direction::Write, split, 192 * 1024);
+  Route direct = route(job.config, Request{Direction::Read, 0, 4096, 0, false});
+  job.counters.count(Direction::Read, direct, 4096);
+  job.counters.count(Direction::Read, direct, 4096);
+  return job;
+}
+
+TEST(PathCounters, SidecarLineHasTheContractShape) {
+  const nlohmann::json j = nlohmann::json::parse(sidecar_line(sample()));
+  EXPECT_EQ(j["policy"], "always");
+  EXPECT_EQ(j["semantics"], "2.4");
+  EXPECT_EQ(j["submit"], "uring");
+  EXPECT_EQ(j["target"]["kind"], "loop");
+  EXPECT_EQ(j["target"]["loop_dio"], true);
+  EXPECT_EQ(j["read"]["direct"]["requests"], 2);
+  EXPECT_EQ(j["read"]["direct"]["bytes"], 8192);
+  EXPECT_EQ(j["write"]["split"]["requests"], 1);
+  EXPECT_EQ(j["write"]["split"]["direct_bytes"], 128 * 1024);
+  EXPECT_EQ(j["write"]["split"]["buffered_bytes"], 64 * 1024);
+  for (const char* b : {"direct", "buffered", "fallback", "split", "einval"}) {
+    EXPECT_TRUE(j["read"].contains(b)) << b;
+    EXPECT_TRUE(j["write"].contains(b)) << b;
+  }
+}
+
+TEST(PathCounters, RoundTripsThroughTheSidecar) {
+  const JobCounters in = sample();
+  const JobCounters out = parse_sidecar_line(sidecar_line(in));
+  EXPECT_EQ(out.jobnum, 3);
+  EXPECT_EQ(out.config.policy, Policy::Always);
+  ASSERT_TRUE(out.target.loop.has_value());
+  EXPECT_EQ(out.target.loop->logical_block_size, 4096u);
+  EXPECT_EQ(out.counters.bucket(Direction::Write, Path::Split).direct_bytes,
+            128u * 1024);
+  EXPECT_EQ(out.counters.requests(Direction::Read), 2u);
+}
+
+TEST(PathCounters, BadLinesAreRejected) {
+  EXPECT_ANY_THROW(parse_sidecar_line("{\"job\":\"x\"}"));
+  EXPECT_ANY_THROW(parse_sidecar_line("not json"));
+  std::string line = sidecar_line(sample());
+  line.replace(line.find("always"), 6, "sloppy");
+  EXPECT_ANY_THROW(parse_sidecar_line(line));
+}
+
+// Parallel writers (fio's numjobs as processes) must never interleave.
+TEST(PathCounters, ParallelAppendsStayWholeLines) {
+  const std::string file = std::filesystem::temp_directory_path() /
+                           ("diobench-sidecar-" + std::to_string(getpid()));
+  std::filesystem::remove(file);
+  const std::string line = sidecar_line(sample());
+  constexpr int kWriters = 8, kLines = 200;
+  for (int w = 0; w < kWriters; ++w) {
+    if (fork() == 0) {
+      for (int i = 0; i < kLines; ++i) {
+        if (append_sidecar(file, line) != 0) _exit(1);
+      }
+      _exit(0);
+    }
+  }
+  for (int w = 0; w < kWriters; ++w) {
+    int status = 0;
+    wait(&status);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  std::ifstream in(file);
+  std::string got;
+  int n = 0;
+  while (std::getline(in, got)) {
+    EXPECT_EQ(got + "\n", line);
+    ++n;
+  }
+  EXPECT_EQ(n, kWriters * kLines);
+  std::filesystem::remove(file);
+}
+
+TEST(PathCounters, AppendReportsErrors) {
+  EXPECT_EQ(append_sidecar("/nonexistent-dir/x.jsonl", "{}\n"), ENOENT);
+}
+
+}  // namespace
+}  // namespace diobench

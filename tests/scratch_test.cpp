@@ -1,0 +1,194 @@
+// ScratchArea: ownership by marker, refusal of foreign data, real data files.
+#include "diobench/scratch.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+namespace diobench {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A per-test root under /var/tmp, removed whatever the test's outcome; the
+// scratch areas under test live below it.
+class ScratchAreaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    root_ = "/var/tmp/diobench-test-" + std::to_string(::getpid()) + "-" +
+            info->name();
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+  std::string root_;
+};
+
+TEST_F(ScratchAreaTest, CreatesDirectoryWithParentsAndWritesMarker) {
+  const std::string dir = root_ + "/a/b/scratch";
+  ScratchArea area(dir);
+  EXPECT_EQ(area.dir(), dir);
+  EXPECT_TRUE(fs::is_directory(dir));
+  const std::string marker = read_file(dir + "/" + kScratchMarker);
+  EXPECT_EQ(marker.rfind("diobench scratch area, created ", 0), 0u) << marker;
+  EXPECT_NE(marker.find("by pid " + std::to_string(::getpid()) + "\n"),
+            std::string::npos)
+      << marker;
+  EXPECT_TRUE(ScratchArea::is_owned(dir));
+}
+
+TEST_F(ScratchAreaTest, DirectoryIsMadeAbsoluteAndNormal) {
+  const fs::path saved = fs::current_path();
+  fs::current_path(root_);
+  std::string dir;
+  try {
+    ScratchArea area("./rel/../scratch/");
+    dir = area.dir();
+  } catch (...) {
+    fs::current_path(saved);
+    throw;
+  }
+  fs::current_path(saved);
+  EXPECT_EQ(dir, root_ + "/scratch");
+}
+
+TEST_F(ScratchAreaTest, AdoptsAnEmptyDirectory) {
+  const std::string dir = root_ + "/empty";
+  fs::create_directory(dir);
+  ScratchArea area(dir);
+  EXPECT_TRUE(ScratchArea::is_owned(dir));
+}
+
+TEST_F(ScratchAreaTest, RefusesForeignNonEmptyDirectory) {
+  const std::string dir = root_ + "/user-data";
+  fs::create_directory(dir);
+  std::ofstream(dir + "/precious") << "do not touch";
+  try {
+    ScratchArea area(dir);
+    FAIL() << "adopted a directory with someone else's data";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir + "/" + kScratchMarker));
+  EXPECT_EQ(read_file(dir + "/precious"), "do not touch");
+}
+
+TEST_F(ScratchAreaTest, ReopensItsOwnAreaAndKeepsTheMarker) {
+  const std::string dir = root_ + "/scratch";
+  { ScratchArea first(dir); }
+  const std::string marker = read_file(dir + "/" + kScratchMarker);
+  std::ofstream(dir + "/leftover") << "from a crashed run";
+  ScratchArea second(dir);
+  EXPECT_EQ(read_file(dir + "/" + kScratchMarker), marker);
+}
+
+TEST_F(ScratchAreaTest, IsOwnedNeedsTheRealMarker) {
+  EXPECT_FALSE(ScratchArea::is_owned(root_));
+  EXPECT_FALSE(ScratchArea::is_owned(root_ + "/missing"));
+  std::ofstream(root_ + "/" + kScratchMarker) << "something else\n";
+  EXPECT_FALSE(ScratchArea::is_owned(root_));
+}
+
+TEST_F(ScratchAreaTest, CreateFileWritesRealAllocatedData) {
+  ScratchArea area(root_ + "/scratch");
+  constexpr std::uint64_t kBytes = (3u << 20) + 12345;
+  const std::string path = area.create_file("data", kBytes);
+  EXPECT_EQ(path, root_ + "/scratch/data");
+  EXPECT_TRUE(fs::path(path).is_absolute());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(static_cast<std::uint64_t>(st.st_size), kBytes);
+  EXPECT_GE(static_cast<std::uint64_t>(st.st_blocks) * 512, kBytes);
+  // Not zeros, not one repeated byte, and no two MiB alike.
+  const std::string data = read_file(path);
+  ASSERT_EQ(data.size(), kBytes);
+  EXPECT_EQ(data.find_first_not_of('\0'), 0u);
+  EXPECT_NE(data.find_first_not_of(data[0]), std::string::npos);
+  EXPECT_NE(data.substr(0, 1 << 20), data.substr(1 << 20, 1 << 20));
+  EXPECT_NE(data.substr(kBytes - 4096).find_first_not_of('\0'),
+            std::string::npos);
+}
+
+TEST_F(ScratchAreaTest, CreateFileReusesOrResizes) {
+  ScratchArea area(root_ + "/scratch");
+  const std::string path = area.create_file("data", 1 << 20);
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  EXPECT_EQ(area.create_file("data", 1 << 20), path);
+  struct stat again {};
+  ASSERT_EQ(::stat(path.c_str(), &again), 0);
+  EXPECT_EQ(again.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_EQ(again.st_mtim.tv_nsec, before.st_mtim.tv_nsec);  // not rewritten
+  EXPECT_EQ(area.create_file("data", 2 << 20), path);
+  EXPECT_EQ(fs::file_size(path), 2u << 20);
+  EXPECT_EQ(area.create_file("empty", 0), root_ + "/scratch/empty");
+  EXPECT_EQ(fs::file_size(root_ + "/scratch/empty"), 0u);
+}
+
+TEST_F(ScratchAreaTest, RejectsNamesThatLeaveTheAreaOrHitTheMarker) {
+  ScratchArea area(root_ + "/scratch");
+  for (const char* name : {"", ".", "..", "../escape", "a/b", "/etc/passwd",
+                           "x..y", kScratchMarker}) {
+    EXPECT_THROW(area.create_file(name, 4096), std::invalid_argument) << name;
+  }
+  EXPECT_FALSE(fs::exists(root_ + "/escape"));
+  EXPECT_EQ(
+      read_file(root_ + "/scratch/" + kScratchMarker).rfind("diobench", 0), 0u);
+  // Only the marker is there.
+  EXPECT_EQ(std::distance(fs::directory_iterator(root_ + "/scratch"),
+                          fs::directory_iterator()),
+            1);
+}
+
+TEST_F(ScratchAreaTest, DestructorRemovesOnlyWhatItCreated) {
+  const std::string dir = root_ + "/scratch";
+  std::string a, b;
+  {
+    ScratchArea area(dir);
+    a = area.create_file("a", 4096);
+    b = area.create_file("b", 8192);
+    std::ofstream(dir + "/not-mine") << "x";
+    ASSERT_TRUE(fs::exists(a));
+    ASSERT_TRUE(fs::exists(b));
+  }
+  EXPECT_FALSE(fs::exists(a));
+  EXPECT_FALSE(fs::exists(b));
+  EXPECT_TRUE(fs::exists(dir + "/not-mine"));
+  EXPECT_TRUE(fs::exists(dir + "/" + kScratchMarker));
+  EXPECT_TRUE(fs::is_directory(dir));
+}
+
+TEST_F(ScratchAreaTest, RemoveFileDeletesOnlyItsOwnFiles) {
+  const std::string dir = root_ + "/scratch";
+  ScratchArea area(dir);
+  const std::string a = area.create_file("a", 4096);
+  area.remove_file("a");
+  EXPECT_FALSE(fs::exists(a));
+  area.remove_file("a");  // twice is harmless
+  std::ofstream(dir + "/not-mine") << "x";
+  area.remove_file("not-mine");
+  EXPECT_TRUE(fs::exists(dir + "/not-mine"));
+  area.remove_file("../scratch");  // never follows a path out
+  EXPECT_TRUE(fs::is_directory(dir));
+}
+
+}  // namespace
+}  // namespace diobench
