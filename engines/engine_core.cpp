@@ -11,12 +11,12 @@
 
 #include <fcntl.h>
 #include <liburing.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <exception>
 #include <memory>
 #include <string>
@@ -70,7 +70,7 @@ class Engine {
   int close(OpenTarget* t);
   int queue(OpenTarget* t, int ddir, void* buf, unsigned long long len,
             unsigned long long offset, void* cookie, int* error,
-            unsigned long long* resid);
+            unsigned long long* resid) noexcept;
   int commit();
   int getevents(unsigned min, unsigned max, const timespec* t);
   const Completion& event(int i) const { return batch_.at(i); }
@@ -79,19 +79,24 @@ class Engine {
   std::string last_error;
 
  private:
-  struct Issue {  // what to do for one request, before choosing the submitter
-    Route route;
-    int fd_for_segment[3];
-  };
-  Issue plan(OpenTarget* t, Direction dir, void* buf, unsigned long long len,
-             unsigned long long offset);
-  int run_sync(const Issue& issue, Direction dir, void* buf,
-               unsigned long long* resid);
-  int queue_ring(const Issue& issue, Direction dir, void* buf, void* cookie);
-  int queue_ring_sync(OpenTarget* t, int ddir, void* cookie);
-  void drain_ring();
+  // zfs backend: counts the split the model expects and returns the
+  // request as asked. (Emulated: route() itself says where each segment
+  // goes; a direct segment uses the target's O_DIRECT descriptor.)
+  Route pass_through(const OpenTarget* t, const Request& request) noexcept;
+  // Syncs and anything that is neither a read nor a write.
+  int queue_other(OpenTarget* t, int ddir, void* cookie, int* error) noexcept;
+  [[gnu::always_inline]] inline int run_sync(const OpenTarget* t, const Route& r,
+                                             Direction dir, void* buf,
+                                             unsigned long long* resid) noexcept;
+  int queue_ring(const OpenTarget* t, const Route& r, Direction dir, void* buf,
+                 unsigned long long len, void* cookie) noexcept;
+  int queue_ring_sync(OpenTarget* t, int ddir, void* cookie) noexcept;
+  // Moves finished io_us from the completion queue into batch_ (at most
+  // `max` in all); returns the CQEs consumed.
+  unsigned reap(unsigned max);
 
   dbe_settings settings_;
+  bool app_direct_ = false;
   std::string counters_file_;
   std::string job_name_;
   PolicyConfig config_;
@@ -102,8 +107,7 @@ class Engine {
   io_uring ring_{};
   std::vector<InFlight> slots_;
   std::vector<InFlight*> free_slots_;
-  std::deque<Completion> ready_;
-  std::vector<Completion> batch_;
+  std::vector<Completion> batch_;  // the completions getevents returned
 };
 
 Engine::Engine(const dbe_settings& s)
@@ -111,6 +115,7 @@ Engine::Engine(const dbe_settings& s)
       counters_file_(s.counters ? s.counters : ""),
       job_name_(s.job_name ? s.job_name : "") {
   settings_.counters = nullptr;  // owned copies above
+  app_direct_ = s.app_direct != 0;
   settings_.job_name = nullptr;
   config_.policy = static_cast<Policy>(s.policy);
   config_.semantics = static_cast<Semantics>(s.semantics);
@@ -135,12 +140,18 @@ Engine::Engine(const dbe_settings& s)
     const unsigned depth = s.iodepth ? s.iodepth : 1;
     unsigned entries = 1;
     while (entries < depth * 3) entries <<= 1;
-    io_uring_params p{};
-    p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
-    int rc = io_uring_queue_init_params(entries, &ring_, &p);
-    if (rc == -EINVAL) {  // an older kernel without those flags
-      p = io_uring_params{};
+    // The set-up fio's own io_uring engine uses: completion work runs
+    // when this (only) thread asks for events, not as interrupts. Older
+    // kernels reject the flags; fall back one at a time.
+    int rc = -EINVAL;
+    for (unsigned flags :
+         {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
+              IORING_SETUP_DEFER_TASKRUN,
+          unsigned{IORING_SETUP_COOP_TASKRUN}, 0u}) {
+      io_uring_params p{};
+      p.flags = flags;
       rc = io_uring_queue_init_params(entries, &ring_, &p);
+      if (rc != -EINVAL) break;
     }
     if (rc < 0) {
       throw std::system_error(-rc, std::generic_category(),
@@ -149,6 +160,7 @@ Engine::Engine(const dbe_settings& s)
     uring_ = true;
     slots_.resize(depth);
     for (InFlight& slot : slots_) free_slots_.push_back(&slot);
+    batch_.reserve(depth);
   }
 }
 
@@ -224,57 +236,54 @@ int Engine::close(OpenTarget* t) {
   return err;
 }
 
-Engine::Issue Engine::plan(OpenTarget* t, Direction dir, void* buf,
-                           unsigned long long len, unsigned long long offset) {
-  const Request request{dir, offset, len, reinterpret_cast<std::uintptr_t>(buf),
-                        settings_.app_direct != 0};
-  Issue issue{};
-  if (t->backend == Backend::Zfs) {
-    // Issue as asked; count what ZFS is expected to do with it.
-    if (t->info.kind == TargetKind::Loop && t->info.loop) {
-      const LoopExpectation e =
-          loop_backing_route(t->config, request, t->info.loop->direct_io);
-      sidecar_.counters.count(dir, e.path, e.requests, e.direct_bytes,
-                              e.buffered_bytes);
-    } else {
-      sidecar_.counters.count(dir, route(t->config, request), len);
-    }
-    issue.route.path = Path::Buffered;
-    issue.route.segments[0] = Segment{offset, len, 0, false};
-    issue.route.segment_count = 1;
-    issue.fd_for_segment[0] = t->buffered_fd;
-    return issue;
+Route Engine::pass_through(const OpenTarget* t, const Request& request) noexcept {
+  // Count what ZFS is expected to do with the request, then issue it as
+  // asked: one segment on the descriptor that carries the app's flags.
+  const Direction dir = request.direction;
+  if (t->info.kind == TargetKind::Loop && t->info.loop) {
+    const LoopExpectation e =
+        loop_backing_route(t->config, request, t->info.loop->direct_io);
+    sidecar_.counters.count(dir, e.path, e.requests, e.direct_bytes,
+                            e.buffered_bytes);
+  } else {
+    sidecar_.counters.count(dir, route(t->config, request), request.length);
   }
-  issue.route = route(t->config, request);
-  sidecar_.counters.count(dir, issue.route, len);
-  for (unsigned i = 0; i < issue.route.segment_count; ++i) {
-    issue.fd_for_segment[i] =
-        issue.route.segments[i].direct ? t->direct_fd : t->buffered_fd;
-  }
-  return issue;
+  Route as_asked;
+  as_asked.segments[0] = Segment{request.offset, request.length, 0, false};
+  as_asked.segment_count = 1;
+  return as_asked;
 }
 
-int Engine::run_sync(const Issue& issue, Direction dir, void* buf,
-                     unsigned long long* resid) {
+inline int Engine::run_sync(const OpenTarget* t, const Route& r, Direction dir,
+                            void* buf, unsigned long long* resid) noexcept {
+  if (r.segment_count == 1) {  // the common case: one call, all done
+    const Segment& seg = r.segments[0];
+    const int fd = seg.direct ? t->direct_fd : t->buffered_fd;
+    const ssize_t n = dir == Direction::Read
+                          ? ::pread(fd, buf, seg.length, static_cast<off_t>(seg.offset))
+                          : ::pwrite(fd, buf, seg.length, static_cast<off_t>(seg.offset));
+    if (n >= 0 && static_cast<std::uint64_t>(n) == seg.length) return 0;
+  }
+  // Several segments, or a short or interrupted transfer to finish.
   char* base = static_cast<char*>(buf);
-  for (unsigned i = 0; i < issue.route.segment_count; ++i) {
-    const Segment& seg = issue.route.segments[i];
+  for (unsigned i = 0; i < r.segment_count; ++i) {
+    const Segment& seg = r.segments[i];
+    const int fd = seg.direct ? t->direct_fd : t->buffered_fd;
     std::uint64_t done = 0;
     while (done < seg.length) {
       char* p = base + seg.buffer_offset + done;
       const std::uint64_t left = seg.length - done;
       const off_t off = static_cast<off_t>(seg.offset + done);
-      const ssize_t n = dir == Direction::Read
-                            ? ::pread(issue.fd_for_segment[i], p, left, off)
-                            : ::pwrite(issue.fd_for_segment[i], p, left, off);
+      const ssize_t n = dir == Direction::Read ? ::pread(fd, p, left, off)
+                                               : ::pwrite(fd, p, left, off);
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno;
       }
       if (n == 0) {  // end of file: the rest of the request is residual
         std::uint64_t rest = seg.length - done;
-        for (unsigned j = i + 1; j < issue.route.segment_count; ++j) {
-          rest += issue.route.segments[j].length;
+        for (unsigned j = i + 1; j < r.segment_count; ++j) {
+          rest += r.segments[j].length;
         }
         *resid = rest;
         return 0;
@@ -285,25 +294,24 @@ int Engine::run_sync(const Issue& issue, Direction dir, void* buf,
   return 0;
 }
 
-int Engine::queue_ring(const Issue& issue, Direction dir, void* buf,
-                       void* cookie) {
-  if (free_slots_.empty() ||
-      io_uring_sq_space_left(&ring_) < issue.route.segment_count) {
+int Engine::queue_ring(const OpenTarget* t, const Route& r, Direction dir,
+                       void* buf, unsigned long long len, void* cookie) noexcept {
+  if (free_slots_.empty() || io_uring_sq_space_left(&ring_) < r.segment_count) {
     return DBE_BUSY;
   }
   InFlight* slot = free_slots_.back();
   free_slots_.pop_back();
-  *slot = InFlight{cookie, issue.route.segment_count, 0,
-                   issue.route.direct_bytes() + issue.route.buffered_bytes(), 0};
+  *slot = InFlight{cookie, r.segment_count, 0, len, 0};
   char* base = static_cast<char*>(buf);
-  for (unsigned i = 0; i < issue.route.segment_count; ++i) {
-    const Segment& seg = issue.route.segments[i];
+  for (unsigned i = 0; i < r.segment_count; ++i) {
+    const Segment& seg = r.segments[i];
+    const int fd = seg.direct ? t->direct_fd : t->buffered_fd;
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     if (dir == Direction::Read) {
-      io_uring_prep_read(sqe, issue.fd_for_segment[i], base + seg.buffer_offset,
+      io_uring_prep_read(sqe, fd, base + seg.buffer_offset,
                          static_cast<unsigned>(seg.length), seg.offset);
     } else {
-      io_uring_prep_write(sqe, issue.fd_for_segment[i], base + seg.buffer_offset,
+      io_uring_prep_write(sqe, fd, base + seg.buffer_offset,
                           static_cast<unsigned>(seg.length), seg.offset);
     }
     io_uring_sqe_set_data(sqe, slot);
@@ -311,7 +319,7 @@ int Engine::queue_ring(const Issue& issue, Direction dir, void* buf,
   return DBE_QUEUED;
 }
 
-int Engine::queue_ring_sync(OpenTarget* t, int ddir, void* cookie) {
+int Engine::queue_ring_sync(OpenTarget* t, int ddir, void* cookie) noexcept {
   if (free_slots_.empty() || io_uring_sq_space_left(&ring_) < 1) return DBE_BUSY;
   InFlight* slot = free_slots_.back();
   free_slots_.pop_back();
@@ -323,11 +331,30 @@ int Engine::queue_ring_sync(OpenTarget* t, int ddir, void* cookie) {
   return DBE_QUEUED;
 }
 
+// The per-request path; kept short (see scripts/bench-engine-overhead).
 int Engine::queue(OpenTarget* t, int ddir, void* buf, unsigned long long len,
                   unsigned long long offset, void* cookie, int* error,
-                  unsigned long long* resid) {
-  *error = 0;
-  *resid = 0;
+                  unsigned long long* resid) noexcept {
+  if (ddir != DBE_READ && ddir != DBE_WRITE) {
+    return queue_other(t, ddir, cookie, error);
+  }
+  const Direction dir = ddir == DBE_READ ? Direction::Read : Direction::Write;
+  const Request request{dir, offset, len, reinterpret_cast<std::uintptr_t>(buf),
+                        app_direct_};
+  const bool emulated = t->backend == Backend::Emulated;
+  // Built in place (no copy of the Route): this runs for every request.
+  const Route r = emulated ? route(t->config, request) : pass_through(t, request);
+  if (emulated) sidecar_.counters.count(dir, r, len);
+  if (r.path == Path::Einval) {
+    *error = EINVAL;
+    return DBE_COMPLETED;
+  }
+  if (uring_) return queue_ring(t, r, dir, buf, len, cookie);
+  *error = run_sync(t, r, dir, buf, resid);
+  return DBE_COMPLETED;
+}
+
+int Engine::queue_other(OpenTarget* t, int ddir, void* cookie, int* error) noexcept {
   if (ddir == DBE_SYNC || ddir == DBE_DATASYNC) {
     if (uring_) return queue_ring_sync(t, ddir, cookie);
     const int rc = ddir == DBE_SYNC ? ::fsync(t->buffered_fd)
@@ -335,18 +362,7 @@ int Engine::queue(OpenTarget* t, int ddir, void* buf, unsigned long long len,
     *error = rc == 0 ? 0 : errno;
     return DBE_COMPLETED;
   }
-  if (ddir != DBE_READ && ddir != DBE_WRITE) {  // trim and the like
-    *error = EOPNOTSUPP;
-    return DBE_COMPLETED;
-  }
-  const Direction dir = ddir == DBE_READ ? Direction::Read : Direction::Write;
-  const Issue issue = plan(t, dir, buf, len, offset);
-  if (issue.route.path == Path::Einval) {
-    *error = EINVAL;
-    return DBE_COMPLETED;
-  }
-  if (uring_) return queue_ring(issue, dir, buf, cookie);
-  *error = run_sync(issue, dir, buf, resid);
+  *error = EOPNOTSUPP;  // trim and the like
   return DBE_COMPLETED;
 }
 
@@ -355,12 +371,8 @@ int Engine::commit() {
   while (io_uring_sq_ready(&ring_) > 0) {
     const int rc = io_uring_submit(&ring_);
     if (rc == -EINTR) continue;
-    if (rc == -EAGAIN || rc == -EBUSY) {  // completions first, then retry
-      drain_ring();
-      if (ready_.empty()) {
-        io_uring_cqe* cqe = nullptr;
-        io_uring_wait_cqe(&ring_, &cqe);
-      }
+    if (rc == -EAGAIN || rc == -EBUSY) {  // transient: kernel resources
+      sched_yield();
       continue;
     }
     if (rc < 0) return rc;
@@ -368,11 +380,12 @@ int Engine::commit() {
   return 0;
 }
 
-void Engine::drain_ring() {
+unsigned Engine::reap(unsigned max) {
   io_uring_cqe* cqe = nullptr;
   unsigned head = 0;
   unsigned seen = 0;
   io_uring_for_each_cqe(&ring_, head, cqe) {
+    if (batch_.size() >= max) break;  // the rest stay for the next call
     ++seen;
     auto* slot = static_cast<InFlight*>(io_uring_cqe_get_data(cqe));
     if (cqe->res < 0) {
@@ -383,11 +396,12 @@ void Engine::drain_ring() {
     if (--slot->pending == 0) {
       const unsigned long long resid =
           slot->done < slot->length ? slot->length - slot->done : 0;
-      ready_.push_back(Completion{slot->cookie, slot->error, resid});
+      batch_.push_back(Completion{slot->cookie, slot->error, resid});
       free_slots_.push_back(slot);
     }
   }
   io_uring_cq_advance(&ring_, seen);
+  return seen;
 }
 
 int Engine::getevents(unsigned min, unsigned max, const timespec* t) {
@@ -397,8 +411,10 @@ int Engine::getevents(unsigned min, unsigned max, const timespec* t) {
     const int rc = commit();
     if (rc < 0) return rc;
   }
-  drain_ring();
-  while (ready_.size() < min) {
+  reap(max);
+  while (batch_.size() < min) {
+    // Entering the kernel also runs deferred completion work
+    // (IORING_SETUP_DEFER_TASKRUN), which a plain peek would not.
     io_uring_cqe* cqe = nullptr;
     int rc;
     if (t) {
@@ -409,11 +425,7 @@ int Engine::getevents(unsigned min, unsigned max, const timespec* t) {
     }
     if (rc == -ETIME) break;
     if (rc < 0 && rc != -EINTR) return rc;
-    drain_ring();
-  }
-  while (!ready_.empty() && batch_.size() < max) {
-    batch_.push_back(ready_.front());
-    ready_.pop_front();
+    reap(max);
   }
   return static_cast<int>(batch_.size());
 }
@@ -510,17 +522,9 @@ int dbe_close(dbe_engine* e, dbe_file* file) {
 int dbe_queue(dbe_engine* e, dbe_file* file, int ddir, void* buf,
               unsigned long long len, unsigned long long offset, void* cookie,
               int* error, unsigned long long* resid) {
-  int status = DBE_COMPLETED;
-  const int rc = guarded(e, [&] {
-    status = e->impl.queue(file->target, ddir, buf, len, offset, cookie, error,
-                           resid);
-    return 0;
-  });
-  if (rc) {
-    *error = rc;
-    return DBE_COMPLETED;
-  }
-  return status;
+  // Engine::queue is noexcept (no allocation, nothing that throws), so
+  // the per-request call needs no guard.
+  return e->impl.queue(file->target, ddir, buf, len, offset, cookie, error, resid);
 }
 
 int dbe_commit(dbe_engine* e) {

@@ -123,14 +123,20 @@ struct MatrixCell {
   bool app_direct;
 };
 
-std::string Name(const ::testing::TestParamInfo<MatrixCell>& info) {
-  const MatrixCell& c = info.param;
+std::string Label(const MatrixCell& c) {
   const char* t = c.target == TargetChoice::File        ? "file"
                   : c.target == TargetChoice::LoopDioOn ? "loopDioOn"
                                                         : "loopDioOff";
   return c.policy + "_" + c.submit + "_" + t + "_" + c.rw +
          (c.app_direct ? "_odirect" : "_buffered");
 }
+
+std::string Name(const ::testing::TestParamInfo<MatrixCell>& info) {
+  return Label(info.param);
+}
+
+// Shown by gtest instead of a byte dump of the struct.
+void PrintTo(const MatrixCell& c, std::ostream* os) { *os << Label(c); }
 
 // The table for whole-record, page-aligned requests.
 Path expected_path(const std::string& policy, bool app_direct) {

@@ -108,7 +108,7 @@ LoopDevice::LoopDevice(const std::string& backing_file,
   config.block_size = options.logical_block_size;
   config.info.lo_flags = (options.direct_io ? LO_FLAGS_DIRECT_IO : 0) |
                          (options.read_only ? LO_FLAGS_READ_ONLY : 0);
-  // What `losetup -l` shows in its NAME column when sysfs is unavailable.
+  // What LOOP_GET_STATUS64 reports; losetup falls back to it without sysfs.
   std::strncpy(reinterpret_cast<char*>(config.info.lo_file_name),
                backing_file.c_str(), LO_NAME_SIZE - 1);
 
@@ -117,17 +117,13 @@ LoopDevice::LoopDevice(const std::string& backing_file,
     if (number < 0) throw_errno(errno, context + "LOOP_CTL_GET_FREE");
     const std::string device = "/dev/loop" + std::to_string(number);
     FileDescriptor loop(::open(device.c_str(), O_RDWR | O_CLOEXEC));
-    int err = 0;
-    if (!loop.valid()) {
-      err = errno;
-    } else if (::ioctl(loop.get(), LOOP_CONFIGURE, &config) == 0) {
+    if (loop.valid() && ::ioctl(loop.get(), LOOP_CONFIGURE, &config) == 0) {
       path_ = device;
       number_ = number;
       fd_ = loop.release();
       break;
-    } else {
-      err = errno;
     }
+    const int err = errno;  // from open or from LOOP_CONFIGURE
     // EBUSY: someone bound the device first. ENOENT/ENXIO: the node is
     // still being created, or another process removed the device.
     const bool transient = err == EBUSY || err == ENOENT || err == ENXIO;
@@ -212,10 +208,11 @@ bool LoopDevice::detach() noexcept {
   if (!cleared) return false;
   if (!bound) return true;
 
-  // Since Linux 5.x LOOP_CLR_FD only marks the device, and the unbinding
-  // happens at the last close: ours just now, or later if someone else
-  // (blkid, a leftover fio) holds it open. Wait for that so that the caller
-  // may reuse or unmount the backing file's filesystem right away.
+  // LOOP_CLR_FD only marks the device when someone else also holds it open
+  // (6.18 defers even our own case to the close): the unbinding happens at
+  // the last close, ours just now or later if blkid or a leftover fio still
+  // has it. Wait for that, so that the caller may reuse the backing file or
+  // unmount its filesystem right away.
   char now[sizeof ours];
   for (;;) {
     if (!read_loop_attribute(number_, "loop/backing_file", now, sizeof now) ||

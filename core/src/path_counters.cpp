@@ -14,17 +14,6 @@ constexpr std::array kAllPaths{Path::Direct, Path::Buffered, Path::Fallback,
                                Path::Split, Path::Einval};
 }
 
-void PathCounters::count(Direction direction, const Route& route,
-                         std::uint64_t length) {
-  PathBucket& b = buckets_[index(direction)][index(route.path)];
-  ++b.requests;
-  b.bytes += length;
-  if (route.path == Path::Split) {
-    b.direct_bytes += route.direct_bytes();
-    b.buffered_bytes += route.buffered_bytes();
-  }
-}
-
 void PathCounters::count(Direction direction, Path path, std::uint64_t requests,
                          std::uint64_t direct_bytes,
                          std::uint64_t buffered_bytes) {

@@ -168,7 +168,7 @@ bool ScratchArea::is_owned(const std::string& dir) {
 std::string ScratchArea::create_file(const std::string& name,
                                      std::uint64_t bytes) {
   validate_name(name);
-  const std::string path = dir_ + "/" + name;
+  std::string path = dir_ + "/" + name;
   const bool ours =
       std::find(created_.begin(), created_.end(), name) != created_.end();
   struct stat st {};

@@ -279,11 +279,8 @@ std::optional<std::string> read_text_file(const std::string& path) {
   return text.str();
 }
 
-std::string trimmed(std::string text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
+std::string trimmed(std::string_view text) {
+  return std::string(detail::trim(text));
 }
 
 std::string sysfs_block_dir(dev_t device) {

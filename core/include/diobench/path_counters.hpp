@@ -26,7 +26,15 @@ class PathCounters {
  public:
   // One request served as `route`; `length` is what was asked (an Einval
   // route moves no bytes but still counts the request and its size).
-  void count(Direction direction, const Route& route, std::uint64_t length);
+  void count(Direction direction, const Route& route, std::uint64_t length) {
+    PathBucket& b = buckets_[index(direction)][index(route.path)];
+    ++b.requests;
+    b.bytes += length;
+    if (route.path == Path::Split) {
+      b.direct_bytes += route.direct_bytes();
+      b.buffered_bytes += route.buffered_bytes();
+    }
+  }
   // `requests` requests on `path`, moving the given bytes each way.
   void count(Direction direction, Path path, std::uint64_t requests,
              std::uint64_t direct_bytes, std::uint64_t buffered_bytes);

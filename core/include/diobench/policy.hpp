@@ -38,6 +38,7 @@ std::string_view to_string(Path p);
 std::optional<Policy> parse_policy(std::string_view text);
 std::optional<Semantics> parse_semantics(std::string_view text);
 
+// Both sizes must be powers of two (as they are in ZFS and the kernel).
 struct PolicyConfig {
   Policy policy = Policy::Standard;
   Semantics semantics = Semantics::V2_3;
@@ -53,12 +54,14 @@ struct Request {
   bool app_direct = false;    // the application opened with O_DIRECT
 };
 
-// A contiguous piece of a request and how it is served.
+// A contiguous piece of a request and how it is served. Trivial on
+// purpose: a Route is built once per request and only its first
+// segment_count segments are ever written or read.
 struct Segment {
-  std::uint64_t offset = 0;  // file offset
-  std::uint64_t length = 0;
-  std::uint64_t buffer_offset = 0;  // into the request's buffer
-  bool direct = false;
+  std::uint64_t offset;         // file offset
+  std::uint64_t length;
+  std::uint64_t buffer_offset;  // into the request's buffer
+  bool direct;
 };
 
 // The decision for one request: its bucket and the pieces to issue (at
@@ -66,18 +69,18 @@ struct Segment {
 // no segments.
 struct Route {
   Path path = Path::Buffered;
-  std::array<Segment, 3> segments{};
   unsigned segment_count = 0;
+  std::array<Segment, 3> segments;  // valid up to segment_count
 
   std::uint64_t direct_bytes() const;
   std::uint64_t buffered_bytes() const;
 };
 
 // True when buffer, offset and length are all multiples of the page size.
-bool page_aligned(const PolicyConfig& config, const Request& request);
+bool page_aligned(const PolicyConfig& config, const Request& request) noexcept;
 
 // The policy table. Pure and allocation-free: called once per request.
-Route route(const PolicyConfig& config, const Request& request);
+Route route(const PolicyConfig& config, const Request& request) noexcept;
 
 // What the loop driver hands the file below it for one request it
 // received, when that file lives on a dataset with `config`: with dio on
@@ -91,7 +94,7 @@ struct LoopExpectation {
   std::uint64_t buffered_bytes = 0;
 };
 LoopExpectation loop_backing_route(const PolicyConfig& config,
-                                   const Request& request, bool loop_dio);
+                                   const Request& request, bool loop_dio) noexcept;
 
 // The crash of OpenZFS 2.3.0 (issue 16956): a loop device whose requests
 // reach the Direct I/O path of a dataset. True when that combination would
