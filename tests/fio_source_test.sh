@@ -5,18 +5,7 @@
 set -u
 tool=$1 good=$2
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
-fail=0
-
-expect() {  # expect NAME WANT_STATUS PATTERN -- command...
-  local name=$1 want=$2 pattern=$3; shift 4
-  local out status
-  out=$("$@" 2>&1); status=$?
-  if [ "$status" -ne "$want" ] || ! grep -q -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: status $status (want $want), output: $out"; fail=1
-  else
-    echo "ok   $name"
-  fi
-}
+. "$(dirname "$0")/expect.sh"
 
 expect "good tree accepted" 0 "$good" -- "$tool" check "$good"
 expect "missing tree" 2 "not found at $tmp/none" -- "$tool" check "$tmp/none"
