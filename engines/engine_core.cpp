@@ -25,6 +25,7 @@
 
 #include "diobench/path_counters.hpp"
 #include "diobench/policy.hpp"
+#include "diobench/routed_file.hpp"
 #include "diobench/target.hpp"
 #include "engine_api.h"
 
@@ -43,8 +44,7 @@ struct Completion {
 }  // namespace
 
 struct OpenTarget {
-  int buffered_fd = -1;  // also the only descriptor on the zfs backend
-  int direct_fd = -1;
+  RoutedFile file;  // zfs backend: one descriptor with the app's own flags
   TargetInfo info;
   Backend backend = Backend::Emulated;
   PolicyConfig config;  // recordsize may come from the dataset
@@ -85,9 +85,6 @@ class Engine {
   Route pass_through(const OpenTarget* t, const Request& request) noexcept;
   // Syncs and anything that is neither a read nor a write.
   int queue_other(OpenTarget* t, int ddir, void* cookie, int* error) noexcept;
-  [[gnu::always_inline]] inline int run_sync(const OpenTarget* t, const Route& r,
-                                             Direction dir, void* buf,
-                                             unsigned long long* resid) noexcept;
   int queue_ring(const OpenTarget* t, const Route& r, Direction dir, void* buf,
                  unsigned long long len, void* cookie) noexcept;
   int queue_ring_sync(OpenTarget* t, int ddir, void* cookie) noexcept;
@@ -189,51 +186,27 @@ int Engine::open(const char* path, OpenTarget** out, int* fio_fd) {
     if (ds.recordsize) t->config.recordsize = ds.recordsize;
   }
 
-  int flags = (settings_.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+  int flags = settings_.writable ? O_RDWR : O_RDONLY;
   if (settings_.app_sync) flags |= O_SYNC;
   if (settings_.writable && t->info.kind == TargetKind::File) flags |= O_CREAT;
-
-  if (t->backend == Backend::Zfs) {
-    // The kernel decides: pass the application's own flags through.
-    t->buffered_fd = ::open(path, flags | (settings_.app_direct ? O_DIRECT : 0), 0644);
-    if (t->buffered_fd < 0) {
-      last_error = std::string("open ") + path + ": " + std::strerror(errno);
-      return errno;
-    }
-  } else {
-    t->buffered_fd = ::open(path, flags, 0644);
-    if (t->buffered_fd < 0) {
-      last_error = std::string("open ") + path + ": " + std::strerror(errno);
-      return errno;
-    }
-    t->direct_fd = ::open(path, flags | O_DIRECT);
-    if (t->direct_fd < 0) {
-      const int err = errno;
-      last_error = std::string("open ") + path + " with O_DIRECT (" +
-                   (t->info.fs_type.empty() ? "?" : t->info.fs_type) +
-                   "): " + std::strerror(err) +
-                   "; the emulated backend needs a filesystem with O_DIRECT";
-      ::close(t->buffered_fd);
-      return err;
-    }
-  }
+  // The kernel decides on the zfs backend: pass the app's flags through.
+  t->file = t->backend == Backend::Zfs
+                ? RoutedFile::open_as_asked(path, flags | (app_direct_ ? O_DIRECT : 0))
+                : RoutedFile::open_emulated(path, flags);
   if (!have_target_) {  // the sidecar describes the job's first target
     sidecar_.target = t->info;
     sidecar_.backend = t->backend == Backend::Zfs ? "zfs" : "emulated";
     sidecar_.config = t->config;
     have_target_ = true;
   }
-  *fio_fd = t->buffered_fd;
+  *fio_fd = t->file.buffered_fd();
   *out = t.release();
   return 0;
 }
 
 int Engine::close(OpenTarget* t) {
   std::unique_ptr<OpenTarget> owned(t);
-  int err = 0;
-  if (t->direct_fd >= 0 && ::close(t->direct_fd) != 0) err = errno;
-  if (t->buffered_fd >= 0 && ::close(t->buffered_fd) != 0) err = errno;
-  return err;
+  return t->file.close();
 }
 
 Route Engine::pass_through(const OpenTarget* t, const Request& request) noexcept {
@@ -254,46 +227,6 @@ Route Engine::pass_through(const OpenTarget* t, const Request& request) noexcept
   return as_asked;
 }
 
-inline int Engine::run_sync(const OpenTarget* t, const Route& r, Direction dir,
-                            void* buf, unsigned long long* resid) noexcept {
-  if (r.segment_count == 1) {  // the common case: one call, all done
-    const Segment& seg = r.segments[0];
-    const int fd = seg.direct ? t->direct_fd : t->buffered_fd;
-    const ssize_t n = dir == Direction::Read
-                          ? ::pread(fd, buf, seg.length, static_cast<off_t>(seg.offset))
-                          : ::pwrite(fd, buf, seg.length, static_cast<off_t>(seg.offset));
-    if (n >= 0 && static_cast<std::uint64_t>(n) == seg.length) return 0;
-  }
-  // Several segments, or a short or interrupted transfer to finish.
-  char* base = static_cast<char*>(buf);
-  for (unsigned i = 0; i < r.segment_count; ++i) {
-    const Segment& seg = r.segments[i];
-    const int fd = seg.direct ? t->direct_fd : t->buffered_fd;
-    std::uint64_t done = 0;
-    while (done < seg.length) {
-      char* p = base + seg.buffer_offset + done;
-      const std::uint64_t left = seg.length - done;
-      const off_t off = static_cast<off_t>(seg.offset + done);
-      const ssize_t n = dir == Direction::Read ? ::pread(fd, p, left, off)
-                                               : ::pwrite(fd, p, left, off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return errno;
-      }
-      if (n == 0) {  // end of file: the rest of the request is residual
-        std::uint64_t rest = seg.length - done;
-        for (unsigned j = i + 1; j < r.segment_count; ++j) {
-          rest += r.segments[j].length;
-        }
-        *resid = rest;
-        return 0;
-      }
-      done += static_cast<std::uint64_t>(n);
-    }
-  }
-  return 0;
-}
-
 int Engine::queue_ring(const OpenTarget* t, const Route& r, Direction dir,
                        void* buf, unsigned long long len, void* cookie) noexcept {
   if (free_slots_.empty() || io_uring_sq_space_left(&ring_) < r.segment_count) {
@@ -305,7 +238,7 @@ int Engine::queue_ring(const OpenTarget* t, const Route& r, Direction dir,
   char* base = static_cast<char*>(buf);
   for (unsigned i = 0; i < r.segment_count; ++i) {
     const Segment& seg = r.segments[i];
-    const int fd = seg.direct ? t->direct_fd : t->buffered_fd;
+    const int fd = t->file.fd_for(seg);
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     if (dir == Direction::Read) {
       io_uring_prep_read(sqe, fd, base + seg.buffer_offset,
@@ -325,7 +258,7 @@ int Engine::queue_ring_sync(OpenTarget* t, int ddir, void* cookie) noexcept {
   free_slots_.pop_back();
   *slot = InFlight{cookie, 1, 0, 0, 0};
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  io_uring_prep_fsync(sqe, t->buffered_fd,
+  io_uring_prep_fsync(sqe, t->file.buffered_fd(),
                       ddir == DBE_DATASYNC ? IORING_FSYNC_DATASYNC : 0);
   io_uring_sqe_set_data(sqe, slot);
   return DBE_QUEUED;
@@ -350,15 +283,17 @@ int Engine::queue(OpenTarget* t, int ddir, void* buf, unsigned long long len,
     return DBE_COMPLETED;
   }
   if (uring_) return queue_ring(t, r, dir, buf, len, cookie);
-  *error = run_sync(t, r, dir, buf, resid);
+  std::uint64_t rest = 0;
+  *error = t->file.issue(r, dir, buf, &rest);
+  *resid = rest;
   return DBE_COMPLETED;
 }
 
 int Engine::queue_other(OpenTarget* t, int ddir, void* cookie, int* error) noexcept {
   if (ddir == DBE_SYNC || ddir == DBE_DATASYNC) {
     if (uring_) return queue_ring_sync(t, ddir, cookie);
-    const int rc = ddir == DBE_SYNC ? ::fsync(t->buffered_fd)
-                                    : ::fdatasync(t->buffered_fd);
+    const int fd = t->file.buffered_fd();
+    const int rc = ddir == DBE_SYNC ? ::fsync(fd) : ::fdatasync(fd);
     *error = rc == 0 ? 0 : errno;
     return DBE_COMPLETED;
   }

@@ -1,0 +1,69 @@
+// A target opened the way the emulated policy needs it: one buffered and
+// one O_DIRECT descriptor of the same file or device, so that each piece
+// of a Route can be issued on the side the policy chose. Used by the fio
+// engine and by the bench drivers (one implementation of "issue a route").
+#pragma once
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+
+#include "diobench/policy.hpp"
+
+namespace diobench {
+
+class RoutedFile {
+ public:
+  RoutedFile() = default;
+  // Emulated: both descriptors, `flags` (O_RDONLY/O_RDWR, O_CREAT, O_SYNC...)
+  // on each, O_DIRECT added to the second. Throws std::system_error naming
+  // the path (and, for O_DIRECT, that the filesystem must support it).
+  static RoutedFile open_emulated(const std::string& path, int flags);
+  // As asked: a single descriptor with exactly `flags` (the zfs backend,
+  // where the kernel applies the policy); every segment goes to it.
+  static RoutedFile open_as_asked(const std::string& path, int flags);
+
+  ~RoutedFile() { close(); }
+  RoutedFile(RoutedFile&& other) noexcept { *this = static_cast<RoutedFile&&>(other); }
+  RoutedFile& operator=(RoutedFile&& other) noexcept;
+  RoutedFile(const RoutedFile&) = delete;
+  RoutedFile& operator=(const RoutedFile&) = delete;
+
+  int buffered_fd() const { return buffered_fd_; }
+  int direct_fd() const { return direct_fd_; }  // -1 when opened as asked
+  int fd_for(const Segment& s) const {
+    return s.direct && direct_fd_ >= 0 ? direct_fd_ : buffered_fd_;
+  }
+  // Closes both; returns 0 or the first errno.
+  int close() noexcept;
+
+  // Issues `route` with pread/pwrite, segment by segment, finishing short
+  // transfers. Returns 0 or an errno; at end of file *resid gets the bytes
+  // not transferred. Einval routes must not reach here.
+  int issue(const Route& route, Direction dir, void* buf,
+            std::uint64_t* resid) const noexcept {
+    if (route.segment_count == 1) {  // the common case: one call, all done
+      const Segment& seg = route.segments[0];
+      const ssize_t n = transfer(fd_for(seg), dir, buf, seg.length, seg.offset);
+      if (n >= 0 && static_cast<std::uint64_t>(n) == seg.length) return 0;
+    }
+    return issue_slowly(route, dir, buf, resid);
+  }
+
+ private:
+  static ssize_t transfer(int fd, Direction dir, void* p, std::uint64_t len,
+                          std::uint64_t off) noexcept {
+    return dir == Direction::Read ? ::pread(fd, p, len, static_cast<off_t>(off))
+                                  : ::pwrite(fd, p, len, static_cast<off_t>(off));
+  }
+  int issue_slowly(const Route& route, Direction dir, void* buf,
+                   std::uint64_t* resid) const noexcept;
+
+  int buffered_fd_ = -1;
+  int direct_fd_ = -1;
+};
+
+}  // namespace diobench
