@@ -12,8 +12,12 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "diobench/runner/interrupt.hpp"
-#include "diobench/runner/side_by_side.hpp"
+#include "diobench/runner/journal.hpp"
+#include "diobench/runner/profile.hpp"
+#include "diobench/runner/run.hpp"
 #include "diobench/version.hpp"
 
 namespace po = boost::program_options;
@@ -32,9 +36,10 @@ const char* kOverview = R"(diobench - does OpenZFS's Direct I/O fallback path co
 Usage: diobench <command> [options]
 
 Commands:
-  run           run the side-by-side comparison (every direct= policy x
-                {file, loop dio on, loop dio off}, one read and one write
-                workload) with the diobench fio engine; prints a table
+  run           run a profile's matrix (policy x target x loop dio x workload)
+                with the diobench fio engine; stores a run directory and
+                prints a table (`diobench run --help`)
+  restore       undo what an interrupted run left (loop devices, scratch files)
   engine-path   print the absolute path of the fio engine, for your own jobs:
                   fio --ioengine=external:$(diobench engine-path) --policy=always ...
 
@@ -95,78 +100,170 @@ int cmd_engine_path(const std::vector<std::string>& args) {
   return kOk;
 }
 
+std::string profiles_dir() {
+  // Beside the source tree's profiles/ (the binary lives in build/).
+  for (const fs::path& candidate : {fs::path(self_dir()) / ".." / "profiles",
+                                    fs::path(DIOBENCH_SOURCE_DIR) / "profiles"}) {
+    if (fs::exists(candidate / "smoke.ini")) return fs::canonical(candidate).string();
+  }
+  return "profiles";
+}
+
+// A profile by path, or by name from the shipped ones ("quick").
+std::string resolve_profile(const std::string& given) {
+  if (given.find('/') != std::string::npos || fs::exists(given)) return given;
+  const fs::path shipped = fs::path(profiles_dir()) / (given + (fs::path(given).has_extension() ? "" : ".ini"));
+  if (fs::exists(shipped)) return shipped.string();
+  throw UsageError("invalid --profile value '" + given + "': no such file, and no shipped profile of that name in " + profiles_dir());
+}
+
 int cmd_run(const std::vector<std::string>& args) {
-  std::string dir, out, submit, size_text;
-  unsigned runtime = 0, ramp = 0;
+  std::string profile, backend, dir, dataset, out, resume;
+  unsigned repetitions = 0;
+  std::uint64_t seed = 0;
+  std::vector<std::string> filters;
   po::options_description desc(
       "Usage: diobench run [options]\n\n"
-      "Runs every direct= policy (disabled, standard, always) x {file, loop dio on,\n"
-      "loop dio off} for a 4k random-read and a 1M sequential-write workload with\n"
-      "the diobench fio engine (emulated backend) on a scratch file, and prints\n"
-      "throughput, p99 completion latency and the path split of each cell.\n"
-      "Loop cells need root; without it they are skipped.\n\nOptions");
+      "Runs a profile's matrix (every policy x target x loop_dio x workload it lists)\n"
+      "with the diobench fio engine: repetitions in random order (recorded seed),\n"
+      "each on a target whose cache was dropped and checked, stored in a run\n"
+      "directory (raw fio JSON, engine counters, results.db). Loop cells need root;\n"
+      "without it they are skipped. Ctrl-C stops after the current repetition and\n"
+      "cleans up; `diobench restore` undoes what a killed run left.\n\nOptions");
   desc.add_options()
       ("help,h", "this text")
+      ("profile", po::value(&profile)->default_value("smoke"),
+       "profile file, or the name of a shipped one: smoke, quick, full, fallback-cost, capacity")
+      ("backend", po::value(&backend)->default_value("emulated"), "emulated or zfs")
       ("dir", po::value(&dir)->default_value("/var/tmp/diobench"),
-       "scratch area (created with an ownership marker; only its own files are touched)")
-      ("out", po::value(&out), "where fio's JSON, sidecars and logs go (default: /var/tmp/diobench-runs/<UTC time>)")
-      ("runtime", po::value(&runtime)->default_value(3), "measured seconds per cell")
-      ("ramp", po::value(&ramp)->default_value(1), "warm-up seconds per cell, not measured")
-      ("size", po::value(&size_text)->default_value("256M"), "scratch file size (K, M, G suffixes)")
-      ("submit", po::value(&submit)->default_value("psync"), "engine submission: psync or uring");
+       "scratch area for the emulated backend (created with an ownership marker; only its own files are touched)")
+      ("dataset", po::value(&dataset), "POOL/DATASET for the zfs backend")
+      ("out", po::value(&out), "run directory to create (default: /var/tmp/diobench-runs/<UTC time>)")
+      ("repetitions", po::value(&repetitions), "repetitions per cell (overrides the profile)")
+      ("seed", po::value(&seed), "seed of the repetition order (default: the profile's, else random)")
+      ("filter", po::value(&filters)->composing(),
+       "AXIS=VALUE: keep only matching cells; repeatable (same axis: any of the values). "
+       "Axes: backend policy target loop_dio app_direct submit semantics recordsize workload rw bs iodepth numjobs rwmixread")
+      ("dry-run", "print the expanded matrix, the cell count and the estimated duration; run nothing")
+      ("json", "with --dry-run: the cells as a JSON array, every axis a key")
+      ("resume", po::value(&resume), "RUNDIR: finish an interrupted run (its finished repetitions are kept)")
+      ("force-unsafe", "run cells known to crash this host's OpenZFS (2.3.0 with loop devices); never the default");
   const po::variables_map vm = parse("run", desc, args);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kOk;
   }
-  if (submit != "psync" && submit != "uring") {
-    throw UsageError("invalid --submit value '" + submit + "' (expected psync or uring)");
+  if (backend != "emulated" && backend != "zfs") {
+    throw UsageError("invalid --backend value '" + backend + "' (expected emulated or zfs)");
   }
-  if (runtime == 0) throw UsageError("invalid --runtime value '0' (at least 1 second)");
-  std::uint64_t size = 0;
-  {
-    std::size_t used = 0;
-    unsigned long long n = 0;
-    try {
-      n = std::stoull(size_text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    const std::string suffix = size_text.substr(used);
-    const int shift = suffix.empty() ? 0 : suffix == "K" || suffix == "k" ? 10
-                      : suffix == "M" || suffix == "m" ? 20
-                      : suffix == "G" || suffix == "g" ? 30 : -1;
-    if (used == 0 || shift < 0 || n == 0) {
-      throw UsageError("invalid --size value '" + size_text + "' (e.g. 256M)");
-    }
-    size = static_cast<std::uint64_t>(n) << shift;
-    if (size < (16u << 20) || size % (1u << 20) != 0) {
-      throw UsageError("invalid --size value '" + size_text + "' (a whole number of MiB, at least 16M)");
-    }
+  if (backend == "zfs" && dataset.empty() && resume.empty()) {
+    throw UsageError("--backend zfs needs --dataset POOL/DATASET");
+  }
+  if (vm.count("repetitions") && repetitions == 0) {
+    throw UsageError("invalid --repetitions value '0' (at least 1)");
+  }
+  if (vm.count("json") && !vm.count("dry-run")) throw UsageError("--json goes with --dry-run");
+  if (!resume.empty() && (vm.count("out") || vm.count("filter") || !vm["profile"].defaulted())) {
+    throw UsageError("--resume takes the run's own profile, filters and output directory");
   }
 
-  diobench::SideBySideOptions o;
+  diobench::RunOptions o;
+  o.backend = backend;
   o.scratch_dir = dir;
-  o.out_dir = out.empty() ? default_run_dir() : out;
-  o.engine_path = engine_path();
-  o.runtime_s = runtime;
-  o.ramp_s = ramp;
-  o.size = size;
-  o.submit = submit;
+  o.dataset = dataset;
+  o.filters = filters;
+  if (vm.count("repetitions")) o.repetitions = repetitions;
+  if (vm.count("seed")) o.seed = seed;
+  o.force_unsafe = vm.count("force-unsafe") > 0;
+  o.resume = !resume.empty();
+  o.out_dir = o.resume ? resume : out.empty() ? default_run_dir() : out;
+  try {
+    if (!o.resume) o.profile_path = resolve_profile(profile);
+    if (vm.count("dry-run")) {
+      const diobench::Profile p = diobench::plan_run(o);
+      if (vm.count("json")) {
+        nlohmann::json cells = nlohmann::json::array();
+        for (const auto& c : p.cells) {
+          nlohmann::json j = c.axes();
+          j["name"] = c.name();
+          cells.push_back(j);
+        }
+        std::cout << cells.dump(2) << "\n";
+        return kOk;
+      }
+      for (std::size_t i = 0; i < p.cells.size(); ++i) {
+        std::cout << i + 1 << "  " << p.cells[i].name() << "\n";
+      }
+      const double s = p.estimated_seconds(p.cells.size(), p.repetitions);
+      std::cout << "\n" << p.cells.size() << " cells x " << p.repetitions << " repetitions = "
+                << p.cells.size() * p.repetitions << " fio runs of " << p.ramp_s << " s ramp + "
+                << p.runtime_s << " s; estimated " << static_cast<long>(s / 60) << " min "
+                << static_cast<long>(s) % 60 << " s\n";
+      return kOk;
+    }
+    o.engine_path = engine_path();
+    diobench::InterruptGuard interrupts;
+    const diobench::RunOutcome r = diobench::execute_run(o, std::cout, std::cerr);
+    std::cerr << r.ok << " repetitions ok, " << r.failed << " failed, " << r.skipped
+              << " skipped";
+    if (r.interrupted) {
+      std::cerr << ", " << r.left << " not run: interrupted; scratch files and loop devices "
+                << "removed; finish with: diobench run --resume " << o.out_dir << "\n";
+      return 128 + r.signal;
+    }
+    std::cerr << "\n";
+    return r.failed ? kFailed : kOk;
+  } catch (const diobench::ProfileError& e) {
+    throw UsageError(e.what());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
 
-  diobench::InterruptGuard interrupts;
-  const auto results = diobench::run_side_by_side(o, std::cerr);
-  std::cout << "\n";
-  diobench::print_table(results, std::cout);
-  std::cout << "\nraw results: " << o.out_dir << "\n";
-  if (diobench::InterruptGuard::requested()) {
-    std::cerr << "interrupted: stopped after the running cell; scratch files and loop devices removed\n";
-    return 128 + diobench::InterruptGuard::signal();
+int cmd_restore(const std::vector<std::string>& args) {
+  std::vector<std::string> dirs;
+  po::options_description desc(
+      "Usage: diobench restore [RUNDIR...]\n\n"
+      "Undoes what interrupted runs left (loop devices, scratch files), from each\n"
+      "run directory's undo journal. Without RUNDIR: every run under\n"
+      "/var/tmp/diobench-runs with a journal.\n\nOptions");
+  desc.add_options()("help,h", "this text")("rundir", po::value(&dirs), "run directories");
+  po::positional_options_description pos;
+  pos.add("rundir", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see: diobench restore --help)");
   }
-  for (const auto& r : results) {
-    if (r.outcome == diobench::CellResult::Outcome::Failed) return kFailed;
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kOk;
   }
-  return kOk;
+  if (dirs.empty()) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/var/tmp/diobench-runs", ec)) {
+      if (fs::exists(e.path() / "journal.jsonl")) dirs.push_back(e.path().string());
+    }
+  }
+  int status = kOk;
+  for (const std::string& d : dirs) {
+    const fs::path journal = fs::path(d) / "journal.jsonl";
+    if (!fs::exists(d)) throw UsageError("run directory '" + d + "' not found");
+    if (!fs::exists(journal)) {
+      std::cout << d << ": nothing to restore\n";
+      continue;
+    }
+    const diobench::RestoreReport r = diobench::restore_journal(journal.string());
+    std::cout << d << ": detached " << r.detached.size() << " loop device(s), removed "
+              << r.removed.size() << " scratch file(s)\n";
+    for (const auto& p : r.problems) {
+      std::cout << "  problem: " << p << "\n";
+      status = kFailed;
+    }
+  }
+  return status;
 }
 
 }  // namespace
@@ -190,6 +287,7 @@ int main(int argc, char** argv) {
     }
     if (command == "engine-path") return cmd_engine_path(rest);
     if (command == "run") return cmd_run(rest);
+    if (command == "restore") return cmd_restore(rest);
     throw UsageError("unknown command '" + command + "' (see: diobench --help)");
   } catch (const UsageError& e) {
     std::cerr << "diobench: " << e.what() << "\n";

@@ -6,14 +6,22 @@ set -u
 bin=$1 engine=$2
 . "$(dirname "$0")/expect.sh"
 expect "help" 0 "engine-path" -- "$bin" --help
-expect "run help" 0 "--submit" -- "$bin" run --help
+expect "run help" 0 "--profile" -- "$bin" run --help
+expect "restore help" 0 "journal" -- "$bin" restore --help
 expect "version" 0 "^diobench [0-9]" -- "$bin" --version
 expect "engine-path" 0 "^$(readlink -f "$engine")\$" -- "$bin" engine-path
 expect "engine-path names an existing file" 0 "" -- test -f "$("$bin" engine-path)"
 expect "no command" 2 "Usage" -- "$bin"
 expect "unknown command" 2 "unknown command 'frob'" -- "$bin" frob
 expect "unknown option" 2 "unrecognised option '--bogus'" -- "$bin" run --bogus
-expect "bad submit" 2 "invalid --submit value 'aio'" -- "$bin" run --submit aio
-expect "bad size" 2 "invalid --size value '12Q'" -- "$bin" run --size 12Q
-expect "bad runtime" 2 "runtime" -- "$bin" run --runtime abc
+expect "bad backend" 2 "invalid --backend value 'ext4'" -- "$bin" run --backend ext4
+expect "zfs without dataset" 2 "needs --dataset" -- "$bin" run --backend zfs
+expect "bad repetitions" 2 "invalid --repetitions value '0'" -- "$bin" run --repetitions 0 --dry-run
+expect "bad filter axis" 2 "unknown axis 'colour'" -- "$bin" run --filter colour=red --dry-run
+expect "malformed filter" 2 "invalid --filter value 'policy'" -- "$bin" run --filter policy --dry-run
+expect "filter leaves nothing" 2 "no cell" -- "$bin" run --filter policy=sometimes --dry-run
+expect "unknown profile" 2 "invalid --profile value 'nope'" -- "$bin" run --profile nope --dry-run
+expect "json needs dry-run" 2 "--json goes with --dry-run" -- "$bin" run --json
+expect "resume of a non-run" 2 "not a diobench run directory" -- "$bin" run --resume /nonexistent-run
+expect "restore of a missing run" 2 "not found" -- "$bin" restore /nonexistent-run
 exit $fail

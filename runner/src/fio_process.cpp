@@ -54,6 +54,7 @@ FioExit run_fio(const FioInvocation& invocation) {
   if (pid == 0) {
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
+    for (const std::string& e : invocation.env) putenv(const_cast<char*>(e.c_str()));
     execvp(argv[0], argv.data());
     const int err = errno;
     (void)!write(exec_pipe[1], &err, sizeof err);

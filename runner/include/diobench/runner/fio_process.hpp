@@ -8,6 +8,7 @@ namespace diobench {
 
 struct FioInvocation {
   std::vector<std::string> args;  // without the leading "fio"
+  std::vector<std::string> env;   // NAME=value, added to fio's environment
   std::string log_file;           // fio's stdout and stderr go here
 };
 

@@ -1,0 +1,49 @@
+// The undo journal: every change the runner makes to the machine (a
+// scratch file, a loop device, a dataset property) is written here and
+// fsynced *before* it is made, so that `diobench restore` can undo what a
+// killed run (kill -9, power loss) left behind. Normal clean-up records the
+// undo too; restore acts only on changes with no recorded undo.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace diobench {
+
+class Journal {
+ public:
+  explicit Journal(std::string path);  // appends to an existing journal
+  const std::string& path() const { return path_; }
+
+  // Appends one entry and fsyncs it (and, the first time, the directory).
+  // Throws std::system_error when the journal cannot be written: a change
+  // that cannot be journaled must not be made.
+  void record(const nlohmann::json& entry);
+
+  void scratch_file_created(const std::string& path);  // call before creating
+  void scratch_file_removed(const std::string& path);
+  void loop_attaching(const std::string& backing);     // call before attaching
+  void loop_detached(const std::string& backing);
+
+  static std::vector<nlohmann::json> read(const std::string& path);
+
+ private:
+  std::string path_;
+  bool dir_synced_ = false;
+};
+
+struct RestoreReport {
+  std::vector<std::string> detached;  // loop devices
+  std::vector<std::string> removed;   // scratch files
+  std::vector<std::string> problems;  // what could not be undone
+};
+
+// Undoes every change in the journal that has no recorded undo, then
+// removes the journal if nothing is left to undo. Loop devices are
+// detached only when their backing file is one the journal names, and
+// files are removed only inside a scratch area with diobench's marker.
+RestoreReport restore_journal(const std::string& path);
+
+}  // namespace diobench

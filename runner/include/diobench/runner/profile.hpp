@@ -1,0 +1,49 @@
+// Profiles: the matrix a run covers, as an INI file (parsed with
+// Boost.Program_options) beside a fio job template. See profiles/README.md
+// for the format.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "diobench/runner/cell.hpp"
+
+namespace diobench {
+
+struct Profile {
+  std::string path;  // the INI file, absolute
+  std::string name;  // file name without .ini
+  std::string description;
+  unsigned repetitions = 1;
+  unsigned ramp_s = 1;
+  unsigned runtime_s = 2;
+  std::uint64_t size = 256ull << 20;  // bytes per target
+  std::string job_template;           // absolute path of the fio job file
+  std::uint64_t seed = 0;             // cell order; 0: chosen at run time
+  std::vector<Cell> cells;            // expanded, in profile order
+
+  // Seconds a run of `cells` would take with `repetitions` each, counting
+  // ramp, runtime and a per-repetition allowance for set-up.
+  double estimated_seconds(std::size_t cell_count, unsigned repetitions) const;
+};
+
+// A defect in a profile: where it is and what is wrong.
+class ProfileError : public std::runtime_error {
+ public:
+  ProfileError(const std::string& file, int line, const std::string& key,
+               const std::string& problem);
+};
+
+// Reads, validates and expands a profile; backend applies to every cell.
+// Throws ProfileError (file, line, key) for anything malformed.
+Profile load_profile(const std::string& path, const std::string& backend);
+
+// Keeps the cells whose axes match every filter ("axis=value"); several
+// filters on one axis are alternatives. Throws std::invalid_argument naming
+// the filter when it is not axis=value or names an unknown axis.
+std::vector<Cell> filter_cells(const std::vector<Cell>& cells,
+                               const std::vector<std::string>& filters);
+
+}  // namespace diobench

@@ -1,0 +1,69 @@
+// results.db: the SQLite index of a run directory. The raw files (fio's
+// JSON as fio wrote it, the counters sidecars) stay beside it; the index
+// holds what reports query: runs, cells, repetitions, metrics with
+// percentiles, path counters, the bytes the devices below moved, and the
+// system information. Each repetition is stored in one transaction, so a
+// crash leaves either all of a repetition or none of it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "diobench/fio_result.hpp"
+#include "diobench/path_counters.hpp"
+#include "diobench/runner/cell.hpp"
+
+struct sqlite3;
+
+namespace diobench {
+
+struct DeviceIo {
+  std::string device;  // e.g. "vda", "loop3"
+  std::string role;    // "storage" (under the scratch area) or "loop"
+  std::uint64_t read_bytes = 0;
+  std::uint64_t write_bytes = 0;
+};
+
+struct RepetitionRecord {
+  std::string cell;  // Cell::name()
+  unsigned repetition = 0;
+  unsigned position = 0;  // 1-based place in the run's order
+  std::string status;     // ok | failed | skipped
+  std::string message;
+  std::string started, finished;  // ISO 8601 UTC
+  std::string fio_json, counters_file;  // relative to the run directory
+  std::optional<FioResult> fio;
+  std::optional<PathCounters> counters;
+  std::vector<DeviceIo> devices;
+};
+
+class ResultStore {
+ public:
+  explicit ResultStore(const std::string& db_path);  // creates the schema
+  ~ResultStore();
+  ResultStore(const ResultStore&) = delete;
+  ResultStore& operator=(const ResultStore&) = delete;
+
+  // The run row (one per run directory); returns its id.
+  void begin_run(const std::string& profile, const std::string& backend, std::uint64_t seed,
+                 const std::string& started);
+  void finish_run(const std::string& status, const std::string& finished);
+  void add_cells(const std::vector<Cell>& cells);  // idempotent by name
+  void add_system_info(const std::map<std::string, std::string>& info);
+  void add_repetition(const RepetitionRecord& r);  // one transaction
+
+  // (cell name, repetition) pairs already stored with status ok.
+  std::set<std::pair<std::string, unsigned>> finished_repetitions() const;
+  std::optional<std::uint64_t> seed() const;
+
+ private:
+  void exec(const std::string& sql);
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+}  // namespace diobench

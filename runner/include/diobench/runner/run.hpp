@@ -1,0 +1,51 @@
+// `diobench run`: a profile's matrix, repetitions in randomized order,
+// each on a freshly prepared cold target, stored in a run directory.
+//
+// Run directory:
+//   profile.ini, job.fio   copies of what ran
+//   plan.json              backend, filters, seed: what --resume needs
+//   journal.jsonl          undo journal (removed once nothing is left to undo)
+//   results.db             the SQLite index (result_store.hpp)
+//   raw/<cell>/rep<N>.json            fio's output as fio wrote it
+//   raw/<cell>/rep<N>.counters.jsonl  the engine's sidecar
+//   raw/<cell>/rep<N>.log             fio's own messages
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "diobench/runner/profile.hpp"
+
+namespace diobench {
+
+struct RunOptions {
+  std::string profile_path;
+  std::string backend = "emulated";
+  std::string scratch_dir = "/var/tmp/diobench";
+  std::string dataset;  // zfs backend
+  std::string out_dir;  // the run directory (created)
+  std::optional<unsigned> repetitions;  // overrides the profile's
+  std::vector<std::string> filters;
+  std::optional<std::uint64_t> seed;  // overrides the profile's
+  bool force_unsafe = false;
+  std::string engine_path;
+  bool resume = false;  // out_dir is an interrupted run to finish
+};
+
+struct RunOutcome {
+  unsigned ok = 0, failed = 0, skipped = 0, left = 0;
+  bool interrupted = false;
+  int signal = 0;
+};
+
+// Throws ProfileError / std::invalid_argument for bad input (exit 2 at the
+// command line) and std::runtime_error when the run cannot start.
+RunOutcome execute_run(const RunOptions& options, std::ostream& out, std::ostream& progress);
+
+// The plan without running it: cells after filters, in profile order.
+Profile plan_run(const RunOptions& options);
+
+}  // namespace diobench

@@ -1,0 +1,29 @@
+// What a result depends on besides the cell, recorded once per run
+// (after OpenZFS's perf tests, which keep a config.json beside results).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace diobench {
+
+// Kernel, CPU model and count, memory, the filesystem of `scratch_dir`
+// with its mount options, the block device below it and its scheduler,
+// the fio version, and, when loaded, the ZFS version and tunables.
+std::map<std::string, std::string> collect_system_info(const std::string& scratch_dir);
+
+// The block device holding `path` (sysfs name, e.g. "vda" or "vda1"), or
+// nullopt on filesystems without one (tmpfs, ZFS datasets).
+std::optional<std::string> block_device_of(const std::string& path);
+
+// Bytes read and written so far by a block device, from
+// /sys/class/block/<name>/stat (sectors are 512 bytes there, always).
+struct DeviceCounters {
+  std::uint64_t read_bytes = 0;
+  std::uint64_t write_bytes = 0;
+};
+std::optional<DeviceCounters> device_counters(const std::string& name);
+
+}  // namespace diobench

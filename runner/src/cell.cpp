@@ -1,0 +1,59 @@
+#include "diobench/runner/cell.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace diobench {
+
+bool Workload::reads() const {
+  return rw.find("read") != std::string::npos || rw == "rw" || rw == "randrw";
+}
+
+bool Workload::writes() const {
+  return rw.find("write") != std::string::npos || rw == "rw" || rw == "randrw" ||
+         rw == "trim";
+}
+
+std::string Cell::target_label() const {
+  if (target == TargetKind::File) return "file";
+  return loop_dio.value_or(false) ? "loop dio on" : "loop dio off";
+}
+
+std::string Cell::name() const {
+  std::string t = target == TargetKind::File ? "file"
+                  : loop_dio.value_or(false) ? "loop-dio-on"
+                                             : "loop-dio-off";
+  std::string n = workload.name + "." + std::string(to_string(policy)) + "." + t +
+                  (app_direct ? ".odirect" : ".buffered") + "." + submit;
+  if (semantics != Semantics::V2_3) n += ".zfs" + std::string(to_string(semantics));
+  if (recordsize != 128 * 1024) n += ".rs" + std::to_string(recordsize / 1024) + "k";
+  if (backend != "emulated") n = backend + "." + n;
+  return n;
+}
+
+nlohmann::json Cell::axes() const {
+  return nlohmann::json{
+      {"backend", backend},
+      {"policy", to_string(policy)},
+      {"target", to_string(target)},
+      {"loop_dio", loop_dio ? (*loop_dio ? "on" : "off") : "n/a"},
+      {"app_direct", app_direct ? "1" : "0"},
+      {"submit", submit},
+      {"semantics", to_string(semantics)},
+      {"recordsize", std::to_string(recordsize)},
+      {"workload", workload.name},
+      {"rw", workload.rw},
+      {"bs", workload.bs},
+      {"iodepth", std::to_string(workload.iodepth)},
+      {"numjobs", std::to_string(workload.numjobs)},
+      {"rwmixread", std::to_string(workload.rwmixread)},
+  };
+}
+
+const char* const* axis_names() {
+  static const char* const names[] = {
+      "backend", "policy", "target", "loop_dio", "app_direct", "submit", "semantics",
+      "recordsize", "workload", "rw", "bs", "iodepth", "numjobs", "rwmixread", nullptr};
+  return names;
+}
+
+}  // namespace diobench

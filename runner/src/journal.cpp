@@ -1,0 +1,140 @@
+#include "diobench/runner/journal.hpp"
+
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <system_error>
+
+#include "diobench/scratch.hpp"
+
+namespace diobench {
+
+namespace fs = std::filesystem;
+
+Journal::Journal(std::string path) : path_(std::move(path)) {}
+
+void Journal::record(const nlohmann::json& entry) {
+  const std::string line = entry.dump() + "\n";
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "journal " + path_);
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) throw std::system_error(err, std::generic_category(), "journal " + path_);
+  if (!dir_synced_) {  // the journal's own directory entry must survive too
+    const int dfd = ::open(fs::path(path_).parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+    dir_synced_ = true;
+  }
+}
+
+void Journal::scratch_file_created(const std::string& path) {
+  record({{"op", "scratch_file"}, {"path", path}});
+}
+void Journal::scratch_file_removed(const std::string& path) {
+  record({{"op", "undo"}, {"of", "scratch_file"}, {"path", path}});
+}
+void Journal::loop_attaching(const std::string& backing) {
+  record({{"op", "loop"}, {"backing", backing}});
+}
+void Journal::loop_detached(const std::string& backing) {
+  record({{"op", "undo"}, {"of", "loop"}, {"backing", backing}});
+}
+
+std::vector<nlohmann::json> Journal::read(const std::string& path) {
+  std::vector<nlohmann::json> entries;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    // A line cut short by a crash mid-write is the last one; skip it.
+    try {
+      entries.push_back(nlohmann::json::parse(line));
+    } catch (const nlohmann::json::parse_error&) {
+    }
+  }
+  return entries;
+}
+
+namespace {
+
+// Loop devices whose backing file is `backing`, from sysfs.
+std::vector<std::string> loops_backed_by(const std::string& backing) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("loop", 0) != 0) continue;
+    std::ifstream f(e.path() / "loop" / "backing_file");
+    std::string file;
+    if (f && std::getline(f, file) && file == backing) found.push_back("/dev/" + name);
+  }
+  return found;
+}
+
+bool in_owned_scratch(const std::string& path) {
+  return ScratchArea::is_owned(fs::path(path).parent_path().string());
+}
+
+}  // namespace
+
+RestoreReport restore_journal(const std::string& path) {
+  RestoreReport report;
+  // Outstanding changes: each change's count minus its undos.
+  std::map<std::pair<std::string, std::string>, int> open;
+  for (const nlohmann::json& e : Journal::read(path)) {
+    const std::string op = e.value("op", "");
+    if (op == "scratch_file") ++open[{"scratch_file", e.value("path", "")}];
+    if (op == "loop") ++open[{"loop", e.value("backing", "")}];
+    if (op == "undo") {
+      const std::string of = e.value("of", "");
+      const std::string key = e.value(of == "loop" ? "backing" : "path", "");
+      --open[{of, key}];
+    }
+  }
+  Journal journal(path);
+  // Loop devices first: their backing files are the scratch files.
+  for (const auto& [change, count] : open) {
+    if (count <= 0 || change.first != "loop") continue;
+    const std::string& backing = change.second;
+    for (const std::string& dev : loops_backed_by(backing)) {
+      const int fd = ::open(dev.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0 && ::ioctl(fd, LOOP_CLR_FD, 0) == 0) {
+        report.detached.push_back(dev);
+      } else {
+        report.problems.push_back("cannot detach " + dev + ": " + std::strerror(errno));
+      }
+      if (fd >= 0) ::close(fd);
+    }
+    journal.loop_detached(backing);
+  }
+  for (const auto& [change, count] : open) {
+    if (count <= 0 || change.first != "scratch_file") continue;
+    const std::string& file = change.second;
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+      journal.scratch_file_removed(file);
+    } else if (!in_owned_scratch(file)) {
+      report.problems.push_back(file + " is not in a diobench scratch area: left alone");
+    } else if (fs::remove(file, ec)) {
+      report.removed.push_back(file);
+      journal.scratch_file_removed(file);
+    } else {
+      report.problems.push_back("cannot remove " + file + ": " + ec.message());
+    }
+  }
+  if (report.problems.empty()) fs::remove(path);
+  return report;
+}
+
+}  // namespace diobench

@@ -1,0 +1,370 @@
+#include "diobench/runner/profile.hpp"
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "diobench/units.hpp"
+
+namespace diobench {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+ProfileError::ProfileError(const std::string& file, int line, const std::string& key,
+                           const std::string& problem)
+    : std::runtime_error(file + (line > 0 ? ":" + std::to_string(line) : "") +
+                         (key.empty() ? "" : ": " + key) + ": " + problem) {}
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> words(const std::string& s) {
+  std::vector<std::string> out;
+  std::string w;
+  std::istringstream in(s);
+  while (in >> w) {
+    for (std::size_t start = 0;;) {  // commas separate too
+      const auto comma = w.find(',', start);
+      const std::string part = w.substr(start, comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+// Where each key is, and the workload sections, from a first pass of our
+// own (Boost reports neither line numbers nor dynamic sections).
+struct Layout {
+  std::map<std::string, int> key_line;  // "section.key" -> line
+  std::vector<std::string> workloads;   // section names after "workload."
+};
+
+Layout scan(const std::string& file, const std::string& text) {
+  Layout layout;
+  std::istringstream in(text);
+  std::string raw, section;
+  int line = 0;
+  while (std::getline(in, raw)) {
+    ++line;
+    const std::string s = trim(raw.substr(0, raw.find('#')));
+    if (s.empty()) continue;
+    if (s.front() == '[') {
+      if (s.back() != ']' || s.size() < 3) {
+        throw ProfileError(file, line, "", "malformed section header '" + s + "'");
+      }
+      section = trim(s.substr(1, s.size() - 2));
+      if (section.rfind("workload.", 0) == 0) {
+        const std::string name = section.substr(9);
+        if (name.empty() || name.find_first_of("./ ") != std::string::npos) {
+          throw ProfileError(file, line, section,
+                             "a workload name must be non-empty without '.', '/' or spaces");
+        }
+        for (const auto& w : layout.workloads) {
+          if (w == name) throw ProfileError(file, line, section, "workload defined twice");
+        }
+        layout.workloads.push_back(name);
+      } else if (section != "profile" && section != "matrix") {
+        throw ProfileError(file, line, section,
+                           "unknown section (expected [profile], [matrix] or [workload.NAME])");
+      }
+      continue;
+    }
+    const auto eq = s.find('=');
+    if (eq == std::string::npos) {
+      throw ProfileError(file, line, "", "expected 'key = value', got '" + s + "'");
+    }
+    if (section.empty()) {
+      throw ProfileError(file, line, trim(s.substr(0, eq)), "key outside any section");
+    }
+    const std::string key = section + "." + trim(s.substr(0, eq));
+    if (layout.key_line.count(key)) {
+      throw ProfileError(file, line, key, "given twice (first on line " +
+                                              std::to_string(layout.key_line[key]) + ")");
+    }
+    layout.key_line[key] = line;
+  }
+  return layout;
+}
+
+// Reads one validated value; errors name the key and its line.
+class Reader {
+ public:
+  Reader(const std::string& file, const Layout& layout, const po::variables_map& vm)
+      : file_(file), layout_(layout), vm_(vm) {}
+
+  bool has(const std::string& key) const { return vm_.count(key) > 0; }
+  std::string text(const std::string& key, const std::string& fallback) const {
+    return has(key) ? vm_[key].as<std::string>() : fallback;
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
+    const auto it = layout_.key_line.find(key);
+    throw ProfileError(file_, it == layout_.key_line.end() ? 0 : it->second, key, problem);
+  }
+  // A list of words, each one of `allowed`.
+  std::vector<std::string> choices(const std::string& key, const std::string& fallback,
+                                   const std::vector<std::string>& allowed) const {
+    std::vector<std::string> out = words(text(key, fallback));
+    if (out.empty()) fail(key, "needs at least one value");
+    for (const std::string& v : out) {
+      bool ok = false;
+      for (const std::string& a : allowed) ok = ok || v == a;
+      if (!ok) {
+        std::string list;
+        for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(key, "invalid value '" + v + "' (expected " + list + ")");
+      }
+    }
+    return out;
+  }
+  std::vector<unsigned> numbers(const std::string& key, const std::string& fallback,
+                                unsigned lo, unsigned hi) const {
+    std::vector<unsigned> out;
+    for (const std::string& v : words(text(key, fallback))) {
+      std::size_t used = 0;
+      unsigned long n = 0;
+      try {
+        n = std::stoul(v, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != v.size() || n < lo || n > hi) {
+        fail(key, "invalid value '" + v + "' (a whole number from " + std::to_string(lo) +
+                      " to " + std::to_string(hi) + ")");
+      }
+      out.push_back(static_cast<unsigned>(n));
+    }
+    if (out.empty()) fail(key, "needs a value");
+    return out;
+  }
+  unsigned number(const std::string& key, unsigned fallback, unsigned lo, unsigned hi) const {
+    const std::vector<unsigned> v = numbers(key, std::to_string(fallback), lo, hi);
+    if (v.size() != 1) fail(key, "takes one value");
+    return v.front();
+  }
+  std::vector<std::uint64_t> sizes(const std::string& key, const std::string& fallback,
+                                   std::uint64_t lo, std::uint64_t hi) const {
+    std::vector<std::uint64_t> out;
+    for (const std::string& v : words(text(key, fallback))) {
+      const auto n = parse_size(v);
+      if (!n || *n < lo || *n > hi) {
+        fail(key, "invalid size '" + v + "' (from " + format_size(lo) + " to " +
+                      format_size(hi) + ", e.g. 4k, 1m)");
+      }
+      out.push_back(*n);
+    }
+    if (out.empty()) fail(key, "needs a value");
+    return out;
+  }
+
+ private:
+  const std::string& file_;
+  const Layout& layout_;
+  const po::variables_map& vm_;
+};
+
+}  // namespace
+
+double Profile::estimated_seconds(std::size_t cell_count, unsigned reps) const {
+  // Set-up per repetition (loop attach, cache drop, fio start and exit):
+  // about 0.35 s measured here, rounded up; one prefill per run of the
+  // target size at a conservative 200 MB/s.
+  constexpr double kSetupPerRepetition = 0.5;
+  const double prefill = static_cast<double>(size) / 200e6;
+  return static_cast<double>(cell_count) * reps *
+             (ramp_s + runtime_s + kSetupPerRepetition) +
+         prefill;
+}
+
+Profile load_profile(const std::string& path, const std::string& backend) {
+  std::ifstream in(path);
+  if (!in) throw ProfileError(path, 0, "", "cannot be read");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const Layout layout = scan(path, buffer.str());
+
+  po::options_description desc;
+  auto text = [&](const std::string& key) { desc.add_options()(key.c_str(), po::value<std::string>()); };
+  for (const char* k : {"profile.description", "profile.repetitions", "profile.ramp",
+                        "profile.runtime", "profile.size", "profile.job", "profile.seed"}) {
+    text(k);
+  }
+  for (const char* k : {"matrix.policy", "matrix.target", "matrix.loop_dio", "matrix.app_direct",
+                        "matrix.submit", "matrix.semantics", "matrix.recordsize"}) {
+    text(k);
+  }
+  for (const std::string& w : layout.workloads) {
+    for (const char* k : {"rw", "bs", "iodepth", "numjobs", "rwmixread", "submit"}) {
+      text("workload." + w + "." + k);
+    }
+  }
+  po::variables_map vm;
+  try {
+    std::istringstream again(buffer.str());
+    po::store(po::parse_config_file(again, desc, false), vm);
+  } catch (const po::unknown_option& e) {
+    const auto it = layout.key_line.find(e.get_option_name());
+    throw ProfileError(path, it == layout.key_line.end() ? 0 : it->second, e.get_option_name(),
+                       "unknown key");
+  } catch (const po::error& e) {
+    throw ProfileError(path, 0, "", e.what());
+  }
+  const Reader r(path, layout, vm);
+
+  Profile p;
+  p.path = fs::absolute(path).lexically_normal().string();
+  p.name = fs::path(path).stem().string();
+  p.description = r.text("profile.description", "");
+  p.repetitions = r.number("profile.repetitions", 1, 1, 1000);
+  p.ramp_s = r.number("profile.ramp", 1, 0, 3600);
+  p.runtime_s = r.number("profile.runtime", 2, 1, 86400);
+  p.size = r.sizes("profile.size", "256m", 16ull << 20, 1ull << 40).front();
+  const std::string seed = r.text("profile.seed", "0");
+  try {
+    p.seed = std::stoull(seed);
+  } catch (const std::exception&) {
+    r.fail("profile.seed", "invalid value '" + seed + "' (a whole number)");
+  }
+  const std::string job_name = r.text("profile.job", "job.fio");
+  if (job_name.find('/') != std::string::npos) {
+    r.fail("profile.job", "must name a file beside the profile, got '" + job_name + "'");
+  }
+  const fs::path job = fs::path(p.path).parent_path() / job_name;
+  if (!fs::exists(job)) r.fail("profile.job", "fio job template " + job.string() + " not found");
+  p.job_template = job.string();
+  if (layout.workloads.empty()) {
+    throw ProfileError(path, 0, "", "no [workload.NAME] section: nothing to run");
+  }
+
+  const auto policies = r.choices("matrix.policy", "disabled standard always",
+                                  {"disabled", "standard", "always"});
+  const auto targets = r.choices("matrix.target", "file loop", {"file", "loop"});
+  const auto loop_dios = r.choices("matrix.loop_dio", "on off", {"on", "off"});
+  const auto app_directs = r.choices("matrix.app_direct", "0", {"0", "1"});
+  const auto submits = r.choices("matrix.submit", "psync", {"psync", "uring"});
+  const auto semantics = r.choices("matrix.semantics", "2.3", {"2.3", "2.4"});
+  const auto recordsizes = r.sizes("matrix.recordsize", "128k", 512, 16ull << 20);
+  for (std::uint64_t rs : recordsizes) {
+    if (rs & (rs - 1)) r.fail("matrix.recordsize", "must be a power of two, got " + format_size(rs));
+  }
+
+  // Each workload with the submit methods it runs under (a workload may
+  // override the matrix's, e.g. a queue depth of 32 needs io_uring).
+  std::vector<std::pair<Workload, std::vector<std::string>>> workloads;
+  for (const std::string& name : layout.workloads) {
+    const std::string k = "workload." + name + ".";
+    if (!r.has(k + "rw")) {
+      throw ProfileError(path, 0, "workload." + name, "needs rw = (read, write, randread, ...)");
+    }
+    const auto rws = r.choices(k + "rw", "", {"read", "write", "randread", "randwrite", "rw",
+                                              "readwrite", "randrw"});
+    const auto bss = r.sizes(k + "bs", "4k", 512, 64ull << 20);
+    const auto depths = r.numbers(k + "iodepth", "1", 1, 1024);
+    const auto jobs = r.numbers(k + "numjobs", "1", 1, 64);
+    const auto mixes = r.numbers(k + "rwmixread", "0", 0, 100);
+    const auto own_submits =
+        r.has(k + "submit") ? r.choices(k + "submit", "", {"psync", "uring"}) : submits;
+    for (std::uint64_t bs : bss) {
+      if (bs > p.size) r.fail(k + "bs", "block size " + format_size(bs) + " exceeds profile.size");
+    }
+    for (const auto& rw : rws) {
+      for (std::uint64_t bs : bss) {
+        for (unsigned d : depths) {
+          for (unsigned j : jobs) {
+            for (unsigned m : mixes) {
+              Workload w{name, rw, format_size(bs), d, j, m};
+              // Only the keys that vary get into the name.
+              if (rws.size() > 1) w.name += "-" + rw;
+              if (bss.size() > 1) w.name += "-" + w.bs;
+              if (depths.size() > 1) w.name += "-qd" + std::to_string(d);
+              if (jobs.size() > 1) w.name += "-j" + std::to_string(j);
+              if (mixes.size() > 1) w.name += "-mix" + std::to_string(m);
+              if (m && rw != "rw" && rw != "randrw" && rw != "readwrite") {
+                r.fail(k + "rwmixread", "only applies to rw, readwrite and randrw");
+              }
+              workloads.emplace_back(w, own_submits);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  for (const auto& [w, w_submits] : workloads) {
+    for (const auto& policy : policies) {
+      for (const auto& target : targets) {
+        const std::vector<std::string> dios =
+            target == "loop" ? loop_dios : std::vector<std::string>{"n/a"};
+        for (const auto& dio : dios) {
+          for (const auto& ad : app_directs) {
+            for (const auto& submit : w_submits) {
+              for (const auto& sem : semantics) {
+                for (std::uint64_t rs : recordsizes) {
+                  Cell c;
+                  c.backend = backend;
+                  c.policy = *parse_policy(policy);
+                  c.target = target == "loop" ? TargetKind::Loop : TargetKind::File;
+                  if (target == "loop") c.loop_dio = dio == "on";
+                  c.app_direct = ad == "1";
+                  c.submit = submit;
+                  c.semantics = *parse_semantics(sem);
+                  c.recordsize = rs;
+                  c.workload = w;
+                  p.cells.push_back(c);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return p;
+}
+
+std::vector<Cell> filter_cells(const std::vector<Cell>& cells,
+                               const std::vector<std::string>& filters) {
+  std::map<std::string, std::set<std::string>> wanted;
+  for (const std::string& f : filters) {
+    const auto eq = f.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == f.size()) {
+      throw std::invalid_argument("invalid --filter value '" + f + "' (expected AXIS=VALUE)");
+    }
+    const std::string axis = f.substr(0, eq);
+    bool known = false;
+    std::string list;
+    for (const char* const* a = axis_names(); *a; ++a) {
+      known = known || axis == *a;
+      list += (list.empty() ? "" : ", ") + std::string(*a);
+    }
+    if (!known) {
+      throw std::invalid_argument("invalid --filter value '" + f + "': unknown axis '" + axis +
+                                  "' (axes: " + list + ")");
+    }
+    wanted[axis].insert(f.substr(eq + 1));
+  }
+  std::vector<Cell> out;
+  for (const Cell& c : cells) {
+    const nlohmann::json axes = c.axes();
+    bool keep = true;
+    for (const auto& [axis, values] : wanted) {
+      keep = keep && values.count(axes.at(axis).get<std::string>()) > 0;
+    }
+    if (keep) out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace diobench

@@ -1,0 +1,439 @@
+#include "diobench/runner/run.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
+#include <random>
+#include <sstream>
+
+#include "diobench/loop_device.hpp"
+#include "diobench/runner/fio_process.hpp"
+#include "diobench/runner/interrupt.hpp"
+#include "diobench/runner/journal.hpp"
+#include "diobench/runner/page_cache.hpp"
+#include "diobench/runner/result_store.hpp"
+#include "diobench/runner/safety.hpp"
+#include "diobench/runner/system_info.hpp"
+#include "diobench/scratch.hpp"
+#include "diobench/units.hpp"
+
+namespace diobench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string now_utc() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+PathCounters read_counters(const std::string& file) {
+  PathCounters total;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) total += parse_sidecar_line(line).counters;
+  }
+  return total;
+}
+
+// Everything a repetition needs that does not change between them.
+struct Context {
+  const Profile& profile;
+  const RunOptions& options;
+  std::string run_dir;
+  std::string scratch_file;
+  std::optional<std::string> storage_device;  // block device under the scratch area
+  Journal& journal;
+};
+
+std::optional<DeviceIo> device_delta(const std::string& name, const std::string& role,
+                                     const std::optional<DeviceCounters>& before) {
+  const auto after = device_counters(name);
+  if (!before || !after) return std::nullopt;
+  return DeviceIo{name, role, after->read_bytes - before->read_bytes,
+                  after->write_bytes - before->write_bytes};
+}
+
+RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned position,
+                                 const Context& ctx) {
+  RepetitionRecord rec;
+  rec.cell = cell.name();
+  rec.repetition = rep;
+  rec.position = position;
+  rec.started = now_utc();
+  const std::string rel = "raw/" + cell.name() + "/rep" + std::to_string(rep);
+  const fs::path base = fs::path(ctx.run_dir) / rel;
+  fs::create_directories(base.parent_path());
+  auto fail = [&](const std::string& why) {
+    rec.status = "failed";
+    rec.message = why;
+    rec.finished = now_utc();
+    return rec;
+  };
+
+  std::optional<LoopDevice> loop;
+  std::string target = ctx.scratch_file;
+  if (cell.target == TargetKind::Loop) {
+    ctx.journal.loop_attaching(ctx.scratch_file);
+    loop.emplace(ctx.scratch_file, LoopOptions{cell.loop_dio.value_or(false), 512, false});
+    target = loop->path();
+  }
+  // Detach (and journal the undo) however this function is left.
+  struct Detach {
+    std::optional<LoopDevice>& loop;
+    const Context& ctx;
+    ~Detach() {
+      if (loop && loop->detach()) {
+        try {
+          ctx.journal.loop_detached(ctx.scratch_file);
+        } catch (...) {  // restore will find it attached-and-gone: harmless
+        }
+      }
+    }
+  } detach{loop, ctx};
+
+  std::uint64_t resident = drop_cached_pages(ctx.scratch_file);
+  if (loop) resident += drop_cached_pages(loop->path());
+  if (resident) {
+    return fail(std::to_string(resident) +
+                " pages of the target stayed in the page cache after the drop; "
+                "a repetition on a warm cache would not measure the path");
+  }
+
+  std::optional<DeviceCounters> storage_before, loop_before;
+  if (ctx.storage_device) storage_before = device_counters(*ctx.storage_device);
+  const std::string loop_name = loop ? fs::path(loop->path()).filename().string() : "";
+  if (loop) loop_before = device_counters(loop_name);
+
+  const std::string json = base.string() + ".json";
+  const std::string partial = json + ".partial";
+  const std::string counters = base.string() + ".counters.jsonl";
+  fs::remove(counters);
+  FioInvocation fio;
+  fio.log_file = base.string() + ".log";
+  const Profile& p = ctx.profile;
+  fio.env = {
+      "DIOBENCH_ENGINE=" + ctx.options.engine_path,
+      "DIOBENCH_POLICY=" + std::string(to_string(cell.policy)),
+      "DIOBENCH_SEMANTICS=" + std::string(to_string(cell.semantics)),
+      "DIOBENCH_RECORDSIZE=" + std::to_string(cell.recordsize),
+      "DIOBENCH_SUBMIT=" + cell.submit,
+      "DIOBENCH_BACKEND=" + cell.backend,
+      "DIOBENCH_COUNTERS=" + counters,
+      "DIOBENCH_TARGET=" + target,
+      "DIOBENCH_SIZE=" + std::to_string(p.size),
+      "DIOBENCH_RW=" + cell.workload.rw,
+      "DIOBENCH_BS=" + cell.workload.bs,
+      "DIOBENCH_RWMIXREAD=" + std::to_string(cell.workload.rwmixread ? cell.workload.rwmixread : 50),
+      "DIOBENCH_IODEPTH=" + std::to_string(cell.workload.iodepth),
+      "DIOBENCH_NUMJOBS=" + std::to_string(cell.workload.numjobs),
+      "DIOBENCH_APP_DIRECT=" + std::string(cell.app_direct ? "1" : "0"),
+      "DIOBENCH_RAMP=" + std::to_string(p.ramp_s),
+      "DIOBENCH_RUNTIME=" + std::to_string(p.runtime_s),
+  };
+  fio.args = {"--output-format=json+", "--output=" + partial, p.job_template};
+  const FioExit exit = run_fio(fio);
+
+  if (ctx.storage_device) {
+    if (auto d = device_delta(*ctx.storage_device, "storage", storage_before)) {
+      rec.devices.push_back(*d);
+    }
+  }
+  if (loop) {
+    if (auto d = device_delta(loop_name, "loop", loop_before)) rec.devices.push_back(*d);
+  }
+  if (InterruptGuard::requested()) return fail("interrupted");
+  // fio's JSON is kept exactly as fio wrote it, under its final name only
+  // once complete (a crash leaves a .partial, never a truncated .json).
+  std::error_code ec;
+  fs::rename(partial, json, ec);
+  rec.fio_json = rel + ".json";
+  rec.counters_file = rel + ".counters.jsonl";
+  if (exit.status != 0) return fail("fio exited with status " + std::to_string(exit.status) + ": " + exit.log);
+  try {
+    rec.fio = read_fio_json(json);
+    if (const int err = rec.fio->first_error()) {
+      return fail("fio reported error " + std::to_string(err) + " (" + std::strerror(err) + ")");
+    }
+    rec.counters = read_counters(counters);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  rec.status = "ok";
+  rec.finished = now_utc();
+  return rec;
+}
+
+struct PlanFile {
+  std::string backend, scratch_dir, dataset;
+  std::vector<std::string> filters;
+  unsigned repetitions = 1;
+  std::uint64_t seed = 0;
+};
+
+void write_plan(const std::string& file, const PlanFile& p) {
+  const nlohmann::json j{{"backend", p.backend},     {"scratch_dir", p.scratch_dir},
+                         {"dataset", p.dataset},     {"filters", p.filters},
+                         {"repetitions", p.repetitions}, {"seed", p.seed}};
+  const std::string tmp = file + ".tmp";
+  std::ofstream(tmp) << j.dump(2) << "\n";
+  fs::rename(tmp, file);
+}
+
+PlanFile read_plan(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw std::invalid_argument(file + " not found: not a diobench run directory");
+  const nlohmann::json j = nlohmann::json::parse(in);
+  PlanFile p;
+  p.backend = j.at("backend");
+  p.scratch_dir = j.at("scratch_dir");
+  p.dataset = j.value("dataset", "");
+  p.filters = j.at("filters").get<std::vector<std::string>>();
+  p.repetitions = j.at("repetitions");
+  p.seed = j.at("seed");
+  return p;
+}
+
+std::string duration_text(double seconds) {
+  char buf[32];
+  const long s = std::lround(seconds);
+  std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  return buf;
+}
+
+// Median of the repetitions' values; NaN when there are none.
+double median(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void print_summary(const std::vector<Cell>& cells,
+                   const std::map<std::string, std::vector<RepetitionRecord>>& done,
+                   std::ostream& out) {
+  char line[320];
+  std::snprintf(line, sizeof line, "%-22s %-9s %-13s %-4s %10s %10s %10s  %s\n", "workload",
+                "policy", "target", "reps", "MiB/s", "IOPS", "p99 us", "path split (requests)");
+  out << line;
+  for (const Cell& c : cells) {
+    const auto it = done.find(c.name());
+    std::vector<double> bw, iops, p99;
+    PathCounters split;
+    std::string note;
+    const Direction d = c.workload.reads() ? Direction::Read : Direction::Write;
+    if (it != done.end()) {
+      for (const RepetitionRecord& r : it->second) {
+        if (r.status != "ok") {
+          note = r.status + ": " + r.message.substr(0, 60);
+          continue;
+        }
+        const DirectionResult& m = d == Direction::Read ? r.fio->jobs[0].read : r.fio->jobs[0].write;
+        bw.push_back(m.bw_bytes / 1048576.0);
+        iops.push_back(m.iops);
+        p99.push_back(m.percentile_ns(99.0) / 1000.0);
+        split += *r.counters;
+      }
+    }
+    std::ostringstream s;
+    const double total = static_cast<double>(split.requests(d));
+    for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+      const std::uint64_t n = split.bucket(d, p).requests;
+      if (!n) continue;
+      char pct[32];
+      std::snprintf(pct, sizeof pct, "%s %.0f%% ", std::string(to_string(p)).c_str(),
+                    100.0 * static_cast<double>(n) / total);
+      s << pct;
+    }
+    if (!note.empty()) s << "[" << note << "]";
+    std::snprintf(line, sizeof line, "%-22s %-9s %-13s %-4zu %10.1f %10.0f %10.1f  %s\n",
+                  c.workload.name.c_str(), std::string(to_string(c.policy)).c_str(),
+                  c.target_label().c_str(), bw.size(), median(bw), median(iops), median(p99),
+                  s.str().c_str());
+    out << line;
+  }
+}
+
+}  // namespace
+
+Profile plan_run(const RunOptions& o) {
+  Profile p = load_profile(o.profile_path, o.backend);
+  p.cells = filter_cells(p.cells, o.filters);
+  if (p.cells.empty()) throw std::invalid_argument("the filters leave no cell to run");
+  if (o.repetitions) p.repetitions = *o.repetitions;
+  if (o.seed) p.seed = *o.seed;
+  return p;
+}
+
+RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream& progress) {
+  RunOptions o = given;
+  const fs::path dir = fs::absolute(o.out_dir);
+  if (o.resume) {
+    const PlanFile plan = read_plan((dir / "plan.json").string());
+    o.profile_path = (dir / "profile.ini").string();
+    o.backend = plan.backend;
+    o.scratch_dir = plan.scratch_dir;
+    o.dataset = plan.dataset;
+    o.filters = plan.filters;
+    o.repetitions = plan.repetitions;
+    o.seed = plan.seed;
+  } else if (fs::exists(dir) && !fs::is_empty(dir)) {
+    throw std::invalid_argument("run directory " + dir.string() +
+                                " exists and is not empty (use --resume to finish it)");
+  }
+  if (o.backend == "zfs") {
+    throw std::invalid_argument(
+        "--backend zfs is not available yet in this build (the emulated backend runs anywhere)");
+  }
+  Profile profile = plan_run(o);
+  if (!o.seed && profile.seed == 0) profile.seed = std::random_device{}() | 1u;
+
+  if (!o.resume) {
+    fs::create_directories(dir);
+    fs::copy_file(profile.path, dir / "profile.ini");
+    fs::copy_file(profile.job_template, dir / fs::path(profile.job_template).filename());
+    write_plan((dir / "plan.json").string(),
+               PlanFile{o.backend, o.scratch_dir, o.dataset, o.filters, profile.repetitions,
+                        profile.seed});
+  }
+  ResultStore store((dir / "results.db").string());
+  store.begin_run(profile.name, o.backend, profile.seed, now_utc());
+  store.add_cells(profile.cells);
+  const std::set<std::pair<std::string, unsigned>> finished = store.finished_repetitions();
+
+  // The repetitions in a random order (recorded seed): slow drift of the
+  // machine spreads over all cells instead of biasing the late ones.
+  std::vector<std::pair<std::size_t, unsigned>> order;
+  for (std::size_t c = 0; c < profile.cells.size(); ++c) {
+    for (unsigned r = 1; r <= profile.repetitions; ++r) order.emplace_back(c, r);
+  }
+  std::mt19937_64 rng(profile.seed);
+  std::shuffle(order.begin(), order.end(), rng);
+
+  Journal journal((dir / "journal.jsonl").string());
+  ScratchArea scratch(o.scratch_dir);
+  const std::string file_name = "run-" + dir.filename().string() + ".dat";
+  const std::string scratch_file = (fs::path(scratch.dir()) / file_name).string();
+  journal.scratch_file_created(scratch_file);
+  progress << "preparing " << format_size(profile.size) << " scratch file " << scratch_file
+           << "\n";
+  scratch.create_file(file_name, profile.size);
+  if (!o.resume) store.add_system_info(collect_system_info(scratch.dir()));
+
+  const bool root = geteuid() == 0;
+  const bool on_zfs = probe_target(scratch_file).fs_type == "zfs";
+  const std::optional<std::string> zfs_version = loaded_zfs_version();
+  Context ctx{profile, o, dir.string(), scratch_file, block_device_of(scratch_file), journal};
+
+  RunOutcome outcome;
+  std::map<std::string, std::vector<RepetitionRecord>> done;
+  const bool tty = isatty(STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  const std::size_t total = order.size();
+  std::size_t todo = 0;
+  for (const auto& [c, r] : order) todo += !finished.count({profile.cells[c].name(), r});
+  std::size_t ran = 0;
+  if (finished.size()) progress << finished.size() << " repetitions already done; " << todo << " to go\n";
+
+  for (std::size_t i = 0; i < total; ++i) {
+    const Cell& cell = profile.cells[order[i].first];
+    const unsigned rep = order[i].second;
+    if (finished.count({cell.name(), rep})) continue;
+    if (InterruptGuard::requested()) {
+      ++outcome.left;
+      continue;
+    }
+    RepetitionRecord rec;
+    std::optional<std::string> refusal;
+    if (cell.target == TargetKind::Loop && !root) refusal = "skipped: loop devices need root";
+    if (!refusal && !o.force_unsafe) refusal = crash_risk(cell, on_zfs, zfs_version);
+    if (refusal) {
+      rec.cell = cell.name();
+      rec.repetition = rep;
+      rec.position = static_cast<unsigned>(i + 1);
+      rec.status = "skipped";
+      rec.message = *refusal;
+      rec.started = rec.finished = now_utc();
+    } else {
+      try {
+        rec = run_repetition(cell, rep, static_cast<unsigned>(i + 1), ctx);
+      } catch (const std::exception& e) {
+        rec.cell = cell.name();
+        rec.repetition = rep;
+        rec.position = static_cast<unsigned>(i + 1);
+        rec.status = "failed";
+        rec.message = e.what();
+      }
+    }
+    if (InterruptGuard::requested() && rec.status != "ok") {
+      ++outcome.left;  // cut short: not stored, --resume runs it again
+      continue;
+    }
+    store.add_repetition(rec);
+    done[rec.cell].push_back(rec);
+    ++ran;
+    if (rec.status == "ok") ++outcome.ok;
+    else if (rec.status == "skipped") ++outcome.skipped;
+    else ++outcome.failed;
+
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double eta = elapsed / static_cast<double>(ran) * static_cast<double>(todo - ran);
+    std::string last = rec.status;
+    if (rec.status == "ok") {
+      const Direction d = cell.workload.reads() ? Direction::Read : Direction::Write;
+      const DirectionResult& m = d == Direction::Read ? rec.fio->jobs[0].read : rec.fio->jobs[0].write;
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%.1f MiB/s, p99 %.0f us", m.bw_bytes / 1048576.0,
+                    m.percentile_ns(99.0) / 1000.0);
+      last = buf;
+    } else if (!rec.message.empty()) {
+      last += ": " + rec.message.substr(0, 100);
+    }
+    char line[400];
+    std::snprintf(line, sizeof line, "[%zu/%zu] %s rep %u  elapsed %s eta %s  %s", ran, todo,
+                  cell.name().c_str(), rep, duration_text(elapsed).c_str(),
+                  duration_text(eta).c_str(), last.c_str());
+    if (tty) {
+      progress << "\r\033[K" << line << std::flush;
+    } else {
+      progress << line << "\n";
+    }
+  }
+  if (tty) progress << "\n";
+
+  // Clean up: the scratch file goes; the journal records it.
+  scratch.remove_file(file_name);
+  journal.scratch_file_removed(scratch_file);
+  // Normally nothing is outstanding by now and this only removes the
+  // journal; whatever a failed clean-up left is undone here.
+  for (const std::string& problem : restore_journal(journal.path()).problems) {
+    progress << "clean-up: " << problem << "\n";
+  }
+  outcome.interrupted = InterruptGuard::requested();
+  outcome.signal = InterruptGuard::signal();
+  store.finish_run(outcome.interrupted ? "interrupted" : outcome.failed ? "failed" : "complete",
+                   now_utc());
+
+  // The table covers the repetitions run by this invocation.
+  out << "\n";
+  print_summary(profile.cells, done, out);
+  out << "\nrun directory: " << dir.string() << "\n";
+  return outcome;
+}
+
+}  // namespace diobench
