@@ -20,7 +20,7 @@
 #include "diobench/runner/fio_process.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
-#include "diobench/runner/page_cache.hpp"
+#include "diobench/page_cache.hpp"
 #include "diobench/runner/result_store.hpp"
 #include "diobench/runner/safety.hpp"
 #include "diobench/runner/system_info.hpp"

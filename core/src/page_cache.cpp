@@ -1,4 +1,4 @@
-#include "diobench/runner/page_cache.hpp"
+#include "diobench/page_cache.hpp"
 
 #include <fcntl.h>
 #include <linux/fs.h>
