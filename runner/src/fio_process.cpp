@@ -1,6 +1,8 @@
 #include "diobench/runner/fio_process.hpp"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
+#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +54,11 @@ FioExit run_fio(const FioInvocation& invocation) {
     throw std::system_error(err, std::generic_category(), "fork");
   }
   if (pid == 0) {
+    setpgid(0, 0);  // Ctrl-C reaches diobench, which decides (interrupt.hpp)
+    // If diobench dies (kill -9), fio must not run on against a target that
+    // `diobench restore` is about to take away. (Jobs are threads: job.fio.)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) _exit(127);  // the parent died before prctl
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     for (const std::string& e : invocation.env) putenv(const_cast<char*>(e.c_str()));

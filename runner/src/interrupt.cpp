@@ -10,10 +10,11 @@ volatile pid_t g_child = 0;
 struct sigaction g_old_int, g_old_term;
 
 void on_signal(int sig) {
+  // The first signal lets the running repetition finish (fio runs in a
+  // process group of its own, so a terminal's Ctrl-C does not reach it);
+  // a second one stops fio now.
+  if (g_signal != 0 && g_child > 0) kill(g_child, SIGTERM);
   g_signal = sig;
-  // SIGINT from a terminal reaches the whole process group, fio included;
-  // SIGTERM sent to us alone must be passed on.
-  if (sig == SIGTERM && g_child > 0) kill(g_child, SIGTERM);
 }
 }  // namespace
 

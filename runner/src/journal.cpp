@@ -107,7 +107,8 @@ RestoreReport restore_journal(const std::string& path) {
   for (const auto& [change, count] : open) {
     if (count <= 0 || change.first != "loop") continue;
     const std::string& backing = change.second;
-    for (const std::string& dev : loops_backed_by(backing)) {
+    const std::vector<std::string> devices = loops_backed_by(backing);
+    for (const std::string& dev : devices) {
       const int fd = ::open(dev.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd >= 0 && ::ioctl(fd, LOOP_CLR_FD, 0) == 0) {
         report.detached.push_back(dev);
@@ -115,6 +116,14 @@ RestoreReport restore_journal(const std::string& path) {
         report.problems.push_back("cannot detach " + dev + ": " + std::strerror(errno));
       }
       if (fd >= 0) ::close(fd);
+    }
+    // The kernel lets go at the last close: wait (up to 5 s) for a process
+    // that still has the device open, e.g. a fio that was dying with us.
+    for (int i = 0; i < 100 && !devices.empty() && !loops_backed_by(backing).empty(); ++i) {
+      ::usleep(50000);
+    }
+    for (const std::string& dev : loops_backed_by(backing)) {
+      report.problems.push_back(dev + " is still attached to " + backing + " (in use?)");
     }
     journal.loop_detached(backing);
   }

@@ -156,7 +156,6 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
   if (loop) {
     if (auto d = device_delta(loop_name, "loop", loop_before)) rec.devices.push_back(*d);
   }
-  if (InterruptGuard::requested()) return fail("interrupted");
   // fio's JSON is kept exactly as fio wrote it, under its final name only
   // once complete (a crash leaves a .partial, never a truncated .json).
   std::error_code ec;
@@ -325,7 +324,15 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   std::shuffle(order.begin(), order.end(), rng);
 
   Journal journal((dir / "journal.jsonl").string());
-  ScratchArea scratch(o.scratch_dir);
+  std::optional<ScratchArea> area;
+  try {
+    area.emplace(o.scratch_dir);
+  } catch (const std::system_error&) {
+    throw;
+  } catch (const std::runtime_error& e) {  // a directory that is not ours
+    throw std::invalid_argument(e.what());
+  }
+  ScratchArea& scratch = *area;
   const std::string file_name = "run-" + dir.filename().string() + ".dat";
   const std::string scratch_file = (fs::path(scratch.dir()) / file_name).string();
   journal.scratch_file_created(scratch_file);

@@ -1,6 +1,6 @@
 // SIGINT/SIGTERM: long work stops at the next safe point, then cleans up.
-// The handler only records the signal (and passes SIGTERM on to the fio
-// child, which would not otherwise see it); destructors do the cleanup.
+// The first signal is only recorded (the current repetition finishes); a
+// second one also stops the fio child. Destructors do the cleanup.
 #pragma once
 
 #include <sys/types.h>
@@ -16,7 +16,7 @@ class InterruptGuard {
 
   static bool requested();  // a signal arrived
   static int signal();      // which one (0 if none)
-  // The child to pass SIGTERM to while it runs (0: none).
+  // The child a second signal stops (0: none).
   static void set_child(pid_t pid);
 };
 

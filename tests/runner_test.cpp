@@ -1,0 +1,248 @@
+// `diobench run` end to end, as a user runs it: the real binary, the
+// real fio and engine, real loop devices; then results.db, the machine's
+// loop devices and the scratch area are inspected from the outside.
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "diobench/scratch.hpp"
+
+namespace diobench {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Exit {
+  int status = -1;
+  std::string output;
+};
+
+// Runs build/diobench with `args`; with `kill_after`, sends `sig` to it
+// (and only it) after that long.
+Exit diobench(const std::vector<std::string>& args, const std::string& log,
+              std::chrono::milliseconds kill_after = std::chrono::milliseconds(0),
+              int sig = SIGKILL) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    setpgid(0, 0);  // our own group: a terminal's Ctrl-C here is not its
+    std::vector<char*> argv{const_cast<char*>(DIOBENCH_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  if (kill_after.count() > 0) {
+    std::this_thread::sleep_for(kill_after);
+    kill(pid, sig);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  Exit e;
+  e.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream in(log);
+  std::stringstream s;
+  s << in.rdbuf();
+  e.output = s.str();
+  return e;
+}
+
+// Loop devices whose backing file lies under `dir`.
+std::vector<std::string> loops_under(const std::string& dir) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator("/sys/block")) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("loop", 0) != 0) continue;
+    std::ifstream f(e.path() / "loop" / "backing_file");
+    std::string file;
+    if (f && std::getline(f, file) && file.rfind(dir, 0) == 0) found.push_back(name);
+  }
+  return found;
+}
+
+std::vector<std::string> data_files_in(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".dat") files.push_back(e.path().filename().string());
+  }
+  return files;
+}
+
+// One SQL query's rows, columns joined with '|'.
+std::vector<std::string> query(const std::string& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  std::vector<std::string> rows;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(h);
+    return {"(cannot open " + db + ")"};
+  }
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string row;
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        const unsigned char* t = sqlite3_column_text(st, i);
+        row += (i ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "NULL");
+      }
+      rows.push_back(row);
+    }
+  } else {
+    rows.push_back(std::string("(bad query: ") + sqlite3_errmsg(h) + ")");
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return rows;
+}
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    root_ = "/var/tmp/diobench-runner-test-" + std::to_string(getpid()) + "-" + info->name();
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    scratch_ = root_ + "/scratch";
+    runs_ = root_ + "/runs";
+  }
+  void TearDown() override {
+    // Whatever a failed test left: restore it, then check nothing remains.
+    for (const auto& r : {runs_ + "/a", runs_ + "/b"}) {
+      if (fs::exists(r + "/journal.jsonl")) diobench({"restore", r}, root_ + "/teardown.log");
+    }
+    EXPECT_TRUE(loops_under(root_).empty()) << "loop device left behind";
+    fs::remove_all(root_);
+  }
+  std::vector<std::string> run_args(const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> a{"run", "--profile", "smoke", "--dir", scratch_, "--out", out};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  std::string root_, scratch_, runs_;
+};
+
+TEST_F(RunnerTest, SmokeRunStoresEveryRepetitionAndCleansUp) {
+  const std::string out = runs_ + "/a";
+  const Exit e = diobench(run_args(out, {"--filter", "workload=randread-4k"}), root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  const std::string db = out + "/results.db";
+  EXPECT_EQ(query(db, "SELECT count(*) FROM repetitions WHERE status = 'ok'"),
+            std::vector<std::string>{"9"});
+  EXPECT_EQ(query(db, "SELECT status FROM runs"), std::vector<std::string>{"complete"});
+  EXPECT_EQ(query(db, "SELECT count(*) FROM metrics WHERE direction = 'read' AND iops > 0 "
+                      "AND p99_ns > 0 AND io_bytes > 0"),
+            std::vector<std::string>{"9"});
+  // The engine's split agrees with the policy table for buffered 4k reads
+  // on page-aligned buffers: always -> all direct, otherwise all buffered.
+  EXPECT_EQ(query(db,
+                  "SELECT c.policy, pc.path FROM path_counters pc"
+                  " JOIN repetitions r ON r.id = pc.repetition_id JOIN cells c ON c.id = r.cell_id"
+                  " WHERE pc.direction = 'read' AND pc.requests > 0 GROUP BY c.policy, pc.path"
+                  " ORDER BY c.policy"),
+            (std::vector<std::string>{"always|direct", "disabled|buffered", "standard|buffered"}));
+  // Every counted request is one fio completed, or more (verify-free job).
+  EXPECT_EQ(query(db,
+                  "SELECT count(*) FROM metrics m JOIN (SELECT repetition_id, sum(requests) AS n"
+                  " FROM path_counters WHERE direction = 'read' GROUP BY repetition_id) p"
+                  " ON p.repetition_id = m.repetition_id WHERE p.n < m.total_ios"),
+            std::vector<std::string>{"0"});
+  // The bytes below were measured: the storage device, and each loop device.
+  EXPECT_EQ(query(db, "SELECT count(DISTINCT repetition_id) FROM device_io WHERE role = 'storage'"),
+            std::vector<std::string>{"9"});
+  EXPECT_EQ(query(db, "SELECT count(*) FROM device_io WHERE role = 'loop'"),
+            std::vector<std::string>{"6"});
+  EXPECT_FALSE(query(db, "SELECT value FROM system_info WHERE key = 'kernel'").empty());
+  // Raw files as fio wrote them, beside the index.
+  for (const auto& row : query(db, "SELECT fio_json, counters_file FROM repetitions")) {
+    const auto bar = row.find('|');
+    EXPECT_TRUE(fs::exists(out + "/" + row.substr(0, bar))) << row;
+    EXPECT_TRUE(fs::exists(out + "/" + row.substr(bar + 1))) << row;
+  }
+  EXPECT_TRUE(loops_under(root_).empty());
+  EXPECT_TRUE(data_files_in(scratch_).empty()) << "scratch file left";
+  EXPECT_FALSE(fs::exists(out + "/journal.jsonl")) << "journal left";
+}
+
+TEST_F(RunnerTest, KillNineThenRestoreThenResume) {
+  const std::string out = runs_ + "/a";
+  const auto args = run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always",
+                                   "--repetitions", "2"});
+  // Somewhere inside the run: after set-up, before the end (6 x ~3.5 s).
+  std::mt19937 rng(std::random_device{}());
+  const auto when = std::chrono::milliseconds(std::uniform_int_distribution<int>(1500, 12000)(rng));
+  const Exit killed = diobench(args, root_ + "/killed.log", when, SIGKILL);
+  ASSERT_EQ(killed.status, 128 + SIGKILL) << "killed after " << when.count() << " ms\n" << killed.output;
+  ASSERT_TRUE(fs::exists(out + "/journal.jsonl"));
+
+  const Exit restored = diobench({"restore", out}, root_ + "/restore.log");
+  EXPECT_EQ(restored.status, 0) << restored.output;
+  EXPECT_TRUE(loops_under(root_).empty()) << restored.output;
+  EXPECT_TRUE(data_files_in(scratch_).empty()) << restored.output;
+  EXPECT_FALSE(fs::exists(out + "/journal.jsonl"));
+
+  const Exit resumed = diobench({"run", "--resume", out}, root_ + "/resume.log");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_EQ(query(out + "/results.db",
+                  "SELECT count(*), count(DISTINCT cell_id || '/' || repetition) FROM repetitions"
+                  " WHERE status = 'ok'"),
+            std::vector<std::string>{"6|6"});
+  EXPECT_TRUE(loops_under(root_).empty());
+  EXPECT_TRUE(data_files_in(scratch_).empty());
+}
+
+TEST_F(RunnerTest, SigtermStopsAfterTheRepetitionAndCleansUp) {
+  const std::string out = runs_ + "/a";
+  const Exit e = diobench(run_args(out, {"--filter", "workload=randread-4k"}), root_ + "/run.log",
+                          std::chrono::milliseconds(5000), SIGTERM);
+  EXPECT_EQ(e.status, 128 + SIGTERM) << e.output;
+  EXPECT_NE(e.output.find("--resume"), std::string::npos) << e.output;
+  EXPECT_EQ(query(out + "/results.db", "SELECT status FROM runs"),
+            std::vector<std::string>{"interrupted"});
+  EXPECT_TRUE(loops_under(root_).empty());
+  EXPECT_TRUE(data_files_in(scratch_).empty());
+  EXPECT_FALSE(fs::exists(out + "/journal.jsonl"));
+}
+
+TEST_F(RunnerTest, WritesNeverTouchAFileTheRunnerDidNotCreate) {
+  { ScratchArea area(scratch_); }  // an area diobench owns...
+  const std::string canary = scratch_ + "/canary.bin";  // ...holding a file it did not make
+  std::string bytes(1 << 20, '\0');
+  std::mt19937 rng(7);
+  for (char& c : bytes) c = static_cast<char>(rng());
+  std::ofstream(canary, std::ios::binary) << bytes;
+  const Exit e = diobench(run_args(runs_ + "/a", {"--filter", "workload=write-1m", "--filter",
+                                                  "target=file"}),
+                          root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  std::ifstream in(canary, std::ios::binary);
+  std::stringstream after;
+  after << in.rdbuf();
+  EXPECT_TRUE(after.str() == bytes) << "the canary changed";
+}
+
+TEST_F(RunnerTest, ForeignScratchDirectoryIsRefused) {
+  fs::create_directories(scratch_);
+  std::ofstream(scratch_ + "/someone-elses.txt") << "keep me\n";
+  const Exit e = diobench(run_args(runs_ + "/a", {"--filter", "workload=write-1m"}),
+                          root_ + "/run.log");
+  EXPECT_EQ(e.status, 2) << e.output;
+  EXPECT_NE(e.output.find(scratch_), std::string::npos) << e.output;
+  EXPECT_TRUE(fs::exists(scratch_ + "/someone-elses.txt"));
+}
+
+}  // namespace
+}  // namespace diobench
