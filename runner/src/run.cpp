@@ -33,6 +33,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
 std::string now_utc() {
   const std::time_t t = std::time(nullptr);
   char buf[32];
@@ -106,8 +112,10 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
     }
   } detach{loop, ctx};
 
+  const auto drop_start = Clock::now();
   std::uint64_t resident = drop_cached_pages(ctx.scratch_file);
   if (loop) resident += drop_cached_pages(loop->path());
+  rec.cache_drop_ms = ms_since(drop_start);
   if (resident) {
     return fail(std::to_string(resident) +
                 " pages of the target stayed in the page cache after the drop; "
@@ -146,7 +154,9 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
       "DIOBENCH_RUNTIME=" + std::to_string(p.runtime_s),
   };
   fio.args = {"--output-format=json+", "--output=" + partial, p.job_template};
+  const auto fio_start = Clock::now();
   const FioExit exit = run_fio(fio);
+  rec.fio_ms = ms_since(fio_start);
 
   if (ctx.storage_device) {
     if (auto d = device_delta(*ctx.storage_device, "storage", storage_before)) {
@@ -365,6 +375,7 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
       continue;
     }
     RepetitionRecord rec;
+    const auto rep_start = Clock::now();
     std::optional<std::string> refusal;
     if (cell.target == TargetKind::Loop && !root) refusal = "skipped: loop devices need root";
     if (!refusal && !o.force_unsafe) refusal = crash_risk(cell, on_zfs, zfs_version);
@@ -385,6 +396,7 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
         rec.status = "failed";
         rec.message = e.what();
       }
+      rec.elapsed_ms = ms_since(rep_start);  // set-up and clean-up included
     }
     if (InterruptGuard::requested() && rec.status != "ok") {
       ++outcome.left;  // cut short: not stored, --resume runs it again

@@ -35,6 +35,9 @@ struct RepetitionRecord {
   std::string status;     // ok | failed | skipped
   std::string message;
   std::string started, finished;  // ISO 8601 UTC
+  // Where the repetition's wall time went (ms): the whole of it, the
+  // cache drop and check, and the fio process from spawn to exit.
+  double elapsed_ms = 0, cache_drop_ms = 0, fio_ms = 0;
   std::string fio_json, counters_file;  // relative to the run directory
   std::optional<FioResult> fio;
   std::optional<PathCounters> counters;
