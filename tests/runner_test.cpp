@@ -246,3 +246,103 @@ TEST_F(RunnerTest, ForeignScratchDirectoryIsRefused) {
 
 }  // namespace
 }  // namespace diobench
+
+namespace diobench {
+namespace {
+
+// The zfs backend against stand-ins: a `zfs` command on PATH that keeps
+// properties in files (and logs every set), and a pool iostats kstat that
+// never moves. The real thing runs in the qemu lane (scripts/zfs-vm).
+class ZfsBackendTest : public RunnerTest {
+ protected:
+  void SetUp() override {
+    RunnerTest::SetUp();
+    state_ = root_ + "/zfs-state";
+    fs::create_directories(state_);
+    fs::create_directories(root_ + "/bin");
+    fs::create_directories(root_ + "/kstat/tank");
+    fs::create_directories(root_ + "/mnt");
+    std::ofstream(state_ + "/direct") << "standard\n";
+    std::ofstream(state_ + "/mountpoint") << root_ + "/mnt\n";
+    std::ofstream(root_ + "/kstat/tank/iostats")
+        << "70 1 0x01 8 2176 0 0\nname type data\ndirect_read_count 4 0\n"
+           "direct_read_bytes 4 0\narc_read_count 4 100\narc_read_bytes 4 409600\n"
+           "direct_write_count 4 0\ndirect_write_bytes 4 0\n";
+    const std::string zfs = root_ + "/bin/zfs";
+    std::ofstream(zfs) << "#!/bin/bash\nstate=" << state_ << "\n"
+                       << "case $1 in\n"
+                          "  get) p=${@: -2:1}; [ -f \"$state/$p\" ] && cat \"$state/$p\" || exit 1 ;;\n"
+                          "  set) echo \"${2#*=}\" > \"$state/${2%%=*}\"; echo \"$2\" >> \"$state/log\" ;;\n"
+                          "  *) exit 1 ;;\n"
+                          "esac\n";
+    fs::permissions(zfs, fs::perms::owner_all);
+    setenv("PATH", (root_ + "/bin:" + getenv("PATH")).c_str(), 1);
+    setenv("DIOBENCH_KSTAT_ROOT", (root_ + "/kstat").c_str(), 1);
+  }
+  void TearDown() override {
+    unsetenv("DIOBENCH_KSTAT_ROOT");
+    std::string path = getenv("PATH");
+    setenv("PATH", path.substr(path.find(':') + 1).c_str(), 1);
+    RunnerTest::TearDown();
+  }
+  std::string read(const std::string& name) {
+    std::ifstream in(state_ + "/" + name);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  std::vector<std::string> zfs_args(const std::string& out, const std::string& policy = "") {
+    std::vector<std::string> a{"run", "--profile", "smoke", "--backend", "zfs", "--dataset",
+                               "tank/ds", "--out", out, "--filter", "workload=randread-4k",
+                               "--filter", "target=file"};
+    if (!policy.empty()) a.insert(a.end(), {"--filter", "policy=" + policy});
+    return a;
+  }
+  std::string state_;
+};
+
+TEST_F(ZfsBackendTest, SetsThePolicyPerRepetitionRestoresItAndChecksTheSplit) {
+  const std::string out = runs_ + "/a";
+  const Exit e = diobench(zfs_args(out), root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  const std::string log = read("log");
+  for (const char* p : {"direct=disabled", "direct=always"}) {
+    EXPECT_NE(log.find(p), std::string::npos) << log;
+  }
+  EXPECT_EQ(read("direct"), "standard\n") << "the original value must come back";
+  const std::string db = out + "/results.db";
+  // Nothing moved in the (static) kstat: where the engine expected direct
+  // reads (always), the run flags a contradiction; elsewhere it agrees.
+  EXPECT_EQ(query(db,
+                  "SELECT c.policy, r.split_check FROM repetitions r JOIN cells c ON c.id = r.cell_id"
+                  " ORDER BY c.policy"),
+            (std::vector<std::string>{"always|contradicts", "disabled|agrees", "standard|agrees"}));
+  EXPECT_EQ(query(db, "SELECT count(DISTINCT repetition_id) FROM zfs_iostats"),
+            std::vector<std::string>{"3"});
+  EXPECT_EQ(query(db, "SELECT DISTINCT backend FROM cells"), std::vector<std::string>{"zfs"});
+  EXPECT_TRUE(data_files_in(root_ + "/mnt/diobench").empty());
+}
+
+TEST_F(ZfsBackendTest, RestoreSetsThePropertyBackAfterKillNine) {
+  const std::string out = runs_ + "/a";
+  // One 3-second repetition under `always`: killed in the middle of it.
+  const Exit killed =
+      diobench(zfs_args(out, "always"), root_ + "/run.log", std::chrono::milliseconds(2000));
+  ASSERT_EQ(killed.status, 128 + SIGKILL) << killed.output;
+  EXPECT_EQ(read("direct"), "always\n") << "killed outside the repetition: timing off";
+  const Exit restored = diobench({"restore", out}, root_ + "/restore.log");
+  EXPECT_EQ(restored.status, 0) << restored.output;
+  EXPECT_EQ(read("direct"), "standard\n") << restored.output;
+  EXPECT_TRUE(data_files_in(root_ + "/mnt/diobench").empty());
+  EXPECT_FALSE(fs::exists(out + "/journal.jsonl"));
+}
+
+TEST_F(ZfsBackendTest, ADatasetWithoutDirectIsRefused) {
+  fs::remove(state_ + "/direct");
+  const Exit e = diobench(zfs_args(runs_ + "/a"), root_ + "/run.log");
+  EXPECT_EQ(e.status, 2) << e.output;
+  EXPECT_NE(e.output.find("tank/ds"), std::string::npos) << e.output;
+}
+
+}  // namespace
+}  // namespace diobench

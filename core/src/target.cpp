@@ -251,6 +251,14 @@ std::optional<std::string> run_and_capture(
 
 }  // namespace
 
+std::optional<std::string> run_zfs(const std::vector<std::string>& args) {
+  const std::optional<std::string> zfs = find_in_path("zfs");
+  if (!zfs) return std::nullopt;
+  std::vector<std::string> argv{*zfs};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_and_capture(argv);
+}
+
 ZfsProperties read_zfs_properties(const std::string& dataset) {
   const std::optional<std::string> zfs = find_in_path("zfs");
   if (!zfs) return {};

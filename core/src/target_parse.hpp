@@ -59,4 +59,8 @@ ZfsProperties parse_zfs_get(std::string_view output);
 // properties when there is no zfs command or it fails.
 ZfsProperties read_zfs_properties(const std::string& dataset);
 
+// Runs the first `zfs` in PATH with `args`; its stdout when it exits 0,
+// nullopt otherwise (or when there is no zfs command).
+std::optional<std::string> run_zfs(const std::vector<std::string>& args);
+
 }  // namespace diobench::detail

@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "diobench/scratch.hpp"
+#include "diobench/zfs.hpp"
 
 namespace diobench {
 
@@ -50,6 +51,14 @@ void Journal::loop_attaching(const std::string& backing) {
 }
 void Journal::loop_detached(const std::string& backing) {
   record({{"op", "undo"}, {"of", "loop"}, {"backing", backing}});
+}
+
+void Journal::zfs_property_changing(const std::string& dataset, const std::string& property,
+                                    const std::string& old) {
+  record({{"op", "zfs_property"}, {"dataset", dataset}, {"property", property}, {"old", old}});
+}
+void Journal::zfs_property_restored(const std::string& dataset, const std::string& property) {
+  record({{"op", "undo"}, {"of", "zfs_property"}, {"dataset", dataset}, {"property", property}});
 }
 
 std::vector<nlohmann::json> Journal::read(const std::string& path) {
@@ -91,18 +100,40 @@ bool in_owned_scratch(const std::string& path) {
 RestoreReport restore_journal(const std::string& path) {
   RestoreReport report;
   // Outstanding changes: each change's count minus its undos.
+  // Changes are keyed by what they changed: a scratch file's path, a loop
+  // device's backing file, "dataset\tproperty".
+  auto key_of = [](const std::string& kind, const nlohmann::json& e) {
+    if (kind == "loop") return e.value("backing", "");
+    if (kind == "zfs_property") return e.value("dataset", "") + "\t" + e.value("property", "");
+    return e.value("path", "");
+  };
   std::map<std::pair<std::string, std::string>, int> open;
+  std::map<std::string, std::string> old_values;  // zfs key -> value to restore
   for (const nlohmann::json& e : Journal::read(path)) {
     const std::string op = e.value("op", "");
-    if (op == "scratch_file") ++open[{"scratch_file", e.value("path", "")}];
-    if (op == "loop") ++open[{"loop", e.value("backing", "")}];
     if (op == "undo") {
       const std::string of = e.value("of", "");
-      const std::string key = e.value(of == "loop" ? "backing" : "path", "");
-      --open[{of, key}];
+      --open[{of, key_of(of, e)}];
+    } else if (op == "scratch_file" || op == "loop" || op == "zfs_property") {
+      const std::string key = key_of(op, e);
+      if (op == "zfs_property" && open[{op, key}] <= 0) old_values[key] = e.value("old", "");
+      ++open[{op, key}];
     }
   }
   Journal journal(path);
+  for (const auto& [change, count] : open) {
+    if (count <= 0 || change.first != "zfs_property") continue;
+    const auto tab = change.second.find('\t');
+    const std::string dataset = change.second.substr(0, tab);
+    const std::string property = change.second.substr(tab + 1);
+    const std::string& old = old_values[change.second];
+    if (zfs_set(dataset, property, old)) {
+      report.reset.push_back(dataset + " " + property + "=" + old);
+      journal.zfs_property_restored(dataset, property);
+    } else {
+      report.problems.push_back("cannot set " + property + "=" + old + " on " + dataset);
+    }
+  }
   // Loop devices first: their backing files are the scratch files.
   for (const auto& [change, count] : open) {
     if (count <= 0 || change.first != "loop") continue;

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS repetitions(
   id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL REFERENCES cells(id),
   repetition INTEGER NOT NULL, position INTEGER NOT NULL, status TEXT NOT NULL,
   message TEXT, started TEXT, finished TEXT, fio_json TEXT, counters_file TEXT,
-  elapsed_ms REAL, cache_drop_ms REAL, fio_ms REAL,
+  elapsed_ms REAL, cache_drop_ms REAL, fio_ms REAL, split_check TEXT,
   UNIQUE(cell_id, repetition));
 CREATE TABLE IF NOT EXISTS metrics(
   repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE,
@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS path_counters(
 CREATE TABLE IF NOT EXISTS device_io(
   repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE,
   device TEXT NOT NULL, role TEXT NOT NULL, read_bytes INTEGER, write_bytes INTEGER);
+CREATE TABLE IF NOT EXISTS zfs_iostats(
+  repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, delta INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS system_info(key TEXT PRIMARY KEY, value TEXT);
 )";
 
@@ -166,12 +169,13 @@ void ResultStore::add_repetition(const RepetitionRecord& r) {
         .bind(1, std::int64_t{r.repetition}).bind(2, r.cell).run();
     Statement(db_,
               "INSERT INTO repetitions(cell_id, repetition, position, status, message, started,"
-              " finished, fio_json, counters_file, elapsed_ms, cache_drop_ms, fio_ms)"
-              " SELECT id,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
+              " finished, fio_json, counters_file, elapsed_ms, cache_drop_ms, fio_ms, split_check)"
+              " SELECT id,?,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
         .bind(1, std::int64_t{r.repetition}).bind(2, std::int64_t{r.position})
         .bind(3, r.status).bind(4, r.message).bind(5, r.started).bind(6, r.finished)
         .bind(7, r.fio_json).bind(8, r.counters_file).bind(9, r.elapsed_ms)
-        .bind(10, r.cache_drop_ms).bind(11, r.fio_ms).bind(12, r.cell).run();
+        .bind(10, r.cache_drop_ms).bind(11, r.fio_ms).bind(12, r.split_check)
+        .bind(13, r.cell).run();
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     if (sqlite3_changes(db_) != 1) throw std::runtime_error("results.db: unknown cell " + r.cell);
     if (r.fio) {
@@ -217,6 +221,8 @@ void ResultStore::add_repetition(const RepetitionRecord& r) {
       dev.bind(1, id).bind(2, d.device).bind(3, d.role).bind_u(4, d.read_bytes)
           .bind_u(5, d.write_bytes).run();
     }
+    Statement z(db_, "INSERT INTO zfs_iostats(repetition_id, name, delta) VALUES(?,?,?)");
+    for (const auto& [name, delta] : r.zfs_iostats) z.bind(1, id).bind(2, name).bind_u(3, delta).run();
     exec("COMMIT;");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);

@@ -20,12 +20,14 @@
 #include "diobench/runner/fio_process.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
+#include "diobench/runner/property_override.hpp"
 #include "diobench/page_cache.hpp"
 #include "diobench/runner/result_store.hpp"
 #include "diobench/runner/safety.hpp"
 #include "diobench/runner/system_info.hpp"
 #include "diobench/scratch.hpp"
 #include "diobench/units.hpp"
+#include "diobench/zfs.hpp"
 
 namespace diobench {
 
@@ -64,7 +66,24 @@ struct Context {
   std::string scratch_file;
   std::optional<std::string> storage_device;  // block device under the scratch area
   Journal& journal;
+  PropertyOverride* direct = nullptr;  // zfs backend: the dataset's direct=
+  std::string pool;                    // zfs backend
 };
+
+// What the pool's iostats say about the path, against what the engine
+// expected: direct bytes where it expected some, none where it expected
+// none. (Sizes differ legitimately: a 4k direct read moves a whole record.)
+std::string check_split(const PathCounters& expected, const PoolIoStats& d) {
+  std::string verdict = "agrees";
+  for (Direction dir : {Direction::Read, Direction::Write}) {
+    const std::uint64_t want = expected.bucket(dir, Path::Direct).bytes +
+                               expected.bucket(dir, Path::Split).direct_bytes;
+    const std::string side = dir == Direction::Read ? "read" : "write";
+    const std::uint64_t seen = d["direct_" + side + "_bytes"];
+    if ((want > 0) != (seen > 0)) verdict = "contradicts";
+  }
+  return verdict;
+}
 
 std::optional<DeviceIo> device_delta(const std::string& name, const std::string& role,
                                      const std::optional<DeviceCounters>& before) {
@@ -112,6 +131,7 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
     }
   } detach{loop, ctx};
 
+  if (ctx.direct) ctx.direct->set(std::string(to_string(cell.policy)));
   const auto drop_start = Clock::now();
   std::uint64_t resident = drop_cached_pages(ctx.scratch_file);
   if (loop) resident += drop_cached_pages(loop->path());
@@ -154,9 +174,18 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
       "DIOBENCH_RUNTIME=" + std::to_string(p.runtime_s),
   };
   fio.args = {"--output-format=json+", "--output=" + partial, p.job_template};
+  std::optional<PoolIoStats> pool_before;
+  if (ctx.direct) pool_before = read_pool_iostats(ctx.pool);
   const auto fio_start = Clock::now();
   const FioExit exit = run_fio(fio);
   rec.fio_ms = ms_since(fio_start);
+  std::optional<PoolIoStats> pool_delta;
+  if (pool_before) {
+    if (const auto after = read_pool_iostats(ctx.pool)) {
+      pool_delta = *after - *pool_before;
+      rec.zfs_iostats = pool_delta->values;
+    }
+  }
 
   if (ctx.storage_device) {
     if (auto d = device_delta(*ctx.storage_device, "storage", storage_before)) {
@@ -181,6 +210,12 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
     rec.counters = read_counters(counters);
   } catch (const std::exception& e) {
     return fail(e.what());
+  }
+  if (pool_delta) {
+    rec.split_check = check_split(*rec.counters, *pool_delta);
+    if (rec.split_check != "agrees") {
+      rec.message = "the pool's iostats contradict the expected path split";
+    }
   }
   rec.status = "ok";
   rec.finished = now_utc();
@@ -304,9 +339,22 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
     throw std::invalid_argument("run directory " + dir.string() +
                                 " exists and is not empty (use --resume to finish it)");
   }
+  std::string pool;
   if (o.backend == "zfs") {
-    throw std::invalid_argument(
-        "--backend zfs is not available yet in this build (the emulated backend runs anywhere)");
+    // The scratch area lives on the dataset; the engine passes requests
+    // through and ZFS applies the policy the runner sets per repetition.
+    const auto direct = zfs_get(o.dataset, "direct");
+    if (!direct || direct->empty() || *direct == "-") {
+      throw std::invalid_argument("dataset '" + o.dataset +
+                                  "': cannot read its direct property (no such dataset, no zfs "
+                                  "command, or OpenZFS older than 2.3)");
+    }
+    const auto mountpoint = zfs_get(o.dataset, "mountpoint");
+    if (!mountpoint || mountpoint->empty() || mountpoint->front() != '/') {
+      throw std::invalid_argument("dataset '" + o.dataset + "' is not mounted");
+    }
+    o.scratch_dir = *mountpoint + "/diobench";
+    pool = o.dataset.substr(0, o.dataset.find('/'));
   }
   Profile profile = plan_run(o);
   if (!o.seed && profile.seed == 0) profile.seed = std::random_device{}() | 1u;
@@ -354,7 +402,10 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   const bool root = geteuid() == 0;
   const bool on_zfs = probe_target(scratch_file).fs_type == "zfs";
   const std::optional<std::string> zfs_version = loaded_zfs_version();
-  Context ctx{profile, o, dir.string(), scratch_file, block_device_of(scratch_file), journal};
+  std::optional<PropertyOverride> direct_property;
+  if (o.backend == "zfs") direct_property.emplace(journal, o.dataset, "direct");
+  Context ctx{profile, o, dir.string(), scratch_file, block_device_of(scratch_file), journal,
+              direct_property ? &*direct_property : nullptr, pool};
 
   RunOutcome outcome;
   std::map<std::string, std::vector<RepetitionRecord>> done;
@@ -435,7 +486,9 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   }
   if (tty) progress << "\n";
 
-  // Clean up: the scratch file goes; the journal records it.
+  // Clean up: the property goes back, the scratch file goes; the journal
+  // records both.
+  direct_property.reset();
   scratch.remove_file(file_name);
   journal.scratch_file_removed(scratch_file);
   // Normally nothing is outstanding by now and this only removes the

@@ -26,6 +26,10 @@ class Journal {
   void scratch_file_removed(const std::string& path);
   void loop_attaching(const std::string& backing);     // call before attaching
   void loop_detached(const std::string& backing);
+  // Call before the first change of a dataset property; `old` is restored.
+  void zfs_property_changing(const std::string& dataset, const std::string& property,
+                             const std::string& old);
+  void zfs_property_restored(const std::string& dataset, const std::string& property);
 
   static std::vector<nlohmann::json> read(const std::string& path);
 
@@ -37,6 +41,7 @@ class Journal {
 struct RestoreReport {
   std::vector<std::string> detached;  // loop devices
   std::vector<std::string> removed;   // scratch files
+  std::vector<std::string> reset;     // dataset properties set back
   std::vector<std::string> problems;  // what could not be undone
 };
 

@@ -42,6 +42,11 @@ struct RepetitionRecord {
   std::optional<FioResult> fio;
   std::optional<PathCounters> counters;
   std::vector<DeviceIo> devices;
+  // zfs backend: the pool's iostats deltas, and whether the path they
+  // prove agrees with the split the engine expected ("agrees",
+  // "contradicts"; empty elsewhere).
+  std::map<std::string, std::uint64_t> zfs_iostats;
+  std::string split_check;
 };
 
 class ResultStore {

@@ -1,0 +1,33 @@
+// The zfs backend's view of OpenZFS: dataset properties through the `zfs`
+// command, and the pool's I/O statistics from its kstat, whose direct vs
+// ARC counters prove which path requests took (as OpenZFS's own
+// tests/zfs-tests/tests/functional/direct/dio.kshlib does).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace diobench {
+
+// `zfs get -Hp -o value PROPERTY DATASET`; nullopt if it fails.
+std::optional<std::string> zfs_get(const std::string& dataset, const std::string& property);
+// `zfs set PROPERTY=VALUE DATASET`; false if it fails.
+bool zfs_set(const std::string& dataset, const std::string& property, const std::string& value);
+
+// A pool's iostats kstat: name -> value (direct_read_count, arc_read_bytes, ...).
+struct PoolIoStats {
+  std::map<std::string, std::uint64_t> values;
+  std::uint64_t operator[](const std::string& name) const;  // 0 if absent
+  PoolIoStats operator-(const PoolIoStats& before) const;   // per-name deltas
+};
+
+// Parses the kstat text ("name type data" rows after two header lines).
+PoolIoStats parse_kstat(std::string_view text);
+// Reads /proc/spl/kstat/zfs/<pool>/iostats (the root directory can be
+// moved with $DIOBENCH_KSTAT_ROOT, for tests); nullopt if absent.
+std::optional<PoolIoStats> read_pool_iostats(const std::string& pool);
+
+}  // namespace diobench
