@@ -24,4 +24,20 @@ expect "unknown profile" 2 "invalid --profile value 'nope'" -- "$bin" run --prof
 expect "json needs dry-run" 2 "--json goes with --dry-run" -- "$bin" run --json
 expect "resume of a non-run" 2 "not a diobench run directory" -- "$bin" run --resume /nonexistent-run
 expect "restore of a missing run" 2 "not found" -- "$bin" restore /nonexistent-run
+
+# Every shipped profile expands to the cells its comments promise
+# (counted by hand: e.g. quick = 5 workloads x 3 policies x 3 targets).
+for pc in smoke:18 quick:45 full:432 fallback-cost:27 capacity:132; do
+  p=${pc%%:*} want=${pc#*:}
+  got=$("$bin" run --profile "$p" --dry-run --json | grep -c '"name":')
+  if [ "$got" = "$want" ]; then echo "ok   $p expands to $want cells"
+  else echo "FAIL $p expands to $got cells, want $want"; fail=1; fi
+done
+expect "dry-run summary" 0 "18 cells x 1 repetitions" -- "$bin" run --profile smoke --dry-run
+
+# A malformed profile: exit 2, file, line and key named.
+tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
+printf '[profile]\nrepetitions = 2\n[matrix]\npolicy = always never\n[workload.r]\nrw = read\n' >"$tmp/bad.ini"
+touch "$tmp/job.fio"
+expect "malformed profile" 2 "$tmp/bad.ini:4: matrix.policy: invalid value 'never'" -- "$bin" run --profile "$tmp/bad.ini" --dry-run
 exit $fail
