@@ -1,0 +1,69 @@
+// Statistics against values worked out by hand.
+#include "diobench/statistics.hpp"
+
+#include <cmath>
+#include <gtest/gtest.h>
+
+namespace diobench {
+namespace {
+
+TEST(Statistics, CentresAndSpread) {
+  EXPECT_DOUBLE_EQ(median({3, 1, 2}), 2);
+  EXPECT_DOUBLE_EQ(median({4, 1, 3, 2}), 2.5);
+  EXPECT_TRUE(std::isnan(median({})));
+  EXPECT_DOUBLE_EQ(mean({2, 4, 4, 4, 5, 5, 7, 9}), 5);
+  // sample sd = sqrt(32 / 7)
+  EXPECT_NEAR(coefficient_of_variation({2, 4, 4, 4, 5, 5, 7, 9}), std::sqrt(32.0 / 7) / 5, 1e-12);
+  EXPECT_TRUE(std::isnan(coefficient_of_variation({1})));
+}
+
+// a = {19, 22, 16, 29, 24}, b = {20, 11, 17, 12}: pooled ranks give a the
+// rank sum 5 + 7 + 3 + 9 + 8 = 32, so U = 32 - 5*6/2 = 17; mu = 10,
+// sigma = sqrt(5*4*10/12) = 4.0825, z = (17 - 10 - 0.5) / sigma = 1.5922,
+// two-sided p = 2 * (1 - Phi(1.5922)) = 0.1113.
+TEST(Statistics, MannWhitneyTextbookCase) {
+  const MannWhitney r = mann_whitney_u({19, 22, 16, 29, 24}, {20, 11, 17, 12});
+  EXPECT_DOUBLE_EQ(r.u, 17);
+  EXPECT_NEAR(r.z, 1.5922, 1e-4);
+  EXPECT_NEAR(r.p, 0.1113, 1e-4);
+  const MannWhitney swapped = mann_whitney_u({20, 11, 17, 12}, {19, 22, 16, 29, 24});
+  EXPECT_DOUBLE_EQ(swapped.u, 3);
+  EXPECT_NEAR(swapped.p, r.p, 1e-12);
+}
+
+// Ties share midranks: a = {1, 2, 2}, b = {2, 3, 3}. Ranks: 1 -> 1,
+// the three 2s -> 3, the two 3s -> 5.5; a's sum = 1 + 3 + 3 = 7, U = 1.
+// Tie term: (27 - 3) + (8 - 2) = 30; sigma^2 = 9/12 * (7 - 30/30) = 4.5.
+TEST(Statistics, MannWhitneyWithTies) {
+  const MannWhitney r = mann_whitney_u({1, 2, 2}, {2, 3, 3});
+  EXPECT_DOUBLE_EQ(r.u, 1);
+  EXPECT_NEAR(r.z, -(4.5 - 1 - 0.5) / std::sqrt(4.5), 1e-12);
+  EXPECT_DOUBLE_EQ(mann_whitney_u({5, 5}, {5, 5}).p, 1.0);
+}
+
+TEST(Statistics, BootstrapIntervalsAreReproducibleAndSensible) {
+  const std::vector<double> v{98, 101, 99, 103, 100, 97, 102, 100, 99, 101};
+  const Interval a = bootstrap_median_interval(v, 0.95, 42);
+  const Interval b = bootstrap_median_interval(v, 0.95, 42);
+  EXPECT_EQ(a.low, b.low);  // same seed, same interval
+  EXPECT_EQ(a.high, b.high);
+  EXPECT_TRUE(a.contains(median(v)));
+  EXPECT_GE(a.low, 97);
+  EXPECT_LE(a.high, 103);
+  // A wider level gives a wider (or equal) interval.
+  const Interval wide = bootstrap_median_interval(v, 0.99, 42);
+  EXPECT_LE(wide.low, a.low);
+  EXPECT_GE(wide.high, a.high);
+  const Interval one = bootstrap_median_interval({5}, 0.95, 1);
+  EXPECT_EQ(one.low, 5);
+  EXPECT_EQ(one.high, 5);
+  // Ratio of two groups 10% apart: the interval holds 1.1, not 1.0.
+  std::vector<double> slow;
+  for (double x : v) slow.push_back(x * 1.1);
+  const Interval r = bootstrap_ratio_interval(slow, v, 0.95, 7);
+  EXPECT_TRUE(r.contains(1.1));
+  EXPECT_FALSE(r.contains(1.0));
+}
+
+}  // namespace
+}  // namespace diobench
