@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diobench/reports/report.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
 #include "diobench/runner/profile.hpp"
@@ -40,6 +41,7 @@ Commands:
                 with the diobench fio engine; stores a run directory and
                 prints a table (`diobench run --help`)
   restore       undo what an interrupted run left (loop devices, scratch files)
+  report        statistics, the verdict and findings of a run (cells.csv, report.md)
   engine-path   print the absolute path of the fio engine, for your own jobs:
                   fio --ioengine=external:$(diobench engine-path) --policy=always ...
 
@@ -266,6 +268,51 @@ int cmd_restore(const std::vector<std::string>& args) {
   return status;
 }
 
+int cmd_report(const std::vector<std::string>& args) {
+  std::string dir, out;
+  double threshold_pct = 5;
+  po::options_description desc(
+      "Usage: diobench report RUNDIR [--out DIR] [--threshold PCT]\n\n"
+      "Per-cell statistics (median, mean, 95% bootstrap interval, CV, latency\n"
+      "percentiles), the verdict (loop tax and degradation cost of each fallback-path\n"
+      "cell, PASS / FAIL / INCONCLUSIVE), amplification findings and the run's system\n"
+      "information: cells.csv and report.md in DIR, the verdict on stdout.\n\nOptions");
+  desc.add_options()("help,h", "this text")("rundir", po::value(&dir), "the run directory")(
+      "out", po::value(&out), "where to write (default: RUNDIR/report)")(
+      "threshold", po::value(&threshold_pct)->default_value(5), "cost threshold of the verdict, in percent");
+  po::positional_options_description pos;
+  pos.add("rundir", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see: diobench report --help)");
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kOk;
+  }
+  if (dir.empty()) throw UsageError("report needs a run directory (see: diobench report --help)");
+  if (!(threshold_pct > 0 && threshold_pct < 100)) {
+    throw UsageError("invalid --threshold value '" + std::to_string(threshold_pct) +
+                     "' (a percentage between 0 and 100)");
+  }
+  if (out.empty()) out = (fs::path(dir) / "report").string();
+  try {
+    const diobench::RunData run = diobench::load_run(dir);
+    const double threshold = threshold_pct / 100;
+    const auto verdict = diobench::compute_verdict(run, threshold, run.seed);
+    const auto cells = diobench::summarize(run, run.seed);
+    diobench::write_report(run, cells, verdict, threshold, out);
+    diobench::print_verdict(verdict, threshold, std::cout);
+    std::cout << "\nreport: " << (fs::path(out) / "report.md").string() << "\n";
+  } catch (const diobench::ReportError& e) {
+    throw UsageError(e.what());
+  }
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -288,6 +335,7 @@ int main(int argc, char** argv) {
     if (command == "engine-path") return cmd_engine_path(rest);
     if (command == "run") return cmd_run(rest);
     if (command == "restore") return cmd_restore(rest);
+    if (command == "report") return cmd_report(rest);
     throw UsageError("unknown command '" + command + "' (see: diobench --help)");
   } catch (const UsageError& e) {
     std::cerr << "diobench: " << e.what() << "\n";

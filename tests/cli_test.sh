@@ -40,4 +40,13 @@ tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
 printf '[profile]\nrepetitions = 2\n[matrix]\npolicy = always never\n[workload.r]\nrw = read\n' >"$tmp/bad.ini"
 touch "$tmp/job.fio"
 expect "malformed profile" 2 "$tmp/bad.ini:4: matrix.policy: invalid value 'never'" -- "$bin" run --profile "$tmp/bad.ini" --dry-run
+
+# report: bad input is exit 2 with the reason, never a crash.
+expect "report of a missing run" 2 "run directory '/nonexistent-run' not found" -- "$bin" report /nonexistent-run
+mkdir "$tmp/notarun"
+expect "report of a non-run" 2 "no results.db" -- "$bin" report "$tmp/notarun"
+echo "garbage" >"$tmp/notarun/results.db"
+expect "report of a corrupt index" 2 "results.db" -- "$bin" report "$tmp/notarun"
+expect "report without a run" 2 "needs a run directory" -- "$bin" report
+expect "report threshold" 2 "invalid --threshold value" -- "$bin" report "$tmp/notarun" --threshold 0
 exit $fail

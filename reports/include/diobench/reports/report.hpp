@@ -1,0 +1,45 @@
+// `diobench report`: per-cell statistics, the verdict, amplification
+// findings and the run's system information, written as cells.csv and
+// report.md (HTML and plots: to come), and the verdict table on stdout.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "diobench/reports/run_data.hpp"
+#include "diobench/reports/verdict.hpp"
+
+namespace diobench {
+
+struct CellSummary {
+  const CellData* cell = nullptr;
+  std::size_t n = 0;
+  double throughput_median = 0, throughput_mean = 0, throughput_cv = 0;
+  Interval throughput_interval;  // 95% bootstrap, of the median
+  double iops_median = 0;
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0;  // medians across repetitions (ns)
+  Interval p99_interval;
+  double amplification = 0;  // device bytes / bytes asked (median); 0: unknown
+  PathCounters split;        // summed over repetitions
+  bool contradiction = false;
+};
+
+std::vector<CellSummary> summarize(const RunData& run, std::uint64_t seed);
+
+// A cell whose storage moved more than twice what was asked, and why.
+struct Finding {
+  std::string cell;
+  double amplification = 0;
+  std::string cause;
+};
+std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cells);
+
+void print_verdict(const std::vector<Comparison>& verdict, double threshold, std::ostream& out);
+
+// Writes cells.csv and report.md into `out_dir` (created).
+void write_report(const RunData& run, const std::vector<CellSummary>& cells,
+                  const std::vector<Comparison>& verdict, double threshold,
+                  const std::string& out_dir);
+
+}  // namespace diobench

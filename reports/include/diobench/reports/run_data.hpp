@@ -1,0 +1,57 @@
+// A run directory as the reports see it: its cells and, per cell, the
+// measured repetitions, read back from results.db.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "diobench/path_counters.hpp"
+
+namespace diobench {
+
+// Bad input for a report (missing or empty run, unreadable index): the
+// command line turns it into exit status 2.
+class ReportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RepetitionData {
+  unsigned repetition = 0;
+  double throughput = 0;  // bytes/s, reads + writes
+  double iops = 0;
+  // Completion latency percentiles (ns) of the workload's main direction
+  // (reads for read and mixed workloads), as fio computed them.
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0;
+  std::uint64_t bytes_asked = 0;    // what fio moved, reads + writes
+  std::uint64_t device_bytes = 0;   // what the storage below moved (0: unknown)
+  bool device_measured = false;
+  PathCounters counters;
+  std::string split_check;  // zfs backend: agrees | contradicts
+};
+
+struct CellData {
+  std::string name;
+  std::map<std::string, std::string> axes;  // the cells table's columns
+  std::vector<RepetitionData> repetitions;  // status ok only
+  unsigned failed = 0, skipped = 0;
+  std::vector<std::string> messages;  // of failed / skipped repetitions
+  std::string axis(const std::string& key) const;
+  bool reads() const;  // main direction is read
+};
+
+struct RunData {
+  std::string dir;
+  std::string profile, backend, status;
+  std::uint64_t seed = 0;
+  std::vector<CellData> cells;
+  std::map<std::string, std::string> system;
+};
+
+// Throws ReportError naming the directory or file for anything unusable.
+RunData load_run(const std::string& dir);
+
+}  // namespace diobench

@@ -1,0 +1,212 @@
+#include "diobench/reports/report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "diobench/units.hpp"
+
+namespace diobench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fmt(const char* f, double v) {
+  if (std::isnan(v)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string pct(double v) { return fmt("%+.1f%%", 100 * v); }
+
+Direction main_direction(const CellData& c) { return c.reads() ? Direction::Read : Direction::Write; }
+
+std::string split_text(const CellSummary& s) {
+  const Direction d = main_direction(*s.cell);
+  const double total = static_cast<double>(s.split.requests(d));
+  if (total == 0) return "-";
+  std::string out;
+  for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+    const std::uint64_t n = s.split.bucket(d, p).requests;
+    if (!n) continue;
+    out += (out.empty() ? "" : " ") + std::string(to_string(p)) + " " +
+           fmt("%.0f%%", 100.0 * static_cast<double>(n) / total);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<CellSummary> summarize(const RunData& run, std::uint64_t seed) {
+  std::vector<CellSummary> out;
+  std::uint64_t k = 0;
+  for (const CellData& c : run.cells) {
+    CellSummary s;
+    s.cell = &c;
+    s.n = c.repetitions.size();
+    std::vector<double> tp, iops, p50, p90, p99, p999, amp;
+    for (const RepetitionData& r : c.repetitions) {
+      tp.push_back(r.throughput);
+      iops.push_back(r.iops);
+      p50.push_back(r.p50);
+      p90.push_back(r.p90);
+      p99.push_back(r.p99);
+      p999.push_back(r.p999);
+      if (r.device_measured && r.bytes_asked) {
+        amp.push_back(static_cast<double>(r.device_bytes) / static_cast<double>(r.bytes_asked));
+      }
+      s.split += r.counters;
+      s.contradiction = s.contradiction || r.split_check == "contradicts";
+    }
+    s.throughput_median = median(tp);
+    s.throughput_mean = mean(tp);
+    s.throughput_cv = coefficient_of_variation(tp);
+    s.throughput_interval = bootstrap_median_interval(tp, 0.95, seed + ++k);
+    s.iops_median = median(iops);
+    s.p50 = median(p50);
+    s.p90 = median(p90);
+    s.p99 = median(p99);
+    s.p999 = median(p999);
+    s.p99_interval = bootstrap_median_interval(p99, 0.95, seed + ++k);
+    s.amplification = amp.empty() ? 0 : median(amp);
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cells) {
+  std::vector<Finding> out;
+  for (const CellSummary& s : cells) {
+    if (s.amplification <= 2) continue;
+    const CellData& c = *s.cell;
+    const Direction d = main_direction(c);
+    const std::uint64_t direct = s.split.bucket(d, Path::Direct).requests +
+                                 s.split.bucket(d, Path::Split).requests;
+    const auto bs = parse_size(c.axis("bs")).value_or(0);
+    const auto rs = parse_size(c.axis("recordsize")).value_or(128 * 1024);
+    std::string cause;
+    if (c.axis("backend") == "zfs" && direct && bs < rs) {
+      cause = "requests smaller than the record (" + c.axis("bs") + " < " + format_size(rs) +
+              ") on a direct path: each reads or writes a whole record";
+    } else if (c.axis("backend") == "zfs" && c.axis("target") == "loop" &&
+               c.axis("loop_dio") == "off" && c.axis("policy") == "always") {
+      cause = "the loop device in buffered mode hands the file one page at a time, and "
+              "direct=always turns each page into a direct read of a whole record";
+    } else if (c.reads() && c.axis("rw").find("rand") != std::string::npos &&
+               (c.axis("target") == "loop" ? c.axis("loop_dio") == "off" : direct == 0)) {
+      cause = "buffered random reads: the page cache's readahead fetches neighbouring pages "
+              "the workload never asks for";
+    } else {
+      cause = "not explained by the model: see the cell's raw files";
+    }
+    out.push_back(Finding{c.name, s.amplification, cause});
+  }
+  return out;
+}
+
+void print_verdict(const std::vector<Comparison>& verdict, double threshold, std::ostream& out) {
+  char line[512];
+  out << "Verdict: does the fallback path cost little? (threshold " << fmt("%.1f%%", 100 * threshold)
+      << ", 95% bootstrap intervals)\n";
+  if (verdict.empty()) {
+    out << "  no fallback-path cell with a reference in this run\n";
+    return;
+  }
+  std::snprintf(line, sizeof line, "%-28s %-12s %-34s %-12s %8s %20s  %s\n", "workload", "compared",
+                "fallback cell", "metric", "cost", "95% interval", "outcome");
+  out << line;
+  for (const Comparison& c : verdict) {
+    std::string outcome = to_string(c.outcome);
+    if (c.repetitions_to_decide) outcome += " (~" + std::to_string(*c.repetitions_to_decide) + " reps to decide)";
+    if (!c.note.empty()) outcome += " [" + c.note + "]";
+    const std::string subject = c.subject.substr(c.subject.find('.') + 1);
+    std::snprintf(line, sizeof line, "%-28s %-12s %-34s %-12s %8s %20s  %s\n", c.workload.c_str(),
+                  c.kind.c_str(), subject.c_str(), c.metric.c_str(), pct(c.cost).c_str(),
+                  ("[" + pct(c.cost_interval.low) + ", " + pct(c.cost_interval.high) + "]").c_str(),
+                  outcome.c_str());
+    out << line;
+  }
+}
+
+void write_report(const RunData& run, const std::vector<CellSummary>& cells,
+                  const std::vector<Comparison>& verdict, double threshold,
+                  const std::string& out_dir) {
+  fs::create_directories(out_dir);
+  // Written beside and renamed into place, so a reader never sees half.
+  auto publish = [&](const std::string& name, const std::string& text) {
+    const fs::path final = fs::path(out_dir) / name;
+    const fs::path tmp = final.string() + ".tmp";
+    std::ofstream(tmp) << text;
+    fs::rename(tmp, final);
+  };
+
+  std::ostringstream csv;
+  csv << "cell,backend,policy,target,loop_dio,app_direct,submit,semantics,recordsize,workload,rw,"
+         "bs,iodepth,numjobs,repetitions,failed,skipped,throughput_median_Bps,"
+         "throughput_ci_low_Bps,throughput_ci_high_Bps,throughput_mean_Bps,throughput_cv,"
+         "iops_median,p50_us,p90_us,p99_us,p999_us,p99_ci_low_us,p99_ci_high_us,amplification,"
+         "path_split,split_contradiction\n";
+  for (const CellSummary& s : cells) {
+    const CellData& c = *s.cell;
+    csv << c.name;
+    for (const char* k : {"backend", "policy", "target", "loop_dio", "app_direct", "submit",
+                          "semantics", "recordsize", "workload", "rw", "bs", "iodepth", "numjobs"}) {
+      csv << "," << c.axis(k);
+    }
+    csv << "," << s.n << "," << c.failed << "," << c.skipped << "," << fmt("%.0f", s.throughput_median)
+        << "," << fmt("%.0f", s.throughput_interval.low) << "," << fmt("%.0f", s.throughput_interval.high)
+        << "," << fmt("%.0f", s.throughput_mean) << "," << fmt("%.4f", s.throughput_cv) << ","
+        << fmt("%.1f", s.iops_median) << "," << fmt("%.2f", s.p50 / 1e3) << "," << fmt("%.2f", s.p90 / 1e3)
+        << "," << fmt("%.2f", s.p99 / 1e3) << "," << fmt("%.2f", s.p999 / 1e3) << ","
+        << fmt("%.2f", s.p99_interval.low / 1e3) << "," << fmt("%.2f", s.p99_interval.high / 1e3) << ","
+        << (s.amplification > 0 ? fmt("%.3f", s.amplification) : "") << "," << split_text(s) << ","
+        << (s.contradiction ? "yes" : "no") << "\n";
+  }
+  publish("cells.csv", csv.str());
+
+  std::ostringstream md;
+  md << "# diobench report: " << run.profile << " (" << run.backend << " backend)\n\n"
+     << "Run directory `" << run.dir << "`, status " << run.status << ", order seed " << run.seed
+     << ". Medians across repetitions with 95% bootstrap intervals (seeded from the run's "
+        "seed, so this report is reproducible).\n\n## Verdict\n\n";
+  std::ostringstream verdict_text;
+  print_verdict(verdict, threshold, verdict_text);
+  md << "```\n" << verdict_text.str() << "```\n\n"
+     << "Loop tax: the fallback-path cell against the same policy on the native file. "
+        "Degradation: against the generic buffered path on the same loop target (direct=disabled, "
+        "loop dio off). Cost is how much worse the fallback cell is: PASS when the whole interval "
+        "is at or under the threshold, FAIL when it is wholly above.\n\n## Cells\n\n"
+     << "| cell | n | MiB/s (95% CI) | CV | IOPS | p50 / p99 / p99.9 us | amplification | path split |\n"
+     << "|---|---|---|---|---|---|---|---|\n";
+  for (const CellSummary& s : cells) {
+    const CellData& c = *s.cell;
+    md << "| " << c.name << (s.contradiction ? " **(split contradicts the model)**" : "") << " | "
+       << s.n << (c.failed ? " (" + std::to_string(c.failed) + " failed)" : "")
+       << (c.skipped ? " (" + std::to_string(c.skipped) + " skipped)" : "") << " | "
+       << fmt("%.1f", s.throughput_median / 1048576) << " (" << fmt("%.1f", s.throughput_interval.low / 1048576)
+       << "-" << fmt("%.1f", s.throughput_interval.high / 1048576) << ") | " << fmt("%.3f", s.throughput_cv)
+       << " | " << fmt("%.0f", s.iops_median) << " | " << fmt("%.1f", s.p50 / 1e3) << " / "
+       << fmt("%.1f", s.p99 / 1e3) << " / " << fmt("%.1f", s.p999 / 1e3) << " | "
+       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << " | " << split_text(s) << " |\n";
+  }
+  md << "\n## Findings\n\n";
+  const auto findings = amplification_findings(cells);
+  if (findings.empty()) md << "No cell moved more than twice the bytes it asked for.\n";
+  for (const Finding& f : findings) {
+    md << "- `" << f.cell << "`: the storage below moved " << fmt("%.1f", f.amplification)
+       << "x the bytes asked. Likely cause: " << f.cause << ".\n";
+  }
+  md << "\n## System\n\n| key | value |\n|---|---|\n";
+  for (const auto& [k, v] : run.system) {
+    if (k.rfind("zfs.tunable.", 0) == 0) continue;  // long; in results.db
+    md << "| " << k << " | " << v << " |\n";
+  }
+  publish("report.md", md.str());
+}
+
+}  // namespace diobench

@@ -1,0 +1,153 @@
+#include "diobench/reports/run_data.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <functional>
+
+namespace diobench {
+
+namespace fs = std::filesystem;
+
+std::string CellData::axis(const std::string& key) const {
+  const auto it = axes.find(key);
+  return it == axes.end() ? "" : it->second;
+}
+
+bool CellData::reads() const {
+  const std::string rw = axis("rw");
+  return rw.find("read") != std::string::npos || rw == "rw" || rw == "randrw";
+}
+
+namespace {
+
+class Db {
+ public:
+  explicit Db(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      const std::string msg = db_ ? sqlite3_errmsg(db_) : "cannot open";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw ReportError(path + ": " + msg);
+    }
+    path_ = path;
+  }
+  ~Db() { sqlite3_close(db_); }
+  // Calls `row` for each result row with the statement to read columns from.
+  void each(const std::string& sql, const std::function<void(sqlite3_stmt*)>& row) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+      const std::string msg = sqlite3_errmsg(db_);
+      throw ReportError(path_ + ": not a diobench results index (" + msg + ")");
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) throw ReportError(path_ + ": " + sqlite3_errmsg(db_));
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+std::string text(sqlite3_stmt* st, int col) {
+  const unsigned char* t = sqlite3_column_text(st, col);
+  return t ? reinterpret_cast<const char*>(t) : "";
+}
+
+}  // namespace
+
+RunData load_run(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw ReportError("run directory '" + dir + "' not found");
+  const std::string db_path = (fs::path(dir) / "results.db").string();
+  if (!fs::exists(db_path)) throw ReportError(dir + ": no results.db (not a diobench run directory)");
+  Db db(db_path);
+  RunData run;
+  run.dir = dir;
+  db.each("SELECT profile, backend, seed, status FROM runs", [&](sqlite3_stmt* st) {
+    run.profile = text(st, 0);
+    run.backend = text(st, 1);
+    run.seed = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
+    run.status = text(st, 3);
+  });
+  std::map<std::int64_t, std::size_t> cell_index;
+  db.each("SELECT * FROM cells ORDER BY id", [&](sqlite3_stmt* st) {
+    CellData c;
+    for (int i = 0; i < sqlite3_column_count(st); ++i) {
+      c.axes[sqlite3_column_name(st, i)] = text(st, i);
+    }
+    c.name = c.axes["name"];
+    cell_index[sqlite3_column_int64(st, 0)] = run.cells.size();
+    run.cells.push_back(std::move(c));
+  });
+  std::map<std::int64_t, std::pair<std::size_t, std::size_t>> rep_index;  // id -> cell, rep
+  db.each("SELECT id, cell_id, repetition, status, message, split_check FROM repetitions"
+          " ORDER BY cell_id, repetition",
+          [&](sqlite3_stmt* st) {
+            CellData& c = run.cells.at(cell_index.at(sqlite3_column_int64(st, 1)));
+            const std::string status = text(st, 3);
+            if (status != "ok") {
+              (status == "skipped" ? c.skipped : c.failed)++;
+              c.messages.push_back(text(st, 4));
+              return;
+            }
+            RepetitionData r;
+            r.repetition = static_cast<unsigned>(sqlite3_column_int(st, 2));
+            r.split_check = text(st, 5);
+            rep_index[sqlite3_column_int64(st, 0)] = {cell_index.at(sqlite3_column_int64(st, 1)),
+                                                      c.repetitions.size()};
+            c.repetitions.push_back(r);
+          });
+  auto rep = [&](std::int64_t id) -> RepetitionData* {
+    const auto it = rep_index.find(id);
+    if (it == rep_index.end()) return nullptr;
+    return &run.cells[it->second.first].repetitions[it->second.second];
+  };
+  db.each("SELECT repetition_id, direction, bw_bytes, iops, io_bytes, p50_ns, p90_ns, p99_ns,"
+          " p999_ns FROM metrics",
+          [&](sqlite3_stmt* st) {
+            RepetitionData* r = rep(sqlite3_column_int64(st, 0));
+            if (!r) return;
+            const std::string dir_name = text(st, 1);
+            r->throughput += sqlite3_column_double(st, 2);
+            r->bytes_asked += static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
+            const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
+            if ((dir_name == "read") == c.reads()) {
+              r->iops = sqlite3_column_double(st, 3);
+              r->p50 = sqlite3_column_double(st, 5);
+              r->p90 = sqlite3_column_double(st, 6);
+              r->p99 = sqlite3_column_double(st, 7);
+              r->p999 = sqlite3_column_double(st, 8);
+            }
+          });
+  db.each("SELECT repetition_id, direction, path, requests, bytes, direct_bytes, buffered_bytes"
+          " FROM path_counters",
+          [&](sqlite3_stmt* st) {
+            RepetitionData* r = rep(sqlite3_column_int64(st, 0));
+            if (!r) return;
+            const Direction d = text(st, 1) == "read" ? Direction::Read : Direction::Write;
+            const std::string path = text(st, 2);
+            for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+              if (path != to_string(p)) continue;
+              const auto u = [&](int col) { return static_cast<std::uint64_t>(sqlite3_column_int64(st, col)); };
+              r->counters.count(d, p, u(3), p == Path::Split ? u(5) : (p == Path::Direct ? u(4) : 0),
+                                p == Path::Split ? u(6) : (p == Path::Direct ? 0 : u(4)));
+            }
+          });
+  db.each("SELECT repetition_id, read_bytes + write_bytes FROM device_io WHERE role = 'storage'",
+          [&](sqlite3_stmt* st) {
+            if (RepetitionData* r = rep(sqlite3_column_int64(st, 0))) {
+              r->device_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, 1));
+              r->device_measured = true;
+            }
+          });
+  db.each("SELECT key, value FROM system_info ORDER BY key",
+          [&](sqlite3_stmt* st) { run.system[text(st, 0)] = text(st, 1); });
+  std::size_t measured = 0;
+  for (const CellData& c : run.cells) measured += c.repetitions.size();
+  if (measured == 0) throw ReportError(dir + ": the run has no measured repetition to report");
+  return run;
+}
+
+}  // namespace diobench

@@ -1,0 +1,135 @@
+// The verdict on constructed runs: one per outcome, and the cell pairing.
+#include "diobench/reports/verdict.hpp"
+
+#include <gtest/gtest.h>
+
+#include "diobench/reports/report.hpp"
+
+namespace diobench {
+namespace {
+
+CellData cell(const std::string& policy, const std::string& target, const std::string& dio,
+              std::vector<double> throughput, std::vector<double> p99) {
+  CellData c;
+  c.name = "w." + policy + "." + target + (dio == "n/a" ? "" : "-dio-" + dio);
+  c.axes = {{"backend", "emulated"}, {"policy", policy},   {"target", target},
+            {"loop_dio", dio},       {"app_direct", "0"},  {"submit", "psync"},
+            {"semantics", "2.3"},    {"recordsize", "131072"}, {"workload", "w"},
+            {"rw", "randread"},      {"bs", "4k"}};
+  for (std::size_t i = 0; i < throughput.size(); ++i) {
+    RepetitionData r;
+    r.repetition = static_cast<unsigned>(i + 1);
+    r.throughput = throughput[i];
+    r.p99 = p99[i];
+    c.repetitions.push_back(r);
+  }
+  return c;
+}
+
+// Twelve repetitions around `centre` with a spread of about 1%.
+std::vector<double> around(double centre) {
+  std::vector<double> v;
+  for (double d : {-1.0, 0.5, -0.3, 0.8, 0.1, -0.6, 0.9, -0.9, 0.2, 0.4, -0.2, 0.0}) {
+    v.push_back(centre * (1 + d / 100));
+  }
+  return v;
+}
+
+const Comparison& find(const std::vector<Comparison>& v, const std::string& subject,
+                       const std::string& kind, const std::string& metric) {
+  for (const Comparison& c : v) {
+    if (c.subject == subject && c.kind == kind && c.metric == metric) return c;
+  }
+  throw std::runtime_error("no comparison " + subject + " " + kind + " " + metric);
+}
+
+RunData run_with(double fallback_throughput, double fallback_p99) {
+  RunData run;
+  run.cells = {
+      cell("always", "file", "n/a", around(100), around(50)),
+      cell("always", "loop", "on", around(fallback_throughput), around(fallback_p99)),
+      cell("disabled", "loop", "off", around(100), around(50)),
+      cell("disabled", "file", "n/a", around(100), around(50)),
+  };
+  return run;
+}
+
+TEST(Verdict, PairsEachFallbackCellWithItsReferences) {
+  const auto v = compute_verdict(run_with(100, 50), 0.05, 1);
+  // One fallback cell (always, loop dio on) x {loop tax, degradation} x 2 metrics.
+  ASSERT_EQ(v.size(), 4u);
+  const Comparison& tax = find(v, "w.always.loop-dio-on", "loop tax", "throughput");
+  EXPECT_EQ(tax.reference, "w.always.file");
+  const Comparison& deg = find(v, "w.always.loop-dio-on", "degradation", "throughput");
+  EXPECT_EQ(deg.reference, "w.disabled.loop-dio-off");
+}
+
+TEST(Verdict, EqualCellsPass) {
+  for (const Comparison& c : compute_verdict(run_with(100, 50), 0.05, 1)) {
+    EXPECT_EQ(c.outcome, Outcome::Pass) << c.kind << " " << c.metric;
+    EXPECT_NEAR(c.cost, 0, 0.01);
+  }
+}
+
+TEST(Verdict, ATwentyPercentLossFails) {
+  const auto v = compute_verdict(run_with(80, 60), 0.05, 1);
+  const Comparison& tp = find(v, "w.always.loop-dio-on", "loop tax", "throughput");
+  EXPECT_EQ(tp.outcome, Outcome::Fail);
+  EXPECT_NEAR(tp.cost, 0.20, 0.01);
+  EXPECT_GT(tp.cost_interval.low, 0.05);
+  const Comparison& lat = find(v, "w.always.loop-dio-on", "loop tax", "p99 latency");
+  EXPECT_EQ(lat.outcome, Outcome::Fail);
+  EXPECT_NEAR(lat.cost, 0.20, 0.01);
+}
+
+TEST(Verdict, AFasterFallbackCostsNothing) {
+  const auto v = compute_verdict(run_with(130, 40), 0.05, 1);
+  for (const Comparison& c : v) EXPECT_EQ(c.outcome, Outcome::Pass);
+}
+
+TEST(Verdict, ALossAtTheThresholdIsInconclusiveWithAnEstimate) {
+  const auto v = compute_verdict(run_with(95.5, 50), 0.05, 1);
+  const Comparison& tp = find(v, "w.always.loop-dio-on", "loop tax", "throughput");
+  EXPECT_EQ(tp.outcome, Outcome::Inconclusive);
+  EXPECT_TRUE(tp.cost_interval.contains(0.05));
+  ASSERT_TRUE(tp.repetitions_to_decide.has_value());
+  EXPECT_GT(*tp.repetitions_to_decide, 12u);
+}
+
+TEST(Verdict, TooFewRepetitionsAreInconclusive) {
+  RunData run = run_with(100, 50);
+  for (CellData& c : run.cells) c.repetitions.resize(2);
+  for (const Comparison& c : compute_verdict(run, 0.05, 1)) {
+    EXPECT_EQ(c.outcome, Outcome::Inconclusive);
+    EXPECT_NE(c.note.find("at least 3"), std::string::npos);
+  }
+}
+
+TEST(Verdict, FallbackPathCellsAreThoseOfTheFixedPath) {
+  EXPECT_TRUE(is_fallback_path_cell(cell("standard", "loop", "on", {}, {})));
+  EXPECT_FALSE(is_fallback_path_cell(cell("standard", "loop", "off", {}, {})));
+  EXPECT_TRUE(is_fallback_path_cell(cell("always", "loop", "off", {}, {})));
+  EXPECT_FALSE(is_fallback_path_cell(cell("disabled", "loop", "on", {}, {})));
+  EXPECT_FALSE(is_fallback_path_cell(cell("always", "file", "n/a", {}, {})));
+}
+
+TEST(Findings, AmplificationAboveTwiceIsCalledOut) {
+  RunData run = run_with(100, 50);
+  for (RepetitionData& r : run.cells[1].repetitions) {
+    r.bytes_asked = 1 << 20;
+    r.device_bytes = 32 << 20;  // the 32x of DESIGN.md's ground truth
+    r.device_measured = true;
+  }
+  run.cells[1].axes["backend"] = "zfs";
+  PathCounters direct;
+  direct.count(Direction::Read, Path::Direct, 256, 1 << 20, 0);
+  run.cells[1].repetitions[0].counters = direct;
+  const auto findings = amplification_findings(summarize(run, 1));
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].cell, "w.always.loop-dio-on");
+  EXPECT_DOUBLE_EQ(findings[0].amplification, 32);
+  EXPECT_NE(findings[0].cause.find("smaller than the record"), std::string::npos) << findings[0].cause;
+}
+
+}  // namespace
+}  // namespace diobench
