@@ -98,10 +98,10 @@ TEST(Verdict, ALossAtTheThresholdIsInconclusiveWithAnEstimate) {
 
 TEST(Verdict, TooFewRepetitionsAreInconclusive) {
   RunData run = run_with(100, 50);
-  for (CellData& c : run.cells) c.repetitions.resize(2);
+  for (CellData& c : run.cells) c.repetitions.resize(4);
   for (const Comparison& c : compute_verdict(run, 0.05, 1)) {
     EXPECT_EQ(c.outcome, Outcome::Inconclusive);
-    EXPECT_NE(c.note.find("at least 3"), std::string::npos);
+    EXPECT_NE(c.note.find("at least 5"), std::string::npos);
   }
 }
 

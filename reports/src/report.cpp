@@ -122,7 +122,11 @@ void print_verdict(const std::vector<Comparison>& verdict, double threshold, std
   out << line;
   for (const Comparison& c : verdict) {
     std::string outcome = to_string(c.outcome);
-    if (c.repetitions_to_decide) outcome += " (~" + std::to_string(*c.repetitions_to_decide) + " reps to decide)";
+    if (c.repetitions_to_decide) {
+      outcome += *c.repetitions_to_decide > 1000
+                     ? std::string(" (more than 1000 reps to decide)")
+                     : " (~" + std::to_string(*c.repetitions_to_decide) + " reps to decide)";
+    }
     if (!c.note.empty()) outcome += " [" + c.note + "]";
     const std::string subject = c.subject.substr(c.subject.find('.') + 1);
     std::snprintf(line, sizeof line, "%-28s %-12s %-34s %-12s %8s %20s  %s\n", c.workload.c_str(),

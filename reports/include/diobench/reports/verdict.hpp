@@ -11,6 +11,7 @@
 // that is faster costs nothing. PASS when the whole interval of the cost
 // is at or under the threshold, FAIL when it is wholly above,
 // INCONCLUSIVE otherwise, with the repetitions that would likely decide.
+// Below 5 repetitions per cell nothing is decided.
 #pragma once
 
 #include <cstdint>
