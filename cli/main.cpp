@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diobench/reports/compare.hpp"
 #include "diobench/reports/report.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
@@ -42,6 +43,7 @@ Commands:
                 prints a table (`diobench run --help`)
   restore       undo what an interrupted run left (loop devices, scratch files)
   report        statistics, the verdict and findings of a run (cells.csv, report.md)
+  compare       two runs cell by cell, with Mann-Whitney U p-values
   engine-path   print the absolute path of the fio engine, for your own jobs:
                   fio --ioengine=external:$(diobench engine-path) --policy=always ...
 
@@ -313,6 +315,44 @@ int cmd_report(const std::vector<std::string>& args) {
   return kOk;
 }
 
+int cmd_compare(const std::vector<std::string>& args) {
+  std::vector<std::string> dirs;
+  std::string format;
+  po::options_description desc(
+      "Usage: diobench compare RUN_A RUN_B [--format md|csv|json]\n\n"
+      "For every cell measured in both runs: the change of B against A in\n"
+      "throughput and p99 latency (medians), each with a two-sided Mann-Whitney U\n"
+      "p-value (weak under 9 repetitions a side: flagged), and the geometric mean of\n"
+      "the changes. Before/after a patch, or host A against host B.\n\nOptions");
+  desc.add_options()("help,h", "this text")("format", po::value(&format)->default_value("md"),
+                                             "md, csv or json")("run", po::value(&dirs), "the two runs");
+  po::positional_options_description pos;
+  pos.add("run", 2);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see: diobench compare --help)");
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kOk;
+  }
+  if (dirs.size() != 2) throw UsageError("compare needs two run directories (see: diobench compare --help)");
+  if (format != "md" && format != "csv" && format != "json") {
+    throw UsageError("invalid --format value '" + format + "' (expected md, csv or json)");
+  }
+  try {
+    const diobench::RunData a = diobench::load_run(dirs[0]);
+    const diobench::RunData b = diobench::load_run(dirs[1]);
+    diobench::write_comparison(diobench::compare_runs(a, b), a, b, format, std::cout);
+  } catch (const diobench::ReportError& e) {
+    throw UsageError(e.what());
+  }
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -336,6 +376,7 @@ int main(int argc, char** argv) {
     if (command == "run") return cmd_run(rest);
     if (command == "restore") return cmd_restore(rest);
     if (command == "report") return cmd_report(rest);
+    if (command == "compare") return cmd_compare(rest);
     throw UsageError("unknown command '" + command + "' (see: diobench --help)");
   } catch (const UsageError& e) {
     std::cerr << "diobench: " << e.what() << "\n";

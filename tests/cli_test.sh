@@ -49,4 +49,9 @@ echo "garbage" >"$tmp/notarun/results.db"
 expect "report of a corrupt index" 2 "results.db" -- "$bin" report "$tmp/notarun"
 expect "report without a run" 2 "needs a run directory" -- "$bin" report
 expect "report threshold" 2 "invalid --threshold value" -- "$bin" report "$tmp/notarun" --threshold 0
+
+# compare: bad input is exit 2.
+expect "compare needs two runs" 2 "needs two run directories" -- "$bin" compare /nonexistent-run
+expect "compare of a missing run" 2 "not found" -- "$bin" compare /nonexistent-a /nonexistent-b
+expect "compare format" 2 "invalid --format value 'xml'" -- "$bin" compare a b --format xml
 exit $fail
