@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "diobench/reports/compare.hpp"
+#include "diobench/reports/plots.hpp"
 #include "diobench/reports/report.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
@@ -306,9 +307,13 @@ int cmd_report(const std::vector<std::string>& args) {
     const double threshold = threshold_pct / 100;
     const auto verdict = diobench::compute_verdict(run, threshold, run.seed);
     const auto cells = diobench::summarize(run, run.seed);
-    diobench::write_report(run, cells, verdict, threshold, out);
+    const diobench::Figures figures = diobench::draw_figures(cells, out);
+    if (!figures.gnuplot_errors.empty()) {
+      std::cerr << "diobench: gnuplot reported:\n" << figures.gnuplot_errors;
+    }
+    diobench::write_report(run, cells, verdict, threshold, figures.figures, out);
     diobench::print_verdict(verdict, threshold, std::cout);
-    std::cout << "\nreport: " << (fs::path(out) / "report.md").string() << "\n";
+    std::cout << "\nreport: " << (fs::path(out) / "index.html").string() << " and report.md\n";
   } catch (const diobench::ReportError& e) {
     throw UsageError(e.what());
   }

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "diobench/reports/plots.hpp"
 #include "diobench/units.hpp"
 
 namespace diobench {
@@ -137,9 +138,106 @@ void print_verdict(const std::vector<Comparison>& verdict, double threshold, std
   }
 }
 
+namespace {
+
+std::string escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// The SVG file without its XML prologue, to inline in the page.
+std::string inline_svg(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  const std::string text = s.str();
+  const auto start = text.find("<svg");
+  return start == std::string::npos ? "" : text.substr(start);
+}
+
+std::string html_report(const RunData& run, const std::vector<CellSummary>& cells,
+                        const std::vector<Comparison>& verdict, double threshold,
+                        const std::vector<Finding>& findings, const std::vector<Figure>& figures,
+                        const std::string& dir) {
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    << "<title>diobench report: " << escaped(run.profile) << "</title><style>"
+    << "body{font-family:sans-serif;margin:2em;color:#222;max-width:1200px}"
+    << "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}"
+    << "th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:right}"
+    << "th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}"
+    << ".PASS{background:#d8f0d8}.FAIL{background:#f5d0d0}.INCONCLUSIVE{background:#f5ecd0}"
+    << ".warn{color:#a00;font-weight:bold}figure{margin:1em 0}svg{max-width:100%;height:auto}"
+    << "</style></head><body>\n"
+    << "<h1>diobench report: " << escaped(run.profile) << " (" << escaped(run.backend)
+    << " backend)</h1>\n<p>Run <code>" << escaped(run.dir) << "</code>, status "
+    << escaped(run.status) << ", order seed " << run.seed
+    << ". Medians across repetitions, 95% bootstrap intervals.</p>\n"
+    << "<h2>Verdict: does the fallback path cost little?</h2>\n<p>Threshold "
+    << fmt("%.1f%%", 100 * threshold)
+    << ". Loop tax: the fallback-path cell against the same policy on the native file. "
+       "Degradation: against the generic buffered path on the same loop target.</p>\n"
+    << "<table id=\"verdict\"><tr><th>workload</th><th>compared</th><th>fallback cell</th>"
+       "<th>metric</th><th>cost</th><th>95% interval</th><th>outcome</th></tr>\n";
+  for (const Comparison& c : verdict) {
+    std::string outcome = to_string(c.outcome);
+    if (c.repetitions_to_decide) outcome += " (~" + std::to_string(*c.repetitions_to_decide) + " reps)";
+    if (!c.note.empty()) outcome += " - " + c.note;
+    h << "<tr class=\"" << to_string(c.outcome) << "\"><td>" << escaped(c.workload) << "</td><td>"
+      << escaped(c.kind) << "</td><td>" << escaped(c.subject) << "</td><td>" << escaped(c.metric)
+      << "</td><td>" << pct(c.cost) << "</td><td>[" << pct(c.cost_interval.low) << ", "
+      << pct(c.cost_interval.high) << "]</td><td>" << escaped(outcome) << "</td></tr>\n";
+  }
+  if (verdict.empty()) h << "<tr><td colspan=\"7\">no fallback-path cell with a reference</td></tr>\n";
+  h << "</table>\n<h2>Figures</h2>\n";
+  for (const Figure& f : figures) {
+    h << "<figure>" << inline_svg(fs::path(dir) / (f.name + ".svg")) << "<figcaption>"
+      << escaped(f.title) << "</figcaption></figure>\n";
+  }
+  h << "<h2>Cells</h2>\n<table id=\"cells\"><tr><th>cell</th><th>n</th><th>MiB/s</th>"
+       "<th>95% interval</th><th>CV</th><th>IOPS</th><th>p50 us</th><th>p99 us</th>"
+       "<th>p99.9 us</th><th>amplification</th><th>path split</th></tr>\n";
+  for (const CellSummary& s : cells) {
+    h << "<tr><td>" << escaped(s.cell->name)
+      << (s.contradiction ? " <span class=\"warn\">split contradicts the model</span>" : "")
+      << "</td><td>" << s.n << "</td><td>" << fmt("%.1f", s.throughput_median / 1048576)
+      << "</td><td>" << fmt("%.1f", s.throughput_interval.low / 1048576) << " - "
+      << fmt("%.1f", s.throughput_interval.high / 1048576) << "</td><td>"
+      << fmt("%.3f", s.throughput_cv) << "</td><td>" << fmt("%.0f", s.iops_median) << "</td><td>"
+      << fmt("%.1f", s.p50 / 1e3) << "</td><td>" << fmt("%.1f", s.p99 / 1e3) << "</td><td>"
+      << fmt("%.1f", s.p999 / 1e3) << "</td><td>"
+      << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << "</td><td>"
+      << escaped(split_text(s)) << "</td></tr>\n";
+  }
+  h << "</table>\n<h2>Findings</h2>\n<ul>";
+  if (findings.empty()) h << "<li>No cell moved more than twice the bytes it asked for.</li>";
+  for (const Finding& f : findings) {
+    h << "<li><code>" << escaped(f.cell) << "</code>: " << fmt("%.1f", f.amplification)
+      << "x the bytes asked. Likely cause: " << escaped(f.cause) << ".</li>";
+  }
+  h << "</ul>\n<h2>System</h2>\n<table id=\"system\">";
+  for (const auto& [k, v] : run.system) {
+    if (k.rfind("zfs.tunable.", 0) == 0) continue;
+    h << "<tr><td>" << escaped(k) << "</td><td>" << escaped(v) << "</td></tr>";
+  }
+  h << "</table>\n</body></html>\n";
+  return h.str();
+}
+
+}  // namespace
+
 void write_report(const RunData& run, const std::vector<CellSummary>& cells,
                   const std::vector<Comparison>& verdict, double threshold,
-                  const std::string& out_dir) {
+                  const std::vector<Figure>& figures, const std::string& out_dir) {
   fs::create_directories(out_dir);
   // Written beside and renamed into place, so a reader never sees half.
   auto publish = [&](const std::string& name, const std::string& text) {
@@ -198,6 +296,8 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
        << fmt("%.1f", s.p99 / 1e3) << " / " << fmt("%.1f", s.p999 / 1e3) << " | "
        << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << " | " << split_text(s) << " |\n";
   }
+  md << "\n## Figures\n\n";
+  for (const Figure& f : figures) md << "![" << f.title << "](" << f.name << ".png)\n\n";
   md << "\n## Findings\n\n";
   const auto findings = amplification_findings(cells);
   if (findings.empty()) md << "No cell moved more than twice the bytes it asked for.\n";
@@ -211,6 +311,7 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
     md << "| " << k << " | " << v << " |\n";
   }
   publish("report.md", md.str());
+  publish("index.html", html_report(run, cells, verdict, threshold, findings, figures, out_dir));
 }
 
 }  // namespace diobench

@@ -121,6 +121,15 @@ RunData load_run(const std::string& dir) {
               r->p999 = sqlite3_column_double(st, 8);
             }
           });
+  db.each("SELECT repetition_id, direction, percentile, clat_ns FROM percentiles",
+          [&](sqlite3_stmt* st) {
+            RepetitionData* r = rep(sqlite3_column_int64(st, 0));
+            if (!r) return;
+            const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
+            if ((text(st, 1) == "read") == c.reads()) {
+              r->percentiles[sqlite3_column_double(st, 2)] = sqlite3_column_double(st, 3);
+            }
+          });
   db.each("SELECT repetition_id, direction, path, requests, bytes, direct_bytes, buffered_bytes"
           " FROM path_counters",
           [&](sqlite3_stmt* st) {

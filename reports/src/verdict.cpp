@@ -22,10 +22,7 @@ bool is_fallback_path_cell(const CellData& c) {
   return policy && loop_requests_take_direct_path(*policy, c.axis("loop_dio") == "on");
 }
 
-namespace {
-
-// The axes that define "the same workload" across policies and targets.
-std::string group_of(const CellData& c) {
+std::string workload_group(const CellData& c) {
   std::string g = c.axis("workload");
   if (c.axis("app_direct") == "1") g += " O_DIRECT";
   g += " " + c.axis("submit");
@@ -34,6 +31,8 @@ std::string group_of(const CellData& c) {
   if (c.axis("backend") != "emulated") g = c.axis("backend") + " " + g;
   return g;
 }
+
+namespace {
 
 constexpr double kLevel = 0.95;
 // A percentile bootstrap over fewer values gives intervals that are too
@@ -96,7 +95,7 @@ std::vector<Comparison> compute_verdict(const RunData& run, double threshold, st
   std::map<std::string, std::vector<const CellData*>> groups;
   std::vector<std::string> order;
   for (const CellData& c : run.cells) {
-    const std::string g = group_of(c);
+    const std::string g = workload_group(c);
     if (!groups.count(g)) order.push_back(g);
     groups[g].push_back(&c);
   }

@@ -1,6 +1,6 @@
 // `diobench report`: per-cell statistics, the verdict, amplification
-// findings and the run's system information, written as cells.csv and
-// report.md (HTML and plots: to come), and the verdict table on stdout.
+// findings and the run's system information, written as cells.csv,
+// report.md and index.html with figures, and the verdict table on stdout.
 #pragma once
 
 #include <iosfwd>
@@ -37,9 +37,13 @@ std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cell
 
 void print_verdict(const std::vector<Comparison>& verdict, double threshold, std::ostream& out);
 
-// Writes cells.csv and report.md into `out_dir` (created).
+struct Figure;
+
+// Writes cells.csv, report.md (with the figures' PNGs) and a
+// self-contained index.html (CSS and the figures' SVG inline) into
+// `out_dir`, where the figures already are.
 void write_report(const RunData& run, const std::vector<CellSummary>& cells,
                   const std::vector<Comparison>& verdict, double threshold,
-                  const std::string& out_dir);
+                  const std::vector<Figure>& figures, const std::string& out_dir);
 
 }  // namespace diobench

@@ -26,6 +26,7 @@ struct RepetitionData {
   // Completion latency percentiles (ns) of the workload's main direction
   // (reads for read and mixed workloads), as fio computed them.
   double p50 = 0, p90 = 0, p99 = 0, p999 = 0;
+  std::map<double, double> percentiles;  // the whole list fio reported (ns)
   std::uint64_t bytes_asked = 0;    // what fio moved, reads + writes
   std::uint64_t device_bytes = 0;   // what the storage below moved (0: unknown)
   bool device_measured = false;

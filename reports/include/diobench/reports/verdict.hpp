@@ -42,6 +42,10 @@ struct Comparison {
   std::string note;
 };
 
+// The cells compared with one another: same workload, app O_DIRECT,
+// submit, semantics, recordsize and backend; across policy and target.
+std::string workload_group(const CellData& cell);
+
 // True for the cells whose requests take the patched fallback path.
 bool is_fallback_path_cell(const CellData& cell);
 

@@ -1,0 +1,173 @@
+#include "diobench/reports/plots.hpp"
+
+#include <gnuplot-iostream.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "diobench/reports/verdict.hpp"
+
+namespace diobench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kPolicies[] = {"disabled", "standard", "always"};
+const char* const kTargets[] = {"file", "loop dio on", "loop dio off"};
+
+std::string target_of(const CellData& c) {
+  if (c.axis("target") == "file") return "file";
+  return c.axis("loop_dio") == "on" ? "loop dio on" : "loop dio off";
+}
+
+std::string quoted(std::string s) {
+  for (char& ch : s) {
+    if (ch == '"') ch = '\'';
+  }
+  return "\"" + s + "\"";
+}
+
+std::string stem(const std::string& text) {
+  std::string s;
+  for (char ch : text) s += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '-';
+  return s;
+}
+
+// Common look: readable fonts, legend outside the data, light grid.
+const char* kStyle =
+    "set termoption noenhanced\n"
+    "set key outside right top box\n"
+    "set grid ytics lc rgb '#dddddd'\n"
+    "set border 3\nset tics nomirror\n";
+
+// Renders `body` (a gnuplot script using data blocks) as <name>.svg and
+// <name>.png in `dir`.
+void render(Gnuplot& gp, const std::string& dir, const std::string& name, const std::string& body) {
+  const std::string base = (fs::path(dir) / name).string();
+  gp << "reset\n" << kStyle;
+  gp << "set terminal svg size 960,480 dynamic font 'sans,12' background rgb 'white'\n"
+     << "set output " << quoted(base + ".svg") << "\n"
+     << body << "\nunset output\n";
+  gp << "set terminal pngcairo size 960,480 font 'sans,10' background rgb 'white'\n"
+     << "set output " << quoted(base + ".png") << "\n"
+     << "replot\nunset output\n";
+}
+
+}  // namespace
+
+Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& dir) {
+  fs::create_directories(dir);
+  Figures out;
+  const std::string errors = (fs::path(dir) / ".gnuplot-errors").string();
+  std::map<std::string, std::vector<const CellSummary*>> groups;
+  std::vector<std::string> order;
+  for (const CellSummary& s : cells) {
+    const std::string g = workload_group(*s.cell);
+    if (!groups.count(g)) order.push_back(g);
+    groups[g].push_back(&s);
+  }
+  {
+    Gnuplot gp("gnuplot 2>" + quoted(errors));
+    for (const std::string& g : order) {
+      // Throughput: policy groups, one bar per target, 95% whiskers.
+      std::ostringstream data;
+      data << "$tp << EOD\n";
+      for (const char* policy : kPolicies) {
+        data << policy;
+        for (const char* target : kTargets) {
+          const CellSummary* s = nullptr;
+          for (const CellSummary* c : groups[g]) {
+            if (c->cell->axis("policy") == policy && target_of(*c->cell) == target) s = c;
+          }
+          if (s && s->n) {
+            data << " " << s->throughput_median / 1048576 << " " << s->throughput_interval.low / 1048576
+                 << " " << s->throughput_interval.high / 1048576;
+          } else {
+            data << " NaN NaN NaN";
+          }
+        }
+        data << "\n";
+      }
+      data << "EOD\n";
+      std::ostringstream body;
+      body << data.str() << "set title " << quoted("Throughput: " + g + " (median, 95% interval)") << "\n"
+           << "set ylabel 'MiB/s'\nset xlabel 'dataset direct= policy'\nset yrange [0:*]\n"
+           << "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
+           << "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
+           << "plot $tp using 2:3:4:xtic(1) title 'file' lc rgb '#4477aa',"
+           << " '' using 5:6:7 title 'loop dio on' lc rgb '#66ccee',"
+           << " '' using 8:9:10 title 'loop dio off' lc rgb '#ee6677'\n";
+      const std::string name = "throughput-" + stem(g);
+      render(gp, dir, name, body.str());
+      out.figures.push_back({"Throughput, " + g, name});
+
+      // Latency percentiles: x in "nines" (90% -> 1, 99% -> 2, 99.9% -> 3).
+      std::ostringstream lat;
+      std::ostringstream plot;
+      int block = 0;
+      for (const CellSummary* c : groups[g]) {
+        std::map<double, std::vector<double>> by_p;
+        for (const RepetitionData& r : c->cell->repetitions) {
+          for (const auto& [p, ns] : r.percentiles) {
+            if (p < 100) by_p[p].push_back(ns);
+          }
+        }
+        if (by_p.empty()) continue;
+        lat << "$l" << block << " << EOD\n";
+        for (auto& [p, v] : by_p) lat << -std::log10(1 - p / 100) << " " << median(v) / 1000 << "\n";
+        lat << "EOD\n";
+        plot << (block ? ", " : "plot ") << "$l" << block << " using 1:2 with linespoints title "
+             << quoted(std::string(c->cell->axis("policy")) + ", " + target_of(*c->cell));
+        ++block;
+      }
+      if (block) {
+        std::ostringstream body2;
+        body2 << lat.str() << "set title " << quoted("Completion latency percentiles: " + g) << "\n"
+              << "set ylabel 'latency (us)'\nset logscale y\nset xlabel 'percentile'\n"
+              << "set xtics ('50' 0.301, '90' 1, '99' 2, '99.9' 3, '99.99' 4)\n"
+              << plot.str() << "\n";
+        const std::string lname = "latency-" + stem(g);
+        render(gp, dir, lname, body2.str());
+        out.figures.push_back({"Latency percentiles, " + g, lname});
+      }
+    }
+    // Path split of every cell, stacked (percent of requests).
+    std::ostringstream split;
+    split << "$split << EOD\n";
+    for (const CellSummary& s : cells) {
+      const Direction d = s.cell->reads() ? Direction::Read : Direction::Write;
+      const double total = static_cast<double>(s.split.requests(d));
+      split << quoted(s.cell->name);
+      for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+        split << " " << (total ? 100.0 * static_cast<double>(s.split.bucket(d, p).requests) / total : 0);
+      }
+      split << "\n";
+    }
+    split << "EOD\n";
+    std::ostringstream body;
+    body << split.str() << "set title 'Path split per cell (share of requests, main direction)'\n"
+         << "set ylabel '% of requests'\nset yrange [0:100]\n"
+         << "set style data histograms\nset style histogram rowstacked\n"
+         << "set style fill solid 0.8 border -1\nset boxwidth 0.8\nset xtics rotate by -60 font ',7'\n"
+         << "set bmargin 14\n"
+         << "plot $split using 2:xtic(1) title 'direct' lc rgb '#228833',"
+         << " '' using 3 title 'buffered' lc rgb '#4477aa', '' using 4 title 'fallback' lc rgb '#ccbb44',"
+         << " '' using 5 title 'split' lc rgb '#aa3377', '' using 6 title 'einval' lc rgb '#ee6677'\n";
+    render(gp, dir, "path-split", body.str());
+    out.figures.push_back({"Path split", "path-split"});
+    gp << "exit\n";
+  }  // gnuplot has exited here: its errors are complete
+  std::ifstream in(errors);
+  std::stringstream text;
+  text << in.rdbuf();
+  out.gnuplot_errors = text.str();
+  fs::remove(errors);
+  return out;
+}
+
+}  // namespace diobench
