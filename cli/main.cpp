@@ -81,11 +81,16 @@ std::string default_run_dir() {
   return std::string("/var/tmp/diobench-runs/") + stamp;
 }
 
+// Parses a command's options (and positional arguments, when `positional`
+// names the option they fill, with `count` of them, -1 for any number).
 po::variables_map parse(const std::string& command, const po::options_description& desc,
-                        const std::vector<std::string>& args) {
+                        const std::vector<std::string>& args, const char* positional = nullptr,
+                        int count = 0) {
+  po::positional_options_description pos;
+  if (positional) pos.add(positional, count);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(std::string(e.what()) + " (see: diobench " + command + " --help)");
@@ -233,15 +238,7 @@ int cmd_restore(const std::vector<std::string>& args) {
       "run directory's undo journal. Without RUNDIR: every run under\n"
       "/var/tmp/diobench-runs with a journal.\n\nOptions");
   desc.add_options()("help,h", "this text")("rundir", po::value(&dirs), "run directories");
-  po::positional_options_description pos;
-  pos.add("rundir", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see: diobench restore --help)");
-  }
+  const po::variables_map vm = parse("restore", desc, args, "rundir", -1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kOk;
@@ -283,15 +280,7 @@ int cmd_report(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "this text")("rundir", po::value(&dir), "the run directory")(
       "out", po::value(&out), "where to write (default: RUNDIR/report)")(
       "threshold", po::value(&threshold_pct)->default_value(5), "cost threshold of the verdict, in percent");
-  po::positional_options_description pos;
-  pos.add("rundir", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see: diobench report --help)");
-  }
+  const po::variables_map vm = parse("report", desc, args, "rundir", 1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kOk;
@@ -331,15 +320,7 @@ int cmd_compare(const std::vector<std::string>& args) {
       "the changes. Before/after a patch, or host A against host B.\n\nOptions");
   desc.add_options()("help,h", "this text")("format", po::value(&format)->default_value("md"),
                                              "md, csv or json")("run", po::value(&dirs), "the two runs");
-  po::positional_options_description pos;
-  pos.add("run", 2);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see: diobench compare --help)");
-  }
+  const po::variables_map vm = parse("compare", desc, args, "run", 2);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kOk;
