@@ -298,7 +298,10 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
   }
   md << "\n## Figures\n\n";
   for (const Figure& f : figures) md << "![" << f.title << "](" << f.name << ".png)\n\n";
-  md << "\n## Findings\n\n";
+  md << "\n## Findings\n\nAmplification is the bytes the block device under the scratch area "
+        "moved in the workload's direction, over the bytes fio reports. The device counters span "
+        "the whole fio run, its ramp included, and count every other user of the device: read "
+        "values below about 2x as noise.\n\n";
   const auto findings = amplification_findings(cells);
   if (findings.empty()) md << "No cell moved more than twice the bytes it asked for.\n";
   for (const Finding& f : findings) {

@@ -111,9 +111,9 @@ RunData load_run(const std::string& dir) {
             if (!r) return;
             const std::string dir_name = text(st, 1);
             r->throughput += sqlite3_column_double(st, 2);
-            r->bytes_asked += static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
             const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
             if ((dir_name == "read") == c.reads()) {
+              r->bytes_asked = static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
               r->iops = sqlite3_column_double(st, 3);
               r->p50 = sqlite3_column_double(st, 5);
               r->p90 = sqlite3_column_double(st, 6);
@@ -144,10 +144,11 @@ RunData load_run(const std::string& dir) {
                                 p == Path::Split ? u(6) : (p == Path::Direct ? 0 : u(4)));
             }
           });
-  db.each("SELECT repetition_id, read_bytes + write_bytes FROM device_io WHERE role = 'storage'",
+  db.each("SELECT repetition_id, read_bytes, write_bytes FROM device_io WHERE role = 'storage'",
           [&](sqlite3_stmt* st) {
             if (RepetitionData* r = rep(sqlite3_column_int64(st, 0))) {
-              r->device_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, 1));
+              const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
+              r->device_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, c.reads() ? 1 : 2));
               r->device_measured = true;
             }
           });

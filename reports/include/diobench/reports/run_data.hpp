@@ -27,8 +27,11 @@ struct RepetitionData {
   // (reads for read and mixed workloads), as fio computed them.
   double p50 = 0, p90 = 0, p99 = 0, p999 = 0;
   std::map<double, double> percentiles;  // the whole list fio reported (ns)
-  std::uint64_t bytes_asked = 0;    // what fio moved, reads + writes
-  std::uint64_t device_bytes = 0;   // what the storage below moved (0: unknown)
+  // The main direction's bytes: what fio moved, and what the storage below
+  // the scratch area moved in the same direction (whole-device counters:
+  // other activity on the machine counts too).
+  std::uint64_t bytes_asked = 0;
+  std::uint64_t device_bytes = 0;
   bool device_measured = false;
   PathCounters counters;
   std::string split_check;  // zfs backend: agrees | contradicts
