@@ -300,7 +300,7 @@ int cmd_report(const std::vector<std::string>& args) {
     if (!figures.gnuplot_errors.empty()) {
       std::cerr << "diobench: gnuplot reported:\n" << figures.gnuplot_errors;
     }
-    diobench::write_report(run, cells, verdict, threshold, figures.figures, out);
+    diobench::write_report(run, cells, verdict, threshold, figures.figures, figures.omitted, out);
     diobench::print_verdict(verdict, threshold, std::cout);
     std::cout << "\nreport: " << (fs::path(out) / "index.html").string() << " and report.md\n";
   } catch (const diobench::ReportError& e) {

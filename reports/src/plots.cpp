@@ -2,6 +2,7 @@
 
 #include <gnuplot-iostream.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +20,8 @@ namespace {
 
 const char* const kPolicies[] = {"disabled", "standard", "always"};
 const char* const kTargets[] = {"file", "loop dio on", "loop dio off"};
+constexpr std::size_t kMaxWorkloadFigures = 24;
+constexpr std::size_t kMaxSplitBars = 60;
 
 std::string target_of(const CellData& c) {
   if (c.axis("target") == "file") return "file";
@@ -71,15 +74,32 @@ Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& d
     if (!groups.count(g)) order.push_back(g);
     groups[g].push_back(&s);
   }
+  // A figure per workload is for reading: past a few dozen nobody does,
+  // and gnuplot's time grows with them (cells.csv has every number).
+  if (order.size() > kMaxWorkloadFigures) {
+    out.omitted = order.size() - kMaxWorkloadFigures;
+    order.resize(kMaxWorkloadFigures);
+  }
   {
     Gnuplot gp("gnuplot 2>" + quoted(errors));
     for (const std::string& g : order) {
-      // Throughput: policy groups, one bar per target, 95% whiskers.
+      // Throughput: policy groups, one bar per target the group has,
+      // 95% whiskers. (A column with no data at all is an error to gnuplot.)
+      std::vector<const char*> targets;
+      for (const char* target : kTargets) {
+        for (const CellSummary* c : groups[g]) {
+          if (target_of(*c->cell) == target && c->n) {
+            targets.push_back(target);
+            break;
+          }
+        }
+      }
+      if (targets.empty()) continue;
       std::ostringstream data;
       data << "$tp << EOD\n";
       for (const char* policy : kPolicies) {
         data << policy;
-        for (const char* target : kTargets) {
+        for (const char* target : targets) {
           const CellSummary* s = nullptr;
           for (const CellSummary* c : groups[g]) {
             if (c->cell->axis("policy") == policy && target_of(*c->cell) == target) s = c;
@@ -99,9 +119,16 @@ Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& d
            << "set ylabel 'MiB/s'\nset xlabel 'dataset direct= policy'\nset yrange [0:*]\n"
            << "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
            << "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-           << "plot $tp using 2:3:4:xtic(1) title 'file' lc rgb '#4477aa',"
-           << " '' using 5:6:7 title 'loop dio on' lc rgb '#66ccee',"
-           << " '' using 8:9:10 title 'loop dio off' lc rgb '#ee6677'\n";
+           << "plot ";
+      for (std::size_t t = 0; t < targets.size(); ++t) {
+        const std::string colour = std::string(targets[t]) == "file"          ? "#4477aa"
+                                   : std::string(targets[t]) == "loop dio on" ? "#66ccee"
+                                                                                : "#ee6677";
+        body << (t ? ", ''" : "$tp") << " using " << 2 + 3 * t << ":" << 3 + 3 * t << ":"
+             << 4 + 3 * t << (t ? "" : ":xtic(1)") << " title " << quoted(targets[t])
+             << " lc rgb '" << colour << "'";
+      }
+      body << "\n";
       const std::string name = "throughput-" + stem(g);
       render(gp, dir, name, body.str());
       out.figures.push_back({"Throughput, " + g, name});
@@ -139,7 +166,9 @@ Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& d
     // Path split of every cell, stacked (percent of requests).
     std::ostringstream split;
     split << "$split << EOD\n";
-    for (const CellSummary& s : cells) {
+    const std::size_t shown = std::min(cells.size(), kMaxSplitBars);
+    for (std::size_t i = 0; i < shown; ++i) {
+      const CellSummary& s = cells[i];
       const Direction d = s.cell->reads() ? Direction::Read : Direction::Write;
       const double total = static_cast<double>(s.split.requests(d));
       split << quoted(s.cell->name);
@@ -150,7 +179,12 @@ Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& d
     }
     split << "EOD\n";
     std::ostringstream body;
-    body << split.str() << "set title 'Path split per cell (share of requests, main direction)'\n"
+    body << split.str() << "set title "
+         << quoted("Path split per cell (share of requests, main direction)" +
+                   (shown < cells.size() ? ", first " + std::to_string(shown) + " of " +
+                                               std::to_string(cells.size()) + " cells"
+                                         : std::string()))
+         << "\n"
          << "set ylabel '% of requests'\nset yrange [0:100]\n"
          << "set style data histograms\nset style histogram rowstacked\n"
          << "set style fill solid 0.8 border -1\nset boxwidth 0.8\nset xtics rotate by -60 font ',7'\n"

@@ -237,7 +237,8 @@ std::string html_report(const RunData& run, const std::vector<CellSummary>& cell
 
 void write_report(const RunData& run, const std::vector<CellSummary>& cells,
                   const std::vector<Comparison>& verdict, double threshold,
-                  const std::vector<Figure>& figures, const std::string& out_dir) {
+                  const std::vector<Figure>& figures, std::size_t figures_omitted,
+                  const std::string& out_dir) {
   fs::create_directories(out_dir);
   // Written beside and renamed into place, so a reader never sees half.
   auto publish = [&](const std::string& name, const std::string& text) {
@@ -297,6 +298,10 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
        << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << " | " << split_text(s) << " |\n";
   }
   md << "\n## Figures\n\n";
+  if (figures_omitted) {
+    md << "Figures for the first workloads only; " << figures_omitted
+       << " more are in cells.csv.\n\n";
+  }
   for (const Figure& f : figures) md << "![" << f.title << "](" << f.name << ".png)\n\n";
   md << "\n## Findings\n\nAmplification is the bytes the block device under the scratch area "
         "moved in the workload's direction, over the bytes fio reports. The device counters span "

@@ -85,7 +85,11 @@ RunData load_run(const std::string& dir) {
   db.each("SELECT id, cell_id, repetition, status, message, split_check FROM repetitions"
           " ORDER BY cell_id, repetition",
           [&](sqlite3_stmt* st) {
-            CellData& c = run.cells.at(cell_index.at(sqlite3_column_int64(st, 1)));
+            const auto cell = cell_index.find(sqlite3_column_int64(st, 1));
+            if (cell == cell_index.end()) {
+              throw ReportError(db_path + ": a repetition of an unknown cell (damaged index)");
+            }
+            CellData& c = run.cells[cell->second];
             const std::string status = text(st, 3);
             if (status != "ok") {
               (status == "skipped" ? c.skipped : c.failed)++;
@@ -95,8 +99,7 @@ RunData load_run(const std::string& dir) {
             RepetitionData r;
             r.repetition = static_cast<unsigned>(sqlite3_column_int(st, 2));
             r.split_check = text(st, 5);
-            rep_index[sqlite3_column_int64(st, 0)] = {cell_index.at(sqlite3_column_int64(st, 1)),
-                                                      c.repetitions.size()};
+            rep_index[sqlite3_column_int64(st, 0)] = {cell->second, c.repetitions.size()};
             c.repetitions.push_back(r);
           });
   auto rep = [&](std::int64_t id) -> RepetitionData* {

@@ -17,6 +17,7 @@ struct Figure {
 struct Figures {
   std::vector<Figure> figures;
   std::string gnuplot_errors;  // whatever gnuplot wrote to stderr (empty: none)
+  std::size_t omitted = 0;     // workloads past the first 24 get no figures
 };
 
 // Throughput per workload (policy x target, median with 95% whiskers),

@@ -3,6 +3,7 @@
 // report.md and index.html with figures, and the verdict table on stdout.
 #pragma once
 
+#include <cstddef>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -44,6 +45,7 @@ struct Figure;
 // `out_dir`, where the figures already are.
 void write_report(const RunData& run, const std::vector<CellSummary>& cells,
                   const std::vector<Comparison>& verdict, double threshold,
-                  const std::vector<Figure>& figures, const std::string& out_dir);
+                  const std::vector<Figure>& figures, std::size_t figures_omitted,
+                  const std::string& out_dir);
 
 }  // namespace diobench
