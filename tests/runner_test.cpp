@@ -127,6 +127,7 @@ class RunnerTest : public ::testing::Test {
     EXPECT_TRUE(loops_under(root_).empty()) << "loop device left behind";
     fs::remove_all(root_);
   }
+  void expect_stopped_cleanly(const Exit& e, const std::string& out, int sig);
   std::vector<std::string> run_args(const std::string& out, std::vector<std::string> extra) {
     std::vector<std::string> a{"run", "--profile", "smoke", "--dir", scratch_, "--out", out};
     a.insert(a.end(), extra.begin(), extra.end());
@@ -204,11 +205,22 @@ TEST_F(RunnerTest, KillNineThenRestoreThenResume) {
   EXPECT_TRUE(data_files_in(scratch_).empty());
 }
 
-TEST_F(RunnerTest, SigtermStopsAfterTheRepetitionAndCleansUp) {
-  const std::string out = runs_ + "/a";
-  const Exit e = diobench(run_args(out, {"--filter", "workload=randread-4k"}), root_ + "/run.log",
-                          std::chrono::milliseconds(5000), SIGTERM);
-  EXPECT_EQ(e.status, 128 + SIGTERM) << e.output;
+TEST_F(RunnerTest, SigintAndSigtermStopAfterTheRepetitionAndCleanUp) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    const std::string out = runs_ + (sig == SIGINT ? "/a" : "/b");
+    const Exit e = diobench(run_args(out, {"--filter", "workload=randread-4k"}), root_ + "/run.log",
+                            std::chrono::milliseconds(5000), sig);
+    SCOPED_TRACE(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    expect_stopped_cleanly(e, out, sig);
+  }
+}
+
+void RunnerTest::expect_stopped_cleanly(const Exit& e, const std::string& out, int sig) {
+  EXPECT_EQ(e.status, 128 + sig) << e.output;
+  // Repetitions finished before the signal (and the one it let finish) are kept.
+  EXPECT_GE(std::stoi(query(out + "/results.db",
+                            "SELECT count(*) FROM repetitions WHERE status = 'ok'").at(0)),
+            1);
   EXPECT_NE(e.output.find("--resume"), std::string::npos) << e.output;
   EXPECT_EQ(query(out + "/results.db", "SELECT status FROM runs"),
             std::vector<std::string>{"interrupted"});
