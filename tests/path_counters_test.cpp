@@ -100,6 +100,14 @@ TEST(PathCounters, ParallelAppendsStayWholeLines) {
   std::filesystem::remove(file);
 }
 
+TEST(PathCounters, SharesOfRequests) {
+  PathCounters c;
+  c.count(Direction::Read, Path::Direct, 3, 3 * 4096, 0);
+  c.count(Direction::Read, Path::Fallback, 1, 0, 4096);
+  EXPECT_EQ(c.shares(Direction::Read), "direct 75% fallback 25%");
+  EXPECT_EQ(c.shares(Direction::Write), "-");
+}
+
 TEST(PathCounters, AppendReportsErrors) {
   EXPECT_EQ(append_sidecar("/nonexistent-dir/x.jsonl", "{}\n"), ENOENT);
 }

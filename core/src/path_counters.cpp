@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -44,6 +45,20 @@ PathCounters& PathCounters::operator+=(const PathCounters& other) {
     }
   }
   return *this;
+}
+
+std::string PathCounters::shares(Direction direction) const {
+  const double total = static_cast<double>(requests(direction));
+  if (total == 0) return "-";
+  std::string out;
+  for (Path p : kAllPaths) {
+    const std::uint64_t n = bucket(direction, p).requests;
+    if (!n) continue;
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "%.0f%%", 100.0 * static_cast<double>(n) / total);
+    out += (out.empty() ? "" : " ") + std::string(to_string(p)) + " " + pct;
+  }
+  return out;
 }
 
 nlohmann::json PathCounters::to_json(Direction direction) const {

@@ -27,19 +27,7 @@ std::string pct(double v) { return fmt("%+.1f%%", 100 * v); }
 
 Direction main_direction(const CellData& c) { return c.reads() ? Direction::Read : Direction::Write; }
 
-std::string split_text(const CellSummary& s) {
-  const Direction d = main_direction(*s.cell);
-  const double total = static_cast<double>(s.split.requests(d));
-  if (total == 0) return "-";
-  std::string out;
-  for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
-    const std::uint64_t n = s.split.bucket(d, p).requests;
-    if (!n) continue;
-    out += (out.empty() ? "" : " ") + std::string(to_string(p)) + " " +
-           fmt("%.0f%%", 100.0 * static_cast<double>(n) / total);
-  }
-  return out;
-}
+std::string split_text(const CellSummary& s) { return s.split.shares(main_direction(*s.cell)); }
 
 }  // namespace
 

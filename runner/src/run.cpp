@@ -26,6 +26,7 @@
 #include "diobench/runner/safety.hpp"
 #include "diobench/runner/system_info.hpp"
 #include "diobench/scratch.hpp"
+#include "diobench/statistics.hpp"
 #include "diobench/units.hpp"
 #include "diobench/zfs.hpp"
 
@@ -259,14 +260,6 @@ std::string duration_text(double seconds) {
   return buf;
 }
 
-// Median of the repetitions' values; NaN when there are none.
-double median(std::vector<double> v) {
-  if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 void print_summary(const std::vector<Cell>& cells,
                    const std::map<std::string, std::vector<RepetitionRecord>>& done,
                    std::ostream& out) {
@@ -293,21 +286,12 @@ void print_summary(const std::vector<Cell>& cells,
         split += *r.counters;
       }
     }
-    std::ostringstream s;
-    const double total = static_cast<double>(split.requests(d));
-    for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
-      const std::uint64_t n = split.bucket(d, p).requests;
-      if (!n) continue;
-      char pct[32];
-      std::snprintf(pct, sizeof pct, "%s %.0f%% ", std::string(to_string(p)).c_str(),
-                    100.0 * static_cast<double>(n) / total);
-      s << pct;
-    }
-    if (!note.empty()) s << "[" << note << "]";
+    std::string s = split.shares(d);
+    if (!note.empty()) s += " [" + note + "]";
     std::snprintf(line, sizeof line, "%-22s %-9s %-13s %-4zu %10.1f %10.0f %10.1f  %s\n",
                   c.workload.name.c_str(), std::string(to_string(c.policy)).c_str(),
                   c.target_label().c_str(), bw.size(), median(bw), median(iops), median(p99),
-                  s.str().c_str());
+                  s.c_str());
     out << line;
   }
 }

@@ -43,6 +43,9 @@ class PathCounters {
   }
   std::uint64_t requests(Direction direction) const;
   PathCounters& operator+=(const PathCounters& other);
+  // "direct 97% fallback 3%": each path's share of the requests, in
+  // bucket order, non-zero ones only; "-" when there were none.
+  std::string shares(Direction direction) const;
 
   nlohmann::json to_json(Direction direction) const;
   static PathCounters from_json(const nlohmann::json& sidecar_line);
