@@ -135,6 +135,7 @@ TEST(CrashGuard, RefusesExactlyTheCellsThatCrash2_3_0) {
       EXPECT_EQ(crash_risk(loop, true, "2.3.0-rc5").has_value(), crashes);
       EXPECT_FALSE(crash_risk(loop, true, "2.3.1").has_value());
       EXPECT_FALSE(crash_risk(loop, true, "2.3.2-1~bpo12+1").has_value());
+      EXPECT_EQ(crash_risk(loop, true, "2.3.2-2~bpo12+2.diobench_unfixed").has_value(), crashes);
       EXPECT_FALSE(crash_risk(loop, false, "2.3.0").has_value()) << "not on ZFS";
       EXPECT_FALSE(crash_risk(loop, true, std::nullopt).has_value()) << "no ZFS loaded";
     }

@@ -1,0 +1,79 @@
+# shellcheck shell=bash
+# Shared by the guest scripts (vm/guest/*.sh). They run inside the guest,
+# with the host's bash, chrooted into the host's / (see vm/guest/init):
+# host programs (fio, losetup, jq, build/diobench) run unchanged, and the
+# zfs userland is in /run/zfsvm/bin. Pools are mounted under /run/zfsvm,
+# a tmpfs of the guest. $ZFSVM_OUT is the output directory, shared with
+# the host at the same path.
+#
+# The pool disk is the guest's /dev/vda, pre-partitioned by the host (GPT,
+# one ZFS partition: zpool then needs no udev to relabel it).
+
+zfsvm_disk=/dev/vda1
+zfsvm_mnt=/run/zfsvm
+
+say() { echo "zfsvm-guest: [$(cut -d' ' -f1 /proc/uptime)s] $*"; }
+
+# pool_create NAME [zpool create -O options...]: on the virtual disk,
+# mounted at /run/zfsvm/NAME; recordsize 128k, compression off, atime off
+# (the ground truth of DESIGN.md was taken with these).
+pool_create() {
+  local pool=$1
+  shift
+  zpool create -f -o ashift=12 -o cachefile="$zfsvm_mnt/$pool.cache" \
+    -O compression=off -O atime=off -O recordsize=128k \
+    -m "$zfsvm_mnt/$pool" "$@" "$pool" "$zfsvm_disk"
+}
+
+# Empties the ARC of the pool's data (export + import), so that the next
+# reads reach the disk and show up in iostats (ARC hits, and Direct I/O
+# reads of cached blocks, count nowhere). Resets iostats too. Imports from
+# a copy of the cachefile (export drops the pool from the file itself):
+# under TCG that is seconds faster than scanning for the device.
+pool_evict() {
+  local pool=$1 cache=$zfsvm_mnt/$1.cache
+  cp "$cache" "$cache.import" 2>/dev/null
+  zpool export "$pool" || return 1
+  zpool import -c "$cache.import" -o cachefile="$cache" "$pool" 2>/dev/null ||
+    zpool import -d "$zfsvm_disk" -o cachefile="$cache" "$pool"
+}
+
+iostats() { cat "/proc/spl/kstat/zfs/$1/iostats"; }
+
+# loop_attach FILE on|off: prints /dev/loopN; fails if the loop driver did
+# not take the asked direct-I/O mode (it silently may not).
+loop_attach() {
+  local file=$1 dio=$2 dev got
+  dev=$(losetup -f --show --direct-io="$dio" "$file") || return 1
+  got=$(cat "/sys/block/${dev#/dev/}/loop/dio" 2>/dev/null || echo "?")
+  if [ "$got" != "$([ "$dio" = on ] && echo 1 || echo 0)" ]; then
+    echo "loop_attach: $dev over $file has dio=$got, asked $dio" >&2
+    losetup -d "$dev"
+    return 1
+  fi
+  echo "$dev"
+}
+
+# Property handling: remember a dataset property's value and where it came
+# from, and put it back exactly (inherit when it was not set locally).
+prop_save() {  # prop_save DATASET PROP -> "value<TAB>source"
+  zfs get -H -o value,source "$2" "$1"
+}
+prop_restore() {  # prop_restore DATASET PROP "value<TAB>source"
+  local ds=$1 prop=$2 value source
+  value=${3%%$'\t'*}
+  source=${3#*$'\t'}
+  case $source in
+    local) zfs set "$prop=$value" "$ds" ;;
+    *) zfs inherit "$prop" "$ds" ;;
+  esac
+}
+
+# Versions, for the result files.
+guest_facts_json() {
+  jq -n --arg kernel "$(uname -r)" --arg zfs "$(cat /sys/module/zfs/version)" \
+    --arg zfs_userland "$(zfs version 2>/dev/null | head -1)" \
+    --arg cpus "$(nproc)" --arg mem_kib "$(awk '/MemTotal/ { print $2 }' /proc/meminfo)" \
+    '{guest_kernel: $kernel, zfs_module: $zfs, zfs_userland: $zfs_userland,
+      guest_cpus: ($cpus | tonumber), guest_mem_kib: ($mem_kib | tonumber)}'
+}

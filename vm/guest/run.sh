@@ -1,0 +1,74 @@
+#!/bin/bash
+# Guest side of `scripts/zfs-vm run`: a pool on the virtual disk, then
+# `diobench run ARGS...` (the host's build/diobench) in the chroot of the
+# host's /. Runs in the chroot (vm/guest/init); $ZFSVM_OUT is the shared
+# directory that stands for the run directory's parent, and
+# $ZFSVM_OUT/zfsvm-job.sh gives ZFSVM_REPO, ZFSVM_RUN_DIR, ZFSVM_ARGS.
+#
+# The pool is zfsvmrun (recordsize 128k, compression off, atime off), the
+# dataset zfsvmrun/bench, mounted at /run/zfsvm/zfsvmrun/bench. In the
+# arguments, @DATASET@ and @MOUNTPOINT@ stand for those two. --out is
+# always ZFSVM_RUN_DIR. When the arguments say --backend zfs without
+# --dataset, `--dataset zfsvmrun/bench` is added; when they name no
+# backend and this diobench knows --backend, `--backend zfs --dataset
+# zfsvmrun/bench` is added (the lane exists for the zfs backend). A
+# diobench without --backend runs the arguments as given (its scratch area
+# is then the guest's tmpfs /var/tmp unless --dir @MOUNTPOINT@/... is given).
+#
+# Writes $ZFSVM_OUT/diobench.rc, diobench.log (also on the console) and
+# guest.json; the host moves them into the run directory.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$ZFSVM_OUT/zfsvm-job.sh"
+
+pool=zfsvmrun
+ds=$pool/bench
+mnt=$zfsvm_mnt/$ds
+diobench=$ZFSVM_REPO/build/diobench
+cd "$ZFSVM_OUT" || exit 1
+
+pool_create "$pool" || { say "zpool create failed"; exit 1; }
+zfs create "$ds" || exit 1
+saved=$(prop_save "$ds" direct)
+
+args=()
+has() { local a; for a in "${ZFSVM_ARGS[@]}"; do case $a in "$1"|"$1"=*) return 0 ;; esac; done; return 1; }
+for a in "${ZFSVM_ARGS[@]}"; do
+  a=${a//@DATASET@/$ds}
+  a=${a//@MOUNTPOINT@/$mnt}
+  args+=("$a")
+done
+knows_backend=0
+"$diobench" run --help 2>/dev/null | grep -q -- '--backend' && knows_backend=1
+if has --backend; then
+  has --dataset || args+=(--dataset "$ds")
+elif [ "$knows_backend" = 1 ]; then
+  args+=(--backend zfs)
+  has --dataset || args+=(--dataset "$ds")
+else
+  say "this diobench has no --backend option yet: running the arguments as given"
+fi
+args+=(--out "$ZFSVM_RUN_DIR")
+
+guest_facts_json | jq --arg ds "$ds" --arg mnt "$mnt" --argjson knows "$knows_backend" \
+  --arg pool_props "$(zpool get -H -o property,value ashift,size "$pool" | tr '\t\n' '= ')" \
+  --arg ds_props "$(zfs get -H -o property,value recordsize,compression,atime,direct "$ds" | tr '\t\n' '= ')" \
+  --args '. + {dataset: $ds, mountpoint: $mnt, pool_properties: $pool_props, dataset_properties: $ds_props,
+          diobench_knows_backend: ($knows == 1), diobench_argv: $ARGS.positional}' \
+  -- "${args[@]}" >"$ZFSVM_OUT/guest.json"
+
+say "diobench run ${args[*]}"
+"$diobench" run "${args[@]}" 2>&1 | tee "$ZFSVM_OUT/diobench.log"
+rc=${PIPESTATUS[0]}
+echo "$rc" >"$ZFSVM_OUT/diobench.rc"
+sync
+say "diobench run exited $rc"
+
+now=$(prop_save "$ds" direct)
+[ "$now" = "$saved" ] || say "note: $ds direct is '${now/$'\t'/ }' after the run, was '${saved/$'\t'/ }'"
+left=$(losetup -l -n -O NAME,BACK-FILE 2>/dev/null)
+[ -z "$left" ] || say "note: loop devices left by the run: $(echo $left)"
+for l in $(losetup -l -n -O NAME 2>/dev/null); do losetup -d "$l"; done
+zpool destroy -f "$pool" || say "zpool destroy failed"
+exit 0
