@@ -27,6 +27,7 @@
 #include "diobench/policy.hpp"
 #include "diobench/routed_file.hpp"
 #include "diobench/target.hpp"
+#include "diobench/uring_setup.hpp"
 #include "engine_api.h"
 
 namespace diobench::engine {
@@ -137,19 +138,7 @@ Engine::Engine(const dbe_settings& s)
     const unsigned depth = s.iodepth ? s.iodepth : 1;
     unsigned entries = 1;
     while (entries < depth * 3) entries <<= 1;
-    // The set-up fio's own io_uring engine uses: completion work runs
-    // when this (only) thread asks for events, not as interrupts. Older
-    // kernels reject the flags; fall back one at a time.
-    int rc = -EINVAL;
-    for (unsigned flags :
-         {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
-              IORING_SETUP_DEFER_TASKRUN,
-          unsigned{IORING_SETUP_COOP_TASKRUN}, 0u}) {
-      io_uring_params p{};
-      p.flags = flags;
-      rc = io_uring_queue_init_params(entries, &ring_, &p);
-      if (rc != -EINVAL) break;
-    }
+    const int rc = init_ring(&ring_, entries);
     if (rc < 0) {
       throw std::system_error(-rc, std::generic_category(),
                               "io_uring_queue_init");

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <vector>
 
 namespace diobench {
@@ -22,23 +24,56 @@ std::uint64_t size_of(int fd, bool* block) {
 }
 }  // namespace
 
+int drop_cached_pages(int fd) {
+  // Dirty pages cannot be dropped: write them back first.
+  if (fdatasync(fd) != 0) return errno;
+  return posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);  // returns the error
+}
+
+int count_resident(int fd, std::uint64_t bytes, std::uint64_t* resident,
+                   std::uint64_t* total) {
+  const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  *total = (bytes + page - 1) / page;
+  *resident = 0;
+  if (bytes == 0) return 0;
+  void* map = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) return errno;
+  std::vector<unsigned char> pages(*total);
+  int err = 0;
+  if (mincore(map, bytes, pages.data()) != 0) {
+    err = errno;
+  } else {
+    *resident = static_cast<std::uint64_t>(
+        std::count_if(pages.begin(), pages.end(),
+                      [](unsigned char v) { return (v & 1) != 0; }));
+  }
+  munmap(map, bytes);
+  return err;
+}
+
+int read_through(int fd, std::uint64_t bytes) {
+  std::vector<char> chunk(1 << 20);
+  for (std::uint64_t done = 0; done < bytes;) {
+    const std::size_t want = static_cast<std::size_t>(
+        std::min<std::uint64_t>(chunk.size(), bytes - done));
+    const ssize_t n = pread(fd, chunk.data(), want, static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;  // shorter than promised: someone truncated it
+    done += static_cast<std::uint64_t>(n);
+  }
+  return 0;
+}
+
 std::uint64_t resident_pages(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   bool block = false;
   const std::uint64_t size = size_of(fd, &block);
-  std::uint64_t resident = 0;
-  if (size > 0) {
-    void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    if (map != MAP_FAILED) {
-      const long page = sysconf(_SC_PAGESIZE);
-      std::vector<unsigned char> vec((size + page - 1) / page);
-      if (mincore(map, size, vec.data()) == 0) {
-        for (unsigned char v : vec) resident += v & 1;
-      }
-      munmap(map, size);
-    }
-  }
+  std::uint64_t resident = 0, total = 0;
+  count_resident(fd, size, &resident, &total);
   ::close(fd);
   return resident;
 }
@@ -49,9 +84,13 @@ std::uint64_t drop_cached_pages(const std::string& path) {
     if (fd < 0) return 0;
     bool block = false;
     size_of(fd, &block);
-    fdatasync(fd);
-    if (block) ioctl(fd, BLKFLSBUF, 0);
-    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    if (block) {
+      fsync(fd);
+      ioctl(fd, BLKFLSBUF, 0);
+      posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    } else {
+      drop_cached_pages(fd);
+    }
     ::close(fd);
     const std::uint64_t left = resident_pages(path);
     if (left == 0) return 0;

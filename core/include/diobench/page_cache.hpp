@@ -1,5 +1,7 @@
 // Cold-cache repetitions: write back and evict a target's cached pages,
-// then check with mincore(2) that they are really gone.
+// then check with mincore(2) that they are really gone. Used by the runner
+// (by path, between repetitions) and by the bench drivers (by descriptor,
+// in their fixtures).
 #pragma once
 
 #include <cstdint>
@@ -14,5 +16,20 @@ std::uint64_t resident_pages(const std::string& path);
 // fdatasync + POSIX_FADV_DONTNEED (and BLKFLSBUF for a block device), a
 // few times if needed; returns the pages still resident (0 on success).
 std::uint64_t drop_cached_pages(const std::string& path);
+
+// Descriptor-level building blocks; each returns 0 or an errno value.
+
+// fdatasync, then POSIX_FADV_DONTNEED over the whole file. Pages mapped by
+// another process stay; count_resident tells.
+int drop_cached_pages(int fd);
+
+// Pages of the first `bytes` of `fd` resident now (mmap + mincore; the
+// mapping itself faults nothing in); *total gets the pages in the range.
+int count_resident(int fd, std::uint64_t bytes, std::uint64_t* resident,
+                   std::uint64_t* total);
+
+// Reads the first `bytes` of `fd` through the page cache so that every page
+// becomes resident; EIO if the file is shorter than that.
+int read_through(int fd, std::uint64_t bytes);
 
 }  // namespace diobench
