@@ -8,7 +8,9 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "diobench/reports/compare.hpp"
 #include "diobench/reports/plots.hpp"
 #include "diobench/reports/report.hpp"
+#include "diobench/runner/crash_record.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
 #include "diobench/runner/profile.hpp"
@@ -43,6 +46,8 @@ Commands:
                 with the diobench fio engine; stores a run directory and
                 prints a table (`diobench run --help`)
   restore       undo what an interrupted run left (loop devices, scratch files)
+  crashed       record that the machine died during a run's current repetition
+                (the qemu lane calls it with the guest's serial console)
   report        statistics, the verdict and findings of a run (cells.csv, report.md)
   compare       two runs cell by cell, with Mann-Whitney U p-values
   engine-path   print the absolute path of the fio engine, for your own jobs:
@@ -268,6 +273,47 @@ int cmd_restore(const std::vector<std::string>& args) {
   return status;
 }
 
+int cmd_crashed(const std::vector<std::string>& args) {
+  std::string dir, console, reason;
+  po::options_description desc(
+      "Usage: diobench crashed RUNDIR [--console FILE] [--reason TEXT]\n\n"
+      "Records that the machine running RUNDIR died during the repetition named in\n"
+      "RUNDIR/current.json: stores it with the outcome `crash` and, as its message,\n"
+      "the kernel's failure report found in the console log FILE (and/or TEXT,\n"
+      "e.g. \"guest timeout after 600 s\"). `diobench run --resume RUNDIR` then\n"
+      "skips that cell. Exit 2 when nothing was running.\n\nOptions");
+  desc.add_options()("help,h", "this text")(
+      "console", po::value(&console), "the serial console log of the machine that died")(
+      "reason", po::value(&reason), "what else is known (e.g. a timeout)")(
+      "rundir", po::value(&dir), "the run directory");
+  const po::variables_map vm = parse("crashed", desc, args, "rundir", 1);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kOk;
+  }
+  if (dir.empty()) throw UsageError("crashed: a run directory is needed (see: diobench crashed --help)");
+  if (!fs::is_directory(dir)) throw UsageError("run directory '" + dir + "' not found");
+  std::string text;
+  if (!console.empty()) {
+    std::ifstream in(console, std::ios::binary);
+    if (!in) throw UsageError("console log '" + console + "' cannot be read");
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  if (console.empty() && reason.empty()) {
+    throw UsageError("crashed: give --console FILE, --reason TEXT or both");
+  }
+  try {
+    const diobench::CrashOutcome c = diobench::record_crash(dir, text, reason);
+    std::cout << dir << ": " << c.repetition.cell << " repetition " << c.repetition.repetition
+              << " recorded as CRASH\n";
+    const std::string first = c.message.substr(0, c.message.find('\n'));
+    std::cout << "  " << first << "\n";
+    return kOk;
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
 int cmd_report(const std::vector<std::string>& args) {
   std::string dir, out;
   double threshold_pct = 5;
@@ -361,6 +407,7 @@ int main(int argc, char** argv) {
     if (command == "engine-path") return cmd_engine_path(rest);
     if (command == "run") return cmd_run(rest);
     if (command == "restore") return cmd_restore(rest);
+    if (command == "crashed") return cmd_crashed(rest);
     if (command == "report") return cmd_report(rest);
     if (command == "compare") return cmd_compare(rest);
     throw UsageError("unknown command '" + command + "' (see: diobench --help)");

@@ -11,6 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
@@ -29,11 +32,7 @@ struct Exit {
   std::string output;
 };
 
-// Runs build/diobench with `args`; with `kill_after`, sends `sig` to it
-// (and only it) after that long.
-Exit diobench(const std::vector<std::string>& args, const std::string& log,
-              std::chrono::milliseconds kill_after = std::chrono::milliseconds(0),
-              int sig = SIGKILL) {
+pid_t start_diobench(const std::vector<std::string>& args, const std::string& log) {
   const pid_t pid = fork();
   if (pid == 0) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -46,10 +45,10 @@ Exit diobench(const std::vector<std::string>& args, const std::string& log,
     execv(argv[0], argv.data());
     _exit(127);
   }
-  if (kill_after.count() > 0) {
-    std::this_thread::sleep_for(kill_after);
-    kill(pid, sig);
-  }
+  return pid;
+}
+
+Exit wait_diobench(pid_t pid, const std::string& log) {
   int status = 0;
   waitpid(pid, &status, 0);
   Exit e;
@@ -59,6 +58,34 @@ Exit diobench(const std::vector<std::string>& args, const std::string& log,
   s << in.rdbuf();
   e.output = s.str();
   return e;
+}
+
+// Runs build/diobench with `args`; with `kill_after`, sends `sig` to it
+// (and only it) after that long.
+Exit diobench(const std::vector<std::string>& args, const std::string& log,
+              std::chrono::milliseconds kill_after = std::chrono::milliseconds(0),
+              int sig = SIGKILL) {
+  const pid_t pid = start_diobench(args, log);
+  if (kill_after.count() > 0) {
+    std::this_thread::sleep_for(kill_after);
+    kill(pid, sig);
+  }
+  return wait_diobench(pid, log);
+}
+
+// Runs build/diobench with `args` and kills it (SIGKILL) as soon as
+// `moment()` holds, polled every 20 ms (or lets it finish if it never does).
+Exit diobench_killed_when(const std::vector<std::string>& args, const std::string& log,
+                          const std::function<bool()>& moment) {
+  const pid_t pid = start_diobench(args, log);
+  for (;;) {
+    siginfo_t info{};
+    waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (info.si_pid != 0 || moment()) break;  // it ended by itself, or now
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid, SIGKILL);
+  return wait_diobench(pid, log);
 }
 
 // Loop devices whose backing file lies under `dir`.
@@ -201,6 +228,61 @@ TEST_F(RunnerTest, KillNineThenRestoreThenResume) {
                   "SELECT count(*), count(DISTINCT cell_id || '/' || repetition) FROM repetitions"
                   " WHERE status = 'ok'"),
             std::vector<std::string>{"6|6"});
+  EXPECT_TRUE(loops_under(root_).empty());
+  EXPECT_TRUE(data_files_in(scratch_).empty());
+}
+
+// The machine dies during a repetition (here: SIGKILL while current.json
+// names one, as a guest kernel's panic would stop everything); the host
+// records it from the console log, and --resume skips that cell.
+TEST_F(RunnerTest, AMachineDeathIsRecordedAsCrashAndResumeSkipsTheCell) {
+  const std::string out = runs_ + "/a";
+  const auto args = run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always",
+                                   "--repetitions", "2"});
+  const std::string current = out + "/current.json";
+  const Exit killed = diobench_killed_when(args, root_ + "/killed.log",
+                                           [&] { return fs::exists(current); });
+  ASSERT_EQ(killed.status, 128 + SIGKILL) << killed.output;
+  ASSERT_TRUE(fs::exists(current)) << killed.output;
+  std::string running;
+  {
+    std::ifstream in(current);
+    running = nlohmann::json::parse(in).at("cell").get<std::string>();
+  }
+  const std::string console = root_ + "/console.log";
+  std::ofstream(console) << "[    5.1] zfs: module loaded\n"
+                         << "[   14.2] BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
+                         << "[   14.2] RIP: 0010:zfs_uio_get_dio_pages_alloc+0x5c/0x2f0 [zfs]\n";
+
+  const Exit crashed = diobench({"crashed", out, "--console", console}, root_ + "/crashed.log");
+  ASSERT_EQ(crashed.status, 0) << crashed.output;
+  EXPECT_NE(crashed.output.find(running), std::string::npos) << crashed.output;
+  EXPECT_FALSE(fs::exists(current));
+  const auto rows = query(out + "/results.db",
+                          "SELECT c.name, r.message FROM repetitions r JOIN cells c ON c.id = r.cell_id"
+                          " WHERE r.status = 'crash'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].substr(0, rows[0].find('|')), running);
+  EXPECT_NE(rows[0].find("BUG: kernel NULL pointer dereference"), std::string::npos) << rows[0];
+  EXPECT_NE(rows[0].find("zfs_uio_get_dio_pages_alloc"), std::string::npos) << rows[0];
+  EXPECT_EQ(rows[0].find("module loaded"), std::string::npos) << "the excerpt starts at the failure";
+  // Nothing is running any more: a second report of the same death is refused.
+  EXPECT_EQ(diobench({"crashed", out, "--console", console}, root_ + "/again.log").status, 2);
+
+  const std::string crashed_ok_sql =
+      "SELECT count(*) FROM repetitions r JOIN cells c ON c.id = r.cell_id"
+      " WHERE c.name = '" + running + "' AND r.status = 'ok'";
+  const auto crashed_ok_before = query(out + "/results.db", crashed_ok_sql);
+  ASSERT_EQ(diobench({"restore", out}, root_ + "/restore.log").status, 0);
+  const Exit resumed = diobench({"run", "--resume", out}, root_ + "/resume.log");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("crashed the machine"), std::string::npos) << resumed.output;
+  // The crashed cell ran no more; the other two finished both repetitions.
+  EXPECT_EQ(query(out + "/results.db", crashed_ok_sql), crashed_ok_before);
+  EXPECT_EQ(query(out + "/results.db",
+                  "SELECT count(*) FROM repetitions r JOIN cells c ON c.id = r.cell_id"
+                  " WHERE c.name <> '" + running + "' AND r.status = 'ok'"),
+            std::vector<std::string>{"4"});
   EXPECT_TRUE(loops_under(root_).empty());
   EXPECT_TRUE(data_files_in(scratch_).empty());
 }

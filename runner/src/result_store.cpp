@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -71,6 +72,11 @@ class Statement {
     return *this;
   }
   Statement& bind_u(int i, std::uint64_t v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Statement& bind_opt(int i, const std::optional<std::uint64_t>& v) {
+    if (v) return bind_u(i, *v);
+    sqlite3_bind_null(st_, i);
+    return *this;
+  }
   bool step() {  // true while rows come
     const int rc = sqlite3_step(st_);
     if (rc == SQLITE_ROW) return true;
@@ -104,6 +110,14 @@ ResultStore::ResultStore(const std::string& db_path) : path_(db_path) {
   sqlite3_busy_timeout(db_, 5000);
   exec(kSchema);
   exec("PRAGMA foreign_keys = ON;");
+  // Columns added after the first schema: a run directory written by an
+  // older diobench gains them on --resume.
+  std::set<std::string> have;
+  Statement cols(db_, "PRAGMA table_info(repetitions)");
+  while (cols.step()) have.insert(cols.text(1));
+  for (const char* col : {"arc_data_before", "arc_data_after"}) {
+    if (!have.count(col)) exec(std::string("ALTER TABLE repetitions ADD COLUMN ") + col + " INTEGER;");
+  }
 }
 
 ResultStore::~ResultStore() { sqlite3_close(db_); }
@@ -169,13 +183,15 @@ void ResultStore::add_repetition(const RepetitionRecord& r) {
         .bind(1, std::int64_t{r.repetition}).bind(2, r.cell).run();
     Statement(db_,
               "INSERT INTO repetitions(cell_id, repetition, position, status, message, started,"
-              " finished, fio_json, counters_file, elapsed_ms, cache_drop_ms, fio_ms, split_check)"
-              " SELECT id,?,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
+              " finished, fio_json, counters_file, elapsed_ms, cache_drop_ms, fio_ms, split_check,"
+              " arc_data_before, arc_data_after)"
+              " SELECT id,?,?,?,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
         .bind(1, std::int64_t{r.repetition}).bind(2, std::int64_t{r.position})
         .bind(3, r.status).bind(4, r.message).bind(5, r.started).bind(6, r.finished)
         .bind(7, r.fio_json).bind(8, r.counters_file).bind(9, r.elapsed_ms)
         .bind(10, r.cache_drop_ms).bind(11, r.fio_ms).bind(12, r.split_check)
-        .bind(13, r.cell).run();
+        .bind_opt(13, r.arc_data_before).bind_opt(14, r.arc_data_after)
+        .bind(15, r.cell).run();
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     if (sqlite3_changes(db_) != 1) throw std::runtime_error("results.db: unknown cell " + r.cell);
     if (r.fio) {
@@ -237,6 +253,44 @@ std::set<std::pair<std::string, unsigned>> ResultStore::finished_repetitions() c
                " WHERE r.status = 'ok'");
   while (st.step()) done.insert({st.text(0), static_cast<unsigned>(st.integer(1))});
   return done;
+}
+
+std::set<std::string> ResultStore::crashed_cells() const {
+  std::set<std::string> cells;
+  Statement st(db_,
+               "SELECT DISTINCT c.name FROM repetitions r JOIN cells c ON c.id = r.cell_id"
+               " WHERE r.status = 'crash'");
+  while (st.step()) cells.insert(st.text(0));
+  return cells;
+}
+
+std::vector<RepetitionRecord> ResultStore::stored_repetitions() const {
+  std::vector<RepetitionRecord> out;
+  Statement st(db_,
+               "SELECT c.name, r.repetition, r.position, r.status, r.message, r.started,"
+               " r.finished, r.fio_json, r.counters_file FROM repetitions r"
+               " JOIN cells c ON c.id = r.cell_id ORDER BY r.position");
+  while (st.step()) {
+    RepetitionRecord r;
+    r.cell = st.text(0);
+    r.repetition = static_cast<unsigned>(st.integer(1));
+    r.position = static_cast<unsigned>(st.integer(2));
+    r.status = st.text(3);
+    r.message = st.text(4);
+    r.started = st.text(5);
+    r.finished = st.text(6);
+    r.fio_json = st.text(7);
+    r.counters_file = st.text(8);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string utc_timestamp() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
 }
 
 std::optional<std::uint64_t> ResultStore::seed() const {

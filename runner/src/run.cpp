@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "diobench/loop_device.hpp"
+#include "diobench/runner/crash_record.hpp"
 #include "diobench/runner/fio_process.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
@@ -40,13 +41,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 PathCounters read_counters(const std::string& file) {
@@ -100,14 +94,14 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
   rec.cell = cell.name();
   rec.repetition = rep;
   rec.position = position;
-  rec.started = now_utc();
+  rec.started = utc_timestamp();
   const std::string rel = "raw/" + cell.name() + "/rep" + std::to_string(rep);
   const fs::path base = fs::path(ctx.run_dir) / rel;
   fs::create_directories(base.parent_path());
   auto fail = [&](const std::string& why) {
     rec.status = "failed";
     rec.message = why;
-    rec.finished = now_utc();
+    rec.finished = utc_timestamp();
     return rec;
   };
 
@@ -219,7 +213,7 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
     }
   }
   rec.status = "ok";
-  rec.finished = now_utc();
+  rec.finished = utc_timestamp();
   return rec;
 }
 
@@ -352,9 +346,14 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
                         profile.seed});
   }
   ResultStore store((dir / "results.db").string());
-  store.begin_run(profile.name, o.backend, profile.seed, now_utc());
+  store.begin_run(profile.name, o.backend, profile.seed, utc_timestamp());
   store.add_cells(profile.cells);
   const std::set<std::pair<std::string, unsigned>> finished = store.finished_repetitions();
+  // A cell that took the machine down once is not run again.
+  const std::set<std::string> crashed = store.crashed_cells();
+  auto already_done = [&](const Cell& cell, unsigned rep) {
+    return finished.count({cell.name(), rep}) > 0 || crashed.count(cell.name()) > 0;
+  };
 
   // The repetitions in a random order (recorded seed): slow drift of the
   // machine spreads over all cells instead of biasing the late ones.
@@ -397,14 +396,18 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   const auto start = std::chrono::steady_clock::now();
   const std::size_t total = order.size();
   std::size_t todo = 0;
-  for (const auto& [c, r] : order) todo += !finished.count({profile.cells[c].name(), r});
+  for (const auto& [c, r] : order) todo += !already_done(profile.cells[c], r);
   std::size_t ran = 0;
-  if (finished.size()) progress << finished.size() << " repetitions already done; " << todo << " to go\n";
+  if (todo < total) {
+    progress << total - todo << " repetitions already done";
+    if (!crashed.empty()) progress << " or left out (" << crashed.size() << " cells crashed the machine)";
+    progress << "; " << todo << " to go\n";
+  }
 
   for (std::size_t i = 0; i < total; ++i) {
     const Cell& cell = profile.cells[order[i].first];
     const unsigned rep = order[i].second;
-    if (finished.count({cell.name(), rep})) continue;
+    if (already_done(cell, rep)) continue;
     if (InterruptGuard::requested()) {
       ++outcome.left;
       continue;
@@ -420,8 +423,11 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
       rec.position = static_cast<unsigned>(i + 1);
       rec.status = "skipped";
       rec.message = *refusal;
-      rec.started = rec.finished = now_utc();
+      rec.started = rec.finished = utc_timestamp();
     } else {
+      // Names this repetition for `diobench crashed` should the machine
+      // die under it (cleared once the repetition is stored).
+      mark_running(dir.string(), {cell.name(), rep, static_cast<unsigned>(i + 1), utc_timestamp()});
       try {
         rec = run_repetition(cell, rep, static_cast<unsigned>(i + 1), ctx);
       } catch (const std::exception& e) {
@@ -434,10 +440,12 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
       rec.elapsed_ms = ms_since(rep_start);  // set-up and clean-up included
     }
     if (InterruptGuard::requested() && rec.status != "ok") {
+      clear_running(dir.string());
       ++outcome.left;  // cut short: not stored, --resume runs it again
       continue;
     }
     store.add_repetition(rec);
+    clear_running(dir.string());
     done[rec.cell].push_back(rec);
     ++ran;
     if (rec.status == "ok") ++outcome.ok;
@@ -483,7 +491,7 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   outcome.interrupted = InterruptGuard::requested();
   outcome.signal = InterruptGuard::signal();
   store.finish_run(outcome.interrupted ? "interrupted" : outcome.failed ? "failed" : "complete",
-                   now_utc());
+                   utc_timestamp());
 
   // The table covers the repetitions run by this invocation.
   out << "\n";

@@ -28,11 +28,14 @@ struct DeviceIo {
   std::uint64_t write_bytes = 0;
 };
 
+// Now, as the store writes times: ISO 8601 UTC to the second.
+std::string utc_timestamp();
+
 struct RepetitionRecord {
   std::string cell;  // Cell::name()
   unsigned repetition = 0;
   unsigned position = 0;  // 1-based place in the run's order
-  std::string status;     // ok | failed | skipped
+  std::string status;     // ok | failed | skipped | crash (the kernel died during it)
   std::string message;
   std::string started, finished;  // ISO 8601 UTC
   // Where the repetition's wall time went (ms): the whole of it, the
@@ -47,6 +50,9 @@ struct RepetitionRecord {
   // "contradicts"; empty elsewhere).
   std::map<std::string, std::uint64_t> zfs_iostats;
   std::string split_check;
+  // zfs backend: the ARC's data_size (arcstats) before and after the ARC
+  // was dropped for this repetition; absent where it was not dropped.
+  std::optional<std::uint64_t> arc_data_before, arc_data_after;
 };
 
 class ResultStore {
@@ -67,6 +73,11 @@ class ResultStore {
   // (cell name, repetition) pairs already stored with status ok.
   std::set<std::pair<std::string, unsigned>> finished_repetitions() const;
   std::optional<std::uint64_t> seed() const;
+  // Cells with a repetition that crashed the machine.
+  std::set<std::string> crashed_cells() const;
+  // Every stored repetition (identity, status, message, file names; no
+  // parsed results), in run order: what an earlier invocation left.
+  std::vector<RepetitionRecord> stored_repetitions() const;
 
  private:
   void exec(const std::string& sql);

@@ -1,0 +1,119 @@
+#include "diobench/runner/crash_record.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "diobench/runner/result_store.hpp"
+
+namespace diobench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path current_file(const std::string& run_dir) { return fs::path(run_dir) / "current.json"; }
+
+void fsync_path(const fs::path& p, int flags) {
+  const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + p.string());
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw std::system_error(err, std::generic_category(), "fsync " + p.string());
+}
+
+}  // namespace
+
+void mark_running(const std::string& run_dir, const RunningRepetition& r) {
+  const fs::path file = current_file(run_dir);
+  const fs::path tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << nlohmann::json{{"cell", r.cell},
+                          {"repetition", r.repetition},
+                          {"position", r.position},
+                          {"started", r.started}}
+               .dump()
+        << "\n";
+    if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fsync_path(tmp, O_RDONLY);
+  fs::rename(tmp, file);
+  fsync_path(run_dir, O_RDONLY | O_DIRECTORY);
+}
+
+void clear_running(const std::string& run_dir) {
+  std::error_code ec;
+  if (fs::remove(current_file(run_dir), ec)) fsync_path(run_dir, O_RDONLY | O_DIRECTORY);
+}
+
+std::optional<RunningRepetition> read_running(const std::string& run_dir) {
+  const fs::path file = current_file(run_dir);
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(in);
+    return RunningRepetition{j.at("cell").get<std::string>(), j.at("repetition").get<unsigned>(),
+                             j.value("position", 0u), j.value("started", "")};
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(file.string() + ": " + e.what());
+  }
+}
+
+std::string crash_excerpt(const std::string& console, std::size_t max_lines) {
+  // The first line of a kernel failure report, as the kernel prints them
+  // (lib/bug.c, arch/x86/mm/fault.c, kernel/panic.c, the soft-lockup and
+  // hung-task detectors).
+  static const std::regex failure(
+      R"(BUG:|Oops|general protection fault|Kernel panic|kernel BUG at|unable to handle|watchdog: BUG|blocked for more than)",
+      std::regex::icase);
+  std::istringstream in(console);
+  std::string line, out;
+  std::size_t taken = 0;
+  bool found = false;
+  while (std::getline(in, line) && taken < max_lines) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!found && !std::regex_search(line, failure)) continue;
+    found = true;
+    out += line + "\n";
+    ++taken;
+  }
+  return out;
+}
+
+CrashOutcome record_crash(const std::string& run_dir, const std::string& console_text,
+                          const std::string& reason) {
+  if (!fs::exists(fs::path(run_dir) / "results.db") || !fs::exists(fs::path(run_dir) / "plan.json")) {
+    throw std::invalid_argument(run_dir + " is not a diobench run directory (no results.db/plan.json)");
+  }
+  const std::optional<RunningRepetition> running = read_running(run_dir);
+  if (!running) {
+    throw std::invalid_argument(run_dir +
+                                ": no repetition was running (no current.json); nothing to record");
+  }
+  std::string message = crash_excerpt(console_text);
+  if (!reason.empty()) message = reason + (message.empty() ? "" : "\n" + message);
+  if (message.empty()) message = "the machine stopped during this repetition (no console report)";
+
+  RepetitionRecord rec;
+  rec.cell = running->cell;
+  rec.repetition = running->repetition;
+  rec.position = running->position;
+  rec.status = "crash";
+  rec.message = message;
+  rec.started = running->started;
+  rec.finished = utc_timestamp();
+  ResultStore((fs::path(run_dir) / "results.db").string()).add_repetition(rec);
+  clear_running(run_dir);
+  return CrashOutcome{*running, message};
+}
+
+}  // namespace diobench
