@@ -45,7 +45,8 @@ Commands:
   run           run a profile's matrix (policy x target x loop dio x workload)
                 with the diobench fio engine; stores a run directory and
                 prints a table (`diobench run --help`)
-  restore       undo what an interrupted run left (loop devices, scratch files)
+  restore       undo what an interrupted run left (loop devices, scratch files,
+                dataset properties, an exported pool)
   crashed       record that the machine died during a run's current repetition
                 (the qemu lane calls it with the guest's serial console)
   report        statistics, the verdict and findings of a run (cells.csv, report.md)
@@ -162,7 +163,13 @@ int cmd_run(const std::vector<std::string>& args) {
       ("dry-run", "print the expanded matrix, the cell count and the estimated duration; run nothing")
       ("json", "with --dry-run: the cells as a JSON array, every axis a key")
       ("resume", po::value(&resume), "RUNDIR: finish an interrupted run (its finished repetitions are kept)")
-      ("force-unsafe", "run cells known to crash this host's OpenZFS (2.3.0 with loop devices); never the default");
+      ("force-unsafe", "run cells known to crash this host's OpenZFS (2.3.0 with loop devices); never the default")
+      ("arc-drop", po::value<std::string>()->default_value("none"),
+       "zfs backend: drop the ARC before each repetition: none, or export (zpool export + import "
+       "of the whole pool: only for a pool dedicated to benchmarking)")
+      ("bench", po::value<std::string>(),
+       "the Google Benchmark drivers after the matrix: none, all, or a filter over their names "
+       "(e.g. 'bs:4096/'); overrides the profile's [bench] drivers");
   const po::variables_map vm = parse("run", desc, args);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -178,7 +185,9 @@ int cmd_run(const std::vector<std::string>& args) {
     throw UsageError("invalid --repetitions value '0' (at least 1)");
   }
   if (vm.count("json") && !vm.count("dry-run")) throw UsageError("--json goes with --dry-run");
-  if (!resume.empty() && (vm.count("out") || vm.count("filter") || !vm["profile"].defaulted())) {
+  if (!resume.empty() && (vm.count("out") || vm.count("filter") || vm.count("bench") ||
+                          !vm["arc-drop"].defaulted() ||
+                          !vm["profile"].defaulted())) {
     throw UsageError("--resume takes the run's own profile, filters and output directory");
   }
 
@@ -190,6 +199,17 @@ int cmd_run(const std::vector<std::string>& args) {
   if (vm.count("repetitions")) o.repetitions = repetitions;
   if (vm.count("seed")) o.seed = seed;
   o.force_unsafe = vm.count("force-unsafe") > 0;
+  o.arc_drop = vm["arc-drop"].as<std::string>();
+  if (o.arc_drop != "none" && o.arc_drop != "export") {
+    throw UsageError("invalid --arc-drop value '" + o.arc_drop + "' (expected none or export)");
+  }
+  if (o.arc_drop != "none" && backend != "zfs" && resume.empty()) {
+    throw UsageError("--arc-drop goes with --backend zfs");
+  }
+  if (vm.count("bench")) {
+    o.bench_drivers = vm["bench"].as<std::string>();
+    if (o.bench_drivers->empty()) throw UsageError("invalid --bench value '' (none, all or a filter)");
+  }
   o.resume = !resume.empty();
   o.out_dir = o.resume ? resume : out.empty() ? default_run_dir() : out;
   try {
@@ -214,9 +234,15 @@ int cmd_run(const std::vector<std::string>& args) {
                 << p.cells.size() * p.repetitions << " fio runs of " << p.ramp_s << " s ramp + "
                 << p.runtime_s << " s; estimated " << static_cast<long>(s / 60) << " min "
                 << static_cast<long>(s) % 60 << " s\n";
+      if (p.bench.enabled()) {
+        std::cout << "then the bench drivers '" << p.bench.drivers << "' (" << p.bench.repetitions
+                  << " repetitions x " << p.bench.min_time_s
+                  << " s each; all of them take about 8 min here, see bench/README.md)\n";
+      }
       return kOk;
     }
     o.engine_path = engine_path();
+    o.bench_path = (fs::path(self_dir()) / "bench" / "diobench-bench").string();
     diobench::InterruptGuard interrupts;
     const diobench::RunOutcome r = diobench::execute_run(o, std::cout, std::cerr);
     std::cerr << r.ok << " repetitions ok, " << r.failed << " failed, " << r.skipped
@@ -227,7 +253,7 @@ int cmd_run(const std::vector<std::string>& args) {
       return 128 + r.signal;
     }
     std::cerr << "\n";
-    return r.failed ? kFailed : kOk;
+    return r.failed || r.bench_failed() ? kFailed : kOk;
   } catch (const diobench::ProfileError& e) {
     throw UsageError(e.what());
   } catch (const std::invalid_argument& e) {
@@ -264,7 +290,8 @@ int cmd_restore(const std::vector<std::string>& args) {
     }
     const diobench::RestoreReport r = diobench::restore_journal(journal.string());
     std::cout << d << ": detached " << r.detached.size() << " loop device(s), removed "
-              << r.removed.size() << " scratch file(s)\n";
+              << r.removed.size() << " scratch file(s) or directories\n";
+    for (const auto& what : r.reset) std::cout << "  restored: " << what << "\n";
     for (const auto& p : r.problems) {
       std::cout << "  problem: " << p << "\n";
       status = kFailed;

@@ -81,6 +81,28 @@ TEST_F(ProfileTest, FiltersAreAndAcrossAxesOrWithinOne) {
   EXPECT_THROW(filter_cells(p.cells, {"policy"}), std::invalid_argument);
 }
 
+TEST_F(ProfileTest, BenchSectionSwitchesTheDriversOn) {
+  EXPECT_FALSE(load_profile(write(kMinimal), "emulated").bench.enabled());
+  const Profile p = load_profile(
+      write(std::string(kMinimal) + "[bench]\ndrivers = bs:4096/\nrepetitions = 3\nmin_time = 0.05\n"),
+      "emulated");
+  EXPECT_TRUE(p.bench.enabled());
+  EXPECT_EQ(p.bench.drivers, "bs:4096/");
+  EXPECT_EQ(p.bench.repetitions, 3u);
+  EXPECT_DOUBLE_EQ(p.bench.min_time_s, 0.05);
+  EXPECT_EQ(p.bench.file_size_mib, 1024u);
+  const std::string file = (dir_ / "p.ini").string();
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[bench]\ndrivers = (Hot\n"),
+            file + ":12: bench.drivers: invalid value '(Hot' (none, all, or a regular expression "
+                   "over driver names)");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[bench]\nrepetitions = 1\n"),
+            file + ":12: bench.repetitions: invalid value '1' (a whole number from 2 to 1000)");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[bench]\nmin_time = 0\n"),
+            file + ":12: bench.min_time: invalid value '0' (seconds, above 0 and at most 60)");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[bench]\nfile_size = 8\n"),
+            file + ":12: bench.file_size: invalid value '8' (a whole number from 64 to 1048576)");
+}
+
 TEST_F(ProfileTest, DefectsNameFileLineAndKey) {
   const std::string file = (dir_ / "p.ini").string();
   EXPECT_EQ(error_of("[profile]\nrepetitions = 0\n[workload.r]\nrw = read\n"),
@@ -94,7 +116,8 @@ TEST_F(ProfileTest, DefectsNameFileLineAndKey) {
   EXPECT_EQ(error_of("[workload.r]\nrw read\n"), file + ":2: expected 'key = value', got 'rw read'");
   EXPECT_EQ(error_of("[profile\n"), file + ":1: malformed section header '[profile'");
   EXPECT_EQ(error_of("[extras]\n"),
-            file + ":1: extras: unknown section (expected [profile], [matrix] or [workload.NAME])");
+            file + ":1: extras: unknown section (expected [profile], [matrix], [bench] or "
+                   "[workload.NAME])");
   EXPECT_EQ(error_of("[workload.r]\nrw = read\nrw = write\n"),
             file + ":3: workload.r.rw: given twice (first on line 2)");
   EXPECT_EQ(error_of("[matrix]\nrecordsize = 96k\n[workload.r]\nrw = read\n"),

@@ -14,7 +14,9 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -287,6 +289,62 @@ TEST_F(RunnerTest, AMachineDeathIsRecordedAsCrashAndResumeSkipsTheCell) {
   EXPECT_TRUE(data_files_in(scratch_).empty());
 }
 
+// A profile's [bench] section runs the Google Benchmark drivers after the
+// matrix; their JSON lands in the run directory. A kill -9 while they run
+// leaves their loop device and files, which `diobench restore` removes.
+TEST_F(RunnerTest, BenchSectionRunsTheDriversIntoTheRunDirectory) {
+  const std::string profiles = root_ + "/profiles";
+  fs::create_directories(profiles);
+  fs::copy_file(std::string(DIOBENCH_SOURCE_DIR) + "/profiles/job.fio", profiles + "/job.fio");
+  {
+    std::ifstream in(std::string(DIOBENCH_SOURCE_DIR) + "/profiles/smoke.ini");
+    std::ofstream out(profiles + "/with-bench.ini");
+    out << in.rdbuf() << "\n[bench]\ndrivers = ^(HotFile/BufferedRead|LoopRead/DirectRead)/.*bs:4096/\n"
+        << "repetitions = 2\nmin_time = 0.01\nfile_size = 64\n";
+  }
+  const std::vector<std::string> one_cell{"--filter", "workload=randread-4k", "--filter",
+                                          "policy=always", "--filter", "target=file"};
+  auto args = [&](const std::string& out) {
+    std::vector<std::string> a{"run", "--profile", profiles + "/with-bench.ini", "--dir", scratch_,
+                               "--out", out};
+    a.insert(a.end(), one_cell.begin(), one_cell.end());
+    return a;
+  };
+  const std::string out = runs_ + "/a";
+  const Exit e = diobench(args(out), root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  std::ifstream in(out + "/bench/bench.json");
+  ASSERT_TRUE(in) << e.output;
+  std::stringstream text;
+  text << in.rdbuf();
+  // Google Benchmark writes a counter's undefined cv as a bare NaN.
+  const nlohmann::json j = nlohmann::json::parse(
+      std::regex_replace(text.str(), std::regex(R"(: -?(nan|inf)\b)", std::regex::icase), ": null"));
+  std::map<std::string, int> iterations;  // run name -> repetitions seen
+  for (const auto& b : j.at("benchmarks")) {
+    ASSERT_FALSE(b.value("error_occurred", false)) << b.dump();
+    if (b.value("run_type", "") == "iteration") ++iterations[b.at("run_name").get<std::string>()];
+  }
+  EXPECT_EQ(iterations, (std::map<std::string, int>{{"HotFile/BufferedRead/bs:4096/manual_time", 2},
+                                                     {"LoopRead/DirectRead/dio:0/bs:4096/manual_time", 2},
+                                                     {"LoopRead/DirectRead/dio:1/bs:4096/manual_time", 2}}));
+  EXPECT_TRUE(fs::exists(out + "/bench/bench.log"));
+  EXPECT_FALSE(fs::exists(out + "/journal.jsonl"));
+  EXPECT_TRUE(loops_under(root_).empty());
+  EXPECT_EQ(fs::exists(scratch_ + "/bench-a"), false);
+
+  // Killed while the drivers hold a loop device: restore takes it all back.
+  const std::string killed_out = runs_ + "/b";
+  const Exit killed = diobench_killed_when(args(killed_out), root_ + "/killed.log",
+                                           [&] { return !loops_under(scratch_ + "/bench-b").empty(); });
+  ASSERT_EQ(killed.status, 128 + SIGKILL) << killed.output;
+  const Exit restored = diobench({"restore", killed_out}, root_ + "/restore.log");
+  EXPECT_EQ(restored.status, 0) << restored.output;
+  EXPECT_TRUE(loops_under(root_).empty()) << restored.output;
+  EXPECT_FALSE(fs::exists(scratch_ + "/bench-b")) << restored.output;
+  EXPECT_FALSE(fs::exists(killed_out + "/bench/bench.json"));
+}
+
 TEST_F(RunnerTest, SigintAndSigtermStopAfterTheRepetitionAndCleanUp) {
   for (int sig : {SIGINT, SIGTERM}) {
     const std::string out = runs_ + (sig == SIGINT ? "/a" : "/b");
@@ -415,6 +473,60 @@ TEST_F(ZfsBackendTest, SetsThePolicyPerRepetitionRestoresItAndChecksTheSplit) {
             std::vector<std::string>{"3"});
   EXPECT_EQ(query(db, "SELECT DISTINCT backend FROM cells"), std::vector<std::string>{"zfs"});
   EXPECT_TRUE(data_files_in(root_ + "/mnt/diobench").empty());
+}
+
+// --arc-drop export: before each repetition the pool is exported and
+// imported from its own devices, the ARC's data_size recorded around it;
+// a pool a killed run left exported is imported again by restore.
+TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
+  std::ofstream(root_ + "/kstat/arcstats")
+      << "13 1 0x01 147 39984 0 0\nname type data\nsize 4 600000000\ndata_size 4 536870912\n";
+  const std::string zpool = root_ + "/bin/zpool";
+  std::ofstream(zpool)
+      << "#!/bin/bash\nstate=" << state_ << "\nkstat=" << root_ << "/kstat\n"
+      << "echo \"$*\" >> \"$state/zpool.log\"\n"
+         "case $1 in\n"
+         "  list) [ -f \"$state/exported\" ] && exit 1\n"
+         "        if [ \"$2\" = -vHP ]; then printf 'tank\\n\\tmirror-0\\n\\t\\t/dev/fake-a1\\n\\t\\t/dev/fake-b1\\n';"
+         " else echo tank; fi ;;\n"
+         "  export) touch \"$state/exported\"\n"
+         "          printf '13 1 0x01\\nname type data\\ndata_size 4 4096\\n' > \"$kstat/arcstats\" ;;\n"
+         "  import) rm -f \"$state/exported\" ;;\n"
+         "  *) exit 1 ;;\n"
+         "esac\n";
+  fs::permissions(zpool, fs::perms::owner_all);
+  const std::string out = runs_ + "/a";
+  auto args = zfs_args(out);
+  args.insert(args.end(), {"--arc-drop", "export"});
+  const Exit e = diobench(args, root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  const std::string log = read("zpool.log");
+  std::size_t exports = 0, imports = 0;
+  for (std::size_t at = 0; (at = log.find("export tank", at)) != std::string::npos; ++at) ++exports;
+  for (std::size_t at = 0; (at = log.find("import -d /dev/fake-a1 -d /dev/fake-b1 tank", at)) !=
+                           std::string::npos;
+       ++at) {
+    ++imports;
+  }
+  EXPECT_EQ(exports, 3u) << log;
+  EXPECT_EQ(imports, 3u) << log;
+  EXPECT_FALSE(fs::exists(state_ + "/exported"));
+  const auto rows = query(out + "/results.db",
+                          "SELECT arc_data_before, arc_data_after FROM repetitions ORDER BY position");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], "536870912|4096");
+  EXPECT_EQ(rows[1], "4096|4096");
+
+  // A run killed between export and import: the journal says so.
+  const std::string killed = runs_ + "/b";
+  fs::create_directories(killed);
+  std::ofstream(killed + "/journal.jsonl")
+      << R"({"op":"pool_export","pool":"tank","devices":["/dev/fake-a1","/dev/fake-b1"]})" << "\n";
+  std::ofstream(state_ + "/exported") << "";
+  const Exit restored = diobench({"restore", killed}, root_ + "/restore.log");
+  EXPECT_EQ(restored.status, 0) << restored.output;
+  EXPECT_FALSE(fs::exists(state_ + "/exported")) << restored.output;
+  EXPECT_FALSE(fs::exists(killed + "/journal.jsonl"));
 }
 
 TEST_F(ZfsBackendTest, RestoreSetsThePropertyBackAfterKillNine) {

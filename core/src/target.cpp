@@ -251,12 +251,21 @@ std::optional<std::string> run_and_capture(
 
 }  // namespace
 
-std::optional<std::string> run_zfs(const std::vector<std::string>& args) {
-  const std::optional<std::string> zfs = find_in_path("zfs");
-  if (!zfs) return std::nullopt;
-  std::vector<std::string> argv{*zfs};
+namespace {
+std::optional<std::string> run_tool(const char* tool, const std::vector<std::string>& args) {
+  const std::optional<std::string> path = find_in_path(tool);
+  if (!path) return std::nullopt;
+  std::vector<std::string> argv{*path};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_and_capture(argv);
+}
+}  // namespace
+
+std::optional<std::string> run_zfs(const std::vector<std::string>& args) {
+  return run_tool("zfs", args);
+}
+std::optional<std::string> run_zpool(const std::vector<std::string>& args) {
+  return run_tool("zpool", args);
 }
 
 ZfsProperties read_zfs_properties(const std::string& dataset) {

@@ -62,5 +62,7 @@ ZfsProperties read_zfs_properties(const std::string& dataset);
 // Runs the first `zfs` in PATH with `args`; its stdout when it exits 0,
 // nullopt otherwise (or when there is no zfs command).
 std::optional<std::string> run_zfs(const std::vector<std::string>& args);
+// The same for `zpool`.
+std::optional<std::string> run_zpool(const std::vector<std::string>& args);
 
 }  // namespace diobench::detail

@@ -50,15 +50,54 @@ PoolIoStats parse_kstat(std::string_view text) {
   return s;
 }
 
-std::optional<PoolIoStats> read_pool_iostats(const std::string& pool) {
+namespace {
+// A kstat file under /proc/spl/kstat/zfs (or $DIOBENCH_KSTAT_ROOT).
+std::optional<PoolIoStats> read_kstat(const std::string& relative) {
   const char* root = std::getenv("DIOBENCH_KSTAT_ROOT");
-  const std::string file =
-      std::string(root && *root ? root : "/proc/spl/kstat/zfs") + "/" + pool + "/iostats";
+  const std::string file = std::string(root && *root ? root : "/proc/spl/kstat/zfs") + "/" + relative;
   std::ifstream in(file);
   if (!in) return std::nullopt;
   std::stringstream text;
   text << in.rdbuf();
   return parse_kstat(text.str());
+}
+}  // namespace
+
+std::optional<PoolIoStats> read_pool_iostats(const std::string& pool) {
+  return read_kstat(pool + "/iostats");
+}
+
+std::optional<std::uint64_t> read_arc_data_size() {
+  const auto stats = read_kstat("arcstats");
+  if (!stats || !stats->values.count("data_size")) return std::nullopt;
+  return (*stats)["data_size"];
+}
+
+std::vector<std::string> pool_devices(const std::string& pool) {
+  std::vector<std::string> devices;
+  const auto out = detail::run_zpool({"list", "-vHP", "-o", "name", pool});
+  if (!out) return devices;
+  std::istringstream in(*out);
+  std::string word;
+  while (in >> word) {
+    if (word.front() == '/') devices.push_back(word);
+  }
+  return devices;
+}
+
+bool zpool_export(const std::string& pool) {
+  return detail::run_zpool({"export", pool}).has_value();
+}
+
+bool zpool_import(const std::string& pool, const std::vector<std::string>& devices) {
+  std::vector<std::string> args{"import"};
+  for (const std::string& d : devices) args.insert(args.end(), {"-d", d});
+  args.push_back(pool);
+  return detail::run_zpool(args).has_value();
+}
+
+bool pool_imported(const std::string& pool) {
+  return detail::run_zpool({"list", "-H", "-o", "name", pool}).has_value();
 }
 
 }  // namespace diobench

@@ -29,7 +29,9 @@ std::string tail_of(const std::string& file, std::size_t max_bytes) {
 
 FioExit run_fio(const FioInvocation& invocation) {
   const char* env = std::getenv("DIOBENCH_FIO");
-  const std::string fio = env && *env ? env : "fio";
+  const std::string fio = !invocation.program.empty() ? invocation.program
+                          : env && *env                ? env
+                                                       : "fio";
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(fio.c_str()));
   for (const std::string& a : invocation.args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -69,7 +71,9 @@ FioExit run_fio(const FioInvocation& invocation) {
   }
   ::close(log_fd);
   ::close(exec_pipe[1]);
-  InterruptGuard::set_child(pid);
+  InterruptGuard::set_child(pid, invocation.first_signal_stops);
+  // A signal that came before the child was registered still stops it.
+  if (invocation.first_signal_stops && InterruptGuard::requested()) kill(pid, SIGTERM);
   int exec_err = 0;
   const bool exec_failed = read(exec_pipe[0], &exec_err, sizeof exec_err) == sizeof exec_err;
   ::close(exec_pipe[0]);
@@ -79,7 +83,7 @@ FioExit run_fio(const FioInvocation& invocation) {
   InterruptGuard::set_child(0);
   if (exec_failed) {
     throw std::system_error(exec_err, std::generic_category(),
-                            "cannot run " + fio + " (install fio, or run scripts/setup)");
+                            "cannot run " + fio + " (run scripts/setup and scripts/build)");
   }
   FioExit exit;
   exit.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -53,6 +53,20 @@ void Journal::loop_detached(const std::string& backing) {
   record({{"op", "undo"}, {"of", "loop"}, {"backing", backing}});
 }
 
+void Journal::scratch_dir_created(const std::string& path) {
+  record({{"op", "scratch_dir"}, {"path", path}});
+}
+void Journal::scratch_dir_removed(const std::string& path) {
+  record({{"op", "undo"}, {"of", "scratch_dir"}, {"path", path}});
+}
+
+void Journal::pool_exporting(const std::string& pool, const std::vector<std::string>& devices) {
+  record({{"op", "pool_export"}, {"pool", pool}, {"devices", devices}});
+}
+void Journal::pool_imported(const std::string& pool) {
+  record({{"op", "undo"}, {"of", "pool_export"}, {"pool", pool}});
+}
+
 void Journal::zfs_property_changing(const std::string& dataset, const std::string& property,
                                     const std::string& old) {
   record({{"op", "zfs_property"}, {"dataset", dataset}, {"property", property}, {"old", old}});
@@ -77,8 +91,9 @@ std::vector<nlohmann::json> Journal::read(const std::string& path) {
 
 namespace {
 
-// Loop devices whose backing file is `backing`, from sysfs.
-std::vector<std::string> loops_backed_by(const std::string& backing) {
+// Loop devices whose backing file is `backing` (with `under`: any file
+// below the directory `backing`), from sysfs.
+std::vector<std::string> loops_backed_by(const std::string& backing, bool under = false) {
   std::vector<std::string> found;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
@@ -86,13 +101,38 @@ std::vector<std::string> loops_backed_by(const std::string& backing) {
     if (name.rfind("loop", 0) != 0) continue;
     std::ifstream f(e.path() / "loop" / "backing_file");
     std::string file;
-    if (f && std::getline(f, file) && file == backing) found.push_back("/dev/" + name);
+    if (f && std::getline(f, file) &&
+        (under ? file.rfind(backing + "/", 0) == 0 : file == backing)) {
+      found.push_back("/dev/" + name);
+    }
   }
   return found;
 }
 
 bool in_owned_scratch(const std::string& path) {
   return ScratchArea::is_owned(fs::path(path).parent_path().string());
+}
+
+// Detaches the loop devices backed by `backing` (or by files under it),
+// then waits (up to 5 s) for the kernel to let go: it does so at the last
+// close, e.g. of a fio that was dying with us.
+void detach_loops(const std::string& backing, bool under, RestoreReport& report) {
+  const std::vector<std::string> devices = loops_backed_by(backing, under);
+  for (const std::string& dev : devices) {
+    const int fd = ::open(dev.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && ::ioctl(fd, LOOP_CLR_FD, 0) == 0) {
+      report.detached.push_back(dev);
+    } else {
+      report.problems.push_back("cannot detach " + dev + ": " + std::strerror(errno));
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  for (int i = 0; i < 100 && !devices.empty() && !loops_backed_by(backing, under).empty(); ++i) {
+    ::usleep(50000);
+  }
+  for (const std::string& dev : loops_backed_by(backing, under)) {
+    report.problems.push_back(dev + " is still attached to " + backing + " (in use?)");
+  }
 }
 
 }  // namespace
@@ -105,22 +145,42 @@ RestoreReport restore_journal(const std::string& path) {
   auto key_of = [](const std::string& kind, const nlohmann::json& e) {
     if (kind == "loop") return e.value("backing", "");
     if (kind == "zfs_property") return e.value("dataset", "") + "\t" + e.value("property", "");
+    if (kind == "pool_export") return e.value("pool", "");
     return e.value("path", "");
   };
   std::map<std::pair<std::string, std::string>, int> open;
   std::map<std::string, std::string> old_values;  // zfs key -> value to restore
+  std::map<std::string, std::vector<std::string>> pool_devices;  // pool -> its vdevs
   for (const nlohmann::json& e : Journal::read(path)) {
     const std::string op = e.value("op", "");
     if (op == "undo") {
       const std::string of = e.value("of", "");
       --open[{of, key_of(of, e)}];
-    } else if (op == "scratch_file" || op == "loop" || op == "zfs_property") {
+    } else if (op == "scratch_file" || op == "scratch_dir" || op == "loop" ||
+               op == "zfs_property" || op == "pool_export") {
       const std::string key = key_of(op, e);
+      if (op == "pool_export") {
+        pool_devices[key] = e.value("devices", std::vector<std::string>{});
+      }
       if (op == "zfs_property" && open[{op, key}] <= 0) old_values[key] = e.value("old", "");
       ++open[{op, key}];
     }
   }
   Journal journal(path);
+  // A pool exported to drop the ARC comes back first: its datasets hold
+  // the properties and files below.
+  for (const auto& [change, count] : open) {
+    if (count <= 0 || change.first != "pool_export") continue;
+    const std::string& pool = change.second;
+    if (pool_imported(pool)) {
+      journal.pool_imported(pool);
+    } else if (zpool_import(pool, pool_devices[pool])) {
+      report.reset.push_back("pool " + pool + " imported");
+      journal.pool_imported(pool);
+    } else {
+      report.problems.push_back("cannot import pool " + pool + " (zpool import " + pool + ")");
+    }
+  }
   for (const auto& [change, count] : open) {
     if (count <= 0 || change.first != "zfs_property") continue;
     const auto tab = change.second.find('\t');
@@ -137,26 +197,24 @@ RestoreReport restore_journal(const std::string& path) {
   // Loop devices first: their backing files are the scratch files.
   for (const auto& [change, count] : open) {
     if (count <= 0 || change.first != "loop") continue;
-    const std::string& backing = change.second;
-    const std::vector<std::string> devices = loops_backed_by(backing);
-    for (const std::string& dev : devices) {
-      const int fd = ::open(dev.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd >= 0 && ::ioctl(fd, LOOP_CLR_FD, 0) == 0) {
-        report.detached.push_back(dev);
-      } else {
-        report.problems.push_back("cannot detach " + dev + ": " + std::strerror(errno));
-      }
-      if (fd >= 0) ::close(fd);
+    detach_loops(change.second, false, report);
+    journal.loop_detached(change.second);
+  }
+  for (const auto& [change, count] : open) {
+    if (count <= 0 || change.first != "scratch_dir") continue;
+    const std::string& dir = change.second;
+    detach_loops(dir, true, report);
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+      journal.scratch_dir_removed(dir);
+    } else if (!in_owned_scratch(dir)) {
+      report.problems.push_back(dir + " is not in a diobench scratch area: left alone");
+    } else if (fs::remove_all(dir, ec) != static_cast<std::uintmax_t>(-1) && !ec) {
+      report.removed.push_back(dir);
+      journal.scratch_dir_removed(dir);
+    } else {
+      report.problems.push_back("cannot remove " + dir + ": " + ec.message());
     }
-    // The kernel lets go at the last close: wait (up to 5 s) for a process
-    // that still has the device open, e.g. a fio that was dying with us.
-    for (int i = 0; i < 100 && !devices.empty() && !loops_backed_by(backing).empty(); ++i) {
-      ::usleep(50000);
-    }
-    for (const std::string& dev : loops_backed_by(backing)) {
-      report.problems.push_back(dev + " is still attached to " + backing + " (in use?)");
-    }
-    journal.loop_detached(backing);
   }
   for (const auto& [change, count] : open) {
     if (count <= 0 || change.first != "scratch_file") continue;

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <regex>
 #include <sstream>
 
 #include "diobench/units.hpp"
@@ -76,9 +77,10 @@ Layout scan(const std::string& file, const std::string& text) {
           if (w == name) throw ProfileError(file, line, section, "workload defined twice");
         }
         layout.workloads.push_back(name);
-      } else if (section != "profile" && section != "matrix") {
+      } else if (section != "profile" && section != "matrix" && section != "bench") {
         throw ProfileError(file, line, section,
-                           "unknown section (expected [profile], [matrix] or [workload.NAME])");
+                           "unknown section (expected [profile], [matrix], [bench] or "
+                           "[workload.NAME])");
       }
       continue;
     }
@@ -205,6 +207,9 @@ Profile load_profile(const std::string& path, const std::string& backend) {
                         "matrix.submit", "matrix.semantics", "matrix.recordsize"}) {
     text(k);
   }
+  for (const char* k : {"bench.drivers", "bench.repetitions", "bench.min_time", "bench.file_size"}) {
+    text(k);
+  }
   for (const std::string& w : layout.workloads) {
     for (const char* k : {"rw", "bs", "iodepth", "numjobs", "rwmixread", "submit"}) {
       text("workload." + w + "." + k);
@@ -247,6 +252,30 @@ Profile load_profile(const std::string& path, const std::string& backend) {
   if (layout.workloads.empty()) {
     throw ProfileError(path, 0, "", "no [workload.NAME] section: nothing to run");
   }
+  p.bench.drivers = trim(r.text("bench.drivers", "none"));
+  if (p.bench.drivers.empty()) r.fail("bench.drivers", "needs a value (none, all or a filter)");
+  try {
+    (void)std::regex(p.bench.drivers == "all" ? "." : p.bench.drivers);
+  } catch (const std::regex_error&) {
+    r.fail("bench.drivers", "invalid value '" + p.bench.drivers +
+                                "' (none, all, or a regular expression over driver names)");
+  }
+  p.bench.repetitions = r.number("bench.repetitions", 9, 2, 1000);
+  {
+    const std::string t = r.text("bench.min_time", "0.5");
+    std::size_t used = 0;
+    double v = -1;
+    try {
+      v = std::stod(t, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != t.size() || !(v > 0 && v <= 60)) {
+      r.fail("bench.min_time", "invalid value '" + t + "' (seconds, above 0 and at most 60)");
+    }
+    p.bench.min_time_s = v;
+  }
+  p.bench.file_size_mib = r.number("bench.file_size", 1024, 64, 1u << 20);
 
   const auto policies = r.choices("matrix.policy", "disabled standard always",
                                   {"disabled", "standard", "always"});

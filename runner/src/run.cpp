@@ -63,6 +63,7 @@ struct Context {
   Journal& journal;
   PropertyOverride* direct = nullptr;  // zfs backend: the dataset's direct=
   std::string pool;                    // zfs backend
+  std::vector<std::string> pool_devices;  // zfs backend with --arc-drop export
 };
 
 // What the pool's iostats say about the path, against what the engine
@@ -105,6 +106,30 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
     return rec;
   };
 
+  // The ARC first (zfs backend): a buffered read must come from the disk,
+  // as a page-cache hit must not. Before the loop device is attached, which
+  // would keep the pool busy.
+  const auto drop_start = Clock::now();
+  if (ctx.direct && ctx.options.arc_drop == "export") {
+    rec.arc_data_before = read_arc_data_size();
+    ctx.journal.pool_exporting(ctx.pool, ctx.pool_devices);
+    if (!zpool_export(ctx.pool)) {
+      ctx.journal.pool_imported(ctx.pool);  // nothing happened
+      return fail("zpool export " + ctx.pool + " failed (in use?); cannot drop the ARC");
+    }
+    if (!zpool_import(ctx.pool, ctx.pool_devices)) {
+      throw std::runtime_error("zpool import " + ctx.pool +
+                               " failed after exporting it to drop the ARC; "
+                               "`diobench restore` retries");
+    }
+    ctx.journal.pool_imported(ctx.pool);
+    rec.arc_data_after = read_arc_data_size();
+    if (!fs::exists(ctx.scratch_file)) {
+      throw std::runtime_error("after zpool import " + ctx.pool + ", " + ctx.scratch_file +
+                               " is not there (dataset not mounted again?)");
+    }
+  }
+
   std::optional<LoopDevice> loop;
   std::string target = ctx.scratch_file;
   if (cell.target == TargetKind::Loop) {
@@ -127,7 +152,6 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
   } detach{loop, ctx};
 
   if (ctx.direct) ctx.direct->set(std::string(to_string(cell.policy)));
-  const auto drop_start = Clock::now();
   std::uint64_t resident = drop_cached_pages(ctx.scratch_file);
   if (loop) resident += drop_cached_pages(loop->path());
   rec.cache_drop_ms = ms_since(drop_start);
@@ -218,7 +242,7 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
 }
 
 struct PlanFile {
-  std::string backend, scratch_dir, dataset;
+  std::string backend, scratch_dir, dataset, bench = "none", arc_drop = "none";
   std::vector<std::string> filters;
   unsigned repetitions = 1;
   std::uint64_t seed = 0;
@@ -227,7 +251,8 @@ struct PlanFile {
 void write_plan(const std::string& file, const PlanFile& p) {
   const nlohmann::json j{{"backend", p.backend},     {"scratch_dir", p.scratch_dir},
                          {"dataset", p.dataset},     {"filters", p.filters},
-                         {"repetitions", p.repetitions}, {"seed", p.seed}};
+                         {"repetitions", p.repetitions}, {"seed", p.seed},
+                         {"bench", p.bench}, {"arc_drop", p.arc_drop}};
   const std::string tmp = file + ".tmp";
   std::ofstream(tmp) << j.dump(2) << "\n";
   fs::rename(tmp, file);
@@ -244,6 +269,8 @@ PlanFile read_plan(const std::string& file) {
   p.filters = j.at("filters").get<std::vector<std::string>>();
   p.repetitions = j.at("repetitions");
   p.seed = j.at("seed");
+  p.bench = j.value("bench", "none");
+  p.arc_drop = j.value("arc_drop", "none");
   return p;
 }
 
@@ -290,6 +317,78 @@ void print_summary(const std::vector<Cell>& cells,
   }
 }
 
+// The Google Benchmark drivers (bench/), once per run after the matrix, on
+// the same scratch area (a directory of their own in it, journaled, so that
+// `diobench restore` removes what a killed run left). Their JSON is kept as
+// they wrote it; a run that already has it (resume) does not run them again.
+std::string run_bench_drivers(const BenchSettings& bench, const RunOptions& o,
+                              const fs::path& run_dir, ScratchArea& scratch, Journal& journal,
+                              std::ostream& progress) {
+  const fs::path out_dir = run_dir / "bench";
+  const fs::path json = out_dir / "bench.json";
+  if (fs::exists(json)) return "ok";
+  if (InterruptGuard::requested()) return "";
+  if (o.backend == "zfs") {
+    progress << "bench drivers: skipped (they apply the policy themselves on the file system "
+                "underneath; run them with the emulated backend)\n";
+    return "skipped: zfs backend";
+  }
+  if (o.bench_path.empty() || !fs::exists(o.bench_path)) {
+    return "failed: the bench drivers (diobench-bench) were not found beside diobench; "
+           "rebuild with scripts/build";
+  }
+  fs::create_directories(out_dir);
+  const std::string work = (fs::path(scratch.dir()) / ("bench-" + run_dir.filename().string())).string();
+  journal.scratch_dir_created(work);
+  fs::create_directories(work);
+  FioInvocation b;
+  b.program = o.bench_path;
+  b.first_signal_stops = true;
+  b.log_file = (out_dir / "bench.log").string();
+  const std::string partial = json.string() + ".partial";
+  char min_time[32];
+  std::snprintf(min_time, sizeof min_time, "%g", bench.min_time_s);
+  b.args = {"--scratch", work,
+            "--file-size", std::to_string(bench.file_size_mib),
+            "--benchmark_repetitions=" + std::to_string(bench.repetitions),
+            std::string("--benchmark_min_time=") + min_time,
+            "--benchmark_out=" + partial,
+            "--benchmark_out_format=json"};
+  if (bench.drivers != "all") b.args.push_back("--benchmark_filter=" + bench.drivers);
+  progress << "bench drivers (" << bench.drivers << ", " << bench.repetitions << " x "
+           << min_time << " s each): " << b.log_file << "\n";
+  const auto start = Clock::now();
+  std::string result;
+  try {
+    const FioExit exit = run_fio(b);
+    if (exit.status == 0 || exit.status == 1) {
+      std::error_code ec;
+      fs::rename(partial, json, ec);
+      if (ec) {
+        result = "failed: no JSON written (" + ec.message() + "); see " + b.log_file;
+      } else {
+        result = exit.status == 0 ? "ok" : "some drivers reported errors (see bench/bench.json)";
+      }
+    } else if (InterruptGuard::requested()) {
+      result = "";  // stopped by the signal: --resume runs them again
+    } else {
+      result = "failed: diobench-bench exited with status " + std::to_string(exit.status) + ": " +
+               exit.log;
+    }
+  } catch (const std::exception& e) {
+    result = std::string("failed: ") + e.what();
+  }
+  std::error_code ec;
+  fs::remove(partial, ec);
+  // The drivers clean up after themselves; anything left is our problem.
+  if (fs::remove_all(work, ec) != static_cast<std::uintmax_t>(-1) && !ec) {
+    journal.scratch_dir_removed(work);
+  }
+  progress << "bench drivers: " << (result.empty() ? "interrupted" : result) << " ("
+           << duration_text(ms_since(start) / 1000) << ")\n";
+  return result;
+}
+
 }  // namespace
 
 Profile plan_run(const RunOptions& o) {
@@ -298,6 +397,7 @@ Profile plan_run(const RunOptions& o) {
   if (p.cells.empty()) throw std::invalid_argument("the filters leave no cell to run");
   if (o.repetitions) p.repetitions = *o.repetitions;
   if (o.seed) p.seed = *o.seed;
+  if (o.bench_drivers) p.bench.drivers = *o.bench_drivers;
   return p;
 }
 
@@ -313,6 +413,8 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
     o.filters = plan.filters;
     o.repetitions = plan.repetitions;
     o.seed = plan.seed;
+    o.bench_drivers = plan.bench;
+    o.arc_drop = plan.arc_drop;
   } else if (fs::exists(dir) && !fs::is_empty(dir)) {
     throw std::invalid_argument("run directory " + dir.string() +
                                 " exists and is not empty (use --resume to finish it)");
@@ -342,8 +444,8 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
     fs::copy_file(profile.path, dir / "profile.ini");
     fs::copy_file(profile.job_template, dir / fs::path(profile.job_template).filename());
     write_plan((dir / "plan.json").string(),
-               PlanFile{o.backend, o.scratch_dir, o.dataset, o.filters, profile.repetitions,
-                        profile.seed});
+               PlanFile{o.backend, o.scratch_dir, o.dataset, profile.bench.drivers, o.arc_drop,
+                        o.filters, profile.repetitions, profile.seed});
   }
   ResultStore store((dir / "results.db").string());
   store.begin_run(profile.name, o.backend, profile.seed, utc_timestamp());
@@ -388,7 +490,14 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   std::optional<PropertyOverride> direct_property;
   if (o.backend == "zfs") direct_property.emplace(journal, o.dataset, "direct");
   Context ctx{profile, o, dir.string(), scratch_file, block_device_of(scratch_file), journal,
-              direct_property ? &*direct_property : nullptr, pool};
+              direct_property ? &*direct_property : nullptr, pool, {}};
+  if (o.backend == "zfs" && o.arc_drop == "export") {
+    ctx.pool_devices = pool_devices(pool);
+    if (ctx.pool_devices.empty()) {
+      throw std::invalid_argument("--arc-drop export: cannot list the devices of pool '" + pool +
+                                  "' (zpool list -vHP)");
+    }
+  }
 
   RunOutcome outcome;
   std::map<std::string, std::vector<RepetitionRecord>> done;
@@ -483,6 +592,9 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   direct_property.reset();
   scratch.remove_file(file_name);
   journal.scratch_file_removed(scratch_file);
+  if (profile.bench.enabled()) {
+    outcome.bench = run_bench_drivers(profile.bench, o, dir, scratch, journal, progress);
+  }
   // Normally nothing is outstanding by now and this only removes the
   // journal; whatever a failed clean-up left is undone here.
   for (const std::string& problem : restore_journal(journal.path()).problems) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace diobench {
 
@@ -29,5 +30,18 @@ PoolIoStats parse_kstat(std::string_view text);
 // Reads /proc/spl/kstat/zfs/<pool>/iostats (the root directory can be
 // moved with $DIOBENCH_KSTAT_ROOT, for tests); nullopt if absent.
 std::optional<PoolIoStats> read_pool_iostats(const std::string& pool);
+// The ARC's data_size from arcstats (same root), bytes; nullopt if absent.
+std::optional<std::uint64_t> read_arc_data_size();
+
+// Dropping the ARC between repetitions, the one sure way: export and
+// import the pool (the ARC forgets a pool's buffers when it is exported).
+// It unmounts every dataset of the pool for a moment, so it is for pools
+// dedicated to benchmarking, and opt-in.
+// The pool's leaf vdevs as absolute device paths (`zpool list -vHP`).
+std::vector<std::string> pool_devices(const std::string& pool);
+bool zpool_export(const std::string& pool);
+// `zpool import -d DEV ... POOL`: looks only at the given devices.
+bool zpool_import(const std::string& pool, const std::vector<std::string>& devices);
+bool pool_imported(const std::string& pool);
 
 }  // namespace diobench

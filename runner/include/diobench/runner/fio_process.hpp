@@ -1,4 +1,5 @@
-// Runs the fio binary as a child process.
+// Runs fio (or another measuring program: the bench drivers) as a child
+// process in a group of its own, killed if diobench dies.
 #pragma once
 
 #include <string>
@@ -7,9 +8,11 @@
 namespace diobench {
 
 struct FioInvocation {
-  std::vector<std::string> args;  // without the leading "fio"
+  std::string program;            // empty: fio, from PATH or $DIOBENCH_FIO
+  std::vector<std::string> args;  // without the program itself
   std::vector<std::string> env;   // NAME=value, added to fio's environment
   std::string log_file;           // fio's stdout and stderr go here
+  bool first_signal_stops = false; // SIGINT/SIGTERM stop it at once (interrupt.hpp)
 };
 
 struct FioExit {
@@ -17,8 +20,8 @@ struct FioExit {
   std::string log;    // the tail of fio's own output, for messages
 };
 
-// Spawns `fio` from PATH (or $DIOBENCH_FIO), waits, and returns how it
-// ended. Throws std::system_error when fio cannot be started at all.
+// Spawns the program, waits, and returns how it ended. Throws
+// std::system_error when it cannot be started at all.
 FioExit run_fio(const FioInvocation& invocation);
 
 }  // namespace diobench

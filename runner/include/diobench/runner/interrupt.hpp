@@ -16,8 +16,9 @@ class InterruptGuard {
 
   static bool requested();  // a signal arrived
   static int signal();      // which one (0 if none)
-  // The child a second signal stops (0: none).
-  static void set_child(pid_t pid);
+  // The child a second signal stops (0: none); with `first_stops`, already
+  // the first one (a long child that cleans up after itself on SIGTERM).
+  static void set_child(pid_t pid, bool first_stops = false);
 };
 
 }  // namespace diobench

@@ -26,10 +26,19 @@ class Journal {
   void scratch_file_removed(const std::string& path);
   void loop_attaching(const std::string& backing);     // call before attaching
   void loop_detached(const std::string& backing);
+  // A directory inside the scratch area handed to another program (the
+  // bench drivers) for its own files and loop devices: restore detaches
+  // loop devices backed by anything under it and removes it whole.
+  void scratch_dir_created(const std::string& path);  // call before creating
+  void scratch_dir_removed(const std::string& path);
   // Call before the first change of a dataset property; `old` is restored.
   void zfs_property_changing(const std::string& dataset, const std::string& property,
                              const std::string& old);
   void zfs_property_restored(const std::string& dataset, const std::string& property);
+
+  // zfs backend, --arc-drop export: the pool goes away between these two.
+  void pool_exporting(const std::string& pool, const std::vector<std::string>& devices);
+  void pool_imported(const std::string& pool);
 
   static std::vector<nlohmann::json> read(const std::string& path);
 
@@ -40,8 +49,8 @@ class Journal {
 
 struct RestoreReport {
   std::vector<std::string> detached;  // loop devices
-  std::vector<std::string> removed;   // scratch files
-  std::vector<std::string> reset;     // dataset properties set back
+  std::vector<std::string> removed;   // scratch files and directories
+  std::vector<std::string> reset;     // dataset properties set back, pools imported
   std::vector<std::string> problems;  // what could not be undone
 };
 

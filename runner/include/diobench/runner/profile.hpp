@@ -12,6 +12,16 @@
 
 namespace diobench {
 
+// [bench]: the Google Benchmark drivers (bench/), run once after the
+// matrix on the same scratch area; their JSON goes into the run directory.
+struct BenchSettings {
+  std::string drivers = "none";  // none | all | a --benchmark_filter regex
+  unsigned repetitions = 9;      // per driver, every one kept in the JSON
+  double min_time_s = 0.5;       // per repetition of a driver
+  unsigned file_size_mib = 1024; // the drivers' large data file
+  bool enabled() const { return drivers != "none"; }
+};
+
 struct Profile {
   std::string path;  // the INI file, absolute
   std::string name;  // file name without .ini
@@ -23,6 +33,7 @@ struct Profile {
   std::string job_template;           // absolute path of the fio job file
   std::uint64_t seed = 0;             // cell order; 0: chosen at run time
   std::vector<Cell> cells;            // expanded, in profile order
+  BenchSettings bench;
 
   // Seconds a run of `cells` would take with `repetitions` each, counting
   // ramp, runtime and a per-repetition allowance for set-up.

@@ -9,6 +9,9 @@
 //   raw/<cell>/rep<N>.json            fio's output as fio wrote it
 //   raw/<cell>/rep<N>.counters.jsonl  the engine's sidecar
 //   raw/<cell>/rep<N>.log             fio's own messages
+//   bench/bench.json, bench/bench.log  the Google Benchmark drivers' JSON as
+//                          they wrote it, and their messages (profile [bench])
+//   current.json           the repetition running now (crash_record.hpp)
 #pragma once
 
 #include <cstdint>
@@ -33,12 +36,24 @@ struct RunOptions {
   bool force_unsafe = false;
   std::string engine_path;
   bool resume = false;  // out_dir is an interrupted run to finish
+  // zfs backend: how the ARC is dropped before each repetition: "none", or
+  // "export" (zpool export + import: the whole pool, for pools dedicated to
+  // benchmarking).
+  std::string arc_drop = "none";
+  // The bench drivers: none, all or a filter (overrides the profile's
+  // [bench] drivers), and where their binary is.
+  std::optional<std::string> bench_drivers;
+  std::string bench_path;
 };
 
 struct RunOutcome {
   unsigned ok = 0, failed = 0, skipped = 0, left = 0;
   bool interrupted = false;
   int signal = 0;
+  // The bench drivers: "" not asked for, "ok", "skipped: ...", or what
+  // went wrong ("N drivers reported errors", "failed: ...").
+  std::string bench;
+  bool bench_failed() const { return !bench.empty() && bench != "ok" && bench.rfind("skipped", 0) != 0; }
 };
 
 // Throws ProfileError / std::invalid_argument for bad input (exit 2 at the
