@@ -230,6 +230,14 @@ TEST_F(RunnerTest, KillNineThenRestoreThenResume) {
                   "SELECT count(*), count(DISTINCT cell_id || '/' || repetition) FROM repetitions"
                   " WHERE status = 'ok'"),
             std::vector<std::string>{"6|6"});
+  // The summary covers the whole run, not only what the resume ran: each
+  // of the three cells with both repetitions.
+  std::size_t complete_rows = 0;
+  std::istringstream lines(resumed.output);
+  for (std::string line; std::getline(lines, line);) {
+    complete_rows += std::regex_search(line, std::regex(R"(^randread-4k\s+always\s+(file|loop dio on|loop dio off)\s+2\s)"));
+  }
+  EXPECT_EQ(complete_rows, 3u) << resumed.output;
   EXPECT_TRUE(loops_under(root_).empty());
   EXPECT_TRUE(data_files_in(scratch_).empty());
 }

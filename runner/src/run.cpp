@@ -500,7 +500,23 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   }
 
   RunOutcome outcome;
+  // The summary covers the whole run: what earlier invocations stored
+  // (read back from the raw files) as well as what this one runs.
   std::map<std::string, std::vector<RepetitionRecord>> done;
+  for (RepetitionRecord& r : store.stored_repetitions()) {
+    if (r.status == "ok" && finished.count({r.cell, r.repetition})) {
+      try {
+        r.fio = read_fio_json((dir / r.fio_json).string());
+        r.counters = read_counters((dir / r.counters_file).string());
+      } catch (const std::exception& e) {
+        r.status = "failed";
+        r.message = "stored, but its raw files cannot be read back: " + std::string(e.what());
+      }
+      done[r.cell].push_back(std::move(r));
+    } else if (r.status == "crash") {
+      done[r.cell].push_back(std::move(r));
+    }
+  }
   const bool tty = isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
   const std::size_t total = order.size();
@@ -605,7 +621,8 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   store.finish_run(outcome.interrupted ? "interrupted" : outcome.failed ? "failed" : "complete",
                    utc_timestamp());
 
-  // The table covers the repetitions run by this invocation.
+  // The table covers every repetition of the run, this invocation's and
+  // earlier ones'.
   out << "\n";
   print_summary(profile.cells, done, out);
   out << "\nrun directory: " << dir.string() << "\n";
