@@ -167,11 +167,16 @@ class RunnerTest : public ::testing::Test {
 
 TEST_F(RunnerTest, SmokeRunStoresEveryRepetitionAndCleansUp) {
   const std::string out = runs_ + "/a";
+  // What the caller adds to the system information (the qemu lane does).
+  setenv("DIOBENCH_SYSINFO_VM_ACCELERATOR", "tcg", 1);
   const Exit e = diobench(run_args(out, {"--filter", "workload=randread-4k"}), root_ + "/run.log");
+  unsetenv("DIOBENCH_SYSINFO_VM_ACCELERATOR");
   ASSERT_EQ(e.status, 0) << e.output;
   const std::string db = out + "/results.db";
   EXPECT_EQ(query(db, "SELECT count(*) FROM repetitions WHERE status = 'ok'"),
             std::vector<std::string>{"9"});
+  EXPECT_EQ(query(db, "SELECT value FROM system_info WHERE key = 'vm.accelerator'"),
+            std::vector<std::string>{"tcg"});
   EXPECT_EQ(query(db, "SELECT status FROM runs"), std::vector<std::string>{"complete"});
   EXPECT_EQ(query(db, "SELECT count(*) FROM metrics WHERE direction = 'read' AND iops > 0 "
                       "AND p99_ns > 0 AND io_bytes > 0"),

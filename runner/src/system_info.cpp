@@ -5,11 +5,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <string_view>
 
 #include "diobench/target.hpp"
 
@@ -121,6 +123,17 @@ std::map<std::string, std::string> collect_system_info(const std::string& scratc
     for (const auto& p : fs::directory_iterator("/sys/module/zfs/parameters", ec)) {
       info["zfs.tunable." + p.path().filename().string()] = first_line(p.path());
     }
+  }
+  // What only the caller knows, e.g. the qemu lane's accelerator and guest
+  // image: DIOBENCH_SYSINFO_VM_ACCELERATOR=tcg becomes vm.accelerator.
+  constexpr std::string_view kPrefix = "DIOBENCH_SYSINFO_";
+  for (char** e = environ; *e; ++e) {
+    const std::string_view entry(*e);
+    const auto eq = entry.find('=');
+    if (entry.rfind(kPrefix, 0) != 0 || eq == std::string_view::npos || eq == kPrefix.size()) continue;
+    std::string key(entry.substr(kPrefix.size(), eq - kPrefix.size()));
+    for (char& c : key) c = c == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    info[key] = std::string(entry.substr(eq + 1));
   }
   return info;
 }

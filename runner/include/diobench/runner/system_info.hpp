@@ -11,7 +11,9 @@ namespace diobench {
 
 // Kernel, CPU model and count, memory, the filesystem of `scratch_dir`
 // with its mount options, the block device below it and its scheduler,
-// the fio version, and, when loaded, the ZFS version and tunables.
+// the fio version, and, when loaded, the ZFS version and tunables; plus
+// every DIOBENCH_SYSINFO_A_B=value in the environment as "a.b" (how the
+// qemu lane records its accelerator, guest kernel and ZFS package).
 std::map<std::string, std::string> collect_system_info(const std::string& scratch_dir);
 
 // The block device holding `path` (sysfs name, e.g. "vda" or "vda1"), or
