@@ -3,6 +3,7 @@
 // loop devices and the scratch area are inspected from the outside.
 #include <fcntl.h>
 #include <signal.h>
+#include <grp.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <map>
+#include <optional>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -34,9 +36,15 @@ struct Exit {
   std::string output;
 };
 
-pid_t start_diobench(const std::vector<std::string>& args, const std::string& log) {
+// With `uid` (and the same gid), the child drops root first.
+pid_t start_diobench(const std::vector<std::string>& args, const std::string& log,
+                     std::optional<uid_t> uid = std::nullopt) {
   const pid_t pid = fork();
   if (pid == 0) {
+    if (uid && (setgroups(0, nullptr) != 0 || setresgid(*uid, *uid, *uid) != 0 ||
+                setresuid(*uid, *uid, *uid) != 0)) {
+      _exit(126);
+    }
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
@@ -356,6 +364,34 @@ TEST_F(RunnerTest, BenchSectionRunsTheDriversIntoTheRunDirectory) {
   EXPECT_TRUE(loops_under(root_).empty()) << restored.output;
   EXPECT_FALSE(fs::exists(scratch_ + "/bench-b")) << restored.output;
   EXPECT_FALSE(fs::exists(killed_out + "/bench/bench.json"));
+}
+
+// Without root: the file cells run, the loop cells are skipped, each with
+// the reason, and the run still succeeds.
+TEST_F(RunnerTest, NotRootRunsTheFileCellsAndSkipsTheLoopCellsSayingWhy) {
+  constexpr uid_t kNobody = 65534;
+  fs::create_directories(runs_);
+  for (const std::string& d : {root_, runs_}) ASSERT_EQ(chown(d.c_str(), kNobody, kNobody), 0);
+  // A build tree under a directory only root may enter cannot be tested
+  // this way (the binary or the engine would not load): say so, not fail.
+  const Exit where = wait_diobench(start_diobench({"engine-path"}, root_ + "/where.log", kNobody),
+                                   root_ + "/where.log");
+  if (where.status != 0) GTEST_SKIP() << "nobody cannot run " << DIOBENCH_BINARY << ": " << where.output;
+  const std::string out = runs_ + "/a";
+  const pid_t pid = start_diobench(
+      run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always"}),
+      root_ + "/run.log", kNobody);
+  const Exit e = wait_diobench(pid, root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  EXPECT_EQ(query(out + "/results.db",
+                  "SELECT c.target, r.status, r.message FROM repetitions r"
+                  " JOIN cells c ON c.id = r.cell_id ORDER BY c.target, c.loop_dio"),
+            (std::vector<std::string>{
+                "file|ok|",
+                "loop|skipped|loop devices need root (run as root for the loop cells)",
+                "loop|skipped|loop devices need root (run as root for the loop cells)"}));
+  EXPECT_EQ(e.output.find("nan"), std::string::npos) << e.output;
+  EXPECT_TRUE(data_files_in(scratch_).empty());
 }
 
 TEST_F(RunnerTest, SigintAndSigtermStopAfterTheRepetitionAndCleanUp) {

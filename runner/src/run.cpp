@@ -309,10 +309,16 @@ void print_summary(const std::vector<Cell>& cells,
     }
     std::string s = split.shares(d);
     if (!note.empty()) s += " [" + note + "]";
-    std::snprintf(line, sizeof line, "%-22s %-9s %-13s %-4zu %10.1f %10.0f %10.1f  %s\n",
-                  c.workload.name.c_str(), std::string(to_string(c.policy)).c_str(),
-                  c.target_label().c_str(), bw.size(), median(bw), median(iops), median(p99),
-                  s.c_str());
+    if (bw.empty()) {  // nothing measured: say so rather than print NaN
+      std::snprintf(line, sizeof line, "%-22s %-9s %-13s %-4zu %10s %10s %10s  %s\n",
+                    c.workload.name.c_str(), std::string(to_string(c.policy)).c_str(),
+                    c.target_label().c_str(), bw.size(), "-", "-", "-", s.c_str());
+    } else {
+      std::snprintf(line, sizeof line, "%-22s %-9s %-13s %-4zu %10.1f %10.0f %10.1f  %s\n",
+                    c.workload.name.c_str(), std::string(to_string(c.policy)).c_str(),
+                    c.target_label().c_str(), bw.size(), median(bw), median(iops), median(p99),
+                    s.c_str());
+    }
     out << line;
   }
 }
@@ -540,7 +546,7 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
     RepetitionRecord rec;
     const auto rep_start = Clock::now();
     std::optional<std::string> refusal;
-    if (cell.target == TargetKind::Loop && !root) refusal = "skipped: loop devices need root";
+    if (cell.target == TargetKind::Loop && !root) refusal = "loop devices need root (run as root for the loop cells)";
     if (!refusal && !o.force_unsafe) refusal = crash_risk(cell, on_zfs, zfs_version);
     if (refusal) {
       rec.cell = cell.name();
