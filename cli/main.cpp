@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diobench/reports/bench_results.hpp"
 #include "diobench/reports/compare.hpp"
 #include "diobench/reports/plots.hpp"
 #include "diobench/reports/report.hpp"
@@ -49,8 +50,10 @@ Commands:
                 dataset properties, an exported pool)
   crashed       record that the machine died during a run's current repetition
                 (the qemu lane calls it with the guest's serial console)
-  report        statistics, the verdict and findings of a run (cells.csv, report.md)
+  report        statistics, the verdict and findings of a run (cells.csv, report.md,
+                index.html; with the run's Google Benchmark results when it has them)
   compare       two runs cell by cell, with Mann-Whitney U p-values
+  bench-table   the per-request cost table from a diobench-bench JSON file
   engine-path   print the absolute path of the fio engine, for your own jobs:
                   fio --ioengine=external:$(diobench engine-path) --policy=always ...
 
@@ -349,7 +352,12 @@ int cmd_report(const std::vector<std::string>& args) {
       "Per-cell statistics (median, mean, 95% bootstrap interval, CV, latency\n"
       "percentiles), the verdict (loop tax and degradation cost of each fallback-path\n"
       "cell, PASS / FAIL / INCONCLUSIVE), amplification findings and the run's system\n"
-      "information: cells.csv and report.md in DIR, the verdict on stdout.\n\nOptions");
+      "information: cells.csv and report.md in DIR, the verdict on stdout. Cells\n"
+      "during which the qemu guest crashed show CRASH with the console excerpt.\n"
+      "With RUNDIR/bench/bench.json (Google Benchmark drivers): the per-request\n"
+      "cost table, a table per driver family, and each fio read cell as a fraction\n"
+      "of its device ceiling. A run with RUNDIR/zfsvm.json on an emulated CPU (TCG)\n"
+      "carries a banner saying so.\n\nOptions");
   desc.add_options()("help,h", "this text")("rundir", po::value(&dir), "the run directory")(
       "out", po::value(&out), "where to write (default: RUNDIR/report)")(
       "threshold", po::value(&threshold_pct)->default_value(5), "cost threshold of the verdict, in percent");
@@ -374,7 +382,8 @@ int cmd_report(const std::vector<std::string>& args) {
       std::cerr << "diobench: gnuplot reported:\n" << figures.gnuplot_errors;
     }
     diobench::write_report(run, cells, verdict, threshold, figures.figures, figures.omitted, out);
-    diobench::print_verdict(verdict, threshold, std::cout);
+    if (!run.bench_problem.empty()) std::cerr << "diobench: warning: " << run.bench_problem << "\n";
+    diobench::print_verdict(run, verdict, threshold, std::cout);
     std::cout << "\nreport: " << (fs::path(out) / "index.html").string() << " and report.md\n";
   } catch (const diobench::ReportError& e) {
     throw UsageError(e.what());
@@ -390,7 +399,10 @@ int cmd_compare(const std::vector<std::string>& args) {
       "For every cell measured in both runs: the change of B against A in\n"
       "throughput and p99 latency (medians), each with a two-sided Mann-Whitney U\n"
       "p-value (weak under 9 repetitions a side: flagged), and the geometric mean of\n"
-      "the changes. Before/after a patch, or host A against host B.\n\nOptions");
+      "the changes. Before/after a patch, or host A against host B. Cells during\n"
+      "which the qemu guest crashed (in either run) are listed apart, not compared;\n"
+      "a run on an emulated CPU (TCG), or two runs on different accelerators, are\n"
+      "warned about.\n\nOptions");
   desc.add_options()("help,h", "this text")("format", po::value(&format)->default_value("md"),
                                              "md, csv or json")("run", po::value(&dirs), "the two runs");
   const po::variables_map vm = parse("compare", desc, args, "run", 2);
@@ -405,7 +417,44 @@ int cmd_compare(const std::vector<std::string>& args) {
   try {
     const diobench::RunData a = diobench::load_run(dirs[0]);
     const diobench::RunData b = diobench::load_run(dirs[1]);
-    diobench::write_comparison(diobench::compare_runs(a, b), a, b, format, std::cout);
+    const diobench::RunComparison c = diobench::compare_runs(a, b);
+    diobench::write_comparison(c, a, b, format, std::cout);
+    // The CSV is a table: its warnings go beside it.
+    if (format == "csv") {
+      for (const std::string& w : c.warnings) std::cerr << "diobench: warning: " << w << "\n";
+    }
+  } catch (const diobench::ReportError& e) {
+    throw UsageError(e.what());
+  }
+  return kOk;
+}
+
+int cmd_bench_table(const std::vector<std::string>& args) {
+  std::string file, bs_text;
+  po::options_description desc(
+      "Usage: diobench bench-table FILE.json [--bs BYTES] [--sizes] [--families]\n\n"
+      "The per-request cost of each path from diobench-bench's JSON\n"
+      "(--benchmark_out=FILE.json --benchmark_out_format=json), as Markdown on\n"
+      "stdout: microseconds per request (median, order-statistic 95% interval of\n"
+      "the median, min..max, median request p99), the fraction of its ceiling, the\n"
+      "ceilings, and the comparisons as ratios of medians with bootstrap 95%\n"
+      "intervals.\n\nOptions");
+  desc.add_options()("help,h", "this text")("file", po::value(&file), "the JSON file")(
+      "bs", po::value(&bs_text)->default_value("4096"), "block size of the table (4096, 4k, 64k, ...)")(
+      "sizes", "also the comparisons at every other block size measured")(
+      "families", "also a table per driver family with every instance");
+  const po::variables_map vm = parse("bench-table", desc, args, "file", 1);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kOk;
+  }
+  if (file.empty()) throw UsageError("bench-table needs a JSON file (see: diobench bench-table --help)");
+  const auto bs = diobench::parse_size(bs_text);
+  if (!bs || *bs == 0) throw UsageError("invalid --bs value '" + bs_text + "' (a block size, e.g. 4096 or 64k)");
+  try {
+    const diobench::BenchResults b = diobench::load_bench_results(file);
+    std::cout << diobench::to_markdown(diobench::request_cost_document(b, *bs, vm.count("sizes") > 0));
+    if (vm.count("families")) std::cout << diobench::to_markdown(diobench::driver_family_document(b, 2));
   } catch (const diobench::ReportError& e) {
     throw UsageError(e.what());
   }
@@ -437,6 +486,7 @@ int main(int argc, char** argv) {
     if (command == "crashed") return cmd_crashed(rest);
     if (command == "report") return cmd_report(rest);
     if (command == "compare") return cmd_compare(rest);
+    if (command == "bench-table") return cmd_bench_table(rest);
     throw UsageError("unknown command '" + command + "' (see: diobench --help)");
   } catch (const UsageError& e) {
     std::cerr << "diobench: " << e.what() << "\n";

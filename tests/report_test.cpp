@@ -15,53 +15,15 @@
 #include <sstream>
 #include <string>
 
+#include "report_test_support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct Exit {
-  int status = -1;
-  std::string output;
-};
-
-Exit shell(const std::string& cmd) {
-  Exit e;
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen((cmd + " 2>&1").c_str(), "r"), pclose);
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p.get())) e.output += buf;
-  const int status = pclose(p.release());
-  e.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return e;
-}
-
-// Distinct colours in a PNG (libpng decodes it; a broken file throws).
-std::size_t png_colours(const fs::path& file, int* width, int* height) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_file(&image, file.c_str())) {
-    throw std::runtime_error(file.string() + ": not a decodable PNG: " + image.message);
-  }
-  image.format = PNG_FORMAT_RGB;
-  std::string pixels(PNG_IMAGE_SIZE(image), '\0');
-  if (!png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr)) {
-    throw std::runtime_error(file.string() + ": " + image.message);
-  }
-  *width = static_cast<int>(image.width);
-  *height = static_cast<int>(image.height);
-  std::set<unsigned> colours;
-  for (std::size_t i = 0; i + 2 < pixels.size(); i += 3) {
-    colours.insert((unsigned char)pixels[i] << 16 | (unsigned char)pixels[i + 1] << 8 |
-                   (unsigned char)pixels[i + 2]);
-  }
-  return colours.size();
-}
+using diobench::test::Exit;
+using diobench::test::png_colours;
+using diobench::test::shell;
+using diobench::test::slurp;
 
 class ReportTest : public ::testing::Test {
  protected:

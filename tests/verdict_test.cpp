@@ -133,3 +133,32 @@ TEST(Findings, AmplificationAboveTwiceIsCalledOut) {
 
 }  // namespace
 }  // namespace diobench
+
+namespace diobench {
+namespace {
+
+// A fallback-path cell during which the guest crashed has no numbers: its
+// comparisons say CRASH, never PASS or FAIL on whatever is left.
+TEST(Verdict, ACrashedCellIsCrashNotANumber) {
+  RunData run = run_with(100, 50);
+  CellData& fallback = run.cells[1];
+  fallback.repetitions.clear();
+  fallback.crashed = 1;
+  fallback.crash_excerpts = {"BUG: kernel NULL pointer dereference, address: 00000000000000b0"};
+  const auto v = compute_verdict(run, 0.05, 1);
+  ASSERT_EQ(v.size(), 4u);
+  for (const Comparison& c : v) {
+    EXPECT_EQ(c.outcome, Outcome::Crash) << c.kind << " " << c.metric;
+    EXPECT_STREQ(to_string(c.outcome), "CRASH");
+  }
+  // A crashed reference: the comparisons against it say so too, the
+  // others are decided as before.
+  RunData ref = run_with(100, 50);
+  ref.cells[2].crashed = 1;
+  const auto w = compute_verdict(ref, 0.05, 1);
+  EXPECT_EQ(find(w, ref.cells[1].name, "degradation", "throughput").outcome, Outcome::Crash);
+  EXPECT_EQ(find(w, ref.cells[1].name, "loop tax", "throughput").outcome, Outcome::Pass);
+}
+
+}  // namespace
+}  // namespace diobench

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "diobench/reports/verdict.hpp"
@@ -47,6 +48,77 @@ const char* kStyle =
     "set key outside right top box\n"
     "set grid ytics lc rgb '#dddddd'\n"
     "set border 3\nset tics nomirror\n";
+
+// The cells a load sweep (profiles/capacity.ini) varies iodepth x numjobs
+// across: everything else about the workload the same.
+std::string sweep_group(const CellData& c) {
+  std::string load = c.axis("rw") + " " + c.axis("bs");
+  if (c.axis("rwmixread") != "" && c.axis("rwmixread") != "0") load += " mix" + c.axis("rwmixread");
+  return workload_group(c, load);
+}
+
+long total_depth(const CellData& c) {
+  return std::atol(c.axis("iodepth").c_str()) * std::max(1L, std::atol(c.axis("numjobs").c_str()));
+}
+
+// Latency against IOPS per sweep group: one curve per policy x target x
+// loop dio, a point per iodepth x numjobs in order of total depth; p99
+// solid, p50 dashed in the same colour. Empty when no group is a sweep.
+struct SweepPlot {
+  std::string group;
+  std::string body;  // gnuplot script
+};
+std::vector<SweepPlot> sweep_plots(const std::vector<CellSummary>& cells) {
+  std::map<std::string, std::vector<const CellSummary*>> groups;
+  std::vector<std::string> order;
+  for (const CellSummary& s : cells) {
+    if (s.n == 0 || !(s.iops_median > 0)) continue;
+    const std::string g = sweep_group(*s.cell);
+    if (!groups.count(g)) order.push_back(g);
+    groups[g].push_back(&s);
+  }
+  std::vector<SweepPlot> out;
+  for (const std::string& g : order) {
+    std::set<std::pair<std::string, std::string>> loads;
+    for (const CellSummary* s : groups[g]) loads.insert({s->cell->axis("iodepth"), s->cell->axis("numjobs")});
+    if (loads.size() < 2) continue;
+    std::map<std::string, std::vector<const CellSummary*>> curves;
+    std::vector<std::string> curve_order;
+    for (const CellSummary* s : groups[g]) {
+      const std::string key = s->cell->axis("policy") + ", " + target_of(*s->cell);
+      if (!curves.count(key)) curve_order.push_back(key);
+      curves[key].push_back(s);
+    }
+    std::ostringstream data, plot;
+    int i = 0;
+    for (const std::string& key : curve_order) {
+      auto& points = curves[key];
+      std::sort(points.begin(), points.end(), [](const CellSummary* x, const CellSummary* y) {
+        const long dx = total_depth(*x->cell), dy = total_depth(*y->cell);
+        return dx != dy ? dx < dy : std::atol(x->cell->axis("iodepth").c_str()) < std::atol(y->cell->axis("iodepth").c_str());
+      });
+      data << "$c" << i << " << EOD\n";
+      for (const CellSummary* p : points) {
+        data << p->iops_median << " " << p->p99 / 1e3 << " " << p->p50 / 1e3 << " "
+             << quoted(p->cell->axis("iodepth") + "x" + p->cell->axis("numjobs")) << "\n";
+      }
+      data << "EOD\n";
+      const int colour = i + 1;
+      plot << (i ? ", " : "plot ") << "$c" << i << " using 1:2 with linespoints lw 2 pt 7 lc " << colour
+           << " title " << quoted(key + " p99") << ", $c" << i
+           << " using 1:3 with linespoints dt 2 pt 6 lc " << colour << " title " << quoted(key + " p50")
+           << ", $c" << i << " using 1:2:4 with labels offset 0,0.7 font ',7' tc lt " << colour << " notitle";
+      ++i;
+    }
+    std::ostringstream body;
+    body << data.str() << "set title "
+         << quoted("Completion latency against IOPS: " + g + " (a point per iodepth x numjobs, by total depth)")
+         << "\nset xlabel 'IOPS (median of the repetitions)'\nset ylabel 'completion latency (us)'\n"
+         << "set logscale y\nset xrange [0:*]\nset format x '%.0s%c'\n" << plot.str() << "\n";
+    out.push_back({g, body.str()});
+  }
+  return out;
+}
 
 // Renders `body` (a gnuplot script using data blocks) as <name>.svg and
 // <name>.png in `dir`.
@@ -162,6 +234,13 @@ Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& d
         render(gp, dir, lname, body2.str());
         out.figures.push_back({"Latency percentiles, " + g, lname});
       }
+    }
+    std::size_t sweeps = 0;
+    for (const SweepPlot& p : sweep_plots(cells)) {
+      if (++sweeps > kMaxWorkloadFigures) break;
+      const std::string name = "capacity-" + stem(p.group);
+      render(gp, dir, name, p.body);
+      out.figures.push_back({"Latency against IOPS, " + p.group, name});
     }
     // Path split of every cell, stacked (percent of requests).
     std::ostringstream split;

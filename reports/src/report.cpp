@@ -1,12 +1,16 @@
 #include "diobench/reports/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <ostream>
 #include <sstream>
 
+#include "diobench/reports/bench_results.hpp"
+#include "diobench/reports/document.hpp"
 #include "diobench/reports/plots.hpp"
 #include "diobench/units.hpp"
 
@@ -29,7 +33,134 @@ Direction main_direction(const CellData& c) { return c.reads() ? Direction::Read
 
 std::string split_text(const CellSummary& s) { return s.split.shares(main_direction(*s.cell)); }
 
+// The block size the per-request cost table is shown at (the fio cells'
+// 4k random reads are held against it too).
+constexpr std::uint64_t kBenchTableBlockSize = 4096;
+
+// A CSV field, quoted when it holds a separator, a quote or a line break.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// The first lines of a crash excerpt, for a table cell or the terminal.
+std::string excerpt_head(const std::string& excerpt, std::size_t lines, const std::string& joint) {
+  std::string out;
+  std::size_t start = 0, taken = 0;
+  while (start < excerpt.size() && taken < lines) {
+    std::size_t end = excerpt.find('\n', start);
+    if (end == std::string::npos) end = excerpt.size();
+    if (end > start) {
+      out += (taken ? joint : "") + excerpt.substr(start, end - start);
+      ++taken;
+    }
+    start = end + 1;
+  }
+  return out.empty() ? "(no console excerpt recorded)" : out;
+}
+
+std::string first_excerpt(const CellData& c) {
+  for (const std::string& e : c.crash_excerpts) {
+    if (!e.empty()) return e;
+  }
+  return "";
+}
+
+// Per cell: its share of the device ceiling, when the run has benchmark
+// results (else an empty share with no note).
+CeilingShare share_of(const RunData& run, const CellSummary& s) {
+  if (!run.bench || s.n == 0) return {};
+  return ceiling_share(*run.bench, *s.cell, s.throughput_median, s.iops_median);
+}
+
+std::string share_text(const CeilingShare& c) {
+  return c.fraction ? fmt("%.0f%%", 100 * *c.fraction) + " of " + c.ceiling : "—";
+}
+
+// The sections report.md and index.html share: crashes, the ceilings'
+// notes, and the Google Benchmark results.
+Document crash_document(const RunData& run) {
+  Document doc;
+  std::vector<const CellData*> crashed;
+  for (const CellData& c : run.cells) {
+    if (c.crashed) crashed.push_back(&c);
+  }
+  if (crashed.empty()) return doc;
+  doc.push_back(heading("Crashes"));
+  doc.push_back(paragraph(
+      "The qemu guest crashed while these cells ran (outcome CRASH): they have no metrics. "
+      "The excerpt is the guest console's BUG / Oops lines."));
+  for (const CellData* c : crashed) {
+    doc.push_back(heading("`" + c->name + "`: CRASH in " + std::to_string(c->crashed) + " of " +
+                              std::to_string(c->crashed + c->repetitions.size() + c->failed + c->skipped) +
+                              " repetitions",
+                          3));
+    // Each distinct excerpt once, with how many repetitions ended in it.
+    std::vector<std::pair<std::string, unsigned>> excerpts;
+    for (const std::string& e : c->crash_excerpts) {
+      const std::string text = e.empty() ? "(no console excerpt recorded)" : e;
+      auto it = std::find_if(excerpts.begin(), excerpts.end(), [&](const auto& x) { return x.first == text; });
+      if (it == excerpts.end()) {
+        excerpts.push_back({text, 1});
+      } else {
+        it->second++;
+      }
+    }
+    for (const auto& [text, n] : excerpts) {
+      if (excerpts.size() > 1 || c->crashed > 1) {
+        doc.push_back(paragraph(n == 1 ? "In one repetition:" : "In " + std::to_string(n) + " repetitions:"));
+      }
+      doc.push_back(code_block(text));
+    }
+  }
+  return doc;
+}
+
+Document bench_document(const RunData& run) {
+  Document doc;
+  if (!run.bench && run.bench_problem.empty()) return doc;
+  doc.push_back(heading("Per-request cost (Google Benchmark drivers)"));
+  if (!run.bench) {
+    doc.push_back(paragraph("The run's benchmark results could not be read: " + run.bench_problem));
+    return doc;
+  }
+  for (Block& b : request_cost_document(*run.bench, kBenchTableBlockSize, true)) doc.push_back(b);
+  doc.push_back(heading("Driver families"));
+  for (Block& b : driver_family_document(*run.bench, 3)) doc.push_back(b);
+  return doc;
+}
+
+// Why cells have no ceiling fraction, each reason once.
+Document ceiling_notes(const RunData& run, const std::vector<CellSummary>& cells) {
+  Document doc;
+  if (!run.bench) return doc;
+  std::map<std::string, std::size_t> notes;
+  for (const CellSummary& s : cells) {
+    const CeilingShare c = share_of(run, s);
+    if (!c.fraction && !c.note.empty()) notes[c.note]++;
+  }
+  std::string text =
+      "Of ceiling: the cell's median IOPS (random reads: O_DIRECT random 4k at QD1 for a total "
+      "depth iodepth x numjobs of 1, at QD32 for any deeper queue) or MiB/s (sequential reads: "
+      "O_DIRECT sequential 1M at QD32) over the same ceiling measured by the run's Google "
+      "Benchmark drivers; \"stand-in file\" marks a ceiling read from a scratch file because the "
+      "block device could not be opened. Above 100%: requests served from the page cache, which "
+      "the device's ceiling does not bound.";
+  for (const auto& [note, n] : notes) {
+    text += " No fraction (—) for " + std::to_string(n) + (n == 1 ? " cell" : " cells") + ": " + note + ".";
+  }
+  doc.push_back(paragraph(text));
+  return doc;
+}
+
 }  // namespace
+
+std::string cell_outcome(const CellData& c) {
+  if (c.crashed) return "CRASH";
+  return c.repetitions.empty() ? "no data" : "ok";
+}
 
 std::vector<CellSummary> summarize(const RunData& run, std::uint64_t seed) {
   std::vector<CellSummary> out;
@@ -98,6 +229,20 @@ std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cell
   return out;
 }
 
+void print_verdict(const RunData& run, const std::vector<Comparison>& verdict, double threshold,
+                   std::ostream& out) {
+  if (run.emulated_cpu()) out << "*** " << kEmulatedCpuBanner << " ***\n";
+  print_verdict(verdict, threshold, out);
+  bool header = false;
+  for (const CellData& c : run.cells) {
+    if (!c.crashed) continue;
+    if (!header) out << "\nCells that crashed the guest (no metrics):\n";
+    header = true;
+    out << "  CRASH  " << c.name << " (" << c.crashed << " repetition" << (c.crashed == 1 ? "" : "s")
+        << ")\n         " << excerpt_head(first_excerpt(c), 4, "\n         ") << "\n";
+  }
+}
+
 void print_verdict(const std::vector<Comparison>& verdict, double threshold, std::ostream& out) {
   char line[512];
   out << "Verdict: does the fallback path cost little? (threshold " << fmt("%.1f%%", 100 * threshold)
@@ -128,19 +273,7 @@ void print_verdict(const std::vector<Comparison>& verdict, double threshold, std
 
 namespace {
 
-std::string escaped(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string escaped(const std::string& s) { return html_escaped(s); }
 
 // The SVG file without its XML prologue, to inline in the page.
 std::string inline_svg(const fs::path& file) {
@@ -164,12 +297,16 @@ std::string html_report(const RunData& run, const std::vector<CellSummary>& cell
     << "th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:right}"
     << "th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}"
     << ".PASS{background:#d8f0d8}.FAIL{background:#f5d0d0}.INCONCLUSIVE{background:#f5ecd0}"
+    << ".CRASH{background:#e8c8f0}td.l{text-align:left}"
+    << ".banner{background:#fff0c0;border:2px solid #c80;padding:0.5em 1em;font-weight:bold}"
+    << "pre{background:#f6f6f6;padding:0.5em;overflow-x:auto}"
     << ".warn{color:#a00;font-weight:bold}figure{margin:1em 0}svg{max-width:100%;height:auto}"
     << "</style></head><body>\n"
     << "<h1>diobench report: " << escaped(run.profile) << " (" << escaped(run.backend)
     << " backend)</h1>\n<p>Run <code>" << escaped(run.dir) << "</code>, status "
     << escaped(run.status) << ", order seed " << run.seed
     << ". Medians across repetitions, 95% bootstrap intervals.</p>\n"
+    << (run.emulated_cpu() ? to_html({banner(kEmulatedCpuBanner)}) : std::string())
     << "<h2>Verdict: does the fallback path cost little?</h2>\n<p>Threshold "
     << fmt("%.1f%%", 100 * threshold)
     << ". Loop tax: the fallback-path cell against the same policy on the native file. "
@@ -191,22 +328,34 @@ std::string html_report(const RunData& run, const std::vector<CellSummary>& cell
     h << "<figure>" << inline_svg(fs::path(dir) / (f.name + ".svg")) << "<figcaption>"
       << escaped(f.title) << "</figcaption></figure>\n";
   }
-  h << "<h2>Cells</h2>\n<table id=\"cells\"><tr><th>cell</th><th>n</th><th>MiB/s</th>"
+  h << "<h2>Cells</h2>\n<table id=\"cells\"><tr><th>cell</th><th>outcome</th><th>n</th><th>MiB/s</th>"
        "<th>95% interval</th><th>CV</th><th>IOPS</th><th>p50 us</th><th>p99 us</th>"
-       "<th>p99.9 us</th><th>amplification</th><th>path split</th></tr>\n";
+       "<th>p99.9 us</th><th>amplification</th><th>path split</th>"
+    << (run.bench ? "<th>of ceiling</th>" : "") << "</tr>\n";
   for (const CellSummary& s : cells) {
-    h << "<tr><td>" << escaped(s.cell->name)
+    const std::string outcome = cell_outcome(*s.cell);
+    h << "<tr" << (s.cell->crashed ? " class=\"CRASH\"" : "") << "><td>" << escaped(s.cell->name)
       << (s.contradiction ? " <span class=\"warn\">split contradicts the model</span>" : "")
-      << "</td><td>" << s.n << "</td><td>" << fmt("%.1f", s.throughput_median / 1048576)
+      << "</td><td>" << escaped(outcome);
+    if (s.cell->crashed) {
+      // No metrics for a crashed cell: its excerpt instead.
+      h << "</td><td colspan=\"" << (run.bench ? 11 : 10) << "\" class=\"l\"><code>"
+        << escaped(excerpt_head(first_excerpt(*s.cell), 2, " / ")) << "</code></td></tr>\n";
+      continue;
+    }
+    h << "</td><td>" << s.n << "</td><td>" << fmt("%.1f", s.throughput_median / 1048576)
       << "</td><td>" << fmt("%.1f", s.throughput_interval.low / 1048576) << " - "
       << fmt("%.1f", s.throughput_interval.high / 1048576) << "</td><td>"
       << fmt("%.3f", s.throughput_cv) << "</td><td>" << fmt("%.0f", s.iops_median) << "</td><td>"
       << fmt("%.1f", s.p50 / 1e3) << "</td><td>" << fmt("%.1f", s.p99 / 1e3) << "</td><td>"
       << fmt("%.1f", s.p999 / 1e3) << "</td><td>"
       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << "</td><td>"
-      << escaped(split_text(s)) << "</td></tr>\n";
+      << escaped(split_text(s)) << "</td>";
+    if (run.bench) h << "<td>" << escaped(share_text(share_of(run, s))) << "</td>";
+    h << "</tr>\n";
   }
-  h << "</table>\n<h2>Findings</h2>\n<ul>";
+  h << "</table>\n" << to_html(ceiling_notes(run, cells)) << to_html(crash_document(run))
+    << to_html(bench_document(run)) << "<h2>Findings</h2>\n<ul>";
   if (findings.empty()) h << "<li>No cell moved more than twice the bytes it asked for.</li>";
   for (const Finding& f : findings) {
     h << "<li><code>" << escaped(f.cell) << "</code>: " << fmt("%.1f", f.amplification)
@@ -241,7 +390,7 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
          "bs,iodepth,numjobs,repetitions,failed,skipped,throughput_median_Bps,"
          "throughput_ci_low_Bps,throughput_ci_high_Bps,throughput_mean_Bps,throughput_cv,"
          "iops_median,p50_us,p90_us,p99_us,p999_us,p99_ci_low_us,p99_ci_high_us,amplification,"
-         "path_split,split_contradiction\n";
+         "path_split,split_contradiction,outcome,crash_excerpt,ceiling_fraction,ceiling\n";
   for (const CellSummary& s : cells) {
     const CellData& c = *s.cell;
     csv << c.name;
@@ -256,7 +405,10 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
         << "," << fmt("%.2f", s.p99 / 1e3) << "," << fmt("%.2f", s.p999 / 1e3) << ","
         << fmt("%.2f", s.p99_interval.low / 1e3) << "," << fmt("%.2f", s.p99_interval.high / 1e3) << ","
         << (s.amplification > 0 ? fmt("%.3f", s.amplification) : "") << "," << split_text(s) << ","
-        << (s.contradiction ? "yes" : "no") << "\n";
+        << (s.contradiction ? "yes" : "no") << "," << cell_outcome(c) << ","
+        << csv_field(first_excerpt(c)) << ",";
+    const CeilingShare share = share_of(run, s);
+    csv << (share.fraction ? fmt("%.4f", *share.fraction) : "") << "," << csv_field(share.ceiling) << "\n";
   }
   publish("cells.csv", csv.str());
 
@@ -264,28 +416,42 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
   md << "# diobench report: " << run.profile << " (" << run.backend << " backend)\n\n"
      << "Run directory `" << run.dir << "`, status " << run.status << ", order seed " << run.seed
      << ". Medians across repetitions with 95% bootstrap intervals (seeded from the run's "
-        "seed, so this report is reproducible).\n\n## Verdict\n\n";
+        "seed, so this report is reproducible).\n\n"
+     << (run.emulated_cpu() ? to_markdown({banner(kEmulatedCpuBanner)}) : std::string())
+     << "## Verdict\n\n";
   std::ostringstream verdict_text;
-  print_verdict(verdict, threshold, verdict_text);
+  print_verdict(run, verdict, threshold, verdict_text);
   md << "```\n" << verdict_text.str() << "```\n\n"
      << "Loop tax: the fallback-path cell against the same policy on the native file. "
         "Degradation: against the generic buffered path on the same loop target (direct=disabled, "
         "loop dio off). Cost is how much worse the fallback cell is: PASS when the whole interval "
         "is at or under the threshold, FAIL when it is wholly above.\n\n## Cells\n\n"
-     << "| cell | n | MiB/s (95% CI) | CV | IOPS | p50 / p99 / p99.9 us | amplification | path split |\n"
-     << "|---|---|---|---|---|---|---|---|\n";
+     << "| cell | outcome | n | MiB/s (95% CI) | CV | IOPS | p50 / p99 / p99.9 us | amplification | path split |"
+     << (run.bench ? " of ceiling |" : "") << "\n"
+     << "|---|---|---|---|---|---|---|---|---|" << (run.bench ? "---|" : "") << "\n";
   for (const CellSummary& s : cells) {
     const CellData& c = *s.cell;
     md << "| " << c.name << (s.contradiction ? " **(split contradicts the model)**" : "") << " | "
-       << s.n << (c.failed ? " (" + std::to_string(c.failed) + " failed)" : "")
+       << cell_outcome(c) << " | ";
+    if (c.crashed) {
+      // No metrics for a crashed cell: the first lines of its excerpt.
+      std::string head = excerpt_head(first_excerpt(c), 2, " / ");
+      for (char& ch : head) ch = ch == '|' ? '/' : ch;
+      md << c.crashed << " crashed | `" << head << "` | | | | | |" << (run.bench ? " |" : "") << "\n";
+      continue;
+    }
+    md << s.n << (c.failed ? " (" + std::to_string(c.failed) + " failed)" : "")
        << (c.skipped ? " (" + std::to_string(c.skipped) + " skipped)" : "") << " | "
        << fmt("%.1f", s.throughput_median / 1048576) << " (" << fmt("%.1f", s.throughput_interval.low / 1048576)
        << "-" << fmt("%.1f", s.throughput_interval.high / 1048576) << ") | " << fmt("%.3f", s.throughput_cv)
        << " | " << fmt("%.0f", s.iops_median) << " | " << fmt("%.1f", s.p50 / 1e3) << " / "
        << fmt("%.1f", s.p99 / 1e3) << " / " << fmt("%.1f", s.p999 / 1e3) << " | "
-       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << " | " << split_text(s) << " |\n";
+       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << " | " << split_text(s) << " |";
+    if (run.bench) md << " " << share_text(share_of(run, s)) << " |";
+    md << "\n";
   }
-  md << "\n## Figures\n\n";
+  md << "\n" << to_markdown(ceiling_notes(run, cells)) << to_markdown(crash_document(run))
+     << to_markdown(bench_document(run)) << "## Figures\n\n";
   if (figures_omitted) {
     md << "Figures for the first workloads only; " << figures_omitted
        << " more are in cells.csv.\n\n";

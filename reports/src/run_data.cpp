@@ -3,7 +3,12 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "diobench/reports/bench_results.hpp"
 
 namespace diobench {
 
@@ -56,6 +61,43 @@ std::string text(sqlite3_stmt* st, int col) {
   return t ? reinterpret_cast<const char*>(t) : "";
 }
 
+std::string json_text(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// RUNDIR/zfsvm.json, written by scripts/zfs-vm for runs inside its guest.
+void load_guest_lane(RunData& run) {
+  const fs::path file = fs::path(run.dir) / "zfsvm.json";
+  if (!fs::exists(file)) return;
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    throw ReportError(file.string() + ": not JSON (" + e.what() + ")");
+  }
+  if (!j.is_object()) throw ReportError(file.string() + ": not a JSON object");
+  GuestLane g;
+  g.accelerator = json_text(j, "accelerator");
+  const auto emulated = j.find("emulated_cpu");
+  g.emulated_cpu = (emulated != j.end() && emulated->is_boolean()) ? emulated->get<bool>()
+                                                                    : g.accelerator == "tcg";
+  g.guest_kernel = json_text(j, "guest_kernel");
+  // The module the guest loaded says more than the package it came from.
+  if (j.contains("guest") && j["guest"].is_object()) g.zfs_version = json_text(j["guest"], "zfs_module");
+  if (g.zfs_version.empty()) g.zfs_version = json_text(j, "zfs_package");
+  g.zfs_variant = json_text(j, "zfs_variant");
+  run.system["zfsvm.accelerator"] = g.accelerator + (g.emulated_cpu ? " (emulated CPU)" : "");
+  run.system["zfsvm.guest_kernel"] = g.guest_kernel;
+  run.system["zfsvm.zfs_version"] = g.zfs_version;
+  if (!g.zfs_variant.empty()) run.system["zfsvm.zfs_variant"] = g.zfs_variant;
+  if (const std::string q = json_text(j, "qemu"); !q.empty()) run.system["zfsvm.qemu"] = q;
+  run.guest = g;
+}
+
 }  // namespace
 
 RunData load_run(const std::string& dir) {
@@ -91,6 +133,11 @@ RunData load_run(const std::string& dir) {
             }
             CellData& c = run.cells[cell->second];
             const std::string status = text(st, 3);
+            if (status == "crash") {
+              c.crashed++;
+              c.crash_excerpts.push_back(text(st, 4));
+              return;
+            }
             if (status != "ok") {
               (status == "skipped" ? c.skipped : c.failed)++;
               c.messages.push_back(text(st, 4));
@@ -157,9 +204,24 @@ RunData load_run(const std::string& dir) {
           });
   db.each("SELECT key, value FROM system_info ORDER BY key",
           [&](sqlite3_stmt* st) { run.system[text(st, 0)] = text(st, 1); });
-  std::size_t measured = 0;
-  for (const CellData& c : run.cells) measured += c.repetitions.size();
-  if (measured == 0) throw ReportError(dir + ": the run has no measured repetition to report");
+  std::size_t measured = 0, crashed = 0;
+  for (const CellData& c : run.cells) {
+    measured += c.repetitions.size();
+    crashed += c.crashed;
+  }
+  // A run whose every cell crashed the guest is still a result to report.
+  if (measured == 0 && crashed == 0) {
+    throw ReportError(dir + ": the run has no measured repetition to report");
+  }
+  load_guest_lane(run);
+  const fs::path bench = fs::path(dir) / "bench" / "bench.json";
+  if (fs::exists(bench)) {
+    try {
+      run.bench = std::make_shared<const BenchResults>(load_bench_results(bench.string()));
+    } catch (const ReportError& e) {
+      run.bench_problem = e.what();
+    }
+  }
   return run;
 }
 

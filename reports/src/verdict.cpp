@@ -12,6 +12,7 @@ const char* to_string(Outcome o) {
     case Outcome::Pass: return "PASS";
     case Outcome::Fail: return "FAIL";
     case Outcome::Inconclusive: return "INCONCLUSIVE";
+    case Outcome::Crash: return "CRASH";
   }
   return "?";
 }
@@ -22,8 +23,10 @@ bool is_fallback_path_cell(const CellData& c) {
   return policy && loop_requests_take_direct_path(*policy, c.axis("loop_dio") == "on");
 }
 
-std::string workload_group(const CellData& c) {
-  std::string g = c.axis("workload");
+std::string workload_group(const CellData& c) { return workload_group(c, c.axis("workload")); }
+
+std::string workload_group(const CellData& c, const std::string& workload) {
+  std::string g = workload;
   if (c.axis("app_direct") == "1") g += " O_DIRECT";
   g += " " + c.axis("submit");
   if (c.axis("semantics") != "2.3") g += " zfs" + c.axis("semantics");
@@ -48,6 +51,14 @@ Comparison compare(const std::string& group, const std::string& kind, const Cell
   c.subject = s.name;
   c.reference = r.name;
   c.metric = latency ? "p99 latency" : "throughput";
+  if (s.crashed || r.crashed) {
+    c.outcome = Outcome::Crash;
+    // No numbers: a crashed cell measured nothing.
+    c.ratio = c.cost = std::nan("");
+    c.ratio_interval = c.cost_interval = {std::nan(""), std::nan("")};
+    c.note = s.crashed ? "the fallback-path cell crashed the guest" : "the reference cell crashed the guest";
+    return c;
+  }
   std::vector<double> a, b;
   for (const auto& x : s.repetitions) a.push_back(latency ? x.p99 : x.throughput);
   for (const auto& x : r.repetitions) b.push_back(latency ? x.p99 : x.throughput);

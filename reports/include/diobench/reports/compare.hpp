@@ -24,16 +24,29 @@ struct CellChange {
   bool few_repetitions = false;  // under 9 on a side: the U test is weak
 };
 
+// A cell during which the qemu guest crashed in one run or both (the
+// unfixed OpenZFS build against the fixed one): listed, never compared.
+struct CrashedCell {
+  std::string cell;
+  bool in_a = false, in_b = false;
+  std::string excerpt_a, excerpt_b;  // the guest console's BUG / Oops lines
+};
+
 struct RunComparison {
   std::vector<CellChange> cells;            // cells measured in both runs
   std::vector<std::string> only_a, only_b;  // unmatched cells
+  std::vector<CrashedCell> crashed;
+  // Emulated CPU on either side, different accelerators: said with the numbers.
+  std::vector<std::string> warnings;
   double geomean_throughput_ratio = 1;      // over matched cells, b / a
   double geomean_p99_ratio = 1;
 };
 
 RunComparison compare_runs(const RunData& a, const RunData& b);
 
-// format: "md", "csv" or "json".
+// format: "md", "csv" or "json". The warnings are in the Markdown and the
+// JSON; the CSV carries one row per crashed cell (column outcome) and
+// leaves the warnings to the caller.
 void write_comparison(const RunComparison& c, const RunData& a, const RunData& b,
                       const std::string& format, std::ostream& out);
 

@@ -21,8 +21,10 @@ struct Figures {
 };
 
 // Throughput per workload (policy x target, median with 95% whiskers),
-// completion latency percentile curves per workload, and the path split of
-// every cell. Throws std::runtime_error when gnuplot cannot be started.
+// completion latency percentile curves per workload, latency (p99, p50)
+// against IOPS for cells that sweep iodepth x numjobs (a capacity run),
+// and the path split of every cell. Throws std::runtime_error when
+// gnuplot cannot be started.
 Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& out_dir);
 
 }  // namespace diobench

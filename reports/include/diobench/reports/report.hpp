@@ -37,6 +37,13 @@ struct Finding {
 std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cells);
 
 void print_verdict(const std::vector<Comparison>& verdict, double threshold, std::ostream& out);
+// The same, with what the run adds around it: the emulated-CPU banner and
+// the cells that crashed the guest, with the first lines of each excerpt.
+void print_verdict(const RunData& run, const std::vector<Comparison>& verdict, double threshold,
+                   std::ostream& out);
+
+// "ok", "CRASH" (the guest crashed during a repetition) or "no data".
+std::string cell_outcome(const CellData& c);
 
 struct Figure;
 

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -43,19 +45,45 @@ struct CellData {
   std::vector<RepetitionData> repetitions;  // status ok only
   unsigned failed = 0, skipped = 0;
   std::vector<std::string> messages;  // of failed / skipped repetitions
+  // Repetitions during which the qemu guest crashed (status 'crash'), and
+  // the guest console's excerpt (BUG / Oops lines) of each.
+  unsigned crashed = 0;
+  std::vector<std::string> crash_excerpts;
   std::string axis(const std::string& key) const;
   bool reads() const;  // main direction is read
 };
+
+// What scripts/zfs-vm recorded about the qemu guest a run was made in
+// (RUNDIR/zfsvm.json).
+struct GuestLane {
+  std::string accelerator;  // kvm | tcg
+  bool emulated_cpu = false;
+  std::string guest_kernel, zfs_version, zfs_variant;
+};
+
+// The banner a run on an emulated CPU carries: its numbers are only
+// comparable with one another.
+inline constexpr const char* kEmulatedCpuBanner = "emulated CPU: compare only within the same run";
+
+struct BenchResults;
 
 struct RunData {
   std::string dir;
   std::string profile, backend, status;
   std::uint64_t seed = 0;
   std::vector<CellData> cells;
-  std::map<std::string, std::string> system;
+  std::map<std::string, std::string> system;  // zfsvm.json's facts as zfsvm.* keys
+  std::optional<GuestLane> guest;              // from zfsvm.json
+  bool emulated_cpu() const { return guest && guest->emulated_cpu; }
+  // RUNDIR/bench/bench.json (Google Benchmark drivers), when the run has
+  // one; bench_problem says why it could not be read.
+  std::shared_ptr<const BenchResults> bench;
+  std::string bench_problem;
 };
 
-// Throws ReportError naming the directory or file for anything unusable.
+// Throws ReportError naming the directory or file for anything unusable
+// (an unreadable bench.json only sets bench_problem: the fio results stand
+// on their own).
 RunData load_run(const std::string& dir);
 
 }  // namespace diobench

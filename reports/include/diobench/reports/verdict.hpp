@@ -24,7 +24,8 @@
 
 namespace diobench {
 
-enum class Outcome { Pass, Fail, Inconclusive };
+// Crash: one of the two cells crashed the qemu guest (no numbers to compare).
+enum class Outcome { Pass, Fail, Inconclusive, Crash };
 const char* to_string(Outcome o);
 
 struct Comparison {
@@ -45,6 +46,9 @@ struct Comparison {
 // The cells compared with one another: same workload, app O_DIRECT,
 // submit, semantics, recordsize and backend; across policy and target.
 std::string workload_group(const CellData& cell);
+// The same group with `workload` standing for the workload's name (a load
+// sweep groups its cells by rw and bs across their iodepth x numjobs).
+std::string workload_group(const CellData& cell, const std::string& workload);
 
 // True for the cells whose requests take the patched fallback path.
 bool is_fallback_path_cell(const CellData& cell);

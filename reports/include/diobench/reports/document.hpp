@@ -1,0 +1,43 @@
+// A small document model for report sections that appear both in
+// report.md and in index.html: headings, paragraphs, code blocks and
+// tables, written once and rendered as Markdown or as HTML.
+//
+// Text may carry `backticks` for code; the HTML rendering turns them into
+// <code> and escapes everything else.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace diobench {
+
+struct Table {
+  std::string id;  // HTML id (may be empty)
+  std::vector<std::string> header;
+  std::vector<bool> numeric;  // per column: right-aligned
+  std::vector<std::vector<std::string>> rows;
+};
+
+struct Block {
+  enum class Kind { Heading, Paragraph, Code, Table, Banner };
+  Kind kind = Kind::Paragraph;
+  int level = 2;  // headings: 2 = ##
+  std::string text;
+  diobench::Table table;
+};
+
+using Document = std::vector<Block>;
+
+Block heading(const std::string& text, int level = 2);
+Block paragraph(const std::string& text);
+Block code_block(const std::string& text);
+Block banner(const std::string& text);  // a warning shown prominently
+Block table_block(Table t);
+
+std::string to_markdown(const Document& doc);
+std::string to_html(const Document& doc);
+
+// HTML-escaped text (<, >, &, ").
+std::string html_escaped(const std::string& s);
+
+}  // namespace diobench

@@ -1,0 +1,173 @@
+#include "diobench/reports/document.hpp"
+
+#include <sstream>
+
+namespace diobench {
+
+namespace {
+
+Block text_block(Block::Kind kind, const std::string& text) {
+  Block b;
+  b.kind = kind;
+  b.text = text;
+  return b;
+}
+
+}  // namespace
+
+Block heading(const std::string& text, int level) {
+  Block b = text_block(Block::Kind::Heading, text);
+  b.level = level;
+  return b;
+}
+
+Block paragraph(const std::string& text) { return text_block(Block::Kind::Paragraph, text); }
+Block code_block(const std::string& text) { return text_block(Block::Kind::Code, text); }
+Block banner(const std::string& text) { return text_block(Block::Kind::Banner, text); }
+
+Block table_block(Table t) {
+  Block b;
+  b.kind = Block::Kind::Table;
+  b.table = std::move(t);
+  return b;
+}
+
+std::string html_escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Escaped, with `code` spans as <code>.
+std::string inline_html(const std::string& s) {
+  std::string out;
+  bool in_code = false;
+  std::string run;
+  for (char c : s) {
+    if (c == '`') {
+      out += html_escaped(run);
+      run.clear();
+      out += in_code ? "</code>" : "<code>";
+      in_code = !in_code;
+    } else {
+      run += c;
+    }
+  }
+  out += html_escaped(run);
+  if (in_code) out += "</code>";
+  return out;
+}
+
+// A table cell in Markdown: a '|' would end the cell, a newline the row.
+std::string md_cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') {
+      out += "\\|";
+    } else if (c == '\n') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string to_markdown(const Document& doc) {
+  std::ostringstream md;
+  for (const Block& b : doc) {
+    switch (b.kind) {
+      case Block::Kind::Heading:
+        md << std::string(static_cast<std::size_t>(b.level), '#') << " " << b.text << "\n\n";
+        break;
+      case Block::Kind::Paragraph:
+        md << b.text << "\n\n";
+        break;
+      case Block::Kind::Banner:
+        md << "> **" << b.text << "**\n\n";
+        break;
+      case Block::Kind::Code:
+        md << "```\n"
+           << b.text << (b.text.empty() || b.text.back() != '\n' ? "\n" : "") << "```\n\n";
+        break;
+      case Block::Kind::Table: {
+        const Table& t = b.table;
+        md << "|";
+        for (const auto& h : t.header) md << " " << md_cell(h) << " |";
+        md << "\n|";
+        for (std::size_t i = 0; i < t.header.size(); ++i) {
+          md << (i < t.numeric.size() && t.numeric[i] ? "---:|" : "---|");
+        }
+        md << "\n";
+        for (const auto& row : t.rows) {
+          md << "|";
+          for (const auto& cell : row) md << " " << md_cell(cell) << " |";
+          md << "\n";
+        }
+        md << "\n";
+        break;
+      }
+    }
+  }
+  return md.str();
+}
+
+std::string to_html(const Document& doc) {
+  std::ostringstream h;
+  for (const Block& b : doc) {
+    switch (b.kind) {
+      case Block::Kind::Heading:
+        h << "<h" << b.level << ">" << inline_html(b.text) << "</h" << b.level << ">\n";
+        break;
+      case Block::Kind::Paragraph:
+        h << "<p>" << inline_html(b.text) << "</p>\n";
+        break;
+      case Block::Kind::Banner:
+        h << "<p class=\"banner\">" << inline_html(b.text) << "</p>\n";
+        break;
+      case Block::Kind::Code:
+        h << "<pre>" << html_escaped(b.text) << "</pre>\n";
+        break;
+      case Block::Kind::Table: {
+        const Table& t = b.table;
+        h << "<table" << (t.id.empty() ? "" : " id=\"" + html_escaped(t.id) + "\"") << "><tr>";
+        for (const auto& x : t.header) h << "<th>" << inline_html(x) << "</th>";
+        h << "</tr>\n";
+        for (const auto& row : t.rows) {
+          h << "<tr>";
+          for (std::size_t i = 0; i < row.size(); ++i) {
+            const bool left = !(i < t.numeric.size() && t.numeric[i]);
+            h << (left ? "<td class=\"l\">" : "<td>") << inline_html(row[i]) << "</td>";
+          }
+          h << "</tr>\n";
+        }
+        h << "</table>\n";
+        break;
+      }
+    }
+  }
+  return h.str();
+}
+
+}  // namespace diobench
