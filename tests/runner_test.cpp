@@ -530,13 +530,25 @@ TEST_F(ZfsBackendTest, SetsThePolicyPerRepetitionRestoresItAndChecksTheSplit) {
 TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
   std::ofstream(root_ + "/kstat/arcstats")
       << "13 1 0x01 147 39984 0 0\nname type data\nsize 4 600000000\ndata_size 4 536870912\n";
+  // The pool's "disk": any real block device of this machine, so that its
+  // counters can be read (the bytes a zfs run moved are its vdevs').
+  std::string disk;
+  for (const auto& e : fs::directory_iterator("/sys/class/block")) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("loop", 0) == 0 || name.rfind("ram", 0) == 0 || name.rfind("zram", 0) == 0) continue;
+    if (fs::exists("/dev/" + name)) {
+      disk = name;
+      break;
+    }
+  }
+  ASSERT_FALSE(disk.empty()) << "no block device to stand in for a vdev";
   const std::string zpool = root_ + "/bin/zpool";
   std::ofstream(zpool)
       << "#!/bin/bash\nstate=" << state_ << "\nkstat=" << root_ << "/kstat\n"
       << "echo \"$*\" >> \"$state/zpool.log\"\n"
          "case $1 in\n"
          "  list) [ -f \"$state/exported\" ] && exit 1\n"
-         "        if [ \"$2\" = -vHP ]; then printf 'tank\\n\\tmirror-0\\n\\t\\t/dev/fake-a1\\n\\t\\t/dev/fake-b1\\n';"
+         "        if [ \"$2\" = -vHP ]; then printf 'tank\\n\\tmirror-0\\n\\t\\t/dev/" << disk << "\\n\\t\\t/dev/fake-b1\\n';"
          " else echo tank; fi ;;\n"
          "  export) touch \"$state/exported\"\n"
          "          printf '13 1 0x01\\nname type data\\ndata_size 4 4096\\n' > \"$kstat/arcstats\" ;;\n"
@@ -552,7 +564,7 @@ TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
   const std::string log = read("zpool.log");
   std::size_t exports = 0, imports = 0;
   for (std::size_t at = 0; (at = log.find("export tank", at)) != std::string::npos; ++at) ++exports;
-  for (std::size_t at = 0; (at = log.find("import -d /dev/fake-a1 -d /dev/fake-b1 tank", at)) !=
+  for (std::size_t at = 0; (at = log.find("import -d /dev/" + disk + " -d /dev/fake-b1 tank", at)) !=
                            std::string::npos;
        ++at) {
     ++imports;
@@ -565,6 +577,10 @@ TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0], "536870912|4096");
   EXPECT_EQ(rows[1], "4096|4096");
+  // The vdev that exists is the storage whose bytes are counted.
+  EXPECT_EQ(query(out + "/results.db",
+                  "SELECT DISTINCT device, count(*) FROM device_io WHERE role = 'storage'"),
+            std::vector<std::string>{disk + "|3"});
 
   // A run killed between export and import: the journal says so.
   const std::string killed = runs_ + "/b";

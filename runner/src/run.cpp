@@ -59,7 +59,9 @@ struct Context {
   const RunOptions& options;
   std::string run_dir;
   std::string scratch_file;
-  std::optional<std::string> storage_device;  // block device under the scratch area
+  // Block devices under the scratch area: the one below the filesystem,
+  // or on the zfs backend the pool's leaf vdevs.
+  std::vector<std::string> storage_devices;
   Journal& journal;
   PropertyOverride* direct = nullptr;  // zfs backend: the dataset's direct=
   std::string pool;                    // zfs backend
@@ -161,8 +163,9 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
                 "a repetition on a warm cache would not measure the path");
   }
 
-  std::optional<DeviceCounters> storage_before, loop_before;
-  if (ctx.storage_device) storage_before = device_counters(*ctx.storage_device);
+  std::vector<std::optional<DeviceCounters>> storage_before;
+  std::optional<DeviceCounters> loop_before;
+  for (const std::string& dev : ctx.storage_devices) storage_before.push_back(device_counters(dev));
   const std::string loop_name = loop ? fs::path(loop->path()).filename().string() : "";
   if (loop) loop_before = device_counters(loop_name);
 
@@ -206,8 +209,8 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
     }
   }
 
-  if (ctx.storage_device) {
-    if (auto d = device_delta(*ctx.storage_device, "storage", storage_before)) {
+  for (std::size_t i = 0; i < ctx.storage_devices.size(); ++i) {
+    if (auto d = device_delta(ctx.storage_devices[i], "storage", storage_before[i])) {
       rec.devices.push_back(*d);
     }
   }
@@ -495,8 +498,18 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   const std::optional<std::string> zfs_version = loaded_zfs_version();
   std::optional<PropertyOverride> direct_property;
   if (o.backend == "zfs") direct_property.emplace(journal, o.dataset, "direct");
-  Context ctx{profile, o, dir.string(), scratch_file, block_device_of(scratch_file), journal,
+  Context ctx{profile, o, dir.string(), scratch_file, {}, journal,
               direct_property ? &*direct_property : nullptr, pool, {}};
+  if (o.backend == "zfs") {
+    // What the pool's disks moved: each leaf vdev's block device.
+    for (const std::string& vdev : pool_devices(pool)) {
+      std::error_code ec;
+      const std::string name = fs::canonical(vdev, ec).filename().string();
+      if (!ec && device_counters(name)) ctx.storage_devices.push_back(name);
+    }
+  } else if (const auto dev = block_device_of(scratch_file)) {
+    ctx.storage_devices.push_back(*dev);
+  }
   if (o.backend == "zfs" && o.arc_drop == "export") {
     ctx.pool_devices = pool_devices(pool);
     if (ctx.pool_devices.empty()) {
