@@ -211,7 +211,10 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   if (vm.count("bench")) {
     o.bench_drivers = vm["bench"].as<std::string>();
-    if (o.bench_drivers->empty()) throw UsageError("invalid --bench value '' (none, all or a filter)");
+    if (!diobench::BenchSettings::valid_drivers(*o.bench_drivers)) {
+      throw UsageError("invalid --bench value '" + *o.bench_drivers +
+                       "' (none, all, or a regular expression over driver names)");
+    }
   }
   o.resume = !resume.empty();
   o.out_dir = o.resume ? resume : out.empty() ? default_run_dir() : out;

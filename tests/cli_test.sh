@@ -24,6 +24,16 @@ expect "unknown profile" 2 "invalid --profile value 'nope'" -- "$bin" run --prof
 expect "json needs dry-run" 2 "--json goes with --dry-run" -- "$bin" run --json
 expect "resume of a non-run" 2 "not a diobench run directory" -- "$bin" run --resume /nonexistent-run
 expect "restore of a missing run" 2 "not found" -- "$bin" restore /nonexistent-run
+expect "bad bench filter" 2 "invalid --bench value '('" -- "$bin" run --bench '(' --dry-run
+expect "bench on dry-run" 0 "then the bench drivers 'bs:4096/'" -- "$bin" run --profile smoke --bench bs:4096/ --dry-run
+expect "bad arc-drop" 2 "invalid --arc-drop value 'sometimes'" -- "$bin" run --arc-drop sometimes --dry-run
+expect "arc-drop needs zfs" 2 "--arc-drop goes with --backend zfs" -- "$bin" run --arc-drop export --dry-run
+expect "crashed without a run" 2 "not found" -- "$bin" crashed /nonexistent-run --reason x
+expect "crashed on a non-run" 2 "not a diobench run directory" -- "$bin" crashed / --reason x
+idle_run=$(mktemp -d)
+touch "$idle_run/plan.json" "$idle_run/results.db"
+expect "crashed with nothing running" 2 "nothing to record" -- "$bin" crashed "$idle_run" --reason x
+rm -rf "$idle_run"
 
 # Every shipped profile expands to the cells its comments promise
 # (counted by hand: e.g. quick = 5 workloads x 3 policies x 3 targets).

@@ -179,6 +179,17 @@ class Reader {
 
 }  // namespace
 
+bool BenchSettings::valid_drivers(const std::string& drivers) {
+  if (drivers.empty()) return false;
+  if (drivers == "none" || drivers == "all") return true;
+  try {
+    (void)std::regex(drivers);
+    return true;
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
+
 double Profile::estimated_seconds(std::size_t cell_count, unsigned reps) const {
   // Set-up per repetition (loop attach, cache drop, fio start and exit):
   // about 0.35 s measured here, rounded up; one prefill per run of the
@@ -254,9 +265,7 @@ Profile load_profile(const std::string& path, const std::string& backend) {
   }
   p.bench.drivers = trim(r.text("bench.drivers", "none"));
   if (p.bench.drivers.empty()) r.fail("bench.drivers", "needs a value (none, all or a filter)");
-  try {
-    (void)std::regex(p.bench.drivers == "all" ? "." : p.bench.drivers);
-  } catch (const std::regex_error&) {
+  if (!BenchSettings::valid_drivers(p.bench.drivers)) {
     r.fail("bench.drivers", "invalid value '" + p.bench.drivers +
                                 "' (none, all, or a regular expression over driver names)");
   }

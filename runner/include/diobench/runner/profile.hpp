@@ -20,6 +20,8 @@ struct BenchSettings {
   double min_time_s = 0.5;       // per repetition of a driver
   unsigned file_size_mib = 1024; // the drivers' large data file
   bool enabled() const { return drivers != "none"; }
+  // none, all, or a regular expression Google Benchmark can use as a filter.
+  static bool valid_drivers(const std::string& drivers);
 };
 
 struct Profile {
