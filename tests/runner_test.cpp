@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -274,6 +275,7 @@ TEST_F(RunnerTest, AMachineDeathIsRecordedAsCrashAndResumeSkipsTheCell) {
   }
   const std::string console = root_ + "/console.log";
   std::ofstream(console) << "[    5.1] zfs: module loaded\n"
+                         << "randread-4k  always  loop dio on  0  -  [crash: [ 9.9] BUG: an old one]\n"
                          << "[   14.2] BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
                          << "[   14.2] RIP: 0010:zfs_uio_get_dio_pages_alloc+0x5c/0x2f0 [zfs]\n";
 
@@ -289,6 +291,7 @@ TEST_F(RunnerTest, AMachineDeathIsRecordedAsCrashAndResumeSkipsTheCell) {
   EXPECT_NE(rows[0].find("BUG: kernel NULL pointer dereference"), std::string::npos) << rows[0];
   EXPECT_NE(rows[0].find("zfs_uio_get_dio_pages_alloc"), std::string::npos) << rows[0];
   EXPECT_EQ(rows[0].find("module loaded"), std::string::npos) << "the excerpt starts at the failure";
+  EXPECT_EQ(rows[0].find("an old one"), std::string::npos) << "a line quoting a crash is not one";
   // Nothing is running any more: a second report of the same death is refused.
   EXPECT_EQ(diobench({"crashed", out, "--console", console}, root_ + "/again.log").status, 2);
 
@@ -394,6 +397,33 @@ TEST_F(RunnerTest, NotRootRunsTheFileCellsAndSkipsTheLoopCellsSayingWhy) {
   EXPECT_TRUE(data_files_in(scratch_).empty());
 }
 
+// Buffered writes to a loop device land in its page cache first; the bytes
+// the repetition moved below must include them (the runner flushes after
+// fio, before reading the counters), or a write cell looks like no I/O
+// (on ZFS: no direct writes where the policy expects them).
+TEST_F(RunnerTest, BufferedWritesThroughALoopDeviceAreCountedBelow) {
+  const std::string out = runs_ + "/a";
+  const Exit e = diobench(run_args(out, {"--filter", "workload=write-1m", "--filter", "target=loop",
+                                         "--filter", "policy=disabled"}),
+                          root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  // Per repetition: what fio wrote, and what the loop device passed on.
+  const auto rows = query(out + "/results.db",
+                          "SELECT m.io_bytes, d.write_bytes FROM metrics m"
+                          " JOIN device_io d ON d.repetition_id = m.repetition_id"
+                          " WHERE m.direction = 'write' AND d.role = 'loop'");
+  ASSERT_EQ(rows.size(), 2u);
+  for (const std::string& row : rows) {
+    const auto bar = row.find('|');
+    const double asked = std::stod(row.substr(0, bar)), below = std::stod(row.substr(bar + 1));
+    EXPECT_GT(asked, 0) << row;
+    // Sequential writes wrap the 256 MiB target many times in the page
+    // cache: every block is dirty at the end, and flushing moves each once.
+    const double distinct = std::min(asked, 256.0 * 1024 * 1024);
+    EXPECT_GE(below, distinct) << "fio wrote " << asked << " bytes, the loop device moved " << below;
+  }
+}
+
 TEST_F(RunnerTest, SigintAndSigtermStopAfterTheRepetitionAndCleanUp) {
   for (int sig : {SIGINT, SIGTERM}) {
     const std::string out = runs_ + (sig == SIGINT ? "/a" : "/b");
@@ -472,8 +502,14 @@ class ZfsBackendTest : public RunnerTest {
     const std::string zfs = root_ + "/bin/zfs";
     std::ofstream(zfs) << "#!/bin/bash\nstate=" << state_ << "\n"
                        << "case $1 in\n"
-                          "  get) p=${@: -2:1}; [ -f \"$state/$p\" ] && cat \"$state/$p\" || exit 1 ;;\n"
-                          "  set) echo \"${2#*=}\" > \"$state/${2%%=*}\"; echo \"$2\" >> \"$state/log\" ;;\n"
+                          "  get) p=${@: -2:1}; [ -f \"$state/$p\" ] || exit 1\n"
+                          "       if [ \"$4\" = value,source ]; then\n"
+                          "         printf '%s\\t%s\\n' \"$(cat \"$state/$p\")\" \"$(cat \"$state/$p.source\" 2>/dev/null || echo local)\"\n"
+                          "       else cat \"$state/$p\"; fi ;;\n"
+                          "  set) echo \"${2#*=}\" > \"$state/${2%%=*}\"; echo local > \"$state/${2%%=*}.source\"\n"
+                          "       echo \"$2\" >> \"$state/log\" ;;\n"
+                          "  inherit) echo standard > \"$state/$2\"; echo default > \"$state/$2.source\"\n"
+                          "           echo \"inherit $2\" >> \"$state/log\" ;;\n"
                           "  *) exit 1 ;;\n"
                           "esac\n";
     fs::permissions(zfs, fs::perms::owner_all);
@@ -592,6 +628,20 @@ TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
   EXPECT_EQ(restored.status, 0) << restored.output;
   EXPECT_FALSE(fs::exists(state_ + "/exported")) << restored.output;
   EXPECT_FALSE(fs::exists(killed + "/journal.jsonl"));
+}
+
+// A property the dataset inherited (here: its default) is handed back to
+// inheritance at the end, not pinned as a local value.
+TEST_F(ZfsBackendTest, AnInheritedPropertyIsInheritedAgainNotSetLocally) {
+  std::ofstream(state_ + "/direct.source") << "default\n";
+  const std::string out = runs_ + "/a";
+  const Exit e = diobench(zfs_args(out), root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  const std::string log = read("log");
+  EXPECT_NE(log.find("direct=always"), std::string::npos) << log;
+  EXPECT_NE(log.find("inherit direct"), std::string::npos) << log;
+  EXPECT_EQ(read("direct.source"), "default\n") << log;
+  EXPECT_EQ(read("direct"), "standard\n");
 }
 
 TEST_F(ZfsBackendTest, RestoreSetsThePropertyBackAfterKillNine) {

@@ -19,6 +19,23 @@ bool zfs_set(const std::string& dataset, const std::string& property, const std:
   return detail::run_zfs({"set", property + "=" + value, dataset}).has_value();
 }
 
+std::optional<PropertyValue> zfs_get_with_source(const std::string& dataset,
+                                                 const std::string& property) {
+  auto out = detail::run_zfs({"get", "-Hp", "-o", "value,source", property, dataset});
+  if (!out) return std::nullopt;
+  while (!out->empty() && (out->back() == '\n' || out->back() == ' ')) out->pop_back();
+  const auto tab = out->find('\t');
+  PropertyValue v;
+  v.value = out->substr(0, tab);
+  // No source column (an old zfs): take it as local, the safe reading.
+  v.local = tab == std::string::npos || out->substr(tab + 1) == "local";
+  return v;
+}
+
+bool zfs_inherit(const std::string& dataset, const std::string& property) {
+  return detail::run_zfs({"inherit", property, dataset}).has_value();
+}
+
 std::uint64_t PoolIoStats::operator[](const std::string& name) const {
   const auto it = values.find(name);
   return it == values.end() ? 0 : it->second;

@@ -72,9 +72,11 @@ std::string crash_excerpt(const std::string& console, std::size_t max_lines) {
   // The first line of a kernel failure report, as the kernel prints them
   // (lib/bug.c, arch/x86/mm/fault.c, kernel/panic.c, the soft-lockup and
   // hung-task detectors).
+  // Anchored at the start of the line (after the kernel's time stamp, if
+  // any): a program that merely prints such a line, e.g. a summary quoting
+  // an earlier crash, must not count as a new one.
   static const std::regex failure(
-      R"(BUG:|Oops|general protection fault|Kernel panic|kernel BUG at|unable to handle|watchdog: BUG|blocked for more than)",
-      std::regex::icase);
+      R"(^(\[ *[0-9]+\.[0-9]+\] *)?(BUG:|Oops|general protection fault|Kernel panic|kernel BUG at|Unable to handle|watchdog: BUG|INFO: task .* blocked for more than))");
   std::istringstream in(console);
   std::string line, out;
   std::size_t taken = 0;

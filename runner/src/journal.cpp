@@ -68,8 +68,12 @@ void Journal::pool_imported(const std::string& pool) {
 }
 
 void Journal::zfs_property_changing(const std::string& dataset, const std::string& property,
-                                    const std::string& old) {
-  record({{"op", "zfs_property"}, {"dataset", dataset}, {"property", property}, {"old", old}});
+                                    const std::string& old, bool inherit) {
+  record({{"op", "zfs_property"},
+          {"dataset", dataset},
+          {"property", property},
+          {"old", old},
+          {"inherit", inherit}});
 }
 void Journal::zfs_property_restored(const std::string& dataset, const std::string& property) {
   record({{"op", "undo"}, {"of", "zfs_property"}, {"dataset", dataset}, {"property", property}});
@@ -150,6 +154,7 @@ RestoreReport restore_journal(const std::string& path) {
   };
   std::map<std::pair<std::string, std::string>, int> open;
   std::map<std::string, std::string> old_values;  // zfs key -> value to restore
+  std::map<std::string, bool> inherit;            // zfs key -> restore by `zfs inherit`
   std::map<std::string, std::vector<std::string>> pool_devices;  // pool -> its vdevs
   for (const nlohmann::json& e : Journal::read(path)) {
     const std::string op = e.value("op", "");
@@ -162,7 +167,10 @@ RestoreReport restore_journal(const std::string& path) {
       if (op == "pool_export") {
         pool_devices[key] = e.value("devices", std::vector<std::string>{});
       }
-      if (op == "zfs_property" && open[{op, key}] <= 0) old_values[key] = e.value("old", "");
+      if (op == "zfs_property" && open[{op, key}] <= 0) {
+        old_values[key] = e.value("old", "");
+        inherit[key] = e.value("inherit", false);
+      }
       ++open[{op, key}];
     }
   }
@@ -187,8 +195,9 @@ RestoreReport restore_journal(const std::string& path) {
     const std::string dataset = change.second.substr(0, tab);
     const std::string property = change.second.substr(tab + 1);
     const std::string& old = old_values[change.second];
-    if (zfs_set(dataset, property, old)) {
-      report.reset.push_back(dataset + " " + property + "=" + old);
+    if (inherit[change.second] ? zfs_inherit(dataset, property) : zfs_set(dataset, property, old)) {
+      report.reset.push_back(dataset + " " + property + "=" + old +
+                             (inherit[change.second] ? " (inherited again)" : ""));
       journal.zfs_property_restored(dataset, property);
     } else {
       report.problems.push_back("cannot set " + property + "=" + old + " on " + dataset);

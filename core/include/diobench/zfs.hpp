@@ -17,6 +17,18 @@ namespace diobench {
 std::optional<std::string> zfs_get(const std::string& dataset, const std::string& property);
 // `zfs set PROPERTY=VALUE DATASET`; false if it fails.
 bool zfs_set(const std::string& dataset, const std::string& property, const std::string& value);
+// Whether a property's value is the dataset's own (`local`) or comes from
+// elsewhere (`default`, `inherited from ...`): a value that was not local
+// is put back with `zfs inherit`, not set, so that it stays inherited.
+struct PropertyValue {
+  std::string value;
+  bool local = true;
+};
+// `zfs get -Hp -o value,source`; nullopt if it fails.
+std::optional<PropertyValue> zfs_get_with_source(const std::string& dataset,
+                                                 const std::string& property);
+// `zfs inherit PROPERTY DATASET`; false if it fails.
+bool zfs_inherit(const std::string& dataset, const std::string& property);
 
 // A pool's iostats kstat: name -> value (direct_read_count, arc_read_bytes, ...).
 struct PoolIoStats {

@@ -31,9 +31,10 @@ class Journal {
   // loop devices backed by anything under it and removes it whole.
   void scratch_dir_created(const std::string& path);  // call before creating
   void scratch_dir_removed(const std::string& path);
-  // Call before the first change of a dataset property; `old` is restored.
+  // Call before the first change of a dataset property; `old` is restored
+  // (with `inherit`: by `zfs inherit`, the value was not the dataset's own).
   void zfs_property_changing(const std::string& dataset, const std::string& property,
-                             const std::string& old);
+                             const std::string& old, bool inherit = false);
   void zfs_property_restored(const std::string& dataset, const std::string& property);
 
   // zfs backend, --arc-drop export: the pool goes away between these two.

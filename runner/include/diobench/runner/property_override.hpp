@@ -14,7 +14,7 @@ class PropertyOverride {
   // Reads the current value (std::runtime_error if it cannot) and
   // journals it as the value to restore.
   PropertyOverride(Journal& journal, std::string dataset, std::string property);
-  ~PropertyOverride();  // restores the original value; never throws
+  ~PropertyOverride();  // restores the original value (or inheritance); never throws
   PropertyOverride(const PropertyOverride&) = delete;
   PropertyOverride& operator=(const PropertyOverride&) = delete;
 
@@ -26,6 +26,8 @@ class PropertyOverride {
  private:
   Journal& journal_;
   std::string dataset_, property_, original_, current_;
+  bool original_local_ = true;  // else restored with `zfs inherit`
+  bool changed_ = false;
 };
 
 }  // namespace diobench
