@@ -3,7 +3,18 @@
 # `diobench run ARGS...` (the host's build/diobench) in the chroot of the
 # host's /. Runs in the chroot (vm/guest/init); $ZFSVM_OUT is the shared
 # directory that stands for the run directory's parent, and
-# $ZFSVM_OUT/zfsvm-job.sh gives ZFSVM_REPO, ZFSVM_RUN_DIR, ZFSVM_ARGS.
+# $ZFSVM_OUT/zfsvm-job.sh gives ZFSVM_REPO, ZFSVM_RUN_DIR, ZFSVM_ARGS,
+# ZFSVM_CWD (the host's working directory: relative paths in the
+# arguments resolve from there, as on the host) and ZFSVM_RESUME, and
+# exports DIOBENCH_SYSINFO_VM_* (accelerator, guest kernel, ZFS package and
+# variant), which the runner stores in the run's system information.
+#
+# ZFSVM_RESUME=1: a guest that finishes a run (after a guest that crashed,
+# or for `zfs-vm run --resume`). The pool is as fresh as the first guest's,
+# under the same names, and diobench runs
+# `run --resume ZFSVM_RUN_DIR ARGS...` (ARGS: at most --force-unsafe; the
+# run directory holds the rest). Nothing of the dead guest survives but
+# the run directory, so `diobench restore` has nothing to undo here.
 #
 # The pool is zfsvmrun (recordsize 128k, compression off, atime off), the
 # dataset zfsvmrun/bench, mounted at /run/zfsvm/zfsvmrun/bench. In the
@@ -32,6 +43,7 @@ pool_create "$pool" || { say "zpool create failed"; exit 1; }
 zfs create "$ds" || exit 1
 saved=$(prop_save "$ds" direct)
 
+ZFSVM_CWD=${ZFSVM_CWD:-} ZFSVM_RESUME=${ZFSVM_RESUME:-0}
 args=()
 has() { local a; for a in "${ZFSVM_ARGS[@]}"; do case $a in "$1"|"$1"=*) return 0 ;; esac; done; return 1; }
 for a in "${ZFSVM_ARGS[@]}"; do
@@ -41,7 +53,9 @@ for a in "${ZFSVM_ARGS[@]}"; do
 done
 knows_backend=0
 "$diobench" run --help 2>/dev/null | grep -q -- '--backend' && knows_backend=1
-if has --backend; then
+if [ "$ZFSVM_RESUME" = 1 ]; then
+  args=(--resume "$ZFSVM_RUN_DIR" "${args[@]}")
+elif has --backend; then
   has --dataset || args+=(--dataset "$ds")
 elif [ "$knows_backend" = 1 ]; then
   args+=(--backend zfs)
@@ -49,7 +63,7 @@ elif [ "$knows_backend" = 1 ]; then
 else
   say "this diobench has no --backend option yet: running the arguments as given"
 fi
-args+=(--out "$ZFSVM_RUN_DIR")
+[ "$ZFSVM_RESUME" = 1 ] || args+=(--out "$ZFSVM_RUN_DIR")
 
 guest_facts_json | jq --arg ds "$ds" --arg mnt "$mnt" --argjson knows "$knows_backend" \
   --arg pool_props "$(zpool get -H -o property,value ashift,size "$pool" | tr '\t\n' '= ')" \
@@ -58,9 +72,15 @@ guest_facts_json | jq --arg ds "$ds" --arg mnt "$mnt" --argjson knows "$knows_ba
           diobench_knows_backend: ($knows == 1), diobench_argv: $ARGS.positional}' \
   -- "${args[@]}" >"$ZFSVM_OUT/guest.json"
 
-say "diobench run ${args[*]}"
+# the host's working directory, unless it is one the guest has its own of
+case $ZFSVM_CWD in
+  ""|/tmp|/tmp/*|/run|/run/*|/var/tmp|/var/tmp/*) ;;
+  *) cd "$ZFSVM_CWD" 2>/dev/null || say "note: cannot enter $ZFSVM_CWD; relative paths resolve from $PWD" ;;
+esac
+say "diobench run ${args[*]} (in $PWD)"
 "$diobench" run "${args[@]}" 2>&1 | tee "$ZFSVM_OUT/diobench.log"
 rc=${PIPESTATUS[0]}
+cd "$ZFSVM_OUT" || exit 1
 echo "$rc" >"$ZFSVM_OUT/diobench.rc"
 sync
 say "diobench run exited $rc"

@@ -36,7 +36,9 @@
 # what the policy model does not describe: fio's default fadvise hint, and
 # 1 MiB requests split by the block layer (not deterministic).
 #
-# Last, the crash reproducer of OpenZFS issue 16956 (vm/guest/repro.sh).
+# Then a few smoke cells through the runner (`diobench run --backend zfs`,
+# into $ZFSVM_OUT/runner-run/), and last, the crash reproducer of OpenZFS
+# issue 16956 (vm/guest/repro.sh).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -204,9 +206,37 @@ run_matrix() {
   zfs destroy "$ds"
 }
 
+# The runner's zfs backend end to end, judged on the host (vm/check-runner):
+# the smoke profile's cells under direct=disabled and direct=always through
+# `diobench run --backend zfs --arc-drop export` on a dataset of this
+# pool. It is what shows the runner's own work on real ZFS: per
+# repetition, `zfs set direct=` and its restore, the ARC emptied before fio
+# (export + import; arc_data_before/after in results.db), the iostats
+# deltas against the expected split.
+run_runner() {
+  local rds=$pool/runner out=$ZFSVM_OUT/runner-run saved now rc
+  zpool list -H -o name "$pool" >/dev/null 2>&1 || pool_create "$pool" || return 1
+  zfs create "$rds" || return 1
+  saved=$(prop_save "$rds" direct)
+  say "runner: diobench run --profile smoke --backend zfs --dataset $rds --arc-drop export (direct=disabled and always)"
+  "$ZFSVM_REPO/build/diobench" run --profile smoke --backend zfs --dataset "$rds" --arc-drop export \
+    --filter policy=disabled --filter policy=always --out "$out" >"$ZFSVM_OUT/runner-run.log" 2>&1
+  rc=$?
+  echo "$rc" >"$ZFSVM_OUT/runner-run.rc"
+  say "runner: diobench run exited $rc"
+  now=$(prop_save "$rds" direct)
+  if [ "$now" = "$saved" ]; then
+    check runner-property-restored PASS "after diobench run: direct=${now%%$'\t'*} (${now#*$'\t'})"
+  else
+    check runner-property-restored FAIL "was '${saved/$'\t'/ }' before diobench run, now '${now/$'\t'/ }'"
+  fi
+  zfs destroy -r "$rds"
+}
+
 status=0
 if [ "$matrix" = 1 ]; then
   run_matrix || { say "matrix aborted"; status=1; }
+  run_runner || { say "runner run aborted"; status=1; }
 fi
 if [ "$repro" = 1 ]; then
   zpool list -H -o name "$pool" >/dev/null 2>&1 || pool_create "$pool" || { say "zpool create failed"; exit 1; }
