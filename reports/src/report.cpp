@@ -177,9 +177,7 @@ std::vector<CellSummary> summarize(const RunData& run, std::uint64_t seed) {
       p90.push_back(r.p90);
       p99.push_back(r.p99);
       p999.push_back(r.p999);
-      if (r.device_measured && r.bytes_asked) {
-        amp.push_back(static_cast<double>(r.device_bytes) / static_cast<double>(r.bytes_asked));
-      }
+      if (const double a = r.amplification(run.ramp_s); a > 0) amp.push_back(a);
       s.split += r.counters;
       s.contradiction = s.contradiction || r.split_check == "contradicts";
     }
@@ -210,9 +208,15 @@ std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cell
     const auto bs = parse_size(c.axis("bs")).value_or(0);
     const auto rs = parse_size(c.axis("recordsize")).value_or(128 * 1024);
     std::string cause;
+    const std::string smaller =
+        "requests smaller than the record (" + c.axis("bs") + " < " + format_size(rs) + ")";
     if (c.axis("backend") == "zfs" && direct && bs < rs) {
-      cause = "requests smaller than the record (" + c.axis("bs") + " < " + format_size(rs) +
-              ") on a direct path: each reads or writes a whole record";
+      cause = smaller + " on a direct path: each reads or writes a whole record";
+    } else if (c.axis("backend") == "zfs" && bs < rs) {
+      cause = smaller + (c.reads() ? " through the ARC: each miss reads its whole record, and "
+                                     "random requests seldom use the rest of it"
+                                   : " through the ARC: each small write dirties a whole "
+                                     "record, which is then written whole");
     } else if (c.axis("backend") == "zfs" && c.axis("target") == "loop" &&
                c.axis("loop_dio") == "off" && c.axis("policy") == "always") {
       cause = "the loop device in buffered mode hands the file one page at a time, and "
@@ -457,10 +461,14 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
        << " more are in cells.csv.\n\n";
   }
   for (const Figure& f : figures) md << "![" << f.title << "](" << f.name << ".png)\n\n";
-  md << "\n## Findings\n\nAmplification is the bytes the block device under the scratch area "
-        "moved in the workload's direction, over the bytes fio reports. The device counters span "
-        "the whole fio run, its ramp included, and count every other user of the device: read "
-        "values below about 2x as noise.\n\n";
+  md << "\n## Findings\n\nAmplification is what the storage below moved in the workload's "
+        "direction over what the workload asked for in the same time window. Below: on the zfs "
+        "backend the pool's iostats (records read from disk through the ARC, plus direct I/O), "
+        "elsewhere the block device under the scratch area, whose counters include every other "
+        "user of the device. Asked: for a loop target the bytes the loop device passed on; "
+        "otherwise fio's bytes scaled up by (ramp + runtime) / runtime, because the counters "
+        "below run through fio's ramp, in which fio counts nothing. Read values below about 2x "
+        "as noise.\n\n";
   const auto findings = amplification_findings(cells);
   if (findings.empty()) md << "No cell moved more than twice the bytes it asked for.\n";
   for (const Finding& f : findings) {

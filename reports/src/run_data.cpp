@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <boost/program_options.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -25,6 +26,24 @@ bool CellData::reads() const {
 }
 
 namespace {
+
+// The ramp of the profile a run used (its copy in the run directory), in
+// seconds; 1 when the profile does not say (the profile format's default,
+// profiles/README.md); -1 when the file cannot be read.
+double profile_ramp_seconds(const std::string& profile_ini) {
+  std::ifstream in(profile_ini);
+  if (!in) return -1;
+  namespace po = boost::program_options;
+  po::options_description desc;
+  desc.add_options()("profile.ramp", po::value<double>());
+  po::variables_map vm;
+  try {
+    po::store(po::parse_config_file(in, desc, /*allow_unregistered=*/true), vm);
+  } catch (const po::error&) {
+    return -1;
+  }
+  return vm.count("profile.ramp") ? vm["profile.ramp"].as<double>() : 1.0;
+}
 
 class Db {
  public:
@@ -100,6 +119,21 @@ void load_guest_lane(RunData& run) {
 
 }  // namespace
 
+double RepetitionData::amplification(double ramp_s) const {
+  const double below = pool_measured ? static_cast<double>(pool_bytes)
+                       : device_measured ? static_cast<double>(device_bytes)
+                                         : 0;
+  double asked = 0;
+  if (loop_measured) {
+    asked = static_cast<double>(loop_bytes);  // the same window as `below`
+  } else if (ramp_s >= 0 && runtime_ms > 0) {
+    // fio counts no bytes during the ramp; at the measured rate it moved
+    // this many more.
+    asked = static_cast<double>(bytes_asked) * (runtime_ms + 1000 * ramp_s) / runtime_ms;
+  }
+  return below > 0 && asked > 0 ? below / asked : 0;
+}
+
 RunData load_run(const std::string& dir) {
   if (!fs::is_directory(dir)) throw ReportError("run directory '" + dir + "' not found");
   const std::string db_path = (fs::path(dir) / "results.db").string();
@@ -155,7 +189,7 @@ RunData load_run(const std::string& dir) {
     return &run.cells[it->second.first].repetitions[it->second.second];
   };
   db.each("SELECT repetition_id, direction, bw_bytes, iops, io_bytes, p50_ns, p90_ns, p99_ns,"
-          " p999_ns FROM metrics",
+          " p999_ns, runtime_ms FROM metrics",
           [&](sqlite3_stmt* st) {
             RepetitionData* r = rep(sqlite3_column_int64(st, 0));
             if (!r) return;
@@ -169,6 +203,7 @@ RunData load_run(const std::string& dir) {
               r->p90 = sqlite3_column_double(st, 6);
               r->p99 = sqlite3_column_double(st, 7);
               r->p999 = sqlite3_column_double(st, 8);
+              r->runtime_ms = sqlite3_column_double(st, 9);
             }
           });
   db.each("SELECT repetition_id, direction, percentile, clat_ns FROM percentiles",
@@ -202,6 +237,29 @@ RunData load_run(const std::string& dir) {
               r->device_measured = true;
             }
           });
+  db.each("SELECT repetition_id, read_bytes, write_bytes FROM device_io WHERE role = 'loop'",
+          [&](sqlite3_stmt* st) {
+            if (RepetitionData* r = rep(sqlite3_column_int64(st, 0))) {
+              const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
+              r->loop_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, c.reads() ? 1 : 2));
+              r->loop_measured = true;
+            }
+          });
+  // What the pool read or wrote for the workload: ARC misses (records read
+  // from disk, or written through the ARC) plus direct I/O.
+  db.each("SELECT repetition_id, name, delta FROM zfs_iostats WHERE name IN"
+          " ('arc_read_bytes', 'direct_read_bytes', 'arc_write_bytes', 'direct_write_bytes')",
+          [&](sqlite3_stmt* st) {
+            if (RepetitionData* r = rep(sqlite3_column_int64(st, 0))) {
+              const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
+              const std::string name = text(st, 1);
+              if ((name.find("_read_") != std::string::npos) == c.reads()) {
+                r->pool_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
+              }
+              r->pool_measured = true;
+            }
+          });
+  run.ramp_s = profile_ramp_seconds((fs::path(dir) / "profile.ini").string());
   db.each("SELECT key, value FROM system_info ORDER BY key",
           [&](sqlite3_stmt* st) { run.system[text(st, 0)] = text(st, 1); });
   std::size_t measured = 0, crashed = 0;

@@ -33,8 +33,21 @@ struct RepetitionData {
   // the scratch area moved in the same direction (whole-device counters:
   // other activity on the machine counts too).
   std::uint64_t bytes_asked = 0;
+  double runtime_ms = 0;  // fio's, without the ramp
   std::uint64_t device_bytes = 0;
   bool device_measured = false;
+  // zfs backend: the pool's own count of bytes it read or wrote for the
+  // workload (iostats: ARC misses + direct), and for loop targets the bytes
+  // the loop device passed on; both over the whole fio run, ramp included.
+  std::uint64_t pool_bytes = 0;
+  bool pool_measured = false;
+  std::uint64_t loop_bytes = 0;
+  bool loop_measured = false;
+  // Below / asked over the same time window, or 0 when unknown: what the
+  // storage below moved (pool iostats on zfs, else the block devices) over
+  // what the workload asked in that window (the loop device's bytes for a
+  // loop target, else fio's bytes scaled up to include the ramp).
+  double amplification(double ramp_s) const;
   PathCounters counters;
   std::string split_check;  // zfs backend: agrees | contradicts
 };
@@ -70,6 +83,7 @@ struct BenchResults;
 struct RunData {
   std::string dir;
   std::string profile, backend, status;
+  double ramp_s = -1;  // the profile's ramp (RUNDIR/profile.ini); -1 unknown
   std::uint64_t seed = 0;
   std::vector<CellData> cells;
   std::map<std::string, std::string> system;  // zfsvm.json's facts as zfsvm.* keys
