@@ -252,6 +252,11 @@ TEST_F(RunnerTest, KillNineThenRestoreThenResume) {
     complete_rows += std::regex_search(line, std::regex(R"(^randread-4k\s+always\s+(file|loop dio on|loop dio off)\s+2\s)"));
   }
   EXPECT_EQ(complete_rows, 3u) << resumed.output;
+  // Resuming a finished run is harmless: nothing to do, success.
+  const Exit again = diobench({"run", "--resume", out}, root_ + "/again.log");
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("0 to go"), std::string::npos) << again.output;
+  EXPECT_TRUE(data_files_in(scratch_).empty());
   EXPECT_TRUE(loops_under(root_).empty());
   EXPECT_TRUE(data_files_in(scratch_).empty());
 }

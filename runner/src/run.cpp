@@ -516,7 +516,9 @@ RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream&
   if (!o.resume) store.add_system_info(collect_system_info(scratch.dir()));
 
   const bool root = geteuid() == 0;
-  const bool on_zfs = probe_target(scratch_file).fs_type == "zfs";
+  // (Only a created scratch file can be probed; with nothing left to run
+  // there is none, and nothing to guard.)
+  const bool on_zfs = left_to_run > 0 && probe_target(scratch_file).fs_type == "zfs";
   const std::optional<std::string> zfs_version = loaded_zfs_version();
   std::optional<PropertyOverride> direct_property;
   if (o.backend == "zfs") direct_property.emplace(journal, o.dataset, "direct");
