@@ -395,7 +395,9 @@ TEST(ReportAmplification, ZfsUsesThePoolsIostatsOverTheLoopDevicesBytes) {
             std::string::npos)
       << md;
   for (const auto& c : read_csv(run.report("cells.csv"))) {
-    if (c.at("cell") == cell) EXPECT_EQ(c.at("amplification"), "32.000");
+    if (c.at("cell") == cell) {
+      EXPECT_EQ(c.at("amplification"), "32.000");
+    }
   }
 }
 
