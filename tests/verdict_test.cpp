@@ -131,6 +131,24 @@ TEST(Findings, AmplificationAboveTwiceIsCalledOut) {
   EXPECT_NE(findings[0].cause.find("smaller than the record"), std::string::npos) << findings[0].cause;
 }
 
+// Below and asked over the same window: the loop device's bytes when there
+// are some, else fio's bytes scaled by (ramp + runtime) / runtime.
+TEST(Findings, AmplificationComparesTheSameTimeWindow) {
+  RepetitionData r;
+  r.bytes_asked = 2 << 20;  // in 2 s of runtime
+  r.runtime_ms = 2000;
+  r.device_bytes = 24 << 20;
+  r.device_measured = true;
+  EXPECT_DOUBLE_EQ(r.amplification(-1), 12);  // ramp unknown: fio's bytes as they are
+  EXPECT_DOUBLE_EQ(r.amplification(1), 8);    // 1 s ramp: 3 MiB asked in the window
+  r.pool_bytes = 48 << 20;                    // the pool's own count wins on zfs
+  r.pool_measured = true;
+  EXPECT_DOUBLE_EQ(r.amplification(1), 16);
+  r.loop_bytes = 1 << 20;                     // what the loop device passed on
+  r.loop_measured = true;
+  EXPECT_DOUBLE_EQ(r.amplification(1), 48);
+}
+
 }  // namespace
 }  // namespace diobench
 

@@ -130,6 +130,8 @@ double RepetitionData::amplification(double ramp_s) const {
     // fio counts no bytes during the ramp; at the measured rate it moved
     // this many more.
     asked = static_cast<double>(bytes_asked) * (runtime_ms + 1000 * ramp_s) / runtime_ms;
+  } else {
+    asked = static_cast<double>(bytes_asked);  // ramp unknown: fio's count as it is
   }
   return below > 0 && asked > 0 ? below / asked : 0;
 }

@@ -46,7 +46,8 @@ struct RepetitionData {
   // Below / asked over the same time window, or 0 when unknown: what the
   // storage below moved (pool iostats on zfs, else the block devices) over
   // what the workload asked in that window (the loop device's bytes for a
-  // loop target, else fio's bytes scaled up to include the ramp).
+  // loop target, else fio's bytes scaled up to include the ramp, or as
+  // they are when the ramp is unknown).
   double amplification(double ramp_s) const;
   PathCounters counters;
   std::string split_check;  // zfs backend: agrees | contradicts
