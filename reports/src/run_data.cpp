@@ -231,20 +231,17 @@ RunData load_run(const std::string& dir) {
                                 p == Path::Split ? u(6) : (p == Path::Direct ? 0 : u(4)));
             }
           });
-  db.each("SELECT repetition_id, read_bytes, write_bytes FROM device_io WHERE role = 'storage'",
+  // The bytes the devices below moved in the workload's direction: the
+  // storage under the scratch area, and a loop target's own device.
+  db.each("SELECT repetition_id, role, read_bytes, write_bytes FROM device_io"
+          " WHERE role IN ('storage', 'loop')",
           [&](sqlite3_stmt* st) {
             if (RepetitionData* r = rep(sqlite3_column_int64(st, 0))) {
               const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
-              r->device_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, c.reads() ? 1 : 2));
-              r->device_measured = true;
-            }
-          });
-  db.each("SELECT repetition_id, read_bytes, write_bytes FROM device_io WHERE role = 'loop'",
-          [&](sqlite3_stmt* st) {
-            if (RepetitionData* r = rep(sqlite3_column_int64(st, 0))) {
-              const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
-              r->loop_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, c.reads() ? 1 : 2));
-              r->loop_measured = true;
+              const bool loop = text(st, 1) == "loop";
+              (loop ? r->loop_bytes : r->device_bytes) +=
+                  static_cast<std::uint64_t>(sqlite3_column_int64(st, c.reads() ? 2 : 3));
+              (loop ? r->loop_measured : r->device_measured) = true;
             }
           });
   // What the pool read or wrote for the workload: ARC misses (records read
