@@ -330,16 +330,17 @@ void print_summary(const std::vector<Cell>& cells,
     }
     std::string s = split.shares(d);
     if (!note.empty()) s += " [" + note + "]";
-    if (bw.empty()) {  // nothing measured: say so rather than print NaN
-      std::snprintf(line, sizeof line, "%-22s %-9s %-13s %-4zu %10s %10s %10s  %s\n",
-                    c.workload.name.c_str(), std::string(to_string(c.policy)).c_str(),
-                    c.target_label().c_str(), bw.size(), "-", "-", "-", s.c_str());
-    } else {
-      std::snprintf(line, sizeof line, "%-22s %-9s %-13s %-4zu %10.1f %10.0f %10.1f  %s\n",
-                    c.workload.name.c_str(), std::string(to_string(c.policy)).c_str(),
-                    c.target_label().c_str(), bw.size(), median(bw), median(iops), median(p99),
-                    s.c_str());
-    }
+    // A median as text, "-" when nothing was measured (rather than NaN).
+    auto column = [](const std::vector<double>& v, int decimals) {
+      if (v.empty()) return std::string("-");
+      char text[32];
+      std::snprintf(text, sizeof text, "%.*f", decimals, median(v));
+      return std::string(text);
+    };
+    std::snprintf(line, sizeof line, "%-22s %-9s %-13s %-4zu %10s %10s %10s  %s\n",
+                  c.workload.name.c_str(), std::string(to_string(c.policy)).c_str(),
+                  c.target_label().c_str(), bw.size(), column(bw, 1).c_str(),
+                  column(iops, 0).c_str(), column(p99, 1).c_str(), s.c_str());
     out << line;
   }
 }
