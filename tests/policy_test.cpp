@@ -146,11 +146,40 @@ TEST(LoopBacking, MatchesGroundTruth) {
 }
 
 TEST(LoopBacking, CrashGuardCells) {
-  EXPECT_FALSE(loop_requests_take_direct_path(Policy::Disabled, true));
-  EXPECT_FALSE(loop_requests_take_direct_path(Policy::Standard, false));
-  EXPECT_TRUE(loop_requests_take_direct_path(Policy::Standard, true));
-  EXPECT_TRUE(loop_requests_take_direct_path(Policy::Always, false));
-  EXPECT_TRUE(loop_requests_take_direct_path(Policy::Always, true));
+  PolicyConfig c;
+  const auto direct = [&](Policy p, Direction d, std::uint64_t bytes, bool dio) {
+    c.policy = p;
+    return loop_requests_take_direct_path(c, d, bytes, dio);
+  };
+  for (Direction d : {Direction::Read, Direction::Write}) {
+    EXPECT_FALSE(direct(Policy::Disabled, d, kRecord, true));
+    EXPECT_FALSE(direct(Policy::Standard, d, kRecord, false));
+    EXPECT_TRUE(direct(Policy::Standard, d, kRecord, true));
+    EXPECT_TRUE(direct(Policy::Always, d, kRecord, true));
+  }
+  // dio off: the file sees pages. Reads of a page go direct under always;
+  // a page-sized write is under a record and stays buffered.
+  EXPECT_TRUE(direct(Policy::Always, Direction::Read, 1 << 20, false));
+  EXPECT_FALSE(direct(Policy::Always, Direction::Write, 1 << 20, false));
+  c.recordsize = 4096;
+  EXPECT_TRUE(direct(Policy::Always, Direction::Write, 1 << 20, false));
+  // dio on: a 4 KiB write under a 128 KiB record is not direct.
+  c.recordsize = kRecord;
+  EXPECT_FALSE(direct(Policy::Always, Direction::Write, 4096, true));
+}
+
+TEST(LoopBacking, WorkloadRuleCoversEveryDirectionItIssues) {
+  PolicyConfig c;
+  c.policy = Policy::Always;
+  EXPECT_FALSE(loop_workload_takes_direct_path(c, "write", "1m", false));
+  EXPECT_TRUE(loop_workload_takes_direct_path(c, "randrw", "1m", false));
+  EXPECT_TRUE(loop_workload_takes_direct_path(c, "read", "128k", false));
+  // A size the rule cannot read counts as direct (the guard refuses).
+  EXPECT_TRUE(loop_workload_takes_direct_path(c, "write", "4k-1m", false));
+  c.policy = Policy::Disabled;
+  EXPECT_FALSE(loop_workload_takes_direct_path(c, "write", "4k-1m", true));
+  EXPECT_TRUE(rw_reads("randread") && rw_reads("rw") && !rw_reads("write"));
+  EXPECT_TRUE(rw_writes("randwrite") && rw_writes("randrw") && !rw_writes("read"));
 }
 
 }  // namespace

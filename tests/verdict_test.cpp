@@ -113,6 +113,26 @@ TEST(Verdict, FallbackPathCellsAreThoseOfTheFixedPath) {
   EXPECT_FALSE(is_fallback_path_cell(cell("always", "file", "n/a", {}, {})));
 }
 
+// The rule reads the workload's direction and size: 1 MiB writes through a
+// dio-off loop device reach the dataset one 4 KiB page at a time, under a
+// record, so they stay buffered even under `always` (the qemu lane: they
+// survive the unfixed build); through dio on they are whole records.
+TEST(Verdict, FallbackPathCellsDependOnDirectionAndSize) {
+  CellData w = cell("always", "loop", "off", {}, {});
+  w.axes["rw"] = "write";
+  w.axes["bs"] = "1m";
+  EXPECT_FALSE(is_fallback_path_cell(w));
+  w.axes["loop_dio"] = "on";
+  EXPECT_TRUE(is_fallback_path_cell(w));
+  w.axes["bs"] = "4k";  // a 4 KiB O_DIRECT write is under a record too
+  EXPECT_FALSE(is_fallback_path_cell(w));
+  w.axes["recordsize"] = "4096";  // ... unless the record is a page
+  EXPECT_TRUE(is_fallback_path_cell(w));
+  w.axes["rw"] = "randrw";  // reads direct on any record size
+  w.axes["recordsize"] = "131072";
+  EXPECT_TRUE(is_fallback_path_cell(w));
+}
+
 TEST(Findings, AmplificationAboveTwiceIsCalledOut) {
   RunData run = run_with(100, 50);
   for (RepetitionData& r : run.cells[1].repetitions) {

@@ -1,5 +1,7 @@
 #include "diobench/policy.hpp"
 
+#include "diobench/units.hpp"
+
 namespace diobench {
 
 namespace {
@@ -165,13 +167,31 @@ LoopExpectation loop_backing_route(const PolicyConfig& config,
   return e;
 }
 
-bool loop_requests_take_direct_path(Policy policy, bool loop_dio) {
-  switch (policy) {
-    case Policy::Disabled: return false;
-    case Policy::Standard: return loop_dio;  // kernel O_DIRECT only with dio on
-    case Policy::Always: return true;        // page-aligned requests go direct
-  }
-  return false;
+bool loop_requests_take_direct_path(const PolicyConfig& config, Direction direction,
+                                    std::uint64_t request_bytes, bool loop_dio) {
+  // A page-aligned request of that size at the start of a record: the
+  // loop driver's own requests are on kernel pages, always aligned.
+  const Request request{direction, 0, request_bytes, 0, false};
+  return loop_backing_route(config, request, loop_dio).direct_bytes > 0;
+}
+
+bool rw_reads(std::string_view fio_rw) {
+  return fio_rw.find("read") != std::string_view::npos || fio_rw == "rw" || fio_rw == "randrw";
+}
+
+bool rw_writes(std::string_view fio_rw) {
+  return fio_rw.find("write") != std::string_view::npos || fio_rw == "rw" ||
+         fio_rw == "randrw" || fio_rw == "trim";
+}
+
+bool loop_workload_takes_direct_path(const PolicyConfig& config, std::string_view fio_rw,
+                                     std::string_view fio_bs, bool loop_dio) {
+  const std::optional<std::uint64_t> bs = parse_size(fio_bs);
+  if (!bs || *bs == 0) return config.policy != Policy::Disabled;
+  return (rw_reads(fio_rw) &&
+          loop_requests_take_direct_path(config, Direction::Read, *bs, loop_dio)) ||
+         (rw_writes(fio_rw) &&
+          loop_requests_take_direct_path(config, Direction::Write, *bs, loop_dio));
 }
 
 }  // namespace diobench

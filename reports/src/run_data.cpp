@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "diobench/policy.hpp"
 #include "diobench/reports/bench_results.hpp"
 
 namespace diobench {
@@ -20,10 +21,7 @@ std::string CellData::axis(const std::string& key) const {
   return it == axes.end() ? "" : it->second;
 }
 
-bool CellData::reads() const {
-  const std::string rw = axis("rw");
-  return rw.find("read") != std::string::npos || rw == "rw" || rw == "randrw";
-}
+bool CellData::reads() const { return rw_reads(axis("rw")); }
 
 namespace {
 

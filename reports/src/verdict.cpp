@@ -4,6 +4,7 @@
 #include <map>
 
 #include "diobench/policy.hpp"
+#include "diobench/units.hpp"
 
 namespace diobench {
 
@@ -20,7 +21,15 @@ const char* to_string(Outcome o) {
 bool is_fallback_path_cell(const CellData& c) {
   if (c.axis("target") != "loop") return false;
   const auto policy = parse_policy(c.axis("policy"));
-  return policy && loop_requests_take_direct_path(*policy, c.axis("loop_dio") == "on");
+  const auto semantics = parse_semantics(c.axis("semantics"));
+  const auto recordsize = parse_size(c.axis("recordsize"));
+  if (!policy) return false;
+  PolicyConfig config;
+  config.policy = *policy;
+  if (semantics) config.semantics = *semantics;
+  if (recordsize) config.recordsize = *recordsize;
+  return loop_workload_takes_direct_path(config, c.axis("rw"), c.axis("bs"),
+                                         c.axis("loop_dio") == "on");
 }
 
 std::string workload_group(const CellData& c) { return workload_group(c, c.axis("workload")); }

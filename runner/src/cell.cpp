@@ -4,13 +4,18 @@
 
 namespace diobench {
 
-bool Workload::reads() const {
-  return rw.find("read") != std::string::npos || rw == "rw" || rw == "randrw";
-}
+bool Workload::reads() const { return rw_reads(rw); }
 
-bool Workload::writes() const {
-  return rw.find("write") != std::string::npos || rw == "rw" || rw == "randrw" ||
-         rw == "trim";
+bool Workload::writes() const { return rw_writes(rw); }
+
+bool Cell::loop_takes_direct_path() const {
+  if (target != TargetKind::Loop) return false;
+  PolicyConfig config;
+  config.policy = policy;
+  config.semantics = semantics;
+  config.recordsize = recordsize;
+  return loop_workload_takes_direct_path(config, workload.rw, workload.bs,
+                                         loop_dio.value_or(false));
 }
 
 std::string Cell::target_label() const {

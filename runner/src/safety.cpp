@@ -29,15 +29,13 @@ std::optional<std::string> crash_risk(const Cell& cell, bool backing_on_zfs,
                                       const std::optional<std::string>& zfs_version) {
   if (cell.target != TargetKind::Loop || !backing_on_zfs || !zfs_version) return std::nullopt;
   if (!zfs_version_crashes_on_loop_dio(*zfs_version)) return std::nullopt;
-  if (!loop_requests_take_direct_path(cell.policy, cell.loop_dio.value_or(false))) {
-    return std::nullopt;
-  }
+  if (!cell.loop_takes_direct_path()) return std::nullopt;
   return "refused: OpenZFS " + *zfs_version +
          " crashes the host (NULL pointer dereference, OpenZFS issue 16956) when a loop "
          "device's requests take the Direct I/O path, as direct=" +
          std::string(to_string(cell.policy)) + " with loop dio " +
          (cell.loop_dio.value_or(false) ? "on" : "off") +
-         " does; fixed in 2.3.1. Upgrade, or pass --force-unsafe on a machine you can lose.";
+         " does for " + cell.workload.rw + " of " + cell.workload.bs + "; fixed in 2.3.1. Upgrade, or pass --force-unsafe on a machine you can lose.";
 }
 
 }  // namespace diobench

@@ -96,9 +96,27 @@ struct LoopExpectation {
 LoopExpectation loop_backing_route(const PolicyConfig& config,
                                    const Request& request, bool loop_dio) noexcept;
 
-// The crash of OpenZFS 2.3.0 (issue 16956): a loop device whose requests
-// reach the Direct I/O path of a dataset. True when that combination would
-// send the loop driver's kernel-originated requests down the direct path.
-bool loop_requests_take_direct_path(Policy policy, bool loop_dio);
+// The one rule for "does this loop cell reach the patched fallback path":
+// true when the loop driver's kernel-originated requests to its backing
+// file take the dataset's Direct I/O path (the crash of OpenZFS 2.3.0,
+// issue 16956, fixed by PR 17006). Decided by loop_backing_route for a
+// request of `request_bytes` in `direction`: with loop dio off the driver
+// hands the file one page at a time, so under `always` reads go direct
+// but writes smaller than a record stay in the ARC (the qemu lane showed
+// 1 MiB writes through a dio-off loop device survive the unfixed build).
+// The verdict, the crash guard and the zfs split check all ask this.
+bool loop_requests_take_direct_path(const PolicyConfig& config, Direction direction,
+                                    std::uint64_t request_bytes, bool loop_dio);
+
+// fio's rw= value: which directions a workload issues.
+bool rw_reads(std::string_view fio_rw);
+bool rw_writes(std::string_view fio_rw);
+
+// The same rule for a whole fio workload (rw= and bs= as fio spells them):
+// true when any direction it issues takes the direct path. A bs= the rule
+// cannot read (ranges, per-direction lists) counts as direct: the crash
+// guard must err on the side of refusing.
+bool loop_workload_takes_direct_path(const PolicyConfig& config, std::string_view fio_rw,
+                                     std::string_view fio_bs, bool loop_dio);
 
 }  // namespace diobench

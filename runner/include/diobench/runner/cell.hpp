@@ -40,6 +40,9 @@ struct Cell {
   // "randread-4k.always.loop-dio-on.buffered.psync".
   std::string name() const;
   std::string target_label() const;  // "file", "loop dio on", "loop dio off"
+  // A loop cell whose requests reach the dataset's Direct I/O path (the
+  // model's loop_workload_takes_direct_path): the patched fallback path.
+  bool loop_takes_direct_path() const;
   // One value per axis, as text; the keys are the axis names of --filter.
   nlohmann::json axes() const;
 };
