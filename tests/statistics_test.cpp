@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <gtest/gtest.h>
+#include <limits>
 
 namespace diobench {
 namespace {
@@ -63,6 +64,53 @@ TEST(Statistics, BootstrapIntervalsAreReproducibleAndSensible) {
   const Interval r = bootstrap_ratio_interval(slow, v, 0.95, 7);
   EXPECT_TRUE(r.contains(1.1));
   EXPECT_FALSE(r.contains(1.0));
+}
+
+// Two samples of two: of the C(4, 2) = 6 equally likely arrangements, U
+// (pairs with x below y) is 0, 1, 2, 2, 3, 4.
+TEST(Statistics, RankSumDistributionByHand) {
+  EXPECT_DOUBLE_EQ(mann_whitney_cdf(2, 2, 0), 1.0 / 6);
+  EXPECT_DOUBLE_EQ(mann_whitney_cdf(2, 2, 1), 2.0 / 6);
+  EXPECT_DOUBLE_EQ(mann_whitney_cdf(2, 2, 2), 4.0 / 6);
+  EXPECT_DOUBLE_EQ(mann_whitney_cdf(2, 2, 4), 1);
+  EXPECT_DOUBLE_EQ(mann_whitney_cdf(2, 2, -1), 0);
+  // Five and five: U = 0, 1, 2, 3 in 1, 1, 2, 3 of the 252 arrangements
+  // (partitions of U into at most five parts of at most five).
+  EXPECT_DOUBLE_EQ(mann_whitney_cdf(5, 5, 3), 7.0 / 252);
+  // Symmetric: P(U <= u) = P(U >= nm - u) = 1 - P(U <= nm - u - 1).
+  for (double u : {3.0, 17.0, 30.0}) {
+    EXPECT_NEAR(mann_whitney_cdf(7, 9, u), 1 - mann_whitney_cdf(7, 9, 63 - u - 1), 1e-12) << u;
+  }
+  // Past the exact limit, the normal approximation: centred.
+  EXPECT_NEAR(mann_whitney_cdf(70, 70, 2450), 0.5, 0.01);
+}
+
+TEST(Statistics, ShiftBoundRankSpendsNoMoreThanAlpha) {
+  // Cumulative 1, 2, 4, 7 of 252: 4/252 = 0.0159 fits 0.025, 7/252 does not.
+  EXPECT_EQ(shift_bound_rank(5, 5, 0.025), 3u);
+  EXPECT_EQ(shift_bound_rank(5, 5, 1.0 / 252), 1u);
+  EXPECT_EQ(shift_bound_rank(5, 5, 0.003), 0u);
+  EXPECT_EQ(shift_bound_rank(2, 2, 0.05), 0u);
+  for (std::size_t n : {8u, 11u, 40u, 80u}) {  // 1 / C(16, 8) = 7.8e-5
+    const std::size_t k = shift_bound_rank(n, n, 1e-4);
+    ASSERT_GT(k, 0u) << n;
+    EXPECT_LE(mann_whitney_cdf(n, n, static_cast<double>(k) - 1), 1e-4) << n;
+    EXPECT_GT(mann_whitney_cdf(n, n, static_cast<double>(k)), 1e-4) << n;
+  }
+}
+
+// x - y takes 5..13 with multiplicities 1 2 3 4 5 4 3 2 1: the 3rd smallest
+// is 6, the 3rd largest 12, the 13th (the median) 9.
+TEST(Statistics, ShiftBoundsArePairwiseDifferences) {
+  const std::vector<double> x{10, 11, 12, 13, 14}, y{5, 1, 3, 2, 4};
+  const Interval b = shift_bounds(x, y, 0.025);
+  EXPECT_DOUBLE_EQ(b.low, 6);
+  EXPECT_DOUBLE_EQ(b.high, 12);
+  EXPECT_DOUBLE_EQ(hodges_lehmann_shift(x, y), 9);
+  const Interval none = shift_bounds({1, 2}, {3, 4}, 0.05);
+  EXPECT_EQ(none.low, -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(none.high, std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isnan(hodges_lehmann_shift({}, {1})));
 }
 
 }  // namespace

@@ -200,3 +200,93 @@ TEST(Verdict, ACrashedCellIsCrashNotANumber) {
 
 }  // namespace
 }  // namespace diobench
+
+namespace diobench {
+namespace {
+
+// The method draws no random numbers: the seed does not change a verdict.
+TEST(Verdict, TheSeedDoesNotChangeTheVerdict) {
+  const auto a = compute_verdict(run_with(95.5, 50), 0.05, 1);
+  const auto b = compute_verdict(run_with(95.5, 50), 0.05, 987654321);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].cost_interval.low, b[i].cost_interval.low);
+    EXPECT_EQ(a[i].cost_interval.high, b[i].cost_interval.high);
+    EXPECT_EQ(a[i].outcome, b[i].outcome);
+  }
+}
+
+// Twelve equal repetitions a side decide at the first look, 5 and 5: the
+// spread is 1%, far from the 5% threshold. The interval shown is the
+// narrowest of all the looks, so narrower than the first look's alone.
+TEST(Verdict, ADecisionNamesItsLookAndKeepsNarrowing) {
+  const auto v = compute_verdict(run_with(100, 50), 0.05, 1);
+  const Comparison& tp = find(v, "w.always.loop-dio-on", "loop tax", "throughput");
+  ASSERT_EQ(tp.outcome, Outcome::Pass);
+  EXPECT_EQ(tp.decided_subject_repetitions, 5u);
+  EXPECT_EQ(tp.decided_reference_repetitions, 5u);
+  EXPECT_DOUBLE_EQ(tp.bound_level, 0.95);
+  EXPECT_EQ(tp.method, kVerdictMethod);
+  RunData first = run_with(100, 50);
+  for (CellData& c : first.cells) c.repetitions.resize(5);
+  const Comparison& at5 = find(compute_verdict(first, 0.05, 1), "w.always.loop-dio-on", "loop tax", "throughput");
+  EXPECT_LT(tp.cost_interval.high - tp.cost_interval.low, at5.cost_interval.high - at5.cost_interval.low);
+  EXPECT_TRUE(tp.cost_interval.contains(0));
+}
+
+// A decision stands once made: the runner stopped there, and a report
+// recomputed after the reference got more repetitions (for another
+// comparison) says the same, even if the new ones alone would not.
+TEST(Verdict, ADecisionStandsWhenTheReferenceGrows) {
+  std::vector<Measurement> subject, reference;
+  for (unsigned i = 1; i <= 5; ++i) {
+    subject.push_back({i, 100 * (1 + 0.002 * i)});
+    reference.push_back({i, 100 * (1 + 0.002 * (6 - i))});
+  }
+  const Comparison first = compare_series(subject, reference, false, 0.05);
+  ASSERT_EQ(first.outcome, Outcome::Pass);
+  // Then the reference turns 10% faster, so the fallback looks slower.
+  for (unsigned i = 6; i <= 25; ++i) reference.push_back({i, 110 * (1 + 0.001 * (i % 3))});
+  const Comparison later = compare_series(subject, reference, false, 0.05);
+  EXPECT_EQ(later.outcome, Outcome::Pass);
+  EXPECT_EQ(later.decided_reference_repetitions, 5u);
+  // The same values without the first looks (numbered after the others)
+  // are not a PASS: what decided was the early look.
+  for (auto& m : reference) m.order = m.order <= 5 ? m.order + 100 : m.order;
+  EXPECT_NE(compare_series(subject, reference, false, 0.05).outcome, Outcome::Pass);
+}
+
+// Noisier cells need more repetitions; the estimate is for the whole cell.
+TEST(Verdict, NoisierCellsNeedMoreRepetitions) {
+  auto series = [](double centre, double spread) {
+    std::vector<Measurement> v;
+    const double d[] = {-1.0, 0.5, -0.3, 0.8, 0.1, -0.6};
+    for (unsigned i = 0; i < 6; ++i) v.push_back({i + 1, centre * (1 + spread * d[i])});
+    return v;
+  };
+  const Comparison quiet = compare_series(series(93, 0.04), series(100, 0.04), false, 0.05);
+  const Comparison noisy = compare_series(series(93, 0.08), series(100, 0.08), false, 0.05);
+  ASSERT_EQ(quiet.outcome, Outcome::Inconclusive);
+  ASSERT_EQ(noisy.outcome, Outcome::Inconclusive);
+  ASSERT_TRUE(quiet.repetitions_to_decide && noisy.repetitions_to_decide);
+  EXPECT_GT(*quiet.repetitions_to_decide, 6u);
+  EXPECT_GT(*noisy.repetitions_to_decide, *quiet.repetitions_to_decide);
+}
+
+TEST(Verdict, NonPositiveValuesAreNotARatio) {
+  const std::vector<Measurement> zero{{1, 0}, {2, 1}, {3, 1}, {4, 1}, {5, 1}};
+  const std::vector<Measurement> ones{{1, 1}, {2, 1}, {3, 1}, {4, 1}, {5, 1}};
+  const Comparison c = compare_series(zero, ones, true, 0.05);
+  EXPECT_EQ(c.outcome, Outcome::Inconclusive);
+  EXPECT_NE(c.note.find("no ratio"), std::string::npos) << c.note;
+}
+
+TEST(Verdict, TheMethodTextNamesTheThresholdAndTheGuarantee) {
+  const std::string text = verdict_method_text(0.05);
+  EXPECT_NE(text.find("5.0% threshold"), std::string::npos) << text;
+  EXPECT_NE(text.find("at most 5%"), std::string::npos) << text;
+  EXPECT_NE(verdict_method_text(0.1).find("10.0% threshold"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace diobench

@@ -1,6 +1,9 @@
 #include "diobench/reports/verdict.hpp"
 
+#include <algorithm>
+#include <boost/math/distributions/normal.hpp>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "diobench/policy.hpp"
@@ -44,74 +47,190 @@ std::string workload_group(const CellData& c, const std::string& workload) {
   return g;
 }
 
+double look_alpha(std::size_t repetitions) {
+  if (repetitions < 2 * kMinRepetitions) return 0;
+  const double k = static_cast<double>(repetitions - 2 * kMinRepetitions + 1);
+  return kVerdictAlpha / (k * (k + 1));  // sum over k >= 1 of 1/(k(k+1)) telescopes to 1
+}
+
 namespace {
 
-constexpr double kLevel = 0.95;
-// A percentile bootstrap over fewer values gives intervals that are too
-// narrow (with 3 values it can only pick among 10 medians): no PASS or
-// FAIL below this.
-constexpr unsigned kMinRepetitions = 5;
+// Cost interval and outcome in log-ratio terms: `shift` bounds
+// log(subject / reference), and the threshold's edge is where the cost
+// equals it.
+double edge_shift(bool latency, double threshold) {
+  return latency ? std::log1p(threshold) : std::log1p(-threshold);
+}
+
+// Costs of a log ratio: rising with the shift for latency, falling for
+// throughput.
+Interval cost_of(const Interval& shift, bool latency) {
+  if (latency) return {std::expm1(shift.low), std::expm1(shift.high)};
+  return {-std::expm1(shift.high), -std::expm1(shift.low)};
+}
+
+Outcome decide(const Interval& shift, bool latency, double threshold) {
+  const Interval cost = cost_of(shift, latency);
+  if (cost.high <= threshold) return Outcome::Pass;
+  if (cost.low > threshold) return Outcome::Fail;
+  return Outcome::Inconclusive;
+}
+
+// What the replay of the looks found.
+struct Replay {
+  Interval shift{-INFINITY, INFINITY};  // intersection over the looks
+  Interval last{-INFINITY, INFINITY};   // the last look's own bounds
+  Outcome outcome = Outcome::Inconclusive;
+  std::size_t decided_x = 0, decided_y = 0;
+  std::vector<double> x, y;  // log values, in replay order
+};
+
+// Walks the repetitions in the order they were recorded (the subject's
+// first on a tie) and looks at every count with at least
+// kMinRepetitions on each side, spending look_alpha(count) on each side.
+Replay replay_looks(std::vector<Measurement> subject, std::vector<Measurement> reference,
+                    bool latency, double threshold) {
+  std::vector<std::pair<Measurement, bool>> order;  // (value, is the reference)
+  for (const Measurement& m : subject) order.emplace_back(m, false);
+  for (const Measurement& m : reference) order.emplace_back(m, true);
+  std::stable_sort(order.begin(), order.end(), [](const auto& l, const auto& r) {
+    return std::make_pair(l.first.order, l.second) < std::make_pair(r.first.order, r.second);
+  });
+  Replay r;
+  for (const auto& [m, is_reference] : order) {
+    (is_reference ? r.y : r.x).push_back(std::log(m.value));
+    if (std::min(r.x.size(), r.y.size()) < kMinRepetitions) continue;
+    r.last = shift_bounds(r.x, r.y, look_alpha(r.x.size() + r.y.size()));
+    r.shift = {std::max(r.shift.low, r.last.low), std::min(r.shift.high, r.last.high)};
+    if (r.outcome != Outcome::Inconclusive) continue;  // a decision stands
+    r.outcome = decide(r.shift, latency, threshold);
+    if (r.outcome != Outcome::Inconclusive) {
+      r.decided_x = r.x.size();
+      r.decided_y = r.y.size();
+    }
+  }
+  return r;
+}
+
+// Pooled standard deviation of the two samples around their own means.
+double pooled_sd(const std::vector<double>& x, const std::vector<double>& y) {
+  double ss = 0;
+  for (const auto* v : {&x, &y}) {
+    const double m = mean(*v);
+    for (double e : *v) ss += (e - m) * (e - m);
+  }
+  const double df = static_cast<double>(x.size() + y.size()) - 2;
+  return df > 0 ? std::sqrt(ss / df) : std::nan("");
+}
+
+// Repetitions per cell at which the bounds would likely clear the edge:
+// the rank bound's half-width is about z * sigma * sqrt(pi/3 * 2/n) for
+// normal noise (the Hodges-Lehmann estimate's variance, Hollander and
+// Wolfe), with z for look_alpha(2n). That half-width shrinks with n, so
+// the first n below `distance` is found by doubling, then bisection.
+std::optional<unsigned> repetitions_to_clear(double sigma, double distance, std::size_t have) {
+  constexpr double kCap = 1e6;
+  if (!(sigma >= 0) || !(distance > 1e-9)) return std::nullopt;
+  const boost::math::normal standard;
+  auto clears = [&](double n) {
+    const double z = boost::math::quantile(boost::math::complement(
+        standard, look_alpha(2 * static_cast<std::size_t>(n))));
+    return z * sigma * std::sqrt(M_PI / 3 * 2 / n) < distance;
+  };
+  double lo = static_cast<double>(std::max<std::size_t>(have + 1, kMinRepetitions)) - 1, hi = lo + 1;
+  while (!clears(hi)) {
+    if (hi >= kCap) return static_cast<unsigned>(kCap);
+    lo = hi;
+    hi = std::min(2 * hi, kCap);
+  }
+  while (hi - lo > 1) {  // clears(hi), not clears(lo) (or lo below the first candidate)
+    const double mid = std::floor((lo + hi) / 2);
+    (clears(mid) ? hi : lo) = mid;
+  }
+  return static_cast<unsigned>(hi);
+}
+
+}  // namespace
+
+Comparison compare_series(const std::vector<Measurement>& subject,
+                          const std::vector<Measurement>& reference, bool latency,
+                          double threshold) {
+  Comparison c;
+  c.metric = latency ? "p99 latency" : "throughput";
+  if (subject.empty() || reference.empty()) {
+    c.note = "no measured repetition on one side";
+    return c;
+  }
+  for (const auto* side : {&subject, &reference}) {
+    for (const Measurement& m : *side) {
+      if (!(m.value > 0) || !std::isfinite(m.value)) {
+        c.note = "a repetition measured " + std::to_string(m.value) + ": no ratio";
+        return c;
+      }
+    }
+  }
+  std::vector<double> a, b;
+  for (const Measurement& m : subject) a.push_back(m.value);
+  for (const Measurement& m : reference) b.push_back(m.value);
+  c.ratio = median(a) / median(b);
+  c.cost = latency ? c.ratio - 1 : 1 - c.ratio;
+  Replay r = replay_looks(subject, reference, latency, threshold);
+  const std::size_t n = std::min(r.x.size(), r.y.size());
+  if (n < kMinRepetitions) {
+    // Nothing decided: the bounds the first look would spend, for show.
+    r.shift = shift_bounds(r.x, r.y, look_alpha(2 * kMinRepetitions));
+  } else if (r.shift.low > r.shift.high) {
+    r.shift = r.last;
+    c.note = "later repetitions contradict the decision made at " + std::to_string(r.decided_x) +
+             " and " + std::to_string(r.decided_y) + " repetitions";
+  }
+  c.ratio_interval = {std::exp(r.shift.low), std::exp(r.shift.high)};
+  c.cost_interval = cost_of(r.shift, latency);
+  c.outcome = r.outcome;
+  c.decided_subject_repetitions = static_cast<unsigned>(r.decided_x);
+  c.decided_reference_repetitions = static_cast<unsigned>(r.decided_y);
+  if (c.outcome != Outcome::Inconclusive) return c;
+  const double distance = std::fabs(hodges_lehmann_shift(r.x, r.y) - edge_shift(latency, threshold));
+  c.repetitions_to_decide = repetitions_to_clear(pooled_sd(r.x, r.y), distance, n);
+  if (n < kMinRepetitions) {
+    c.note = "needs at least " + std::to_string(kMinRepetitions) + " repetitions per cell";
+    c.repetitions_to_decide = std::max<unsigned>(kMinRepetitions, c.repetitions_to_decide.value_or(0));
+  } else if (!c.repetitions_to_decide) {
+    c.note = "the estimate sits on the threshold";
+  }
+  return c;
+}
+
+namespace {
 
 Comparison compare(const std::string& group, const std::string& kind, const CellData& s,
-                   const CellData& r, bool latency, double threshold, std::uint64_t seed) {
+                   const CellData& r, bool latency, double threshold) {
+  auto values = [latency](const CellData& cell) {
+    std::vector<Measurement> v;
+    for (const auto& x : cell.repetitions) v.push_back({x.repetition, latency ? x.p99 : x.throughput});
+    return v;
+  };
   Comparison c;
-  c.workload = group;
-  c.kind = kind;
-  c.subject = s.name;
-  c.reference = r.name;
-  c.metric = latency ? "p99 latency" : "throughput";
   if (s.crashed || r.crashed) {
+    c.metric = latency ? "p99 latency" : "throughput";
     c.outcome = Outcome::Crash;
     // No numbers: a crashed cell measured nothing.
     c.ratio = c.cost = std::nan("");
     c.ratio_interval = c.cost_interval = {std::nan(""), std::nan("")};
     c.note = s.crashed ? "the fallback-path cell crashed the guest" : "the reference cell crashed the guest";
-    return c;
-  }
-  std::vector<double> a, b;
-  for (const auto& x : s.repetitions) a.push_back(latency ? x.p99 : x.throughput);
-  for (const auto& x : r.repetitions) b.push_back(latency ? x.p99 : x.throughput);
-  if (a.empty() || b.empty()) {
-    c.note = "no measured repetition on one side";
-    return c;
-  }
-  c.ratio = median(a) / median(b);
-  c.ratio_interval = bootstrap_ratio_interval(a, b, kLevel, seed);
-  if (latency) {
-    c.cost = c.ratio - 1;
-    c.cost_interval = {c.ratio_interval.low - 1, c.ratio_interval.high - 1};
   } else {
-    c.cost = 1 - c.ratio;
-    c.cost_interval = {1 - c.ratio_interval.high, 1 - c.ratio_interval.low};
+    c = compare_series(values(s), values(r), latency, threshold);
   }
-  const std::size_t n = std::min(a.size(), b.size());
-  if (n < kMinRepetitions) {
-    c.note = "needs at least " + std::to_string(kMinRepetitions) + " repetitions per cell";
-    c.repetitions_to_decide = kMinRepetitions;
-    return c;
-  }
-  if (c.cost_interval.high <= threshold) {
-    c.outcome = Outcome::Pass;
-  } else if (c.cost_interval.low > threshold) {
-    c.outcome = Outcome::Fail;
-  } else {
-    // The interval narrows about as 1/sqrt(n): it clears the threshold
-    // once its half-width is below the distance of the estimate from it.
-    const double half = (c.cost_interval.high - c.cost_interval.low) / 2;
-    const double distance = std::fabs(threshold - c.cost);
-    if (distance < 1e-9) {
-      c.note = "the estimate sits on the threshold";
-    } else {
-      const double needed = std::ceil(static_cast<double>(n) * (half / distance) * (half / distance));
-      c.repetitions_to_decide = static_cast<unsigned>(std::max(needed, static_cast<double>(n + 1)));
-    }
-  }
+  c.workload = group;
+  c.kind = kind;
+  c.subject = s.name;
+  c.reference = r.name;
   return c;
 }
 
 }  // namespace
 
-std::vector<Comparison> compute_verdict(const RunData& run, double threshold, std::uint64_t seed) {
+std::vector<Comparison> compute_verdict(const RunData& run, double threshold, std::uint64_t /*seed*/) {
   std::map<std::string, std::vector<const CellData*>> groups;
   std::vector<std::string> order;
   for (const CellData& c : run.cells) {
@@ -120,7 +239,6 @@ std::vector<Comparison> compute_verdict(const RunData& run, double threshold, st
     groups[g].push_back(&c);
   }
   std::vector<Comparison> out;
-  std::uint64_t n = 0;
   for (const std::string& g : order) {
     const auto& cells = groups[g];
     auto find = [&](const std::string& policy, const std::string& target, const std::string& dio) {
@@ -136,15 +254,34 @@ std::vector<Comparison> compute_verdict(const RunData& run, double threshold, st
       const CellData* file = find(s->axis("policy"), "file", "n/a");
       const CellData* buffered = find("disabled", "loop", "off");
       for (bool latency : {false, true}) {
-        // Each comparison its own seed, derived from the run's: reproducible.
-        if (file) out.push_back(compare(g, "loop tax", *s, *file, latency, threshold, seed + ++n));
-        if (buffered) {
-          out.push_back(compare(g, "degradation", *s, *buffered, latency, threshold, seed + ++n));
-        }
+        if (file) out.push_back(compare(g, "loop tax", *s, *file, latency, threshold));
+        if (buffered) out.push_back(compare(g, "degradation", *s, *buffered, latency, threshold));
       }
     }
   }
   return out;
+}
+
+std::string verdict_method_text(double threshold) {
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.1f%%", 100 * threshold);
+  const std::string t = pct;
+  return "**How the verdict decides.** Each fallback-path cell is compared with its reference as "
+         "the ratio of their repetitions, throughput and p99 latency apart; the cost is how much "
+         "worse the fallback cell is (a faster one costs nothing). The interval bounds that ratio "
+         "without assuming a shape for the noise: on a log scale, the rank interval of the shift "
+         "between the two cells (the one that inverts the Wilcoxon rank-sum test), exact at any "
+         "number of repetitions when the two cells spread alike. It stays valid however often the "
+         "repetitions are looked at and wherever adding them stops (`diobench run "
+         "--until-decided`): a look at N repetitions of the two cells together spends a one-sided "
+         "error of 5% / ((N - 9)(N - 8)), and these add up to 5% over all N from 10 on, so each end "
+         "of the interval holds at every look at once with at least 95% probability. The "
+         "repetitions are replayed in the order of their numbers; the first look where the whole "
+         "cost interval is at or under the " + t + " threshold decides PASS, wholly above it FAIL, "
+         "and that decision stands. A wrong PASS, or a wrong FAIL, thus has a probability of at "
+         "most 5%. Nothing is decided with fewer than " + std::to_string(kMinRepetitions) +
+         " repetitions per cell; INCONCLUSIVE gives the repetitions per cell that would likely "
+         "decide, if the spread and the estimate hold. The ratio shown is that of the medians.";
 }
 
 }  // namespace diobench

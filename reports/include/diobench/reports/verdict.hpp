@@ -5,15 +5,46 @@
 //   - the same policy on the native file: the loop tax;
 //   - the generic buffered path on the same loop target (direct=disabled,
 //     loop dio off): the degradation cost;
-// for throughput and for p99 latency, as a ratio of medians with a 95%
-// bootstrap interval. The cost is how much worse the fallback cell is
-// (1 - ratio for throughput, ratio - 1 for latency). One-sided: a fallback
-// that is faster costs nothing. PASS when the whole interval of the cost
-// is at or under the threshold, FAIL when it is wholly above,
-// INCONCLUSIVE otherwise, with the repetitions that would likely decide.
-// Below 5 repetitions per cell nothing is decided.
+// for throughput and for p99 latency. The cost is how much worse the
+// fallback cell is (1 - ratio for throughput, ratio - 1 for latency, the
+// ratio being fallback / reference). One-sided: a fallback that is faster
+// costs nothing.
+//
+// The decision has to stay right when the repetitions are looked at again
+// and again and adding them stops as soon as it looks decided (`diobench
+// run --until-decided`); a plain 95% interval recomputed at each look
+// would be wrong far more often than 5% of the time. So:
+//   - the interval bounds the ratio on a log scale by the distribution-free
+//     rank interval of the shift between the two cells (shift_bounds in
+//     statistics.hpp: exact at any count, any shape of noise, as long as
+//     the two cells' repetitions spread alike; it is then the ratio of
+//     medians). The point estimate `ratio` stays the ratio of medians.
+//   - each look spends part of the error: a look at N repetitions of the
+//     two cells together bounds each side at one-sided level
+//     1 - look_alpha(N), look_alpha(N) = 0.05 / ((N - 9)(N - 8)), which
+//     adds up to exactly 0.05 over N = 10, 11, ... So each end of the
+//     interval holds at every look at once with probability >= 95%,
+//     however the looks and the stopping were chosen (union bound).
+//   - the repetitions are replayed in the order of their numbers (the
+//     subject's repetition r, then the reference's r, then r + 1, ...),
+//     and every count on that path with at least 5 repetitions per cell is
+//     a look (a runner that grows both cells of an open comparison to the
+//     same repetition number looks only at counts on that path). The first look whose cost interval lies at or under the
+//     threshold decides PASS, wholly above it FAIL; the decision stands
+//     once made, so the runner that stopped at that look and a report
+//     recomputed later from results.db, with more repetitions of a shared
+//     reference, say the same. The interval shown is the intersection of
+//     those of every look (valid for the same reason).
+// A PASS is wrong only if the upper bound missed, a FAIL only if the lower
+// one did: each has a probability of at most 5% (two one-sided tests, as
+// in equivalence testing). Below 5 repetitions per cell nothing is
+// decided. INCONCLUSIVE comes with the repetitions per cell that would
+// likely decide under this spending, if the spread and the estimate hold.
+// tests/verdict_sequential_test.cpp measures the error rates and the
+// repetitions needed on simulated sequential runs.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,6 +59,16 @@ namespace diobench {
 enum class Outcome { Pass, Fail, Inconclusive, Crash };
 const char* to_string(Outcome o);
 
+// The error a wrong PASS, or a wrong FAIL, may have over all looks together.
+inline constexpr double kVerdictAlpha = 0.05;
+// No PASS or FAIL with fewer repetitions than this in either cell.
+inline constexpr unsigned kMinRepetitions = 5;
+inline constexpr const char* kVerdictMethod = "rank bounds, error spent over repetitions";
+
+// The one-sided error spent on a look at `repetitions` (both cells
+// together): kVerdictAlpha / ((N - 9)(N - 8)) from N = 10 on, 0 below.
+double look_alpha(std::size_t repetitions);
+
 struct Comparison {
   std::string workload;   // the cell group: workload, app O_DIRECT, submit, ...
   std::string kind;       // "loop tax" | "degradation"
@@ -41,6 +82,14 @@ struct Comparison {
   Outcome outcome = Outcome::Inconclusive;
   std::optional<unsigned> repetitions_to_decide;  // INCONCLUSIVE only
   std::string note;
+  // How the interval was built, and what it guarantees: each end holds at
+  // every look at once with probability >= bound_level (the interval as a
+  // whole with 2 * bound_level - 1).
+  std::string method = kVerdictMethod;
+  double bound_level = 1 - kVerdictAlpha;
+  // The look that decided: the repetitions of the subject and of the
+  // reference counted then (0 while undecided).
+  unsigned decided_subject_repetitions = 0, decided_reference_repetitions = 0;
 };
 
 // The cells compared with one another: same workload, app O_DIRECT,
@@ -53,7 +102,28 @@ std::string workload_group(const CellData& cell, const std::string& workload);
 // True for the cells whose requests take the patched fallback path.
 bool is_fallback_path_cell(const CellData& cell);
 
+// The method needs no random numbers: `seed` is kept for the callers and
+// does not change the result.
 std::vector<Comparison> compute_verdict(const RunData& run, double threshold,
                                         std::uint64_t seed);
+
+// One repetition's value of the compared metric, and when it was recorded
+// relative to the other cell's repetitions (ties: the subject's first).
+// compute_verdict uses the repetition number: RunData does not carry the
+// order of recording across cells (results.db's row id) yet.
+struct Measurement {
+  std::uint64_t order = 0;
+  double value = 0;
+};
+
+// The decision on one pair of cells' values (what compute_verdict does for
+// each comparison; names left empty). The values must be positive.
+Comparison compare_series(const std::vector<Measurement>& subject,
+                          const std::vector<Measurement>& reference, bool latency,
+                          double threshold);
+
+// A Markdown paragraph saying how the verdict decides, for a report's
+// method section.
+std::string verdict_method_text(double threshold);
 
 }  // namespace diobench
