@@ -9,10 +9,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -499,6 +502,340 @@ TEST(ReportHtml, BenchCrashAndBannerRenderInChromium) {
             std::string::npos);
   EXPECT_NE(dom.output.find("class=\"CRASH\""), std::string::npos);
   EXPECT_EQ(dom.output.find("CONSOLE"), std::string::npos) << "console messages:\n" << dom.output;
+}
+
+
+// ---- The answer first, the forest plot, CPU per GiB (issue 10, part 3) ----
+
+// A run with a known answer, built on the recorded cells of run-randread:
+// twelve repetitions per cell (three for standard.loop-dio-on, too few to
+// decide), the same small spread in every cell, so the ratios of medians
+// are exactly the factors below; and the CPU columns the runner records.
+constexpr int kReps = 12;
+constexpr double kRampS = 1, kRuntimeMs = 2000;  // run-randread's profile.ini: ramp = 1
+constexpr double kBaseBps = 104857600, kBaseP99 = 100000;
+struct Factors {
+  double throughput, p99, cpu_per_gib, fio_cpu_per_gib;
+};
+Factors factors_of(const std::string& cell) {
+  if (cell.find(".always.loop-dio-on.") != std::string::npos) return {2.0, 0.5, 1.2, 0.3};   // PASS
+  if (cell.find(".always.loop-dio-off.") != std::string::npos) return {0.6, 1.7, 0.8, 0.3};  // FAIL
+  return {1.0, 1.0, 0.8, 0.3};
+}
+double spread(int rep) { return 1 + 0.01 * ((rep * 5) % 7 - 3) / 3.0; }  // within ±1%
+std::vector<double> spreads(int n) {
+  std::vector<double> v;
+  for (int r = 1; r <= n; ++r) v.push_back(spread(r));
+  return v;
+}
+
+void make_decided_run(const RunCopy& run, bool cpu_columns = true) {
+  std::string sql =
+      "DELETE FROM metrics; DELETE FROM percentiles; DELETE FROM path_counters; DELETE FROM device_io;"
+      "DELETE FROM repetitions;";
+  if (cpu_columns) {
+    sql += "ALTER TABLE repetitions ADD COLUMN cpu_busy_s REAL; ALTER TABLE repetitions ADD COLUMN "
+           "cpu_window_s REAL; ALTER TABLE repetitions ADD COLUMN fio_cpu_s REAL;"
+           "ALTER TABLE repetitions ADD COLUMN arc_check TEXT;";
+  }
+  const std::string names = shell("sqlite3 " + (run.dir() / "results.db").string() +
+                                  " 'SELECT id || \" \" || name FROM cells'").output;
+  std::istringstream in(names);
+  int id = 0, rep_id = 0;
+  std::string name;
+  while (in >> id >> name) {
+    const Factors f = factors_of(name);
+    const int reps = name.find(".standard.loop-dio-on.") != std::string::npos ? 3 : kReps;
+    for (int r = 1; r <= reps; ++r) {
+      const double bps = kBaseBps * f.throughput * spread(r);
+      const double bytes = bps * kRuntimeMs / 1000;
+      const double gib_window = bytes * (kRuntimeMs + 1000 * kRampS) / kRuntimeMs / 1073741824.0;
+      const std::string rid = std::to_string(++rep_id);
+      sql += "INSERT INTO repetitions(id, cell_id, repetition, position, status" +
+             std::string(cpu_columns ? ", cpu_busy_s, cpu_window_s, fio_cpu_s" : "") + ") VALUES(" + rid +
+             ", " + std::to_string(id) + ", " + std::to_string(r) + ", " + rid + ", 'ok'" +
+             (cpu_columns ? ", " + std::to_string(f.cpu_per_gib * gib_window * spread(r)) + ", 3.2, " +
+                                std::to_string(f.fio_cpu_per_gib * gib_window * spread(r))
+                          : std::string()) +
+             ");";
+      sql += "INSERT INTO metrics(repetition_id, direction, io_bytes, bw_bytes, iops, runtime_ms, p50_ns,"
+             " p90_ns, p99_ns, p999_ns) VALUES(" + rid + ", 'read', " + std::to_string(std::llround(bytes)) +
+             ", " + std::to_string(bps) + ", " + std::to_string(bps / 4096) + ", " +
+             std::to_string(kRuntimeMs) + ", 10000, 20000, " + std::to_string(kBaseP99 * f.p99 * spread(r)) +
+             ", 400000);";
+    }
+  }
+  run.sql(sql);
+}
+
+std::size_t position(const std::string& text, const std::string& what) {
+  const std::size_t at = text.find(what);
+  EXPECT_NE(at, std::string::npos) << "missing: " << what;
+  return at;
+}
+
+constexpr const char* kPassLine =
+    "4k random reads at queue depth 1 (psync, buffered application) through a loop device, `always`, "
+    "dio on, against the native file (same policy): 2.00x faster";
+constexpr const char* kFailLine =
+    "4k random reads at queue depth 1 (psync, buffered application) through a loop device, `always`, "
+    "dio off, against the buffered loop path (`disabled`, dio off): 40.0% slower";
+
+TEST(ReportAnswer, StdoutOpensWithTheAnswerInWords) {
+  RunCopy run("run-randread", "answer-stdout");
+  make_decided_run(run);
+  const Exit e = report(run);
+  ASSERT_EQ(e.status, 0) << e.output;
+  const std::string& out = e.output;
+  EXPECT_EQ(out.rfind("The answer: does the fallback path cost little? (threshold 5%)\n", 0), 0u) << out;
+  // Six answers: each fallback cell against the file and the buffered loop.
+  const std::size_t pass = position(out, std::string("  ") + kPassLine);
+  EXPECT_NE(out.find("p99 latency 50.0% lower", pass), std::string::npos);
+  EXPECT_NE(out.find("— PASS at 5%", pass), std::string::npos);
+  const std::size_t fail = position(out, std::string("  ") + kFailLine);
+  EXPECT_NE(out.find("and p99 latency 1.70x as long", fail), std::string::npos);
+  EXPECT_LT(out.find("— FAIL at 5%", fail), out.find('\n', fail));
+  const std::size_t open = position(out, "through a loop device, `standard`, dio on, against the native file");
+  EXPECT_NE(out.substr(open, out.find('\n', open) - open).find("still open at 5%: about 5 repetitions per cell"),
+            std::string::npos)
+      << "three repetitions: the open answer says what would decide it";
+  const std::size_t counts = position(out, "2 PASS, 2 FAIL, 2 still open (6 answers from 12 comparisons)");
+  EXPECT_LT(counts, position(out, "Verdict, comparison by comparison")) << "the answer before the table";
+  // The rows of the table agree with the counts.
+  EXPECT_EQ(count(out, "  PASS  "), 4u) << out;
+  EXPECT_EQ(count(out, "  FAIL  "), 4u) << out;
+  // Effects are ratios in words, never a negative cost ("-100.0%").
+  EXPECT_FALSE(std::regex_search(out, std::regex("-[0-9]+\\.[0-9]%"))) << out;
+  EXPECT_NE(out.find("2.00x faster"), std::string::npos);
+}
+
+TEST(ReportAnswer, MarkdownAndHtmlOpenWithTheAnswerThenTheForestPlot) {
+  RunCopy run("run-randread", "answer-files");
+  make_decided_run(run);
+  ASSERT_EQ(report(run).status, 0);
+  const std::string md = slurp(run.report("report.md"));
+  const std::size_t answer = position(md, "## The answer: does the fallback path cost little?");
+  const std::size_t first_line = position(md, std::string("- ") + kPassLine);
+  const std::size_t counts = position(md, "**2 PASS, 2 FAIL, 2 still open");
+  const std::size_t forest = position(md, "](forest.png)");
+  const std::size_t table = position(md, "## Verdict, comparison by comparison");
+  EXPECT_LT(answer, first_line);
+  EXPECT_LT(first_line, counts);
+  EXPECT_LT(counts, forest);
+  EXPECT_LT(forest, table);
+  EXPECT_EQ(md.find("!["), md.rfind("![", forest)) << "the forest plot is the first figure";
+  EXPECT_LT(table, position(md, "## Cells")) << "the long tables stay, below";
+  EXPECT_FALSE(std::regex_search(md, std::regex("-[0-9]+\\.[0-9]%")));
+
+  const std::string html = slurp(run.report("index.html"));
+  const std::size_t h_answer = position(html, "<div id=\"answer\">");
+  const std::size_t h_forest = position(html, "<figure id=\"forest-plot\"><svg");
+  EXPECT_LT(h_answer, h_forest);
+  EXPECT_LT(h_forest, position(html, "<table id=\"verdict\">"));
+  EXPECT_EQ(html.find("<svg"), h_forest + std::string("<figure id=\"forest-plot\">").size())
+      << "the forest plot is the first figure";
+  EXPECT_EQ(count(html, "<li class=\"PASS\">"), 2u);
+  EXPECT_EQ(count(html, "<li class=\"FAIL\">"), 2u);
+  EXPECT_EQ(count(html, "<li class=\"INCONCLUSIVE\">"), 2u);
+  EXPECT_NE(html.find("<code>always</code>, dio on, against the native file"), std::string::npos);
+  EXPECT_EQ(count(html, "<tr class=\"PASS\">"), 4u) << "the verdict table, a row per comparison";
+}
+
+TEST(ReportAnswer, TheForestPlotHasARowPerComparisonColouredByOutcome) {
+  RunCopy run("run-randread", "forest");
+  make_decided_run(run);
+  const Exit e = report(run);
+  ASSERT_EQ(e.status, 0) << e.output;
+  EXPECT_EQ(e.output.find("gnuplot reported"), std::string::npos) << e.output;
+  const std::string svg = slurp(run.report("forest.svg"));
+  // Twelve rows labelled in words, each metric of each answer.
+  for (const char* label : {"4k rand read QD1: always, loop dio on vs file · throughput",
+                            "4k rand read QD1: always, loop dio off vs buffered loop · p99",
+                            "4k rand read QD1: standard, loop dio on vs file · p99"}) {
+    EXPECT_NE(svg.find(label), std::string::npos) << label;
+  }
+  EXPECT_EQ(count(svg, " · throughput<"), 6u);
+  EXPECT_EQ(count(svg, " · p99<"), 6u);
+  // Bars in the outcomes' colours, and the shaded threshold band.
+  // (gnuplot draws a point per row, in its row's colour)
+  EXPECT_EQ(count(svg, "color='rgb( 34, 136,  51)'/>"), 4u) << "PASS";
+  EXPECT_EQ(count(svg, "color='rgb(204,  51,  17)'/>"), 4u) << "FAIL";
+  EXPECT_EQ(count(svg, "color='rgb(221, 153,  34)'/>"), 4u) << "still open";
+  EXPECT_NE(svg.find("rgb(228, 228, 228)"), std::string::npos) << "the ±5% band";
+  int w = 0, h = 0;
+  EXPECT_GT(png_colours(run.report("forest.png"), &w, &h), 8u);
+  EXPECT_EQ(w, 820);
+  EXPECT_EQ(h, 150 + 22 * 12) << "a row per comparison";
+
+  // A crashed fallback cell is a row that says CRASH.
+  RunCopy crashed("run-randread", "forest-crash");
+  crash_cell(crashed, kCrashedCell);
+  ASSERT_EQ(report(crashed).status, 0);
+  const std::string csvg = slurp(crashed.report("forest.svg"));
+  EXPECT_EQ(count(csvg, ">CRASH</tspan>"), 5u) << "its four comparisons' rows and the legend";
+  EXPECT_NE(slurp(crashed.report("report.md")).find("— CRASH") , std::string::npos);
+}
+
+// Values of one cell's row in cells.csv.
+std::map<std::string, std::string> csv_row(const fs::path& file, const std::string& key,
+                                           const std::string& value) {
+  for (const auto& row : read_csv(file)) {
+    if (row.count(key) && row.at(key) == value) return row;
+  }
+  ADD_FAILURE() << "no row with " << key << " = " << value << " in " << file;
+  return {};
+}
+
+TEST(ReportCpu, CpuPerGibPerCellAndPerComparison) {
+  RunCopy run("run-randread", "cpu");
+  make_decided_run(run);
+  ASSERT_EQ(report(run).status, 0);
+  // Per cell: the CPU seconds over the GiB moved in fio's whole window
+  // (its bytes scaled by (ramp + runtime) / runtime), median of the reps.
+  const double m = median_of(spreads(kReps));
+  const auto on = csv_row(run.report("cells.csv"), "cell", "randread-4k.always.loop-dio-on.buffered.psync");
+  EXPECT_EQ(on.at("cpu_repetitions"), "12");
+  EXPECT_NEAR(std::stod(on.at("cpu_s_per_GiB")), 1.2 * m, 1e-4);
+  EXPECT_NEAR(std::stod(on.at("fio_cpu_s_per_GiB")), 0.3 * m, 1e-4);
+  EXPECT_LE(std::stod(on.at("cpu_s_per_GiB_ci_low")), std::stod(on.at("cpu_s_per_GiB")));
+  EXPECT_GE(std::stod(on.at("cpu_s_per_GiB_ci_high")), std::stod(on.at("cpu_s_per_GiB")));
+  EXPECT_GT(std::stod(on.at("cpu_s_per_GiB_ci_high")), std::stod(on.at("cpu_s_per_GiB_ci_low")));
+  const auto file = csv_row(run.report("cells.csv"), "cell", "randread-4k.always.file.buffered.psync");
+  EXPECT_NEAR(std::stod(file.at("cpu_s_per_GiB")), 0.8 * m, 1e-4);
+  // Per comparison: the fallback's CPU per GiB over its reference's.
+  bool seen = false;
+  for (const auto& c : read_csv(run.report("comparisons.csv"))) {
+    if (c.at("subject") != "randread-4k.always.loop-dio-on.buffered.psync" || c.at("kind") != "loop tax") continue;
+    seen = true;
+    EXPECT_NEAR(std::stod(c.at("cpu_ratio")), 1.5, 1e-6);
+    EXPECT_LE(std::stod(c.at("cpu_ratio_low")), 1.5);
+    EXPECT_GE(std::stod(c.at("cpu_ratio_high")), 1.5);
+  }
+  EXPECT_TRUE(seen);
+  const std::string md = slurp(run.report("report.md"));
+  EXPECT_NE(md.find("; CPU per GiB 1.50x the reference's ["), std::string::npos) << "in the answer";
+  EXPECT_NE(md.find("| 1.50x ["), std::string::npos) << "in the verdict table";
+  EXPECT_NE(md.find("| CPU s/GiB, all CPUs | CPU s/GiB, fio |"), std::string::npos);
+  const std::string html = slurp(run.report("index.html"));
+  EXPECT_NE(html.find("<th>CPU s/GiB, all CPUs</th><th>CPU s/GiB, fio</th>"), std::string::npos);
+  EXPECT_NE(html.find("<th>CPU per GiB, fallback / reference [95%]</th>"), std::string::npos);
+
+  // A run recorded before the CPU columns: unknown, said so, no numbers.
+  RunCopy old("run-randread", "cpu-old");
+  make_decided_run(old, false);
+  ASSERT_EQ(report(old).status, 0);
+  for (const auto& c : read_csv(old.report("cells.csv"))) {
+    EXPECT_EQ(c.at("cpu_repetitions"), "0");
+    EXPECT_TRUE(c.at("cpu_s_per_GiB").empty());
+  }
+  EXPECT_NE(slurp(old.report("report.md")).find("CPU s/GiB: not recorded in this run"), std::string::npos);
+  EXPECT_EQ(slurp(old.report("report.md")).find("CPU per GiB 1."), std::string::npos);
+}
+
+TEST(ReportAnswer, AnEmulatedCpuRunsAnswerCarriesTheBanner) {
+  RunCopy run("run-randread", "answer-tcg");
+  make_decided_run(run);
+  write_zfsvm(run.dir(), true);
+  const Exit e = report(run);
+  ASSERT_EQ(e.status, 0) << e.output;
+  EXPECT_EQ(e.output.rfind(std::string("*** ") + kBanner + " ***\nThe answer:", 0), 0u) << e.output;
+  const std::string md = slurp(run.report("report.md"));
+  const std::size_t heading = position(md, "## The answer:");
+  const std::size_t banner = position(md, std::string("> **") + kBanner);
+  EXPECT_LT(heading, banner);
+  EXPECT_LT(banner, position(md, std::string("- ") + kPassLine));
+  const std::string html = slurp(run.report("index.html"));
+  EXPECT_LT(position(html, "<div id=\"answer\">"), position(html, "<p class=\"banner\">"));
+  EXPECT_LT(position(html, "<p class=\"banner\">"), position(html, "<ul id=\"answer-lines\">"));
+}
+
+// Where the page puts things, as Chromium lays it out in a 1400x900
+// window: a copy of the page with a script that writes the boxes of the
+// answer, the forest plot and every table into the DOM it dumps.
+struct Box {
+  double top = -1, bottom = -1, left = -1, right = -1;
+};
+std::map<std::string, Box> first_screen_boxes(const fs::path& html, const fs::path& work) {
+  std::string page = slurp(html);
+  const std::string probe =
+      "<script>window.addEventListener('load',()=>{const o=[];const box=(k,e)=>{if(!e)return;"
+      "const r=e.getBoundingClientRect();o.push(k+' '+r.top+' '+r.bottom+' '+r.left+' '+r.right);};"
+      "box('answer',document.getElementById('answer-lines'));"
+      "box('forest',document.querySelector('#forest-plot svg'));"
+      "document.querySelectorAll('table').forEach((t,i)=>box('table'+i,t));"
+      "const p=document.createElement('pre');p.id='probe';p.textContent=o.join('\\n');"
+      "document.body.appendChild(p);});</script>";
+  page.insert(page.rfind("</body>"), probe);
+  const fs::path copy = work / "probe.html";
+  std::ofstream(copy) << page;
+  const Exit dom = shell(
+      "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
+      (work / "chromium-probe").string() + " --window-size=1400,900 --dump-dom file://" + copy.string());
+  EXPECT_EQ(dom.status, 0) << dom.output;
+  std::map<std::string, Box> boxes;
+  const std::size_t start = dom.output.find("<pre id=\"probe\">");
+  EXPECT_NE(start, std::string::npos) << dom.output.substr(0, 2000);
+  if (start == std::string::npos) return boxes;
+  std::istringstream in(dom.output.substr(start + 16, dom.output.find("</pre>", start) - start - 16));
+  std::string key;
+  Box b;
+  while (in >> key >> b.top >> b.bottom >> b.left >> b.right) boxes[key] = b;
+  return boxes;
+}
+
+// Pixels of one colour inside a box of a screenshot.
+std::size_t pixels_of(const fs::path& png, unsigned rgb, const Box& box) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&image, png.c_str())) return 0;
+  image.format = PNG_FORMAT_RGB;
+  std::string px(PNG_IMAGE_SIZE(image), '\0');
+  if (!png_image_finish_read(&image, nullptr, px.data(), 0, nullptr)) return 0;
+  std::size_t n = 0;
+  const auto from = [](double v) { return static_cast<unsigned>(std::max(0.0, v)); };
+  for (unsigned y = from(box.top); y < image.height && y < box.bottom; ++y) {
+    for (unsigned x = from(box.left); x < image.width && x < box.right; ++x) {
+      const std::size_t i = 3 * (static_cast<std::size_t>(y) * image.width + x);
+      n += ((unsigned char)px[i] << 16 | (unsigned char)px[i + 1] << 8 | (unsigned char)px[i + 2]) == rgb;
+    }
+  }
+  return n;
+}
+
+TEST(ReportFirstScreen, AnswerAndForestPlotFillTheFirstScreenNotATable) {
+  RunCopy run("run-randread", "first-screen");
+  make_decided_run(run);
+  ASSERT_EQ(report(run).status, 0);
+  const auto boxes = first_screen_boxes(run.report("index.html"), run.dir());
+  ASSERT_TRUE(boxes.count("answer") && boxes.count("forest")) << "answer and forest plot are laid out";
+  const Box answer = boxes.at("answer"), forest = boxes.at("forest");
+  EXPECT_LT(answer.top, 300) << "the answer starts near the top";
+  EXPECT_LT(forest.top, 300) << "so does the forest plot";
+  EXPECT_LE(forest.bottom, 900) << "the whole forest plot is on the first screen";
+  EXPECT_GT(forest.bottom - forest.top, 300) << "drawn at a readable size";
+  for (const auto& [key, box] : boxes) {
+    if (key.rfind("table", 0) == 0) {
+      EXPECT_GE(box.top, 900) << key << " is on the first screen";
+    }
+  }
+  // The screenshot a reviewer sees: the plot's bars in the PASS and FAIL
+  // colours inside the plot's box (the answer's markers in the same
+  // colours are outside it). DIOBENCH_KEEP_SCREENSHOT=FILE keeps a copy.
+  const fs::path shot = run.dir() / "first-screen.png";
+  const Exit s = shell(
+      "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
+      (run.dir() / "chromium-shot").string() + " --window-size=1400,900 --screenshot=" + shot.string() +
+      " file://" + run.report("index.html").string());
+  ASSERT_EQ(s.status, 0) << s.output;
+  int w = 0, h = 0;
+  png_colours(shot, &w, &h);
+  EXPECT_EQ(w, 1400);
+  EXPECT_EQ(h, 900);
+  EXPECT_GT(pixels_of(shot, 0xcc3311, forest), 50u) << "FAIL bars drawn in the plot's box";
+  EXPECT_GT(pixels_of(shot, 0x228833, forest), 50u) << "PASS bars drawn in the plot's box";
+  if (const char* keep = std::getenv("DIOBENCH_KEEP_SCREENSHOT")) fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
 }
 
 }  // namespace

@@ -44,7 +44,9 @@ class ReportTest : public ::testing::Test {
 TEST_F(ReportTest, WritesEverythingAndPrintsTheVerdict) {
   ASSERT_EQ(result_.status, 0) << result_.output;
   EXPECT_EQ(result_.output.find("gnuplot reported"), std::string::npos) << result_.output;
-  EXPECT_NE(result_.output.find("Verdict: does the fallback path cost little?"), std::string::npos);
+  EXPECT_EQ(result_.output.rfind("The answer: does the fallback path cost little?", 0), 0u)
+      << "stdout opens with the answer:\n" << result_.output;
+  EXPECT_NE(result_.output.find("Verdict, comparison by comparison"), std::string::npos);
   // Three fallback-path cells x {loop tax, degradation} x {throughput, p99}.
   std::size_t rows = 0;
   for (std::size_t at = 0; (at = result_.output.find("randread-4k psync", at)) != std::string::npos; ++at) ++rows;
@@ -63,6 +65,7 @@ TEST_F(ReportTest, WritesEverythingAndPrintsTheVerdict) {
 TEST_F(ReportTest, FiguresAreRealPictures) {
   ASSERT_EQ(result_.status, 0) << result_.output;
   for (const char* name : {"throughput-randread-4k-psync", "latency-randread-4k-psync", "path-split"}) {
+    // (the forest plot has a size of its own: ReportAnswer tests it)
     const std::string svg = slurp(out() / (std::string(name) + ".svg"));
     EXPECT_NE(svg.find("<svg"), std::string::npos) << name;
     // Data drawn as paths with coordinates, not an empty frame.
@@ -97,7 +100,7 @@ TEST_F(ReportTest, HtmlRendersInChromiumWithoutConsoleErrors) {
   EXPECT_TRUE(has_outcome) << "the verdict table has outcome rows";
   std::size_t svgs = 0;
   for (std::size_t at = 0; (at = dom.output.find("<svg", at)) != std::string::npos; ++at) ++svgs;
-  EXPECT_EQ(svgs, 3u) << "the three figures are in the rendered DOM";
+  EXPECT_EQ(svgs, 4u) << "the forest plot and the three figures are in the rendered DOM";
   EXPECT_EQ(dom.output.find("CONSOLE"), std::string::npos) << "console messages:\n" << dom.output;
 
   const fs::path shot = dir_ / "page.png";

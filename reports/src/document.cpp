@@ -1,5 +1,6 @@
 #include "diobench/reports/document.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace diobench {
@@ -32,6 +33,15 @@ Block table_block(Table t) {
   return b;
 }
 
+Block list_block(std::vector<std::string> items, std::vector<std::string> item_class, std::string id) {
+  Block b;
+  b.kind = Block::Kind::List;
+  b.items = std::move(items);
+  b.item_class = std::move(item_class);
+  b.id = std::move(id);
+  return b;
+}
+
 std::string html_escaped(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -57,13 +67,20 @@ std::string html_escaped(const std::string& s) {
 
 namespace {
 
-// Escaped, with `code` spans as <code>.
+// Escaped, with `code` spans as <code> and **strong** spans as <strong>.
 std::string inline_html(const std::string& s) {
   std::string out;
-  bool in_code = false;
+  bool in_code = false, in_strong = false;
   std::string run;
-  for (char c : s) {
-    if (c == '`') {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (!in_code && c == '*' && i + 1 < s.size() && s[i + 1] == '*') {
+      out += html_escaped(run);
+      run.clear();
+      out += in_strong ? "</strong>" : "<strong>";
+      in_strong = !in_strong;
+      ++i;
+    } else if (c == '`') {
       out += html_escaped(run);
       run.clear();
       out += in_code ? "</code>" : "<code>";
@@ -74,6 +91,7 @@ std::string inline_html(const std::string& s) {
   }
   out += html_escaped(run);
   if (in_code) out += "</code>";
+  if (in_strong) out += "</strong>";
   return out;
 }
 
@@ -92,7 +110,36 @@ std::string md_cell(const std::string& s) {
   return out;
 }
 
+// Characters on a terminal, not bytes: UTF-8 continuation bytes do not count.
+std::size_t display_width(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 }  // namespace
+
+std::string to_text(const Table& t) {
+  std::vector<std::size_t> width(t.header.size(), 0);
+  auto widen = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], display_width(row[i]));
+  };
+  widen(t.header);
+  for (const auto& row : t.rows) widen(row);
+  std::ostringstream out;
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string text;
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) {
+      const std::string pad(width[i] - display_width(row[i]), ' ');
+      const bool right = i < t.numeric.size() && t.numeric[i];
+      text += "  " + (right ? pad + row[i] : row[i] + (i + 1 < row.size() ? pad : ""));
+    }
+    out << text << "\n";
+  };
+  line(t.header);
+  for (const auto& row : t.rows) line(row);
+  return out.str();
+}
 
 std::string to_markdown(const Document& doc) {
   std::ostringstream md;
@@ -128,6 +175,10 @@ std::string to_markdown(const Document& doc) {
         md << "\n";
         break;
       }
+      case Block::Kind::List:
+        for (const auto& item : b.items) md << "- " << item << "\n";
+        md << "\n";
+        break;
     }
   }
   return md.str();
@@ -154,8 +205,10 @@ std::string to_html(const Document& doc) {
         h << "<table" << (t.id.empty() ? "" : " id=\"" + html_escaped(t.id) + "\"") << "><tr>";
         for (const auto& x : t.header) h << "<th>" << inline_html(x) << "</th>";
         h << "</tr>\n";
-        for (const auto& row : t.rows) {
-          h << "<tr>";
+        for (std::size_t r = 0; r < t.rows.size(); ++r) {
+          const auto& row = t.rows[r];
+          const bool cls = r < t.row_class.size() && !t.row_class[r].empty();
+          h << (cls ? "<tr class=\"" + html_escaped(t.row_class[r]) + "\">" : std::string("<tr>"));
           for (std::size_t i = 0; i < row.size(); ++i) {
             const bool left = !(i < t.numeric.size() && t.numeric[i]);
             h << (left ? "<td class=\"l\">" : "<td>") << inline_html(row[i]) << "</td>";
@@ -165,6 +218,15 @@ std::string to_html(const Document& doc) {
         h << "</table>\n";
         break;
       }
+      case Block::Kind::List:
+        h << "<ul" << (b.id.empty() ? "" : " id=\"" + html_escaped(b.id) + "\"") << ">\n";
+        for (std::size_t i = 0; i < b.items.size(); ++i) {
+          const bool cls = i < b.item_class.size() && !b.item_class[i].empty();
+          h << (cls ? "<li class=\"" + html_escaped(b.item_class[i]) + "\">" : std::string("<li>"))
+            << inline_html(b.items[i]) << "</li>\n";
+        }
+        h << "</ul>\n";
+        break;
     }
   }
   return h.str();

@@ -122,18 +122,138 @@ std::vector<SweepPlot> sweep_plots(const std::vector<CellSummary>& cells) {
 
 // Renders `body` (a gnuplot script using data blocks) as <name>.svg and
 // <name>.png in `dir`.
-void render(Gnuplot& gp, const std::string& dir, const std::string& name, const std::string& body) {
+void render(Gnuplot& gp, const std::string& dir, const std::string& name, const std::string& body,
+            int width = 960, int height = 480) {
   const std::string base = (fs::path(dir) / name).string();
+  const std::string size = std::to_string(width) + "," + std::to_string(height);
   gp << "reset\n" << kStyle;
-  gp << "set terminal svg size 960,480 dynamic font 'sans,12' background rgb 'white'\n"
+  gp << "set terminal svg size " << size << " dynamic font 'sans,12' background rgb 'white'\n"
      << "set output " << quoted(base + ".svg") << "\n"
      << body << "\nunset output\n";
-  gp << "set terminal pngcairo size 960,480 font 'sans,10' background rgb 'white'\n"
+  gp << "set terminal pngcairo size " << size << " font 'sans,10' background rgb 'white'\n"
      << "set output " << quoted(base + ".png") << "\n"
      << "replot\nunset output\n";
 }
 
+std::string slurp_and_remove(const std::string& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  in.close();
+  fs::remove(file);
+  return text.str();
+}
+
+// Tic marks for a log axis from `lo` to `hi`: from a fixed ladder, the
+// ones far enough from their neighbours (an eighth of the span) to be read.
+std::string forest_tics(double lo, double hi) {
+  const double ladder[] = {0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 0.67, 0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.25,
+                           1.5, 2, 4, 10, 20, 50, 100};
+  const double gap = std::log(hi / lo) / 8;
+  std::vector<double> chosen = {1};
+  double last = 1;  // walking up from 1
+  for (double x : ladder) {
+    if (x > 1 && x <= hi && std::log(x / last) >= gap) chosen.push_back(last = x);
+  }
+  last = 1;  // walking down from 1
+  for (auto it = std::rbegin(ladder); it != std::rend(ladder); ++it) {
+    if (*it < 1 && *it >= lo && std::log(last / *it) >= gap) chosen.push_back(last = *it);
+  }
+  std::sort(chosen.begin(), chosen.end());
+  std::ostringstream out;
+  for (std::size_t i = 0; i < chosen.size(); ++i) out << (i ? ", " : "") << "'" << chosen[i] << "' " << chosen[i];
+  return out.str();
+}
+
+// The forest plot's script: the rows as a data block (y = row index, the
+// first row on top), the threshold band and the line at 1 behind them,
+// a legend entry per outcome that occurs.
+std::string forest_script(const std::vector<ForestRow>& rows, double threshold) {
+  // The axis spans the threshold band, every ratio and every finite end of
+  // an interval; an open end (0 or infinity) runs to the axis' edge.
+  auto drawn = [](const ForestRow& r) { return std::isfinite(r.ratio) && r.ratio > 0; };
+  double lo = 1 - threshold, hi = 1 + threshold;
+  for (const ForestRow& r : rows) {
+    if (!drawn(r)) continue;
+    lo = std::min({lo, r.ratio, r.interval.low > 0 ? r.interval.low : lo});
+    hi = std::max({hi, r.ratio, std::isfinite(r.interval.high) ? r.interval.high : hi});
+  }
+  lo /= 1.15;
+  hi *= 1.15;
+  std::ostringstream data, tics, labels;
+  data << "$forest << EOD\n";
+  bool any = false;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const ForestRow& r = rows[i];
+    if (drawn(r)) {
+      any = true;
+      data << i << " " << r.ratio << " " << (r.interval.low > 0 ? r.interval.low : lo) << " "
+           << (std::isfinite(r.interval.high) ? r.interval.high : hi) << " "
+           << std::stol(std::string(outcome_colour(r.outcome)).substr(1), nullptr, 16) << "\n";
+    } else {
+      labels << "set label " << i + 1 << " " << quoted(r.outcome == Outcome::Crash ? "CRASH" : "no data")
+             << " at first 1, first " << i << " center tc rgb '" << outcome_colour(r.outcome) << "' font ',9'\n";
+    }
+    tics << (i ? ", " : "") << quoted(r.label) << " " << i;
+  }
+  data << "EOD\n";
+  std::ostringstream body;
+  body << data.str() << labels.str()
+       << "set title " << quoted("Fallback / reference, each comparison with its interval (shaded: within " +
+                                  std::to_string(static_cast<int>(std::lround(100 * threshold))) + "%)") << " font ',11'"
+       << "\nset logscale x\nset xrange [" << lo << ":" << hi << "]\n"
+       << "set yrange [" << rows.size() - 0.5 << ":-0.5]\nset ytics (" << tics.str() << ") font ',9' nomirror scale 0\n"
+       // gnuplot's SVG terminal guesses text widths generously: fixed margins
+       // keep the labels' column and the plot's apart.
+       << "set lmargin at screen 0.46\nset rmargin at screen 0.97\n"
+       << "set xtics (" << forest_tics(lo, hi) << ") font ',9'\n"
+       << "set xlabel 'log scale; throughput: above 1 is better, p99 latency: below 1 is better' font ',9'\n"
+       << "set grid xtics lc rgb '#eeeeee'\nunset grid\nset border 1\n"
+       << "set object 1 rect from first " << 1 - threshold << ", graph 0 to first " << 1 + threshold
+       << ", graph 1 fc rgb '#e4e4e4' fs solid 1.0 noborder behind\n"
+       << "set arrow 1 from first 1, graph 0 to first 1, graph 1 nohead lc rgb '#777777' dt 2 back\n"
+       << "set key outside bottom center horizontal font ',10' nobox\n"
+       << "plot " << (any ? "$forest using 2:1:3:4:5 with xerrorbars pt 7 ps 0.7 lw 3 lc rgb variable notitle, " : "");
+  bool first = true;
+  for (Outcome o : {Outcome::Pass, Outcome::Fail, Outcome::Inconclusive, Outcome::Crash}) {
+    const bool occurs = std::any_of(rows.begin(), rows.end(), [&](const ForestRow& r) { return r.outcome == o; });
+    if (!occurs) continue;
+    body << (first ? "" : ", ") << "NaN with lines lw 6 lc rgb '" << outcome_colour(o) << "' title "
+         << quoted(o == Outcome::Inconclusive ? "still open" : to_string(o));
+    first = false;
+  }
+  body << "\n";
+  return body.str();
+}
+
 }  // namespace
+
+const char* outcome_colour(Outcome o) {
+  switch (o) {
+    case Outcome::Pass: return "#228833";
+    case Outcome::Fail: return "#cc3311";
+    case Outcome::Inconclusive: return "#dd9922";
+    case Outcome::Crash: return "#aa3377";
+  }
+  return "#777777";
+}
+
+std::optional<Figure> draw_forest_plot(const std::vector<ForestRow>& rows, double threshold,
+                                       const std::string& dir, std::string& gnuplot_errors) {
+  fs::create_directories(dir);
+  const Figure figure{"The verdict at a glance: every comparison's ratio with its interval", "forest"};
+  if (rows.empty()) return std::nullopt;
+  const std::string errors = (fs::path(dir) / ".gnuplot-forest-errors").string();
+  {
+    Gnuplot gp("gnuplot 2>" + quoted(errors));
+    // A row per comparison, 22 px each, plus the title, axis and legend.
+    render(gp, dir, figure.name, forest_script(rows, threshold), 820,
+           150 + 22 * static_cast<int>(rows.size()));
+    gp << "exit\n";
+  }
+  gnuplot_errors += slurp_and_remove(errors);
+  return figure;
+}
 
 Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& dir) {
   fs::create_directories(dir);

@@ -5,10 +5,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
+#include "diobench/reports/answer.hpp"
 #include "diobench/reports/bench_results.hpp"
 #include "diobench/reports/document.hpp"
 #include "diobench/reports/plots.hpp"
@@ -26,8 +29,6 @@ std::string fmt(const char* f, double v) {
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
 }
-
-std::string pct(double v) { return fmt("%+.1f%%", 100 * v); }
 
 Direction main_direction(const CellData& c) { return c.reads() ? Direction::Read : Direction::Write; }
 
@@ -162,6 +163,26 @@ std::string cell_outcome(const CellData& c) {
   return c.repetitions.empty() ? "no data" : "ok";
 }
 
+namespace {
+
+// Median and 95% bootstrap interval of the CPU seconds per GiB the cell's
+// repetitions recorded: all CPUs' busy time, or fio's own.
+struct CpuSummary {
+  double median = 0;
+  Interval interval;
+  std::size_t n = 0;
+};
+CpuSummary cpu_summary(const RunData& run, const CellData& c, bool fio_only, std::uint64_t seed) {
+  std::vector<double> v;
+  for (const RepetitionData& r : c.repetitions) {
+    if (const auto g = r.cpu_per_gib(fio_only ? r.fio_cpu_s : r.cpu_busy_s, run.ramp_s)) v.push_back(*g);
+  }
+  if (v.empty()) return {};
+  return {median(v), bootstrap_median_interval(v, 0.95, seed), v.size()};
+}
+
+}  // namespace
+
 std::vector<CellSummary> summarize(const RunData& run, std::uint64_t seed) {
   std::vector<CellSummary> out;
   std::uint64_t k = 0;
@@ -192,6 +213,13 @@ std::vector<CellSummary> summarize(const RunData& run, std::uint64_t seed) {
     s.p999 = median(p999);
     s.p99_interval = bootstrap_median_interval(p99, 0.95, seed + ++k);
     s.amplification = amp.empty() ? 0 : median(amp);
+    const CpuSummary all = cpu_summary(run, c, false, seed + ++k), fio = cpu_summary(run, c, true, seed + ++k);
+    s.cpu_per_gib = all.median;
+    s.cpu_per_gib_interval = all.interval;
+    s.cpu_n = all.n;
+    s.fio_cpu_per_gib = fio.median;
+    s.fio_cpu_per_gib_interval = fio.interval;
+    s.fio_cpu_n = fio.n;
     out.push_back(s);
   }
   return out;
@@ -233,10 +261,109 @@ std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cell
   return out;
 }
 
+namespace {
+
+std::string outcome_text(const Comparison& c) {
+  std::string outcome = to_string(c.outcome);
+  if (c.repetitions_to_decide) {
+    outcome += *c.repetitions_to_decide > 1000
+                   ? std::string(" (more than 1000 reps to decide)")
+                   : " (~" + std::to_string(*c.repetitions_to_decide) + " reps to decide)";
+  }
+  if (!c.note.empty()) outcome += " [" + c.note + "]";
+  return outcome;
+}
+
+std::string cpu_ratio_text(const std::optional<CpuRatio>& r) {
+  if (!r) return "-";
+  return fmt("%.2fx", r->ratio) + " [" + fmt("%.2fx", r->interval.low) + ", " + fmt("%.2fx", r->interval.high) + "]";
+}
+
+// The verdict comparison by comparison: the effect as a ratio in words
+// (never a negative cost), its interval, the outcome, and the CPU ratio
+// of the two cells (informative).
+Table verdict_table(const Answer& a, const std::vector<Comparison>& verdict) {
+  Table t;
+  t.id = "verdict";
+  t.header = {"workload", "compared", "fallback cell", "metric", "fallback vs reference", "interval",
+              "outcome", "CPU per GiB, fallback / reference [95%]"};
+  t.numeric = {false, false, false, false, true, true, false, true};
+  for (const Comparison& c : verdict) {
+    const bool latency = c.metric != "throughput";
+    const AnswerLine* line = line_of(a, c);
+    t.rows.push_back({c.workload, c.kind, c.subject.substr(c.subject.find('.') + 1), c.metric,
+                      c.outcome == Outcome::Crash ? "-" : effect_in_words(c.ratio, latency),
+                      c.outcome == Outcome::Crash ? "-" : interval_in_words(c.ratio_interval, latency),
+                      outcome_text(c), line ? cpu_ratio_text(line->cpu) : "-"});
+    t.row_class.push_back(to_string(c.outcome));
+  }
+  return t;
+}
+
+std::vector<std::string> answer_classes(const Answer& a) {
+  std::vector<std::string> classes;
+  for (const AnswerLine& l : a.lines) classes.push_back(to_string(l.outcome));
+  return classes;
+}
+
+// The answer as the report opens with it (the forest plot follows).
+Document answer_document(const Answer& a) {
+  Document doc{heading(a.heading)};
+  if (!a.banner.empty()) doc.push_back(banner(a.banner));
+  std::vector<std::string> items;
+  for (const AnswerLine& l : a.lines) items.push_back(l.text);
+  if (items.empty()) {
+    doc.push_back(paragraph("No fallback-path cell with a reference in this run: nothing to answer."));
+    return doc;
+  }
+  doc.push_back(list_block(items, answer_classes(a), "answer-lines"));
+  doc.push_back(paragraph("**" + a.counts + "**"));
+  return doc;
+}
+
+Document method_document(double threshold) {
+  return {paragraph(
+              "Loop tax: the fallback-path cell against the same policy on the native file. "
+              "Degradation: against the generic buffered path on the same loop target (`disabled`, "
+              "loop dio off). The forest plot and the answer show each comparison as fallback / "
+              "reference with its interval; colours and outcomes are the verdict's."),
+          paragraph(verdict_method_text(threshold)),
+          paragraph(
+              "CPU per GiB: the CPU seconds a repetition used, over the GiB it moved in the same "
+              "window. All CPUs: every CPU's non-idle time from `/proc/stat` over fio's lifetime, "
+              "which counts the loop driver's and ZFS's kernel threads that fio's own accounting "
+              "leaves out (and anything else the machine did meanwhile). fio: fio's own user + "
+              "system time. GiB moved: fio's bytes in every direction, scaled by (ramp + runtime) "
+              "/ runtime as for amplification. Medians with 95% bootstrap intervals; a "
+              "comparison's CPU ratio is informative, the verdict decides on throughput and p99.")};
+}
+
+// The forest plot's rows: one per comparison, labelled in words.
+std::vector<ForestRow> forest_rows(const Answer& a) {
+  std::vector<ForestRow> rows;
+  for (const AnswerLine& l : a.lines) {
+    for (const Comparison* c : l.comparisons) {
+      rows.push_back({l.short_label + " · " + (c->metric == "throughput" ? "throughput" : "p99"), c->ratio,
+                      c->ratio_interval, c->outcome});
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
 void print_verdict(const RunData& run, const std::vector<Comparison>& verdict, double threshold,
                    std::ostream& out) {
-  if (run.emulated_cpu()) out << "*** " << kEmulatedCpuBanner << " ***\n";
-  print_verdict(verdict, threshold, out);
+  const Answer a = the_answer(run, verdict, threshold, run.seed);
+  if (!a.banner.empty()) out << "*** " << a.banner << " ***\n";
+  out << a.heading << "\n";
+  for (const AnswerLine& l : a.lines) out << "  " << l.text << "\n";
+  if (a.lines.empty()) out << "  no fallback-path cell with a reference in this run\n";
+  else out << a.counts << "\n";
+  if (!verdict.empty()) {
+    out << "\nVerdict, comparison by comparison (effect of the fallback against its reference):\n"
+        << to_text(verdict_table(a, verdict));
+  }
   bool header = false;
   for (const CellData& c : run.cells) {
     if (!c.crashed) continue;
@@ -244,34 +371,6 @@ void print_verdict(const RunData& run, const std::vector<Comparison>& verdict, d
     header = true;
     out << "  CRASH  " << c.name << " (" << c.crashed << " repetition" << (c.crashed == 1 ? "" : "s")
         << ")\n         " << excerpt_head(first_excerpt(c), 4, "\n         ") << "\n";
-  }
-}
-
-void print_verdict(const std::vector<Comparison>& verdict, double threshold, std::ostream& out) {
-  char line[512];
-  out << "Verdict: does the fallback path cost little? (threshold " << fmt("%.1f%%", 100 * threshold)
-      << ", 95% bootstrap intervals)\n";
-  if (verdict.empty()) {
-    out << "  no fallback-path cell with a reference in this run\n";
-    return;
-  }
-  std::snprintf(line, sizeof line, "%-28s %-12s %-34s %-12s %8s %20s  %s\n", "workload", "compared",
-                "fallback cell", "metric", "cost", "95% interval", "outcome");
-  out << line;
-  for (const Comparison& c : verdict) {
-    std::string outcome = to_string(c.outcome);
-    if (c.repetitions_to_decide) {
-      outcome += *c.repetitions_to_decide > 1000
-                     ? std::string(" (more than 1000 reps to decide)")
-                     : " (~" + std::to_string(*c.repetitions_to_decide) + " reps to decide)";
-    }
-    if (!c.note.empty()) outcome += " [" + c.note + "]";
-    const std::string subject = c.subject.substr(c.subject.find('.') + 1);
-    std::snprintf(line, sizeof line, "%-28s %-12s %-34s %-12s %8s %20s  %s\n", c.workload.c_str(),
-                  c.kind.c_str(), subject.c_str(), c.metric.c_str(), pct(c.cost).c_str(),
-                  ("[" + pct(c.cost_interval.low) + ", " + pct(c.cost_interval.high) + "]").c_str(),
-                  outcome.c_str());
-    out << line;
   }
 }
 
@@ -289,61 +388,76 @@ std::string inline_svg(const fs::path& file) {
   return start == std::string::npos ? "" : text.substr(start);
 }
 
-std::string html_report(const RunData& run, const std::vector<CellSummary>& cells,
-                        const std::vector<Comparison>& verdict, double threshold,
-                        const std::vector<Finding>& findings, const std::vector<Figure>& figures,
-                        const std::string& dir) {
+// "1.234 [1.100, 1.400]", or "-" when the cell recorded no CPU time.
+std::string cpu_text(double median_value, const Interval& iv, std::size_t n) {
+  if (n == 0) return "-";
+  return fmt("%.3f", median_value) + " [" + fmt("%.3f", iv.low) + ", " + fmt("%.3f", iv.high) + "]";
+}
+
+std::string cells_cpu_note(const std::vector<CellSummary>& cells) {
+  const bool any = std::any_of(cells.begin(), cells.end(), [](const CellSummary& s) { return s.cpu_n || s.fio_cpu_n; });
+  return any ? "CPU s/GiB: CPU seconds per GiB moved, median [95% interval]; see the method above."
+             : "CPU s/GiB: not recorded in this run (its runner predates the CPU columns).";
+}
+
+// Repetitions the runner flagged because the ARC served what the model
+// expects from disk (zfs backend).
+std::vector<std::string> arc_flags(const RunData& run) {
+  std::vector<std::string> out;
+  for (const CellData& c : run.cells) {
+    for (const RepetitionData& r : c.repetitions) {
+      if (!r.arc_check.empty() && r.arc_check != "ok") {
+        out.push_back("`" + c.name + "` repetition " + std::to_string(r.repetition) + ": " + r.arc_check);
+      }
+    }
+  }
+  return out;
+}
+
+const char* kCss =
+    "body{font-family:sans-serif;margin:2em;color:#222;max-width:1320px}"
+    "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}"
+    "th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:right}"
+    "th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}"
+    ".PASS{background:#d8f0d8}.FAIL{background:#f5d0d0}.INCONCLUSIVE{background:#f5ecd0}"
+    ".CRASH{background:#e8c8f0}td.l{text-align:left}"
+    ".banner{background:#fff0c0;border:2px solid #c80;padding:0.5em 1em;font-weight:bold}"
+    "pre{background:#f6f6f6;padding:0.5em;overflow-x:auto}"
+    ".warn{color:#a00;font-weight:bold}figure{margin:1em 0}svg{max-width:100%;height:auto}"
+    "#answer-first{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}"
+    "#answer{flex:1 1 460px;min-width:0}#answer h2{margin-top:0}"
+    "#forest-plot{flex:1 1 640px;min-width:0;margin:0}"
+    "#answer-lines{padding-left:0;list-style:none;font-size:0.92em}"
+    "#answer-lines li{margin:0.35em 0;padding:0.2em 0.5em;border-left:6px solid #999}"
+    "#answer-lines li.PASS{border-color:#228833}#answer-lines li.FAIL{border-color:#cc3311}"
+    "#answer-lines li.INCONCLUSIVE{border-color:#dd9922;background:#fbf6ea}"
+    "#answer-lines li.CRASH{border-color:#aa3377}";
+
+// The first screen: the answer beside the forest plot.
+std::string html_answer(const Answer& a, const std::optional<Figure>& forest, const std::string& dir) {
   std::ostringstream h;
-  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    << "<title>diobench report: " << escaped(run.profile) << "</title><style>"
-    << "body{font-family:sans-serif;margin:2em;color:#222;max-width:1200px}"
-    << "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}"
-    << "th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:right}"
-    << "th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}"
-    << ".PASS{background:#d8f0d8}.FAIL{background:#f5d0d0}.INCONCLUSIVE{background:#f5ecd0}"
-    << ".CRASH{background:#e8c8f0}td.l{text-align:left}"
-    << ".banner{background:#fff0c0;border:2px solid #c80;padding:0.5em 1em;font-weight:bold}"
-    << "pre{background:#f6f6f6;padding:0.5em;overflow-x:auto}"
-    << ".warn{color:#a00;font-weight:bold}figure{margin:1em 0}svg{max-width:100%;height:auto}"
-    << "</style></head><body>\n"
-    << "<h1>diobench report: " << escaped(run.profile) << " (" << escaped(run.backend)
-    << " backend)</h1>\n<p>Run <code>" << escaped(run.dir) << "</code>, status "
-    << escaped(run.status) << ", order seed " << run.seed
-    << ". Medians across repetitions, 95% bootstrap intervals.</p>\n"
-    << (run.emulated_cpu() ? to_html({banner(kEmulatedCpuBanner)}) : std::string())
-    << "<h2>Verdict: does the fallback path cost little?</h2>\n<p>Threshold "
-    << fmt("%.1f%%", 100 * threshold)
-    << ". Loop tax: the fallback-path cell against the same policy on the native file. "
-       "Degradation: against the generic buffered path on the same loop target.</p>\n"
-    << "<table id=\"verdict\"><tr><th>workload</th><th>compared</th><th>fallback cell</th>"
-       "<th>metric</th><th>cost</th><th>95% interval</th><th>outcome</th></tr>\n";
-  for (const Comparison& c : verdict) {
-    std::string outcome = to_string(c.outcome);
-    if (c.repetitions_to_decide) outcome += " (~" + std::to_string(*c.repetitions_to_decide) + " reps)";
-    if (!c.note.empty()) outcome += " - " + c.note;
-    h << "<tr class=\"" << to_string(c.outcome) << "\"><td>" << escaped(c.workload) << "</td><td>"
-      << escaped(c.kind) << "</td><td>" << escaped(c.subject) << "</td><td>" << escaped(c.metric)
-      << "</td><td>" << pct(c.cost) << "</td><td>[" << pct(c.cost_interval.low) << ", "
-      << pct(c.cost_interval.high) << "]</td><td>" << escaped(outcome) << "</td></tr>\n";
+  h << "<section id=\"answer-first\"><div id=\"answer\">\n" << to_html(answer_document(a)) << "</div>\n";
+  if (forest) {
+    h << "<figure id=\"forest-plot\">" << inline_svg(fs::path(dir) / (forest->name + ".svg"))
+      << "<figcaption>" << escaped(forest->title) << "</figcaption></figure>\n";
   }
-  if (verdict.empty()) h << "<tr><td colspan=\"7\">no fallback-path cell with a reference</td></tr>\n";
-  h << "</table>\n<h2>Figures</h2>\n";
-  for (const Figure& f : figures) {
-    h << "<figure>" << inline_svg(fs::path(dir) / (f.name + ".svg")) << "<figcaption>"
-      << escaped(f.title) << "</figcaption></figure>\n";
-  }
+  return h.str() + "</section>\n";
+}
+
+std::string html_cells(const RunData& run, const std::vector<CellSummary>& cells) {
+  std::ostringstream h;
   h << "<h2>Cells</h2>\n<table id=\"cells\"><tr><th>cell</th><th>outcome</th><th>n</th><th>MiB/s</th>"
        "<th>95% interval</th><th>CV</th><th>IOPS</th><th>p50 us</th><th>p99 us</th>"
        "<th>p99.9 us</th><th>amplification</th><th>path split</th>"
+       "<th>CPU s/GiB, all CPUs</th><th>CPU s/GiB, fio</th>"
     << (run.bench ? "<th>of ceiling</th>" : "") << "</tr>\n";
   for (const CellSummary& s : cells) {
-    const std::string outcome = cell_outcome(*s.cell);
     h << "<tr" << (s.cell->crashed ? " class=\"CRASH\"" : "") << "><td>" << escaped(s.cell->name)
       << (s.contradiction ? " <span class=\"warn\">split contradicts the model</span>" : "")
-      << "</td><td>" << escaped(outcome);
+      << "</td><td>" << escaped(cell_outcome(*s.cell));
     if (s.cell->crashed) {
       // No metrics for a crashed cell: its excerpt instead.
-      h << "</td><td colspan=\"" << (run.bench ? 11 : 10) << "\" class=\"l\"><code>"
+      h << "</td><td colspan=\"" << (run.bench ? 13 : 12) << "\" class=\"l\"><code>"
         << escaped(excerpt_head(first_excerpt(*s.cell), 2, " / ")) << "</code></td></tr>\n";
       continue;
     }
@@ -354,18 +468,50 @@ std::string html_report(const RunData& run, const std::vector<CellSummary>& cell
       << fmt("%.1f", s.p50 / 1e3) << "</td><td>" << fmt("%.1f", s.p99 / 1e3) << "</td><td>"
       << fmt("%.1f", s.p999 / 1e3) << "</td><td>"
       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << "</td><td>"
-      << escaped(split_text(s)) << "</td>";
+      << escaped(split_text(s)) << "</td><td>" << cpu_text(s.cpu_per_gib, s.cpu_per_gib_interval, s.cpu_n)
+      << "</td><td>" << cpu_text(s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval, s.fio_cpu_n) << "</td>";
     if (run.bench) h << "<td>" << escaped(share_text(share_of(run, s))) << "</td>";
     h << "</tr>\n";
   }
-  h << "</table>\n" << to_html(ceiling_notes(run, cells)) << to_html(crash_document(run))
+  h << "</table>\n<p>" << escaped(cells_cpu_note(cells)) << "</p>\n";
+  return h.str();
+}
+
+std::string html_report(const RunData& run, const std::vector<CellSummary>& cells, const Answer& answer,
+                        const std::vector<Comparison>& verdict, double threshold,
+                        const std::vector<Finding>& findings, const std::optional<Figure>& forest,
+                        const std::vector<Figure>& figures, const std::string& dir) {
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    << "<title>diobench report: " << escaped(run.profile) << "</title><style>" << kCss
+    << "</style></head><body>\n"
+    << "<h1>diobench report: " << escaped(run.profile) << " (" << escaped(run.backend)
+    << " backend)</h1>\n<p>Run <code>" << escaped(run.dir) << "</code>, status "
+    << escaped(run.status) << ", order seed " << run.seed << ".</p>\n"
+    << html_answer(answer, forest, dir)
+    << "<h2>Verdict, comparison by comparison</h2>\n";
+  if (verdict.empty()) {
+    h << "<table id=\"verdict\"><tr><td>no fallback-path cell with a reference</td></tr></table>\n";
+  } else {
+    h << to_html({table_block(verdict_table(answer, verdict))});
+  }
+  h << "<h2>Method</h2>\n" << to_html(method_document(threshold)) << "<h2>Figures</h2>\n";
+  for (const Figure& f : figures) {
+    h << "<figure>" << inline_svg(fs::path(dir) / (f.name + ".svg")) << "<figcaption>"
+      << escaped(f.title) << "</figcaption></figure>\n";
+  }
+  h << html_cells(run, cells) << to_html(ceiling_notes(run, cells)) << to_html(crash_document(run))
     << to_html(bench_document(run)) << "<h2>Findings</h2>\n<ul>";
   if (findings.empty()) h << "<li>No cell moved more than twice the bytes it asked for.</li>";
   for (const Finding& f : findings) {
     h << "<li><code>" << escaped(f.cell) << "</code>: " << fmt("%.1f", f.amplification)
       << "x the bytes asked. Likely cause: " << escaped(f.cause) << ".</li>";
   }
-  h << "</ul>\n<h2>System</h2>\n<table id=\"system\">";
+  h << "</ul>\n";
+  if (const auto flags = arc_flags(run); !flags.empty()) {
+    h << to_html({heading("Repetitions the ARC served", 3), list_block(flags)});
+  }
+  h << "<h2>System</h2>\n<table id=\"system\">";
   for (const auto& [k, v] : run.system) {
     if (k.rfind("zfs.tunable.", 0) == 0) continue;
     h << "<tr><td>" << escaped(k) << "</td><td>" << escaped(v) << "</td></tr>";
@@ -374,27 +520,19 @@ std::string html_report(const RunData& run, const std::vector<CellSummary>& cell
   return h.str();
 }
 
-}  // namespace
-
-void write_report(const RunData& run, const std::vector<CellSummary>& cells,
-                  const std::vector<Comparison>& verdict, double threshold,
-                  const std::vector<Figure>& figures, std::size_t figures_omitted,
-                  const std::string& out_dir) {
-  fs::create_directories(out_dir);
-  // Written beside and renamed into place, so a reader never sees half.
-  auto publish = [&](const std::string& name, const std::string& text) {
-    const fs::path final = fs::path(out_dir) / name;
-    const fs::path tmp = final.string() + ".tmp";
-    std::ofstream(tmp) << text;
-    fs::rename(tmp, final);
-  };
-
+std::string cells_csv(const RunData& run, const std::vector<CellSummary>& cells) {
   std::ostringstream csv;
   csv << "cell,backend,policy,target,loop_dio,app_direct,submit,semantics,recordsize,workload,rw,"
          "bs,iodepth,numjobs,repetitions,failed,skipped,throughput_median_Bps,"
          "throughput_ci_low_Bps,throughput_ci_high_Bps,throughput_mean_Bps,throughput_cv,"
          "iops_median,p50_us,p90_us,p99_us,p999_us,p99_ci_low_us,p99_ci_high_us,amplification,"
-         "path_split,split_contradiction,outcome,crash_excerpt,ceiling_fraction,ceiling\n";
+         "path_split,split_contradiction,outcome,crash_excerpt,ceiling_fraction,ceiling,"
+         "cpu_repetitions,cpu_s_per_GiB,cpu_s_per_GiB_ci_low,cpu_s_per_GiB_ci_high,"
+         "fio_cpu_repetitions,fio_cpu_s_per_GiB,fio_cpu_s_per_GiB_ci_low,fio_cpu_s_per_GiB_ci_high\n";
+  // Empty fields when the run recorded no CPU time.
+  auto cpu = [](std::size_t n, double m, const Interval& iv) {
+    return std::to_string(n) + "," + (n ? fmt("%.6f", m) + "," + fmt("%.6f", iv.low) + "," + fmt("%.6f", iv.high) : ",,");
+  };
   for (const CellSummary& s : cells) {
     const CellData& c = *s.cell;
     csv << c.name;
@@ -412,27 +550,40 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
         << (s.contradiction ? "yes" : "no") << "," << cell_outcome(c) << ","
         << csv_field(first_excerpt(c)) << ",";
     const CeilingShare share = share_of(run, s);
-    csv << (share.fraction ? fmt("%.4f", *share.fraction) : "") << "," << csv_field(share.ceiling) << "\n";
+    csv << (share.fraction ? fmt("%.4f", *share.fraction) : "") << "," << csv_field(share.ceiling) << ","
+        << cpu(s.cpu_n, s.cpu_per_gib, s.cpu_per_gib_interval) << ","
+        << cpu(s.fio_cpu_n, s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval) << "\n";
   }
-  publish("cells.csv", csv.str());
+  return csv.str();
+}
 
+// Every comparison of the verdict with its ratio, outcome and CPU ratio.
+std::string comparisons_csv(const Answer& a, const std::vector<Comparison>& verdict) {
+  std::ostringstream csv;
+  csv << "workload,kind,subject,reference,metric,ratio,ratio_low,ratio_high,outcome,"
+         "repetitions_to_decide,note,cpu_ratio,cpu_ratio_low,cpu_ratio_high\n";
+  for (const Comparison& c : verdict) {
+    const AnswerLine* line = line_of(a, c);
+    const std::optional<CpuRatio> cpu = line ? line->cpu : std::nullopt;
+    csv << csv_field(c.workload) << "," << c.kind << "," << c.subject << "," << c.reference << ","
+        << c.metric << "," << fmt("%.6f", c.ratio) << "," << fmt("%.6f", c.ratio_interval.low) << ","
+        << fmt("%.6f", c.ratio_interval.high) << "," << to_string(c.outcome) << ","
+        << (c.repetitions_to_decide ? std::to_string(*c.repetitions_to_decide) : "") << ","
+        << csv_field(c.note) << ","
+        << (cpu ? fmt("%.6f", cpu->ratio) + "," + fmt("%.6f", cpu->interval.low) + "," + fmt("%.6f", cpu->interval.high)
+                : ",,")
+        << "\n";
+  }
+  return csv.str();
+}
+
+std::string markdown_cells(const RunData& run, const std::vector<CellSummary>& cells) {
   std::ostringstream md;
-  md << "# diobench report: " << run.profile << " (" << run.backend << " backend)\n\n"
-     << "Run directory `" << run.dir << "`, status " << run.status << ", order seed " << run.seed
-     << ". Medians across repetitions with 95% bootstrap intervals (seeded from the run's "
-        "seed, so this report is reproducible).\n\n"
-     << (run.emulated_cpu() ? to_markdown({banner(kEmulatedCpuBanner)}) : std::string())
-     << "## Verdict\n\n";
-  std::ostringstream verdict_text;
-  print_verdict(run, verdict, threshold, verdict_text);
-  md << "```\n" << verdict_text.str() << "```\n\n"
-     << "Loop tax: the fallback-path cell against the same policy on the native file. "
-        "Degradation: against the generic buffered path on the same loop target (direct=disabled, "
-        "loop dio off). Cost is how much worse the fallback cell is: PASS when the whole interval "
-        "is at or under the threshold, FAIL when it is wholly above.\n\n## Cells\n\n"
-     << "| cell | outcome | n | MiB/s (95% CI) | CV | IOPS | p50 / p99 / p99.9 us | amplification | path split |"
+  md << "## Cells\n\n"
+     << "| cell | outcome | n | MiB/s (95% CI) | CV | IOPS | p50 / p99 / p99.9 us | amplification | path split "
+        "| CPU s/GiB, all CPUs | CPU s/GiB, fio |"
      << (run.bench ? " of ceiling |" : "") << "\n"
-     << "|---|---|---|---|---|---|---|---|---|" << (run.bench ? "---|" : "") << "\n";
+     << "|---|---|---|---|---|---|---|---|---|---|---|" << (run.bench ? "---|" : "") << "\n";
   for (const CellSummary& s : cells) {
     const CellData& c = *s.cell;
     md << "| " << c.name << (s.contradiction ? " **(split contradicts the model)**" : "") << " | "
@@ -441,7 +592,7 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
       // No metrics for a crashed cell: the first lines of its excerpt.
       std::string head = excerpt_head(first_excerpt(c), 2, " / ");
       for (char& ch : head) ch = ch == '|' ? '/' : ch;
-      md << c.crashed << " crashed | `" << head << "` | | | | | |" << (run.bench ? " |" : "") << "\n";
+      md << c.crashed << " crashed | `" << head << "` | | | | | | | |" << (run.bench ? " |" : "") << "\n";
       continue;
     }
     md << s.n << (c.failed ? " (" + std::to_string(c.failed) + " failed)" : "")
@@ -450,17 +601,18 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
        << "-" << fmt("%.1f", s.throughput_interval.high / 1048576) << ") | " << fmt("%.3f", s.throughput_cv)
        << " | " << fmt("%.0f", s.iops_median) << " | " << fmt("%.1f", s.p50 / 1e3) << " / "
        << fmt("%.1f", s.p99 / 1e3) << " / " << fmt("%.1f", s.p999 / 1e3) << " | "
-       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << " | " << split_text(s) << " |";
+       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << " | " << split_text(s) << " | "
+       << cpu_text(s.cpu_per_gib, s.cpu_per_gib_interval, s.cpu_n) << " | "
+       << cpu_text(s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval, s.fio_cpu_n) << " |";
     if (run.bench) md << " " << share_text(share_of(run, s)) << " |";
     md << "\n";
   }
-  md << "\n" << to_markdown(ceiling_notes(run, cells)) << to_markdown(crash_document(run))
-     << to_markdown(bench_document(run)) << "## Figures\n\n";
-  if (figures_omitted) {
-    md << "Figures for the first workloads only; " << figures_omitted
-       << " more are in cells.csv.\n\n";
-  }
-  for (const Figure& f : figures) md << "![" << f.title << "](" << f.name << ".png)\n\n";
+  md << "\n" << cells_cpu_note(cells) << "\n\n";
+  return md.str();
+}
+
+std::string markdown_findings(const RunData& run, const std::vector<Finding>& findings) {
+  std::ostringstream md;
   md << "\n## Findings\n\nAmplification is what the storage below moved in the workload's "
         "direction over what the workload asked for in the same time window. Below: on the zfs "
         "backend the pool's iostats (records read from disk through the ARC, plus direct I/O), "
@@ -469,19 +621,68 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
         "otherwise fio's bytes scaled up by (ramp + runtime) / runtime, because the counters "
         "below run through fio's ramp, in which fio counts nothing. Read values below about 2x "
         "as noise.\n\n";
-  const auto findings = amplification_findings(cells);
   if (findings.empty()) md << "No cell moved more than twice the bytes it asked for.\n";
   for (const Finding& f : findings) {
     md << "- `" << f.cell << "`: the storage below moved " << fmt("%.1f", f.amplification)
        << "x the bytes asked. Likely cause: " << f.cause << ".\n";
   }
-  md << "\n## System\n\n| key | value |\n|---|---|\n";
+  if (const auto flags = arc_flags(run); !flags.empty()) {
+    md << "\n" << to_markdown({heading("Repetitions the ARC served", 3), list_block(flags)});
+  }
+  return md.str();
+}
+
+std::string markdown_report(const RunData& run, const std::vector<CellSummary>& cells, const Answer& answer,
+                            const std::vector<Comparison>& verdict, double threshold,
+                            const std::optional<Figure>& forest, const std::vector<Figure>& figures,
+                            std::size_t figures_omitted) {
+  std::ostringstream md;
+  md << "# diobench report: " << run.profile << " (" << run.backend << " backend)\n\n"
+     << "Run directory `" << run.dir << "`, status " << run.status << ", order seed " << run.seed
+     << " (the report's bootstrap intervals are seeded from it, so it is reproducible).\n\n"
+     << to_markdown(answer_document(answer));
+  if (forest) md << "![" << forest->title << "](" << forest->name << ".png)\n\n";
+  md << "## Verdict, comparison by comparison\n\n";
+  if (verdict.empty()) md << "No fallback-path cell with a reference in this run.\n\n";
+  else md << to_markdown({table_block(verdict_table(answer, verdict))});
+  md << "## Method\n\n" << to_markdown(method_document(threshold)) << markdown_cells(run, cells)
+     << to_markdown(ceiling_notes(run, cells)) << to_markdown(crash_document(run))
+     << to_markdown(bench_document(run)) << "## Figures\n\n";
+  if (figures_omitted) {
+    md << "Figures for the first workloads only; " << figures_omitted << " more are in cells.csv.\n\n";
+  }
+  for (const Figure& f : figures) md << "![" << f.title << "](" << f.name << ".png)\n\n";
+  md << markdown_findings(run, amplification_findings(cells)) << "\n## System\n\n| key | value |\n|---|---|\n";
   for (const auto& [k, v] : run.system) {
     if (k.rfind("zfs.tunable.", 0) == 0) continue;  // long; in results.db
     md << "| " << k << " | " << v << " |\n";
   }
-  publish("report.md", md.str());
-  publish("index.html", html_report(run, cells, verdict, threshold, findings, figures, out_dir));
+  return md.str();
+}
+
+}  // namespace
+
+void write_report(const RunData& run, const std::vector<CellSummary>& cells,
+                  const std::vector<Comparison>& verdict, double threshold,
+                  const std::vector<Figure>& figures, std::size_t figures_omitted,
+                  const std::string& out_dir) {
+  fs::create_directories(out_dir);
+  // Written beside and renamed into place, so a reader never sees half.
+  auto publish = [&](const std::string& name, const std::string& text) {
+    const fs::path final = fs::path(out_dir) / name;
+    const fs::path tmp = final.string() + ".tmp";
+    std::ofstream(tmp) << text;
+    fs::rename(tmp, final);
+  };
+  const Answer answer = the_answer(run, verdict, threshold, run.seed);
+  std::string gnuplot_errors;
+  const std::optional<Figure> forest = draw_forest_plot(forest_rows(answer), threshold, out_dir, gnuplot_errors);
+  if (!gnuplot_errors.empty()) std::cerr << "diobench: gnuplot reported:\n" << gnuplot_errors;
+  publish("cells.csv", cells_csv(run, cells));
+  publish("comparisons.csv", comparisons_csv(answer, verdict));
+  publish("report.md", markdown_report(run, cells, answer, verdict, threshold, forest, figures, figures_omitted));
+  publish("index.html", html_report(run, cells, answer, verdict, threshold, amplification_findings(cells), forest,
+                                    figures, out_dir));
 }
 
 }  // namespace diobench

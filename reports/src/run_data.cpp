@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "diobench/policy.hpp"
@@ -115,23 +116,51 @@ void load_guest_lane(RunData& run) {
   run.guest = g;
 }
 
+std::optional<double> optional_double(sqlite3_stmt* st, int col) {
+  if (sqlite3_column_type(st, col) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_double(st, col);
+}
+
+// The CPU and ARC columns of repetitions, where the run's index has them
+// (runs recorded before the runner wrote them have none: unknown).
+void load_cpu_columns(Db& db, const std::function<RepetitionData*(std::int64_t)>& rep) {
+  std::set<std::string> columns;
+  db.each("PRAGMA table_info(repetitions)", [&](sqlite3_stmt* st) { columns.insert(text(st, 1)); });
+  std::string select = "SELECT id";
+  for (const char* c : {"cpu_busy_s", "cpu_window_s", "fio_cpu_s", "arc_check"}) {
+    select += columns.count(c) ? std::string(", ") + c : ", NULL";
+  }
+  db.each(select + " FROM repetitions", [&](sqlite3_stmt* st) {
+    RepetitionData* r = rep(sqlite3_column_int64(st, 0));
+    if (!r) return;
+    r->cpu_busy_s = optional_double(st, 1);
+    r->cpu_window_s = optional_double(st, 2);
+    r->fio_cpu_s = optional_double(st, 3);
+    r->arc_check = text(st, 4);
+  });
+}
+
 }  // namespace
 
 double RepetitionData::amplification(double ramp_s) const {
   const double below = pool_measured ? static_cast<double>(pool_bytes)
                        : device_measured ? static_cast<double>(device_bytes)
                                          : 0;
-  double asked = 0;
-  if (loop_measured) {
-    asked = static_cast<double>(loop_bytes);  // the same window as `below`
-  } else if (ramp_s >= 0 && runtime_ms > 0) {
-    // fio counts no bytes during the ramp; at the measured rate it moved
-    // this many more.
-    asked = static_cast<double>(bytes_asked) * (runtime_ms + 1000 * ramp_s) / runtime_ms;
-  } else {
-    asked = static_cast<double>(bytes_asked);  // ramp unknown: fio's count as it is
-  }
+  const double asked = loop_measured ? static_cast<double>(loop_bytes)  // the same window as `below`
+                                     : in_window(static_cast<double>(bytes_asked), ramp_s);
   return below > 0 && asked > 0 ? below / asked : 0;
+}
+
+double RepetitionData::in_window(double bytes, double ramp_s) const {
+  if (ramp_s < 0 || !(runtime_ms > 0)) return bytes;  // ramp unknown: fio's count as it is
+  return bytes * (runtime_ms + 1000 * ramp_s) / runtime_ms;
+}
+
+std::optional<double> RepetitionData::cpu_per_gib(const std::optional<double>& cpu_s,
+                                                  double ramp_s) const {
+  const double bytes = in_window(static_cast<double>(bytes_total), ramp_s);
+  if (!cpu_s || !(*cpu_s >= 0) || !(bytes > 0)) return std::nullopt;
+  return *cpu_s / (bytes / 1073741824.0);
 }
 
 RunData load_run(const std::string& dir) {
@@ -195,6 +224,7 @@ RunData load_run(const std::string& dir) {
             if (!r) return;
             const std::string dir_name = text(st, 1);
             r->throughput += sqlite3_column_double(st, 2);
+            r->bytes_total += static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
             const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
             if ((dir_name == "read") == c.reads()) {
               r->bytes_asked = static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
@@ -256,6 +286,7 @@ RunData load_run(const std::string& dir) {
               r->pool_measured = true;
             }
           });
+  load_cpu_columns(db, rep);
   run.ramp_s = profile_ramp_seconds((fs::path(dir) / "profile.ini").string());
   db.each("SELECT key, value FROM system_info ORDER BY key",
           [&](sqlite3_stmt* st) { run.system[text(st, 0)] = text(st, 1); });

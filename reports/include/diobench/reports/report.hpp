@@ -24,6 +24,13 @@ struct CellSummary {
   double amplification = 0;  // device bytes / bytes asked (median); 0: unknown
   PathCounters split;        // summed over repetitions
   bool contradiction = false;
+  // CPU seconds per GiB moved (RepetitionData::cpu_per_gib): every CPU's
+  // non-idle time (/proc/stat) and fio's own user + system time; medians
+  // with 95% bootstrap intervals over the repetitions that recorded them
+  // (cpu_n and fio_cpu_n; 0: not recorded).
+  double cpu_per_gib = 0, fio_cpu_per_gib = 0;
+  Interval cpu_per_gib_interval, fio_cpu_per_gib_interval;
+  std::size_t cpu_n = 0, fio_cpu_n = 0;
 };
 
 std::vector<CellSummary> summarize(const RunData& run, std::uint64_t seed);
@@ -36,9 +43,9 @@ struct Finding {
 };
 std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cells);
 
-void print_verdict(const std::vector<Comparison>& verdict, double threshold, std::ostream& out);
-// The same, with what the run adds around it: the emulated-CPU banner and
-// the cells that crashed the guest, with the first lines of each excerpt.
+// The answer (answer.hpp), then the verdict comparison by comparison
+// (the effect in words, its interval, the outcome, the CPU ratio), then
+// the cells that crashed the guest with the first lines of each excerpt.
 void print_verdict(const RunData& run, const std::vector<Comparison>& verdict, double threshold,
                    std::ostream& out);
 

@@ -49,6 +49,26 @@ struct RepetitionData {
   // loop target, else fio's bytes scaled up to include the ramp, or as
   // they are when the ramp is unknown).
   double amplification(double ramp_s) const;
+  // The same-window rule: fio counts no bytes during its ramp, but the
+  // counters read around fio (block devices, pool, /proc/stat) run through
+  // it; `bytes` fio counted, scaled by (ramp + runtime) / runtime, is what
+  // moved over the whole window at the measured rate (as it is when the
+  // ramp or the runtime is unknown).
+  double in_window(double bytes, double ramp_s) const;
+  std::uint64_t bytes_total = 0;  // every direction's bytes, as fio counted them
+
+  // CPU over fio's lifetime, when the run recorded it (results.db's
+  // repetitions.cpu_busy_s, cpu_window_s, fio_cpu_s; older runs have none):
+  // every CPU's non-idle seconds from /proc/stat (kernel threads of the
+  // loop driver and of ZFS included), that window's wall seconds, and
+  // fio's own user + system seconds.
+  std::optional<double> cpu_busy_s, cpu_window_s, fio_cpu_s;
+  // CPU seconds per GiB moved in the same window (every direction), or
+  // nullopt when the CPU time or the bytes are unknown.
+  std::optional<double> cpu_per_gib(const std::optional<double>& cpu_s, double ramp_s) const;
+  // zfs backend: "ok", or a sentence flagging a repetition in which the
+  // ARC served what the model expects from disk; empty when not checked.
+  std::string arc_check;
   PathCounters counters;
   std::string split_check;  // zfs backend: agrees | contradicts
 };
