@@ -250,12 +250,21 @@ TEST(VerdictSequential, AFixedLevelPerLookFailsTheSameCheck) {
   EXPECT_GT(rate, 0.05);
 }
 
+// The looks and what each spends: alpha / (j (j + 1)) for the j-th,
+// nothing between looks, and at most alpha over all of them.
 TEST(VerdictSequential, TheSpendingAddsUpToAlpha) {
-  EXPECT_EQ(look_alpha(2 * kMinRepetitions - 1), 0);
+  std::vector<unsigned> looks;
+  for (unsigned n = 1; looks.size() < 15; n = next_look(n) + 1) looks.push_back(next_look(n));
+  EXPECT_EQ(looks, (std::vector<unsigned>{5, 6, 7, 8, 9, 10, 12, 14, 16, 18, 21, 24, 28, 32, 37}));
+  EXPECT_DOUBLE_EQ(look_alpha(10), kVerdictAlpha / 2);
+  EXPECT_DOUBLE_EQ(look_alpha(12), kVerdictAlpha / 6);
+  EXPECT_DOUBLE_EQ(look_alpha(2 * 37), kVerdictAlpha / (15 * 16));
+  for (std::size_t between : {8u, 11u, 13u, 22u, 2u * 11, 2u * 36}) EXPECT_EQ(look_alpha(between), 0) << between;
   double total = 0;
-  for (std::size_t n = 2 * kMinRepetitions; n < 2000000; ++n) total += look_alpha(n);
+  unsigned count = 0;
+  for (unsigned n = kMinRepetitions; n < 1000000; n = next_look(n + 1), ++count) total += look_alpha(2 * n);
   EXPECT_LE(total, kVerdictAlpha);
-  EXPECT_GT(total, kVerdictAlpha * 0.999);
+  EXPECT_NEAR(total, kVerdictAlpha * count / (count + 1), 1e-12);  // the telescoped sum
 }
 
 }  // namespace

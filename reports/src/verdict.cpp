@@ -47,10 +47,19 @@ std::string workload_group(const CellData& c, const std::string& workload) {
   return g;
 }
 
+unsigned next_look(unsigned repetitions) {
+  unsigned n = kMinRepetitions;
+  while (n < repetitions) n = std::max(n + 1, static_cast<unsigned>(std::lround(1.15 * n)));
+  return n;
+}
+
 double look_alpha(std::size_t repetitions) {
-  if (repetitions < 2 * kMinRepetitions) return 0;
-  const double k = static_cast<double>(repetitions - 2 * kMinRepetitions + 1);
-  return kVerdictAlpha / (k * (k + 1));  // sum over k >= 1 of 1/(k(k+1)) telescopes to 1
+  if (repetitions % 2) return 0;
+  const unsigned per_cell = static_cast<unsigned>(repetitions / 2);
+  if (per_cell < kMinRepetitions || next_look(per_cell) != per_cell) return 0;
+  double j = 1;  // the look's index: 1 at 5 + 5
+  for (unsigned n = kMinRepetitions; n < per_cell; n = next_look(n + 1)) ++j;
+  return kVerdictAlpha / (j * (j + 1));  // sum over j >= 1 of 1/(j(j+1)) telescopes to 1
 }
 
 namespace {
@@ -86,9 +95,10 @@ struct Replay {
 };
 
 // Walks the repetitions in the order they were recorded (the subject's
-// first on a tie) and looks at every count with at least
-// kMinRepetitions on each side, spending look_alpha(count) on each side.
-Replay replay_looks(std::vector<Measurement> subject, std::vector<Measurement> reference,
+// first on a tie) and looks wherever the count is one of the looks and
+// each side has at least kMinRepetitions, spending look_alpha(count) on
+// each side.
+Replay replay_looks(const std::vector<Measurement>& subject, const std::vector<Measurement>& reference,
                     bool latency, double threshold) {
   std::vector<std::pair<Measurement, bool>> order;  // (value, is the reference)
   for (const Measurement& m : subject) order.emplace_back(m, false);
@@ -99,8 +109,9 @@ Replay replay_looks(std::vector<Measurement> subject, std::vector<Measurement> r
   Replay r;
   for (const auto& [m, is_reference] : order) {
     (is_reference ? r.y : r.x).push_back(std::log(m.value));
-    if (std::min(r.x.size(), r.y.size()) < kMinRepetitions) continue;
-    r.last = shift_bounds(r.x, r.y, look_alpha(r.x.size() + r.y.size()));
+    const double alpha = look_alpha(r.x.size() + r.y.size());
+    if (std::min(r.x.size(), r.y.size()) < kMinRepetitions || alpha == 0) continue;
+    r.last = shift_bounds(r.x, r.y, alpha);
     r.shift = {std::max(r.shift.low, r.last.low), std::min(r.shift.high, r.last.high)};
     if (r.outcome != Outcome::Inconclusive) continue;  // a decision stands
     r.outcome = decide(r.shift, latency, threshold);
@@ -123,31 +134,20 @@ double pooled_sd(const std::vector<double>& x, const std::vector<double>& y) {
   return df > 0 ? std::sqrt(ss / df) : std::nan("");
 }
 
-// Repetitions per cell at which the bounds would likely clear the edge:
-// the rank bound's half-width is about z * sigma * sqrt(pi/3 * 2/n) for
-// normal noise (the Hodges-Lehmann estimate's variance, Hollander and
-// Wolfe), with z for look_alpha(2n). That half-width shrinks with n, so
-// the first n below `distance` is found by doubling, then bisection.
+// The first look past `have` repetitions per cell at which the bounds
+// would likely clear the edge: the rank bound's half-width is about
+// z * sigma * sqrt(pi/3 * 2/n) for normal noise (the Hodges-Lehmann
+// estimate's variance, Hollander and Wolfe), with z for the look's alpha.
 std::optional<unsigned> repetitions_to_clear(double sigma, double distance, std::size_t have) {
-  constexpr double kCap = 1e6;
+  constexpr unsigned kCap = 1000000;
   if (!(sigma >= 0) || !(distance > 1e-9)) return std::nullopt;
   const boost::math::normal standard;
-  auto clears = [&](double n) {
-    const double z = boost::math::quantile(boost::math::complement(
-        standard, look_alpha(2 * static_cast<std::size_t>(n))));
-    return z * sigma * std::sqrt(M_PI / 3 * 2 / n) < distance;
-  };
-  double lo = static_cast<double>(std::max<std::size_t>(have + 1, kMinRepetitions)) - 1, hi = lo + 1;
-  while (!clears(hi)) {
-    if (hi >= kCap) return static_cast<unsigned>(kCap);
-    lo = hi;
-    hi = std::min(2 * hi, kCap);
+  unsigned n = next_look(static_cast<unsigned>(have) + 1);
+  for (; n < kCap; n = next_look(n + 1)) {
+    const double z = boost::math::quantile(boost::math::complement(standard, look_alpha(2 * n)));
+    if (z * sigma * std::sqrt(M_PI / 3 * 2 / n) < distance) return n;
   }
-  while (hi - lo > 1) {  // clears(hi), not clears(lo) (or lo below the first candidate)
-    const double mid = std::floor((lo + hi) / 2);
-    (clears(mid) ? hi : lo) = mid;
-  }
-  return static_cast<unsigned>(hi);
+  return kCap;
 }
 
 }  // namespace
@@ -266,22 +266,24 @@ std::string verdict_method_text(double threshold) {
   char pct[32];
   std::snprintf(pct, sizeof pct, "%.1f%%", 100 * threshold);
   const std::string t = pct;
-  return "**How the verdict decides.** Each fallback-path cell is compared with its reference as "
-         "the ratio of their repetitions, throughput and p99 latency apart; the cost is how much "
-         "worse the fallback cell is (a faster one costs nothing). The interval bounds that ratio "
-         "without assuming a shape for the noise: on a log scale, the rank interval of the shift "
-         "between the two cells (the one that inverts the Wilcoxon rank-sum test), exact at any "
-         "number of repetitions when the two cells spread alike. It stays valid however often the "
-         "repetitions are looked at and wherever adding them stops (`diobench run "
-         "--until-decided`): a look at N repetitions of the two cells together spends a one-sided "
-         "error of 5% / ((N - 9)(N - 8)), and these add up to 5% over all N from 10 on, so each end "
-         "of the interval holds at every look at once with at least 95% probability. The "
-         "repetitions are replayed in the order of their numbers; the first look where the whole "
-         "cost interval is at or under the " + t + " threshold decides PASS, wholly above it FAIL, "
-         "and that decision stands. A wrong PASS, or a wrong FAIL, thus has a probability of at "
-         "most 5%. Nothing is decided with fewer than " + std::to_string(kMinRepetitions) +
-         " repetitions per cell; INCONCLUSIVE gives the repetitions per cell that would likely "
-         "decide, if the spread and the estimate hold. The ratio shown is that of the medians.";
+  return "**How the verdict decides.** Each fallback-path cell is compared with its reference "
+         "as the ratio of their repetitions, throughput and p99 latency apart; the cost is how "
+         "much worse the fallback cell is (a faster one costs nothing). The interval bounds that "
+         "ratio without assuming a shape for the noise: on a log scale, the rank interval of the "
+         "shift between the two cells (the one that inverts the Wilcoxon rank-sum test), exact "
+         "at any number of repetitions when the two cells spread alike. It stays valid however "
+         "often the repetitions are looked at and wherever adding them stops (`diobench run "
+         "--until-decided`): the verdict looks at 5, 6, 7, 8, 9, 10 repetitions per cell, then "
+         "at about 15% more each time (12, 14, 16, 18, 21, 24, ...), the j-th look spends a "
+         "one-sided error of 5% / (j (j + 1)), and these add up to 5%, so each end of the "
+         "interval holds at every look at once with at least 95% probability. The repetitions "
+         "are replayed in the order of their numbers; the first look where the whole cost "
+         "interval is at or under the " + t + " threshold decides PASS, wholly above it FAIL, and "
+         "that decision stands. A wrong PASS, or a wrong FAIL, thus has a probability of at most "
+         "5%. Nothing is decided with fewer than " + std::to_string(kMinRepetitions) +
+         " repetitions per cell; INCONCLUSIVE gives the repetitions per cell at which the "
+         "verdict would likely decide, if the spread and the estimate hold. The interval shown "
+         "is the narrowest all the looks support; the ratio shown is that of the medians.";
 }
 
 }  // namespace diobench
