@@ -154,6 +154,8 @@ static int diobench_init(struct thread_data *td)
 		.app_direct	= td->o.odirect != 0,
 		.app_sync	= td->o.sync_io != 0,
 		.writable	= td_write(td),
+		.max_bs		= td->o.max_bs[DDIR_READ] > td->o.max_bs[DDIR_WRITE] ?
+				  td->o.max_bs[DDIR_READ] : td->o.max_bs[DDIR_WRITE],
 	};
 	char err[256] = "";
 

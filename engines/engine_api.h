@@ -36,6 +36,7 @@ struct dbe_settings {
 	int app_direct;		/* fio direct=1 */
 	int app_sync;		/* fio sync=1 */
 	int writable;		/* the job writes */
+	unsigned long long max_bs;	/* largest request fio will queue */
 };
 
 enum dbe_ddir { DBE_READ = 0, DBE_WRITE = 1, DBE_SYNC = 2, DBE_DATASYNC = 3, DBE_OTHER = 4 };

@@ -7,6 +7,12 @@
 // counts the split the model expects, for the runner to hold against the
 // pool's iostats.
 //
+// A loop device on the emulated backend: the policy acts where ZFS would
+// apply it, on what the loop driver sends its backing file, so the core
+// serves the request through the model of the loop driver
+// (loop_model_route) on the backing file itself; the kernel's loop
+// device is only where the runner keeps the dio mode and the backing file.
+//
 // No exception leaves this file: every extern "C" entry point catches.
 
 #include <fcntl.h>
@@ -16,6 +22,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -23,6 +30,7 @@
 #include <system_error>
 #include <vector>
 
+#include "diobench/page_cache.hpp"
 #include "diobench/path_counters.hpp"
 #include "diobench/policy.hpp"
 #include "diobench/routed_file.hpp"
@@ -36,6 +44,9 @@ namespace {
 enum class Backend { Emulated, Zfs };
 
 // Returned by a uring completion: the fio io_u and how it ended.
+// queue_ring's answer for a request that needs more SQEs than the ring has.
+constexpr int DBE_TOO_BIG = -1;
+
 struct Completion {
   void* cookie = nullptr;
   int error = 0;
@@ -44,11 +55,20 @@ struct Completion {
 
 }  // namespace
 
+// Who decides where a request goes.
+enum class Serving {
+  Policy,     // emulated file: route() on the app's request
+  LoopModel,  // emulated loop device: the loop driver's model on its backing file
+  AsAsked,    // zfs: the kernel applies the policy; the model only predicts
+};
+
 struct OpenTarget {
   RoutedFile file;  // zfs backend: one descriptor with the app's own flags
   TargetInfo info;
   Backend backend = Backend::Emulated;
+  Serving serving = Serving::Policy;
   PolicyConfig config;  // recordsize may come from the dataset
+  bool loop_dio = false;  // LoopModel: the loop device's dio mode
 };
 
 // One io_u in flight on the ring: up to three SQEs (split writes).
@@ -80,10 +100,10 @@ class Engine {
   std::string last_error;
 
  private:
-  // zfs backend: counts the split the model expects and returns the
-  // request as asked. (Emulated: route() itself says where each segment
-  // goes; a direct segment uses the target's O_DIRECT descriptor.)
-  Route pass_through(const OpenTarget* t, const Request& request) noexcept;
+  // Where the request goes, counted in the sidecar's buckets.
+  Route plan(const OpenTarget* t, const Request& request) noexcept;
+  // Counts what the backing file (or dataset) is expected to see.
+  void count_expected(const OpenTarget* t, const Request& request) noexcept;
   // Syncs and anything that is neither a read nor a write.
   int queue_other(OpenTarget* t, int ddir, void* cookie, int* error) noexcept;
   int queue_ring(const OpenTarget* t, const Route& r, Direction dir, void* buf,
@@ -134,10 +154,13 @@ Engine::Engine(const dbe_settings& s)
   sidecar_.submit = s.submit == DBE_SUBMIT_URING ? "uring" : "psync";
 
   if (s.submit == DBE_SUBMIT_URING) {
-    // Room for every io_u split in three; fio never exceeds iodepth.
+    // Room for every io_u split in three, or in pages (the loop model with
+    // dio off); fio never exceeds iodepth. The kernel caps a ring at 32768.
     const unsigned depth = s.iodepth ? s.iodepth : 1;
+    const unsigned long long pages = (s.max_bs + config_.page_size - 1) / config_.page_size;
+    const unsigned long long per_io = std::max(3ull, pages);
     unsigned entries = 1;
-    while (entries < depth * 3) entries <<= 1;
+    while (entries < depth * per_io && entries < 32768) entries <<= 1;
     const int rc = init_ring(&ring_, entries);
     if (rc < 0) {
       throw std::system_error(-rc, std::generic_category(),
@@ -178,13 +201,24 @@ int Engine::open(const char* path, OpenTarget** out, int* fio_fd) {
   int flags = settings_.writable ? O_RDWR : O_RDONLY;
   if (settings_.app_sync) flags |= O_SYNC;
   if (settings_.writable && t->info.kind == TargetKind::File) flags |= O_CREAT;
-  // The kernel decides on the zfs backend: pass the app's flags through.
-  t->file = t->backend == Backend::Zfs
-                ? RoutedFile::open_as_asked(path, flags | (app_direct_ ? O_DIRECT : 0))
-                : RoutedFile::open_emulated(path, flags);
+  if (t->backend == Backend::Zfs) {
+    // The kernel decides on the zfs backend: pass the app's flags through.
+    t->serving = Serving::AsAsked;
+    t->file = RoutedFile::open_as_asked(path, flags | (app_direct_ ? O_DIRECT : 0));
+  } else if (t->info.kind == TargetKind::Loop && t->info.loop) {
+    t->serving = Serving::LoopModel;
+    t->loop_dio = t->info.loop->direct_io;
+    // What went through the kernel's loop device before (a prefill) must
+    // be in the backing file, and its cache must not outlive our writes.
+    drop_cached_pages(path);
+    t->file = RoutedFile::open_emulated(t->info.loop->backing_file, flags);
+  } else {
+    t->file = RoutedFile::open_emulated(path, flags);
+  }
   if (!have_target_) {  // the sidecar describes the job's first target
     sidecar_.target = t->info;
     sidecar_.backend = t->backend == Backend::Zfs ? "zfs" : "emulated";
+    if (t->info.loop) sidecar_.loop_driver = t->serving == Serving::LoopModel ? "model" : "kernel";
     sidecar_.config = t->config;
     have_target_ = true;
   }
@@ -195,48 +229,85 @@ int Engine::open(const char* path, OpenTarget** out, int* fio_fd) {
 
 int Engine::close(OpenTarget* t) {
   std::unique_ptr<OpenTarget> owned(t);
-  return t->file.close();
+  const int rc = t->file.close();
+  // The loop device's cache may hold pages the model has since rewritten.
+  if (t->serving == Serving::LoopModel) drop_cached_pages(t->info.path);
+  return rc;
 }
 
-Route Engine::pass_through(const OpenTarget* t, const Request& request) noexcept {
-  // Count what ZFS is expected to do with the request, then issue it as
-  // asked: one segment on the descriptor that carries the app's flags.
+void Engine::count_expected(const OpenTarget* t, const Request& request) noexcept {
   const Direction dir = request.direction;
   if (t->info.kind == TargetKind::Loop && t->info.loop) {
-    const LoopExpectation e =
-        loop_backing_route(t->config, request, t->info.loop->direct_io);
-    sidecar_.counters.count(dir, e.path, e.requests, e.direct_bytes,
-                            e.buffered_bytes);
+    const LoopExpectation e = loop_backing_route(t->config, request, t->info.loop->direct_io);
+    sidecar_.counters.count(dir, e.path, e.requests, e.direct_bytes, e.buffered_bytes);
   } else {
     sidecar_.counters.count(dir, route(t->config, request), request.length);
   }
-  Route as_asked;
-  as_asked.segments[0] = Segment{request.offset, request.length, 0, false};
-  as_asked.segment_count = 1;
-  return as_asked;
 }
+
+Route Engine::plan(const OpenTarget* t, const Request& request) noexcept {
+  switch (t->serving) {
+    case Serving::LoopModel:
+      count_expected(t, request);
+      return loop_model_route(t->config, request, t->loop_dio);
+    case Serving::AsAsked: {
+      // One segment on the descriptor that carries the app's flags.
+      count_expected(t, request);
+      Route as_asked;
+      as_asked.segments[0] = Segment{request.offset, request.length, 0, false};
+      as_asked.segment_count = 1;
+      return as_asked;
+    }
+    case Serving::Policy:
+      break;
+  }
+  const Route r = route(t->config, request);
+  sidecar_.counters.count(request.direction, r, request.length);
+  return r;
+}
+
+namespace {
+
+// The SQEs a route takes: one per segment, or one per piece of a direct
+// segment that goes page by page.
+unsigned sqes_for(const Route& r) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < r.segment_count; ++i) {
+    const Segment& seg = r.segments[i];
+    const std::uint64_t piece = seg.direct && r.direct_piece ? r.direct_piece : seg.length;
+    n += static_cast<unsigned>((seg.length + piece - 1) / piece);
+  }
+  return n;
+}
+
+}  // namespace
 
 int Engine::queue_ring(const OpenTarget* t, const Route& r, Direction dir,
                        void* buf, unsigned long long len, void* cookie) noexcept {
-  if (free_slots_.empty() || io_uring_sq_space_left(&ring_) < r.segment_count) {
+  const unsigned sqes = sqes_for(r);
+  if (free_slots_.empty() || io_uring_sq_space_left(&ring_) < sqes) {
+    // A request larger than the whole ring can never fit: say so.
+    if (sqes > ring_.sq.ring_entries) return DBE_TOO_BIG;
     return DBE_BUSY;
   }
   InFlight* slot = free_slots_.back();
   free_slots_.pop_back();
-  *slot = InFlight{cookie, r.segment_count, 0, len, 0};
+  *slot = InFlight{cookie, sqes, 0, len, 0};
   char* base = static_cast<char*>(buf);
   for (unsigned i = 0; i < r.segment_count; ++i) {
     const Segment& seg = r.segments[i];
     const int fd = t->file.fd_for(seg);
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    if (dir == Direction::Read) {
-      io_uring_prep_read(sqe, fd, base + seg.buffer_offset,
-                         static_cast<unsigned>(seg.length), seg.offset);
-    } else {
-      io_uring_prep_write(sqe, fd, base + seg.buffer_offset,
-                          static_cast<unsigned>(seg.length), seg.offset);
+    const std::uint64_t piece = seg.direct && r.direct_piece ? r.direct_piece : seg.length;
+    for (std::uint64_t done = 0; done < seg.length; done += piece) {
+      const auto n = static_cast<unsigned>(std::min(piece, seg.length - done));
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+      if (dir == Direction::Read) {
+        io_uring_prep_read(sqe, fd, base + seg.buffer_offset + done, n, seg.offset + done);
+      } else {
+        io_uring_prep_write(sqe, fd, base + seg.buffer_offset + done, n, seg.offset + done);
+      }
+      io_uring_sqe_set_data(sqe, slot);
     }
-    io_uring_sqe_set_data(sqe, slot);
   }
   return DBE_QUEUED;
 }
@@ -263,15 +334,17 @@ int Engine::queue(OpenTarget* t, int ddir, void* buf, unsigned long long len,
   const Direction dir = ddir == DBE_READ ? Direction::Read : Direction::Write;
   const Request request{dir, offset, len, reinterpret_cast<std::uintptr_t>(buf),
                         app_direct_};
-  const bool emulated = t->backend == Backend::Emulated;
-  // Built in place (no copy of the Route): this runs for every request.
-  const Route r = emulated ? route(t->config, request) : pass_through(t, request);
-  if (emulated) sidecar_.counters.count(dir, r, len);
+  const Route r = plan(t, request);
   if (r.path == Path::Einval) {
     *error = EINVAL;
     return DBE_COMPLETED;
   }
-  if (uring_) return queue_ring(t, r, dir, buf, len, cookie);
+  if (uring_) {
+    const int status = queue_ring(t, r, dir, buf, len, cookie);
+    if (status != DBE_TOO_BIG) return status;
+    *error = E2BIG;
+    return DBE_COMPLETED;
+  }
   std::uint64_t rest = 0;
   *error = t->file.issue(r, dir, buf, &rest);
   *resid = rest;

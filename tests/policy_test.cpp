@@ -168,6 +168,40 @@ TEST(LoopBacking, CrashGuardCells) {
   EXPECT_FALSE(direct(Policy::Always, Direction::Write, 4096, true));
 }
 
+// The emulated backend's loop model issues what loop_backing_route counts.
+TEST(LoopModel, IssuesWhatTheBackingFileWouldSee) {
+  PolicyConfig c;
+  const Request read128k{Direction::Read, kRecord, kRecord, kAligned, false};
+  c.policy = Policy::Always;
+  Route r = loop_model_route(c, read128k, false);  // dio off: page by page, direct
+  EXPECT_EQ(r.path, Path::Direct);
+  EXPECT_EQ(r.direct_piece, 4096u);
+  EXPECT_EQ(r.direct_bytes(), kRecord);
+  r = loop_model_route(c, read128k, true);  // dio on: one direct request
+  EXPECT_EQ(r.path, Path::Direct);
+  EXPECT_EQ(r.direct_piece, 0u);
+  const Request write1m{Direction::Write, 0, 8 * kRecord, kAligned, false};
+  r = loop_model_route(c, write1m, false);  // pages under a record: buffered
+  EXPECT_EQ(r.path, Path::Fallback);
+  EXPECT_EQ(r.direct_bytes(), 0u);
+  c.policy = Policy::Standard;  // the loop driver's own O_DIRECT counts
+  EXPECT_EQ(loop_model_route(c, read128k, true).path, Path::Direct);
+  EXPECT_EQ(loop_model_route(c, read128k, false).path, Path::Buffered);
+  c.policy = Policy::Disabled;
+  EXPECT_EQ(loop_model_route(c, read128k, true).path, Path::Buffered);
+  // A misaligned app buffer: never EINVAL to the app, served buffered.
+  c.policy = Policy::Standard;
+  const Request odd{Direction::Read, 0, kRecord, kAligned + 8, false};
+  EXPECT_EQ(loop_model_route(c, odd, true).path, Path::Fallback);
+  for (bool dio : {false, true}) {
+    for (Policy p : {Policy::Disabled, Policy::Standard, Policy::Always}) {
+      c.policy = p;
+      const LoopExpectation e = loop_backing_route(c, read128k, dio);
+      EXPECT_EQ(loop_model_route(c, read128k, dio).direct_bytes(), e.direct_bytes);
+    }
+  }
+}
+
 TEST(LoopBacking, WorkloadRuleCoversEveryDirectionItIssues) {
   PolicyConfig c;
   c.policy = Policy::Always;

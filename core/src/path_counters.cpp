@@ -99,6 +99,7 @@ std::string sidecar_line(const JobCounters& job) {
     target["loop_dio"] = job.target.loop->direct_io;
     target["backing_file"] = job.target.loop->backing_file;
     target["logical_block_size"] = job.target.loop->logical_block_size;
+    target["loop_driver"] = job.loop_driver.empty() ? "kernel" : job.loop_driver;
   }
   if (job.target.zfs) target["dataset"] = job.target.zfs->name;
   nlohmann::json j{{"job", job.job},
@@ -142,6 +143,7 @@ JobCounters parse_sidecar_line(const std::string& line) {
     loop.backing_file = t.value("backing_file", std::string());
     loop.logical_block_size = t.value("logical_block_size", 512u);
     job.target.loop = loop;
+    job.loop_driver = t.value("loop_driver", std::string("kernel"));
   }
   job.counters = PathCounters::from_json(j);
   return job;

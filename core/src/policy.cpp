@@ -167,6 +167,26 @@ LoopExpectation loop_backing_route(const PolicyConfig& config,
   return e;
 }
 
+Route loop_model_route(const PolicyConfig& config, const Request& request,
+                       bool loop_dio) noexcept {
+  const bool aligned = page_aligned(config, request);
+  if (loop_dio) {
+    Request below = request;
+    below.app_direct = true;  // the loop driver opens its file O_DIRECT
+    const Route r = route(config, below);
+    // Only a misaligned app buffer gets here as EINVAL: serve it buffered.
+    return r.path == Path::Einval ? whole(request, Path::Fallback, false) : r;
+  }
+  if (!aligned) return whole(request, Path::Buffered, false);
+  const Request page{request.direction, request.offset, config.page_size, request.buffer,
+                     false};
+  const Route per_page = route(config, page);
+  if (per_page.direct_bytes() == 0) return whole(request, per_page.path, false);
+  Route r = whole(request, Path::Direct, true);
+  r.direct_piece = config.page_size;
+  return r;
+}
+
 bool loop_requests_take_direct_path(const PolicyConfig& config, Direction direction,
                                     std::uint64_t request_bytes, bool loop_dio) {
   // A page-aligned request of that size at the start of a record: the

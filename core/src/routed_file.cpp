@@ -1,5 +1,7 @@
 #include "diobench/routed_file.hpp"
 
+#include <algorithm>
+
 #include <cstring>
 #include <system_error>
 
@@ -55,10 +57,14 @@ int RoutedFile::issue_slowly(const Route& route, Direction dir, void* buf,
   char* base = static_cast<char*>(buf);
   for (unsigned i = 0; i < route.segment_count; ++i) {
     const Segment& seg = route.segments[i];
+    // Page-by-page direct requests (the loop model) are each one call.
+    const std::uint64_t piece =
+        seg.direct && route.direct_piece ? route.direct_piece : seg.length;
     std::uint64_t done = 0;
     while (done < seg.length) {
-      const ssize_t n = transfer(fd_for(seg), dir, base + seg.buffer_offset + done,
-                                 seg.length - done, seg.offset + done);
+      const std::uint64_t want = std::min(piece - done % piece, seg.length - done);
+      const ssize_t n = transfer(fd_for(seg), dir, base + seg.buffer_offset + done, want,
+                                 seg.offset + done);
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno;

@@ -65,6 +65,9 @@ struct JobCounters {
   std::string submit;   // "psync" | "uring"
   std::string backend;  // "emulated" | "zfs"
   TargetInfo target;
+  // Loop targets: "kernel" (the kernel's loop driver served the requests)
+  // or "model" (the emulated backend's model of it, on the backing file).
+  std::string loop_driver;
   PathCounters counters;
 };
 

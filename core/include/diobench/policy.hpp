@@ -71,6 +71,9 @@ struct Route {
   Path path = Path::Buffered;
   unsigned segment_count = 0;
   std::array<Segment, 3> segments;  // valid up to segment_count
+  // Non-zero: each direct segment is issued as separate requests of this
+  // many bytes (the loop driver's page-by-page requests with dio off).
+  std::uint64_t direct_piece = 0;
 
   std::uint64_t direct_bytes() const;
   std::uint64_t buffered_bytes() const;
@@ -95,6 +98,20 @@ struct LoopExpectation {
 };
 LoopExpectation loop_backing_route(const PolicyConfig& config,
                                    const Request& request, bool loop_dio) noexcept;
+
+// The emulated backend's model of the loop driver (a filesystem other than
+// ZFS cannot apply `direct` to what the kernel's loop driver sends its
+// backing file, so the engine issues those requests itself): what to
+// issue on the backing file for one request the loop device received.
+// With dio on: the same range as O_DIRECT. With dio off: the page cache's
+// page-sized requests, buffered, or, where the policy sends a page direct
+// (`always`), one direct request per page (Route::direct_piece). Its
+// buckets are loop_backing_route's. Left out of the model: the loop
+// device's own page cache and the hand-off to the loop worker thread. A
+// buffer the kernel could not use for O_DIRECT (a loop device's pages are
+// always aligned; a misaligned app buffer is not) is served buffered.
+Route loop_model_route(const PolicyConfig& config, const Request& request,
+                       bool loop_dio) noexcept;
 
 // The one rule for "does this loop cell reach the patched fallback path":
 // true when the loop driver's kernel-originated requests to its backing

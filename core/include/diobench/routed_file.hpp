@@ -45,7 +45,7 @@ class RoutedFile {
   // not transferred. Einval routes must not reach here.
   int issue(const Route& route, Direction dir, void* buf,
             std::uint64_t* resid) const noexcept {
-    if (route.segment_count == 1) {  // the common case: one call, all done
+    if (route.segment_count == 1 && route.direct_piece == 0) {  // the common case
       const Segment& seg = route.segments[0];
       const ssize_t n = transfer(fd_for(seg), dir, buf, seg.length, seg.offset);
       if (n >= 0 && static_cast<std::uint64_t>(n) == seg.length) return 0;
