@@ -136,6 +136,53 @@ std::string resolve_profile(const std::string& given) {
   throw UsageError("invalid --profile value '" + given + "': no such file, and no shipped profile of that name in " + profiles_dir());
 }
 
+// The verdict as `run --until-decided` sees it: the reports library's,
+// over the run directory as it stands. The runner asks; it does not link
+// the reports itself.
+diobench::DecisionState verdict_state(const std::string& dir, double threshold) {
+  const diobench::RunData run = diobench::load_run(dir);
+  diobench::DecisionState state;
+  for (const diobench::Comparison& c : diobench::compute_verdict(run, threshold, run.seed)) {
+    if (c.outcome == diobench::Outcome::Pass || c.outcome == diobench::Outcome::Fail ||
+        c.outcome == diobench::Outcome::Crash) {
+      ++state.decided;
+      continue;
+    }
+    state.open.push_back({c.workload + ", " + c.kind + ", " + c.metric, c.subject, c.reference,
+                          c.repetitions_to_decide, c.note});
+  }
+  return state;
+}
+
+// --until-decided and its limits, checked (exit 2 naming a bad value).
+void decision_options(const po::variables_map& vm, diobench::RunOptions& o) {
+  o.until_decided = vm.count("until-decided") > 0;
+  if (!o.until_decided && o.resume == false &&
+      (vm.count("budget") || vm.count("max-repetitions") || vm.count("threshold"))) {
+    throw UsageError("--budget, --max-repetitions and --threshold go with --until-decided");
+  }
+  if (vm.count("budget")) {
+    const std::string b = vm["budget"].as<std::string>();
+    o.budget_s = diobench::parse_duration(b);
+    if (!o.budget_s) throw UsageError("invalid --budget value '" + b + "' (a duration: 900, 900s, 15m, 1h30m)");
+  }
+  if (vm.count("max-repetitions")) {
+    const unsigned n = vm["max-repetitions"].as<unsigned>();
+    if (n == 0 || n > 1000) {
+      throw UsageError("invalid --max-repetitions value '" + std::to_string(n) + "' (1 to 1000)");
+    }
+    o.max_repetitions = n;
+  }
+  if (vm.count("threshold")) {
+    const double t = vm["threshold"].as<double>();
+    if (!(t > 0 && t < 100)) {
+      throw UsageError("invalid --threshold value '" + std::to_string(t) + "' (a percentage between 0 and 100)");
+    }
+    o.threshold = t / 100;
+  }
+  o.decider = verdict_state;
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   std::string profile, backend, dir, dataset, out, resume;
   unsigned repetitions = 0;
@@ -172,7 +219,20 @@ int cmd_run(const std::vector<std::string>& args) {
        "of the whole pool: only for a pool dedicated to benchmarking)")
       ("bench", po::value<std::string>(),
        "the Google Benchmark drivers after the matrix: none, all, or a filter over their names "
-       "(e.g. 'bs:4096/'); overrides the profile's [bench] drivers");
+       "(e.g. 'bs:4096/'); overrides the profile's [bench] drivers")
+      ("until-decided",
+       "after the base repetitions, add repetitions (in batches, the two cells of each comparison "
+       "interleaved in random order) to the cells of the verdict's undecided comparisons until "
+       "every one is PASS, FAIL or CRASH, or the budget or the cap is reached; then name what is "
+       "still open and what it would take. --resume continues the decision")
+      ("budget", po::value<std::string>(),
+       "with --until-decided: the run time allowed, base repetitions included (900, 900s, 15m, "
+       "1h30m; default: the profile's budget). With --resume: a new budget for the decision")
+      ("max-repetitions", po::value<unsigned>(),
+       "with --until-decided: at most N repetitions per cell (default: the profile's "
+       "max_repetitions). With --resume: a new cap")
+      ("threshold", po::value<double>(),
+       "with --until-decided: the verdict's cost threshold, in percent (default 5, as diobench report)");
   const po::variables_map vm = parse("run", desc, args);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -189,9 +249,10 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   if (vm.count("json") && !vm.count("dry-run")) throw UsageError("--json goes with --dry-run");
   if (!resume.empty() && (vm.count("out") || vm.count("filter") || vm.count("bench") ||
-                          !vm["arc-drop"].defaulted() ||
-                          !vm["profile"].defaulted())) {
-    throw UsageError("--resume takes the run's own profile, filters and output directory");
+                          !vm["arc-drop"].defaulted() || vm.count("until-decided") ||
+                          vm.count("threshold") || !vm["profile"].defaulted())) {
+    throw UsageError("--resume takes the run's own profile, filters, decision and output directory "
+                     "(only --budget and --max-repetitions may change)");
   }
 
   diobench::RunOptions o;
@@ -217,6 +278,7 @@ int cmd_run(const std::vector<std::string>& args) {
     }
   }
   o.resume = !resume.empty();
+  decision_options(vm, o);
   o.out_dir = o.resume ? resume : out.empty() ? default_run_dir() : out;
   try {
     if (!o.resume) o.profile_path = resolve_profile(profile);
@@ -240,6 +302,11 @@ int cmd_run(const std::vector<std::string>& args) {
                 << p.cells.size() * p.repetitions << " fio runs of " << p.ramp_s << " s ramp + "
                 << p.runtime_s << " s; estimated " << static_cast<long>(s / 60) << " min "
                 << static_cast<long>(s) % 60 << " s\n";
+      if (o.until_decided) {
+        std::cout << "then, until decided: repetitions added to the undecided comparisons' cells "
+                     "within a budget of " << diobench::format_duration(p.budget_s)
+                  << " for the whole run, at most " << p.max_repetitions << " per cell\n";
+      }
       if (p.bench.enabled()) {
         std::cout << "then the bench drivers '" << p.bench.drivers << "' (" << p.bench.repetitions
                   << " repetitions x " << p.bench.min_time_s
@@ -253,6 +320,9 @@ int cmd_run(const std::vector<std::string>& args) {
     const diobench::RunOutcome r = diobench::execute_run(o, std::cout, std::cerr);
     std::cerr << r.ok << " repetitions ok, " << r.failed << " failed, " << r.skipped
               << " skipped";
+    if (o.until_decided || r.decided + r.open > 0) {
+      std::cerr << "; " << r.decided << " comparisons decided, " << r.open << " open";
+    }
     if (r.interrupted) {
       std::cerr << ", " << r.left << " not run: interrupted; scratch files and loop devices "
                 << "removed; finish with: diobench run --resume " << o.out_dir << "\n";

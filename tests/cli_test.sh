@@ -28,6 +28,15 @@ expect "bad bench filter" 2 "invalid --bench value '('" -- "$bin" run --bench '(
 expect "bench on dry-run" 0 "then the bench drivers 'bs:4096/'" -- "$bin" run --profile smoke --bench bs:4096/ --dry-run
 expect "bad arc-drop" 2 "invalid --arc-drop value 'sometimes'" -- "$bin" run --arc-drop sometimes --dry-run
 expect "arc-drop needs zfs" 2 "--arc-drop goes with --backend zfs" -- "$bin" run --arc-drop export --dry-run
+expect "run help: until-decided" 0 "--until-decided" -- "$bin" run --help
+expect "run help: budget" 0 "--budget" -- "$bin" run --help
+expect "run help: max-repetitions" 0 "--max-repetitions" -- "$bin" run --help
+expect "bad budget" 2 "invalid --budget value '15 minutes'" -- "$bin" run --until-decided --budget '15 minutes' --dry-run
+expect "bad max-repetitions" 2 "invalid --max-repetitions value '0'" -- "$bin" run --until-decided --max-repetitions 0 --dry-run
+expect "bad decision threshold" 2 "invalid --threshold value" -- "$bin" run --until-decided --threshold 150 --dry-run
+expect "budget needs until-decided" 2 "go with --until-decided" -- "$bin" run --budget 10m --dry-run
+expect "until-decided on dry-run" 0 "within a budget of 12:00" -- "$bin" run --until-decided --budget 12m --dry-run
+expect "resume keeps its decision" 2 "--resume takes the run's own" -- "$bin" run --resume /nonexistent-run --until-decided
 expect "crashed without a run" 2 "not found" -- "$bin" crashed /nonexistent-run --reason x
 expect "crashed on a non-run" 2 "not a diobench run directory" -- "$bin" crashed / --reason x
 idle_run=$(mktemp -d)

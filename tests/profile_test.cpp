@@ -2,12 +2,20 @@
 // file, line and key.
 #include "diobench/runner/profile.hpp"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <fstream>
 #include <gtest/gtest.h>
 
+#include "diobench/runner/cpu_usage.hpp"
+#include "diobench/runner/decision.hpp"
+#include "diobench/runner/repetition_cost.hpp"
+#include "diobench/runner/result_store.hpp"
 #include "diobench/runner/safety.hpp"
 #include "diobench/units.hpp"
 
@@ -128,6 +136,20 @@ TEST_F(ProfileTest, DefectsNameFileLineAndKey) {
   EXPECT_EQ(error_of("[workload.r]\nbs = 4k\n"), file + ": workload.r: needs rw = (read, write, randread, ...)");
   EXPECT_EQ(error_of("[workload.r]\nrw = read\nrwmixread = 70\n"),
             file + ":3: workload.r.rwmixread: only applies to rw, readwrite and randrw");
+  EXPECT_EQ(error_of("[profile]\nbudget = soon\n[workload.r]\nrw = read\n"),
+            file + ":2: profile.budget: invalid value 'soon' (a duration: 900, 900s, 15m, 1h30m)");
+  EXPECT_EQ(error_of("[profile]\nmax_repetitions = 0\n[workload.r]\nrw = read\n"),
+            file + ":2: profile.max_repetitions: invalid value '0' (a whole number from 1 to 1000)");
+}
+
+TEST_F(ProfileTest, BudgetAndCapOfUntilDecided) {
+  const Profile defaults = load_profile(write("[workload.r]\nrw = read\n"), "emulated");
+  EXPECT_EQ(defaults.budget_s, 30 * 60);
+  EXPECT_EQ(defaults.max_repetitions, 30u);
+  const Profile p = load_profile(
+      write("[profile]\nbudget = 14m30s\nmax_repetitions = 12\n[workload.r]\nrw = read\n"), "emulated");
+  EXPECT_EQ(p.budget_s, 14 * 60 + 30);
+  EXPECT_EQ(p.max_repetitions, 12u);
 }
 
 TEST(Units, SizesParseAndPrint) {
@@ -189,6 +211,125 @@ TEST(CrashGuard, VersionSourceIsInjectable) {
   EXPECT_EQ(loaded_zfs_version(), "2.3.0");
   unsetenv("DIOBENCH_ZFS_VERSION_FILE");
   fs::remove(f);
+}
+
+
+TEST(CpuUsage, BusyIsEverythingButIdleAndIowait) {
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  // user nice system idle iowait irq softirq steal guest guest_nice
+  EXPECT_DOUBLE_EQ(*busy_seconds_from_proc_stat("cpu  100 20 30 5000 400 6 7 8 50 0\ncpu0 1 2 3\n"),
+                   (100 + 20 + 30 + 6 + 7 + 8) / hz);
+  EXPECT_FALSE(busy_seconds_from_proc_stat("cpu0 1 2 3 4 5 6 7 8\n"));
+  EXPECT_FALSE(busy_seconds_from_proc_stat("cpu 1 2 3\n"));
+  const auto now = system_busy_seconds();
+  ASSERT_TRUE(now);
+  EXPECT_GT(*now, 0);
+}
+
+// A results.db written before the CPU and ARC columns existed opens, and
+// gains them (a run of an older diobench can be resumed).
+TEST(ResultStoreSchema, AnOldDatabaseGainsTheNewColumns) {
+  const std::string db = (fs::temp_directory_path() / ("diobench-old-" + std::to_string(getpid()) + ".db")).string();
+  fs::remove(db);
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(h,
+                         "CREATE TABLE repetitions(id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL,"
+                         " repetition INTEGER NOT NULL, position INTEGER NOT NULL, status TEXT NOT NULL,"
+                         " message TEXT, started TEXT, finished TEXT, fio_json TEXT, counters_file TEXT,"
+                         " elapsed_ms REAL, cache_drop_ms REAL, fio_ms REAL, split_check TEXT,"
+                         " UNIQUE(cell_id, repetition));",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(h);
+  { ResultStore store(db); }
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  std::set<std::string> columns;
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(h, "PRAGMA table_info(repetitions)", -1, &st, nullptr);
+  while (sqlite3_step(st) == SQLITE_ROW) columns.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  for (const char* c : {"cpu_busy_s", "cpu_window_s", "fio_cpu_s", "arc_check", "arc_data_before"}) {
+    EXPECT_TRUE(columns.count(c)) << c;
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+}
+
+TEST(Duration, ParsesWhatPeopleWrite) {
+  EXPECT_EQ(parse_duration("900"), 900);
+  EXPECT_EQ(parse_duration("900s"), 900);
+  EXPECT_EQ(parse_duration("15m"), 900);
+  EXPECT_EQ(parse_duration("1h30m"), 5400);
+  EXPECT_EQ(parse_duration("14m30s"), 870);
+  for (const char* bad : {"", "0", "0m", "m", "15 m", "-5", "1.5h", "15min", "h"}) {
+    EXPECT_FALSE(parse_duration(bad)) << bad;
+  }
+  EXPECT_EQ(format_duration(870), "14:30");
+  EXPECT_EQ(format_duration(3725), "1:02:05");
+}
+
+// The batch of --until-decided: only the cells of open comparisons grow,
+// both cells of a comparison to the same count, bounded by the cap.
+TEST(UntilDecided, TheBatchGrowsOnlyTheOpenComparisonsCells) {
+  DecisionState state;
+  state.decided = 3;
+  state.open.push_back({"w, loop tax, throughput", "loop-on", "file", 9u, ""});
+  state.open.push_back({"w, degradation, p99 latency", "loop-off", "buffered", std::nullopt, ""});
+  const std::map<std::string, unsigned> attempts{
+      {"loop-on", 6}, {"file", 6}, {"loop-off", 4}, {"buffered", 4}, {"unrelated", 4}};
+  const auto batch = plan_batch(state, attempts, 8, 42);
+  std::map<std::string, std::vector<unsigned>> added;
+  for (const PlannedRepetition& p : batch) added[p.cell].push_back(p.repetition);
+  for (auto& [cell, reps] : added) std::sort(reps.begin(), reps.end());
+  // 9 wanted, at most half again (6 -> 9) and never past the cap of 8;
+  // no estimate: half again, at least two (4 -> 6).
+  EXPECT_EQ(added, (std::map<std::string, std::vector<unsigned>>{
+                       {"loop-on", {7, 8}}, {"file", {7, 8}}, {"loop-off", {5, 6}}, {"buffered", {5, 6}}}));
+  // Random order, reproducible from the seed, not cell by cell.
+  EXPECT_EQ(batch, plan_batch(state, attempts, 8, 42));
+  EXPECT_NE(batch, plan_batch(state, attempts, 8, 43));
+  // Everything at the cap: nothing left to add.
+  EXPECT_TRUE(plan_batch(state, {{"loop-on", 8}, {"file", 8}, {"loop-off", 8}, {"buffered", 8}}, 8, 1).empty());
+}
+
+TEST(UntilDecided, TheBudgetKeepsWholeRoundsSoPairsStayLevel) {
+  DecisionState state;
+  state.open.push_back({"c", "a", "b", 10u, ""});
+  const auto batch = plan_batch(state, {{"a", 4}, {"b", 4}}, 30, 7);  // a, b: 5 and 6 each
+  ASSERT_EQ(batch.size(), 4u);
+  auto cost = [](const std::string& cell) { return cell == "a" ? 10.0 : 5.0; };
+  // 19 s: round 1 (a5 and b5, 15 s) fits whole; neither of round 2 fits
+  // beside it, so the pair stays level.
+  const auto fitted = fit_to_budget(batch, cost, 19, 7);
+  ASSERT_EQ(fitted.size(), 2u);
+  for (const PlannedRepetition& p : fitted) EXPECT_EQ(p.round, 1u) << p.cell;
+  EXPECT_NE(fitted[0].cell, fitted[1].cell);
+  EXPECT_TRUE(fit_to_budget(batch, cost, 4, 7).empty());
+  EXPECT_EQ(fit_to_budget(batch, cost, 1000, 7).size(), 4u);
+}
+
+// The cost of a repetition: learned per cell, else per workload and kind
+// of target, else per workload, else any; the prior only before anything.
+TEST(RepetitionCost, LearnsFromTheMostSpecificMeasurement) {
+  Cell file, loop, other;
+  file.workload.name = loop.workload.name = "w";
+  other.workload.name = "v";
+  loop.target = TargetKind::Loop;
+  loop.loop_dio = true;
+  Cell loop_always = loop;
+  loop_always.policy = Policy::Always;
+  RepetitionCost cost(3.5);
+  EXPECT_EQ(cost.predict(file), 3.5);
+  cost.add(file, 4.0);
+  cost.add(file, 5.0);
+  EXPECT_EQ(cost.predict(file), 4.5);
+  EXPECT_EQ(cost.predict(loop), 4.5);   // the workload's
+  EXPECT_EQ(cost.predict(other), 4.5);  // anything measured
+  cost.add(loop, 6.0);
+  EXPECT_EQ(cost.predict(loop_always), 6.0);  // same workload, same kind of target
+  EXPECT_EQ(cost.predict(file), 4.5);
+  EXPECT_EQ(cost.measured(), 3u);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -210,6 +211,24 @@ TEST_F(RunnerTest, SmokeRunStoresEveryRepetitionAndCleansUp) {
   EXPECT_EQ(query(db, "SELECT count(*) FROM device_io WHERE role = 'loop'"),
             std::vector<std::string>{"6"});
   EXPECT_FALSE(query(db, "SELECT value FROM system_info WHERE key = 'kernel'").empty());
+  // The CPU of each repetition: the machine's busy time cannot exceed
+  // every CPU busy for the whole window, and fio, which did I/O, used
+  // some. /proc/stat counts in ticks, sampled: the comparisons allow a
+  // tick per CPU at each end of the window, and fio's exact time 5% of
+  // sampling error against the machine's ticks.
+  const double cpus = static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN));
+  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto cpu = query(db, "SELECT cpu_busy_s, cpu_window_s, fio_cpu_s FROM repetitions");
+  ASSERT_EQ(cpu.size(), 9u);
+  for (const std::string& row : cpu) {
+    double busy = -1, window = -1, fio = -1;
+    ASSERT_EQ(std::sscanf(row.c_str(), "%lf|%lf|%lf", &busy, &window, &fio), 3) << row;
+    EXPECT_GT(window, 2.0) << row << ": the window holds fio's ramp + runtime (1 + 2 s)";
+    EXPECT_GT(busy, 0) << row;
+    EXPECT_LE(busy, window * cpus + 2 * cpus * tick) << row;
+    EXPECT_GT(fio, 0) << row;
+    EXPECT_LE(fio, busy * 1.05 + 2 * cpus * tick) << row;
+  }
   // Raw files as fio wrote them, beside the index.
   for (const auto& row : query(db, "SELECT fio_json, counters_file FROM repetitions")) {
     const auto bar = row.find('|');
@@ -451,6 +470,94 @@ void RunnerTest::expect_stopped_cleanly(const Exit& e, const std::string& out, i
   EXPECT_TRUE(loops_under(root_).empty());
   EXPECT_TRUE(data_files_in(scratch_).empty());
   EXPECT_FALSE(fs::exists(out + "/journal.jsonl"));
+}
+
+// Repetitions per cell, "cell-suffix:count" in cell order.
+std::vector<std::string> repetitions_per_cell(const std::string& db) {
+  return query(db,
+               "SELECT substr(c.name, length('randread-4k.') + 1) || ':' || count(r.id) FROM cells c"
+               " LEFT JOIN repetitions r ON r.cell_id = c.id AND r.status = 'ok'"
+               " GROUP BY c.id ORDER BY c.name");
+}
+
+// --until-decided adds repetitions only to the cells of the comparisons
+// the verdict leaves open (here: always's two loop cells, always's file
+// cell, disabled's loop dio off cell; not disabled's file and loop dio on
+// cells), up to the cap; the decision goes on through --resume with a
+// higher cap, and through kill -9, restore and --resume.
+TEST_F(RunnerTest, UntilDecidedGrowsOnlyTheOpenComparisonsAndResumeContinues) {
+  const std::string out = runs_ + "/a", db = out + "/results.db";
+  const Exit e = diobench(run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always",
+                                         "--filter", "policy=disabled", "--until-decided",
+                                         "--max-repetitions", "2"}),
+                          root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  const std::vector<std::string> capped_at_2{
+      "always.file.buffered.psync:2",          "always.loop-dio-off.buffered.psync:2",
+      "always.loop-dio-on.buffered.psync:2",   "disabled.file.buffered.psync:1",
+      "disabled.loop-dio-off.buffered.psync:2", "disabled.loop-dio-on.buffered.psync:1"};
+  EXPECT_EQ(repetitions_per_cell(db), capped_at_2);
+  // Stopped on the cap: which comparisons are open and what each would take.
+  EXPECT_NE(e.output.find("stopped: the open comparisons' cells have the most repetitions allowed (2 per cell)"),
+            std::string::npos) << e.output;
+  std::size_t open_lines = 0;
+  std::istringstream lines(e.output);
+  for (std::string line; std::getline(lines, line);) {
+    open_lines += std::regex_search(line, std::regex(R"(^  randread-4k psync, (loop tax|degradation), (throughput|p99 latency): randread-4k\.always\.loop-dio-o(n|ff)\.buffered\.psync vs .*: about \d+ repetitions per cell \(\d+ more in all, about \d+:\d\d\)$)"));
+  }
+  EXPECT_EQ(open_lines, 8u) << e.output;
+  {
+    std::ifstream in(out + "/plan.json");
+    const nlohmann::json plan = nlohmann::json::parse(in);
+    EXPECT_EQ(plan.at("until_decided").at("max_repetitions"), 2) << plan.dump();
+  }
+
+  // A new cap on --resume: the same four cells grow on.
+  const Exit resumed = diobench({"run", "--resume", out, "--max-repetitions", "3"}, root_ + "/resume.log");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  auto capped_at = [&](const std::string& n) {
+    std::vector<std::string> rows = capped_at_2;
+    for (std::string& r : rows) {
+      if (r.back() == '2') r.back() = n[0];
+    }
+    return rows;
+  };
+  EXPECT_EQ(repetitions_per_cell(db), capped_at("3"));
+
+  // Killed during a batch (repetition 4 of a cell running), restored, resumed.
+  const std::string current = out + "/current.json";
+  const Exit killed = diobench_killed_when(
+      {"run", "--resume", out, "--max-repetitions", "4"}, root_ + "/killed.log", [&] {
+        std::ifstream in(current);
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        return text.find("\"repetition\":4") != std::string::npos;
+      });
+  ASSERT_EQ(killed.status, 128 + SIGKILL) << killed.output;
+  ASSERT_EQ(diobench({"restore", out}, root_ + "/restore.log").status, 0);
+  EXPECT_TRUE(loops_under(root_).empty());
+  const Exit finished = diobench({"run", "--resume", out}, root_ + "/finish.log");
+  ASSERT_EQ(finished.status, 0) << finished.output;
+  EXPECT_EQ(repetitions_per_cell(db), capped_at("4"));
+  EXPECT_TRUE(data_files_in(scratch_).empty());
+  EXPECT_FALSE(fs::exists(out + "/journal.jsonl"));
+}
+
+// A budget smaller than the run: the base repetitions all run, the
+// decision stops when the next repetition would not fit, and says what
+// is open.
+TEST_F(RunnerTest, UntilDecidedStopsOnTheBudgetNamingWhatIsOpen) {
+  const std::string out = runs_ + "/a";
+  const Exit e = diobench(run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always",
+                                         "--filter", "policy=disabled", "--until-decided",
+                                         "--budget", "40s"}),
+                          root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  EXPECT_EQ(query(out + "/results.db",
+                  "SELECT count(DISTINCT cell_id) FROM repetitions WHERE status = 'ok' AND repetition = 1"),
+            std::vector<std::string>{"6"});
+  EXPECT_TRUE(std::regex_search(e.output, std::regex(R"(stopped: budget 0:40 reached \(\d+:\d\d used\))"))) << e.output;
+  EXPECT_NE(e.output.find("still open"), std::string::npos) << e.output;
+  EXPECT_EQ(e.output.find("INCONCLUSIVE"), std::string::npos) << e.output;
 }
 
 TEST_F(RunnerTest, WritesNeverTouchAFileTheRunnerDidNotCreate) {

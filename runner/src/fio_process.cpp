@@ -3,15 +3,18 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <csignal>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <system_error>
 
+#include "diobench/runner/cpu_usage.hpp"
 #include "diobench/runner/interrupt.hpp"
 
 namespace diobench {
@@ -47,6 +50,8 @@ FioExit run_fio(const FioInvocation& invocation) {
     ::close(log_fd);
     throw std::system_error(errno, std::generic_category(), "pipe");
   }
+  const std::optional<double> busy_before = system_busy_seconds();
+  const auto window_start = std::chrono::steady_clock::now();
   const pid_t pid = fork();
   if (pid < 0) {
     const int err = errno;
@@ -78,8 +83,12 @@ FioExit run_fio(const FioInvocation& invocation) {
   const bool exec_failed = read(exec_pipe[0], &exec_err, sizeof exec_err) == sizeof exec_err;
   ::close(exec_pipe[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage {};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  const std::optional<double> busy_after = system_busy_seconds();
+  const double window_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
   InterruptGuard::set_child(0);
   if (exec_failed) {
     throw std::system_error(exec_err, std::generic_category(),
@@ -88,6 +97,10 @@ FioExit run_fio(const FioInvocation& invocation) {
   FioExit exit;
   exit.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   exit.log = tail_of(invocation.log_file, 2000);
+  if (busy_before && busy_after) exit.cpu_busy_s = *busy_after - *busy_before;
+  exit.cpu_window_s = window_s;
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  exit.child_cpu_s = seconds(usage.ru_utime) + seconds(usage.ru_stime);
   return exit;
 }
 

@@ -1,6 +1,9 @@
 #include "diobench/runner/profile.hpp"
 
 #include <boost/program_options.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -190,15 +193,40 @@ bool BenchSettings::valid_drivers(const std::string& drivers) {
   }
 }
 
-double Profile::estimated_seconds(std::size_t cell_count, unsigned reps) const {
+double Profile::seconds_per_repetition() const {
   // Set-up per repetition (loop attach, cache drop, fio start and exit):
-  // about 0.35 s measured here, rounded up; one prefill per run of the
-  // target size at a conservative 200 MB/s.
+  // about 0.35 s measured here, rounded up.
   constexpr double kSetupPerRepetition = 0.5;
+  return ramp_s + runtime_s + kSetupPerRepetition;
+}
+
+double Profile::estimated_seconds(std::size_t cell_count, unsigned reps) const {
+  // One prefill per run of the target size at a conservative 200 MB/s.
   const double prefill = static_cast<double>(size) / 200e6;
-  return static_cast<double>(cell_count) * reps *
-             (ramp_s + runtime_s + kSetupPerRepetition) +
-         prefill;
+  return static_cast<double>(cell_count) * reps * seconds_per_repetition() + prefill;
+}
+
+std::optional<double> parse_duration(const std::string& text) {
+  static const std::regex form(R"((?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?)");
+  std::smatch m;
+  if (text.empty() || text.size() > 20 || !std::regex_match(text, m, form)) return std::nullopt;
+  double seconds = 0;
+  for (const auto& [group, unit] : {std::pair{1, 3600.0}, {2, 60.0}, {3, 1.0}}) {
+    if (m[group].matched) seconds += std::stod(m[group].str()) * unit;
+  }
+  if (!(seconds > 0)) return std::nullopt;
+  return seconds;
+}
+
+std::string format_duration(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  char buf[40];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  }
+  return buf;
 }
 
 Profile load_profile(const std::string& path, const std::string& backend) {
@@ -211,7 +239,8 @@ Profile load_profile(const std::string& path, const std::string& backend) {
   po::options_description desc;
   auto text = [&](const std::string& key) { desc.add_options()(key.c_str(), po::value<std::string>()); };
   for (const char* k : {"profile.description", "profile.repetitions", "profile.ramp",
-                        "profile.runtime", "profile.size", "profile.job", "profile.seed"}) {
+                        "profile.runtime", "profile.size", "profile.job", "profile.seed",
+                        "profile.budget", "profile.max_repetitions"}) {
     text(k);
   }
   for (const char* k : {"matrix.policy", "matrix.target", "matrix.loop_dio", "matrix.app_direct",
@@ -247,6 +276,13 @@ Profile load_profile(const std::string& path, const std::string& backend) {
   p.ramp_s = r.number("profile.ramp", 1, 0, 3600);
   p.runtime_s = r.number("profile.runtime", 2, 1, 86400);
   p.size = r.sizes("profile.size", "256m", 16ull << 20, 1ull << 40).front();
+  const std::string budget = r.text("profile.budget", "30m");
+  const auto budget_s = parse_duration(budget);
+  if (!budget_s) {
+    r.fail("profile.budget", "invalid value '" + budget + "' (a duration: 900, 900s, 15m, 1h30m)");
+  }
+  p.budget_s = *budget_s;
+  p.max_repetitions = r.number("profile.max_repetitions", 30, 1, 1000);
   const std::string seed = r.text("profile.seed", "0");
   try {
     p.seed = std::stoull(seed);

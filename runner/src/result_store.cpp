@@ -77,6 +77,11 @@ class Statement {
     sqlite3_bind_null(st_, i);
     return *this;
   }
+  Statement& bind_opt(int i, const std::optional<double>& v) {
+    if (v) return bind(i, *v);
+    sqlite3_bind_null(st_, i);
+    return *this;
+  }
   bool step() {  // true while rows come
     const int rc = sqlite3_step(st_);
     if (rc == SQLITE_ROW) return true;
@@ -93,6 +98,7 @@ class Statement {
     return t ? reinterpret_cast<const char*>(t) : "";
   }
   std::int64_t integer(int col) const { return sqlite3_column_int64(st_, col); }
+  double real(int col) const { return sqlite3_column_double(st_, col); }
 
  private:
   sqlite3* db_;
@@ -115,8 +121,12 @@ ResultStore::ResultStore(const std::string& db_path) : path_(db_path) {
   std::set<std::string> have;
   Statement cols(db_, "PRAGMA table_info(repetitions)");
   while (cols.step()) have.insert(cols.text(1));
-  for (const char* col : {"arc_data_before", "arc_data_after"}) {
-    if (!have.count(col)) exec(std::string("ALTER TABLE repetitions ADD COLUMN ") + col + " INTEGER;");
+  for (const auto& [col, type] : {std::pair{"arc_data_before", "INTEGER"}, {"arc_data_after", "INTEGER"},
+                                   {"cpu_busy_s", "REAL"}, {"cpu_window_s", "REAL"},
+                                   {"fio_cpu_s", "REAL"}, {"arc_check", "TEXT"}}) {
+    if (!have.count(col)) {
+      exec(std::string("ALTER TABLE repetitions ADD COLUMN ") + col + " " + type + ";");
+    }
   }
 }
 
@@ -184,14 +194,15 @@ void ResultStore::add_repetition(const RepetitionRecord& r) {
     Statement(db_,
               "INSERT INTO repetitions(cell_id, repetition, position, status, message, started,"
               " finished, fio_json, counters_file, elapsed_ms, cache_drop_ms, fio_ms, split_check,"
-              " arc_data_before, arc_data_after)"
-              " SELECT id,?,?,?,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
+              " arc_data_before, arc_data_after, cpu_busy_s, cpu_window_s, fio_cpu_s)"
+              " SELECT id,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
         .bind(1, std::int64_t{r.repetition}).bind(2, std::int64_t{r.position})
         .bind(3, r.status).bind(4, r.message).bind(5, r.started).bind(6, r.finished)
         .bind(7, r.fio_json).bind(8, r.counters_file).bind(9, r.elapsed_ms)
         .bind(10, r.cache_drop_ms).bind(11, r.fio_ms).bind(12, r.split_check)
         .bind_opt(13, r.arc_data_before).bind_opt(14, r.arc_data_after)
-        .bind(15, r.cell).run();
+        .bind_opt(15, r.cpu_busy_s).bind_opt(16, r.cpu_window_s).bind_opt(17, r.fio_cpu_s)
+        .bind(18, r.cell).run();
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     if (sqlite3_changes(db_) != 1) throw std::runtime_error("results.db: unknown cell " + r.cell);
     if (r.fio) {
@@ -268,7 +279,7 @@ std::vector<RepetitionRecord> ResultStore::stored_repetitions() const {
   std::vector<RepetitionRecord> out;
   Statement st(db_,
                "SELECT c.name, r.repetition, r.position, r.status, r.message, r.started,"
-               " r.finished, r.fio_json, r.counters_file FROM repetitions r"
+               " r.finished, r.fio_json, r.counters_file, r.elapsed_ms FROM repetitions r"
                " JOIN cells c ON c.id = r.cell_id ORDER BY r.position");
   while (st.step()) {
     RepetitionRecord r;
@@ -281,6 +292,7 @@ std::vector<RepetitionRecord> ResultStore::stored_repetitions() const {
     r.finished = st.text(6);
     r.fio_json = st.text(7);
     r.counters_file = st.text(8);
+    r.elapsed_ms = st.real(9);
     out.push_back(std::move(r));
   }
   return out;

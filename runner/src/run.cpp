@@ -14,7 +14,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
+#include <memory>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "diobench/loop_device.hpp"
@@ -23,6 +25,7 @@
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
 #include "diobench/runner/property_override.hpp"
+#include "diobench/runner/repetition_cost.hpp"
 #include "diobench/page_cache.hpp"
 #include "diobench/runner/result_store.hpp"
 #include "diobench/runner/safety.hpp"
@@ -211,6 +214,9 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
   const auto fio_start = Clock::now();
   const FioExit exit = run_fio(fio);
   rec.fio_ms = ms_since(fio_start);
+  rec.cpu_busy_s = exit.cpu_busy_s;
+  rec.cpu_window_s = exit.cpu_window_s;
+  rec.fio_cpu_s = exit.child_cpu_s;
   // Buffered writes may still sit in a page cache (the loop device's own,
   // then the file's) when fio exits; what they move below belongs to this
   // repetition, so push them down before the counters are read. Outside
@@ -267,13 +273,25 @@ struct PlanFile {
   std::vector<std::string> filters;
   unsigned repetitions = 1;
   std::uint64_t seed = 0;
+  // --until-decided, when the run was started with it.
+  struct Decision {
+    double budget_s = 0;
+    unsigned max_repetitions = 0;
+    double threshold = 0.05;
+  };
+  std::optional<Decision> until_decided;
 };
 
 void write_plan(const std::string& file, const PlanFile& p) {
-  const nlohmann::json j{{"backend", p.backend},     {"scratch_dir", p.scratch_dir},
-                         {"dataset", p.dataset},     {"filters", p.filters},
-                         {"repetitions", p.repetitions}, {"seed", p.seed},
-                         {"bench", p.bench}, {"arc_drop", p.arc_drop}};
+  nlohmann::json j{{"backend", p.backend},     {"scratch_dir", p.scratch_dir},
+                   {"dataset", p.dataset},     {"filters", p.filters},
+                   {"repetitions", p.repetitions}, {"seed", p.seed},
+                   {"bench", p.bench}, {"arc_drop", p.arc_drop}};
+  if (p.until_decided) {
+    j["until_decided"] = {{"budget_s", p.until_decided->budget_s},
+                          {"max_repetitions", p.until_decided->max_repetitions},
+                          {"threshold", p.until_decided->threshold}};
+  }
   const std::string tmp = file + ".tmp";
   std::ofstream(tmp) << j.dump(2) << "\n";
   fs::rename(tmp, file);
@@ -292,15 +310,14 @@ PlanFile read_plan(const std::string& file) {
   p.seed = j.at("seed");
   p.bench = j.value("bench", "none");
   p.arc_drop = j.value("arc_drop", "none");
+  if (j.contains("until_decided")) {
+    const nlohmann::json& d = j.at("until_decided");
+    p.until_decided = PlanFile::Decision{d.at("budget_s"), d.at("max_repetitions"), d.at("threshold")};
+  }
   return p;
 }
 
-std::string duration_text(double seconds) {
-  char buf[32];
-  const long s = std::lround(seconds);
-  std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
-  return buf;
-}
+std::string duration_text(double seconds) { return format_duration(seconds); }
 
 void print_summary(const std::vector<Cell>& cells,
                    const std::map<std::string, std::vector<RepetitionRecord>>& done,
@@ -426,250 +443,487 @@ Profile plan_run(const RunOptions& o) {
   if (o.repetitions) p.repetitions = *o.repetitions;
   if (o.seed) p.seed = *o.seed;
   if (o.bench_drivers) p.bench.drivers = *o.bench_drivers;
+  if (o.budget_s) p.budget_s = *o.budget_s;
+  if (o.max_repetitions) p.max_repetitions = *o.max_repetitions;
   return p;
 }
 
-RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream& progress) {
+namespace {
+
+// One repetition to run: which cell, which of its repetitions, and its
+// place in the run's order.
+struct Slot {
+  std::size_t cell = 0;
+  unsigned repetition = 0;
+  unsigned position = 0;
+};
+
+// How a list of repetitions ended.
+enum class SlotsEnd { Done, Budget, Interrupted };
+
+// The run's options as they apply: on --resume, the run's own plan
+// (with a new budget or cap when given); and the zfs dataset's checks.
+RunOptions resolve_options(const RunOptions& given, const fs::path& dir) {
   RunOptions o = given;
-  const fs::path dir = fs::absolute(o.out_dir);
-  if (o.resume) {
-    const PlanFile plan = read_plan((dir / "plan.json").string());
-    o.profile_path = (dir / "profile.ini").string();
-    o.backend = plan.backend;
-    o.scratch_dir = plan.scratch_dir;
-    o.dataset = plan.dataset;
-    o.filters = plan.filters;
-    o.repetitions = plan.repetitions;
-    o.seed = plan.seed;
-    o.bench_drivers = plan.bench;
-    o.arc_drop = plan.arc_drop;
-  } else if (fs::exists(dir) && !fs::is_empty(dir)) {
-    throw std::invalid_argument("run directory " + dir.string() +
-                                " exists and is not empty (use --resume to finish it)");
-  }
-  std::string pool;
-  if (o.backend == "zfs") {
-    // The scratch area lives on the dataset; the engine passes requests
-    // through and ZFS applies the policy the runner sets per repetition.
-    const auto direct = zfs_get(o.dataset, "direct");
-    if (!direct || direct->empty() || *direct == "-") {
-      throw std::invalid_argument("dataset '" + o.dataset +
-                                  "': cannot read its direct property (no such dataset, no zfs "
-                                  "command, or OpenZFS older than 2.3)");
-    }
-    const auto mountpoint = zfs_get(o.dataset, "mountpoint");
-    if (!mountpoint || mountpoint->empty() || mountpoint->front() != '/') {
-      throw std::invalid_argument("dataset '" + o.dataset + "' is not mounted");
-    }
-    o.scratch_dir = *mountpoint + "/diobench";
-    pool = o.dataset.substr(0, o.dataset.find('/'));
-  }
-  Profile profile = plan_run(o);
-  if (!o.seed && profile.seed == 0) profile.seed = std::random_device{}() | 1u;
-
   if (!o.resume) {
-    fs::create_directories(dir);
-    fs::copy_file(profile.path, dir / "profile.ini");
-    fs::copy_file(profile.job_template, dir / fs::path(profile.job_template).filename());
-    write_plan((dir / "plan.json").string(),
-               PlanFile{o.backend, o.scratch_dir, o.dataset, profile.bench.drivers, o.arc_drop,
-                        o.filters, profile.repetitions, profile.seed});
+    if (fs::exists(dir) && !fs::is_empty(dir)) {
+      throw std::invalid_argument("run directory " + dir.string() +
+                                  " exists and is not empty (use --resume to finish it)");
+    }
+    return o;
   }
-  ResultStore store((dir / "results.db").string());
-  store.begin_run(profile.name, o.backend, profile.seed, utc_timestamp());
-  store.add_cells(profile.cells);
-  const std::set<std::pair<std::string, unsigned>> finished = store.finished_repetitions();
-  // A cell that took the machine down once is not run again.
-  const std::set<std::string> crashed = store.crashed_cells();
-  auto already_done = [&](const Cell& cell, unsigned rep) {
-    return finished.count({cell.name(), rep}) > 0 || crashed.count(cell.name()) > 0;
-  };
+  const PlanFile plan = read_plan((dir / "plan.json").string());
+  o.profile_path = (dir / "profile.ini").string();
+  o.backend = plan.backend;
+  o.scratch_dir = plan.scratch_dir;
+  o.dataset = plan.dataset;
+  o.filters = plan.filters;
+  o.repetitions = plan.repetitions;
+  o.seed = plan.seed;
+  o.bench_drivers = plan.bench;
+  o.arc_drop = plan.arc_drop;
+  if (plan.until_decided) {
+    o.until_decided = true;
+    if (!o.budget_s) o.budget_s = plan.until_decided->budget_s;
+    if (!o.max_repetitions) o.max_repetitions = plan.until_decided->max_repetitions;
+    o.threshold = plan.until_decided->threshold;
+  }
+  return o;
+}
 
-  // The repetitions in a random order (recorded seed): slow drift of the
-  // machine spreads over all cells instead of biasing the late ones.
-  std::vector<std::pair<std::size_t, unsigned>> order;
+// zfs backend: the scratch area lives on the dataset; the engine passes
+// requests through and ZFS applies the policy the runner sets per
+// repetition. Returns the pool's name.
+std::string check_zfs_dataset(RunOptions& o) {
+  const auto direct = zfs_get(o.dataset, "direct");
+  if (!direct || direct->empty() || *direct == "-") {
+    throw std::invalid_argument("dataset '" + o.dataset +
+                                "': cannot read its direct property (no such dataset, no zfs "
+                                "command, or OpenZFS older than 2.3)");
+  }
+  const auto mountpoint = zfs_get(o.dataset, "mountpoint");
+  if (!mountpoint || mountpoint->empty() || mountpoint->front() != '/') {
+    throw std::invalid_argument("dataset '" + o.dataset + "' is not mounted");
+  }
+  o.scratch_dir = *mountpoint + "/diobench";
+  return o.dataset.substr(0, o.dataset.find('/'));
+}
+
+// The base repetitions in a random order (recorded seed): slow drift of
+// the machine spreads over all cells instead of biasing the late ones.
+std::vector<Slot> base_order(const Profile& profile) {
+  std::vector<Slot> order;
   for (std::size_t c = 0; c < profile.cells.size(); ++c) {
-    for (unsigned r = 1; r <= profile.repetitions; ++r) order.emplace_back(c, r);
+    for (unsigned r = 1; r <= profile.repetitions; ++r) order.push_back({c, r, 0});
   }
   std::mt19937_64 rng(profile.seed);
   std::shuffle(order.begin(), order.end(), rng);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i].position = static_cast<unsigned>(i + 1);
+  return order;
+}
 
-  Journal journal((dir / "journal.jsonl").string());
-  std::optional<ScratchArea> area;
+class RunSession {
+ public:
+  RunSession(const RunOptions& given, std::ostream& out, std::ostream& progress);
+  RunOutcome run();
+
+ private:
+  void start_run_directory();
+  void read_back_stored();
+  void prepare_scratch();
+  void ensure_target();
+  void prepare_context();
+  SlotsEnd run_slots(const std::vector<Slot>& slots, const std::string& phase,
+                     std::optional<double> budget_s);
+  RepetitionRecord attempt(const Cell& cell, const Slot& slot);
+  void record(const Slot& slot, RepetitionRecord rec, double slot_s);
+  void show_progress(const Slot& slot, const RepetitionRecord& rec, const std::string& phase,
+                     std::size_t ran, std::size_t count, double eta_s);
+  void decide();
+  std::string decide_batches(DecisionState& state);
+  void report_decision(const DecisionState& state, const std::string& why);
+  void clean_up();
+
+  bool already_done(const Cell& cell, unsigned rep) const {
+    return finished_.count({cell.name(), rep}) > 0 || crashed_.count(cell.name()) > 0;
+  }
+  double spent_s() const {
+    return spent_before_s_ + std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+  double predict(const std::vector<Slot>& slots, std::size_t from) const;
+
+  RunOptions o_;
+  std::ostream& out_;
+  std::ostream& progress_;
+  fs::path dir_;
+  std::string pool_;
+  Profile profile_;
+  Clock::time_point start_ = Clock::now();
+  double spent_before_s_ = 0;  // repetition time of earlier invocations (resume)
+  std::unique_ptr<ResultStore> store_;
+  std::unique_ptr<Journal> journal_;
+  std::optional<ScratchArea> scratch_;
+  std::string file_name_, scratch_file_;
+  std::optional<PropertyOverride> direct_property_;
+  std::unique_ptr<Context> ctx_;
+  std::vector<Slot> base_;
+  std::set<std::pair<std::string, unsigned>> finished_;
+  std::set<std::string> crashed_;  // a cell that took the machine down is not run again
+  // Every repetition of the run, this invocation's and earlier ones', for
+  // the summary; and the highest repetition number each cell has used.
+  std::map<std::string, std::vector<RepetitionRecord>> done_;
+  std::map<std::string, unsigned> attempts_;
+  std::map<std::string, std::size_t> index_;  // cell name -> profile_.cells
+  RepetitionCost cost_{0};
+  unsigned next_position_ = 1;
+  bool target_ready_ = false;
+  bool root_ = geteuid() == 0, on_zfs_ = false, tty_ = isatty(STDERR_FILENO);
+  std::optional<std::string> zfs_version_ = loaded_zfs_version();
+  RunOutcome outcome_;
+};
+
+RunSession::RunSession(const RunOptions& given, std::ostream& out, std::ostream& progress)
+    : o_(resolve_options(given, fs::absolute(given.out_dir))),
+      out_(out),
+      progress_(progress),
+      dir_(fs::absolute(given.out_dir)) {
+  if (o_.backend == "zfs") pool_ = check_zfs_dataset(o_);
+  if (o_.backend != "zfs") o_.arc_drop = "none";
+  if (o_.until_decided && !o_.decider) {
+    throw std::invalid_argument("--until-decided needs the verdict (no decider given)");
+  }
+  profile_ = plan_run(o_);
+  if (!o_.seed && profile_.seed == 0) profile_.seed = std::random_device{}() | 1u;
+  cost_ = RepetitionCost(profile_.seconds_per_repetition());
+  for (std::size_t c = 0; c < profile_.cells.size(); ++c) index_[profile_.cells[c].name()] = c;
+  base_ = base_order(profile_);
+  next_position_ = static_cast<unsigned>(base_.size() + 1);
+}
+
+RunOutcome RunSession::run() {
+  start_run_directory();
+  read_back_stored();
+  prepare_scratch();
+  prepare_context();
+  std::size_t todo = 0;
+  for (const Slot& s : base_) todo += !already_done(profile_.cells[s.cell], s.repetition);
+  if (todo < base_.size()) {
+    progress_ << base_.size() - todo << " repetitions already done";
+    if (!crashed_.empty()) progress_ << " or left out (" << crashed_.size() << " cells crashed the machine)";
+    progress_ << "; " << todo << " to go\n";
+  }
+  run_slots(base_, "", std::nullopt);
+  if (o_.until_decided && !InterruptGuard::requested()) decide();
+  clean_up();
+  out_ << "\n";
+  print_summary(profile_.cells, done_, out_);
+  out_ << "\nrun directory: " << dir_.string() << "\n";
+  return outcome_;
+}
+
+void RunSession::start_run_directory() {
+  if (!o_.resume) {
+    fs::create_directories(dir_);
+    fs::copy_file(profile_.path, dir_ / "profile.ini");
+    fs::copy_file(profile_.job_template, dir_ / fs::path(profile_.job_template).filename());
+  }
+  PlanFile plan{o_.backend, o_.scratch_dir, o_.dataset, profile_.bench.drivers, o_.arc_drop,
+                o_.filters, profile_.repetitions, profile_.seed, std::nullopt};
+  if (o_.until_decided) {
+    plan.until_decided = PlanFile::Decision{profile_.budget_s, profile_.max_repetitions, o_.threshold};
+  }
+  write_plan((dir_ / "plan.json").string(), plan);  // on resume: a new budget or cap
+  store_ = std::make_unique<ResultStore>((dir_ / "results.db").string());
+  store_->begin_run(profile_.name, o_.backend, profile_.seed, utc_timestamp());
+  store_->add_cells(profile_.cells);
+  finished_ = store_->finished_repetitions();
+  crashed_ = store_->crashed_cells();
+  journal_ = std::make_unique<Journal>((dir_ / "journal.jsonl").string());
+}
+
+// What earlier invocations stored (the raw files read back for the
+// summary), the time their repetitions took, and what each cost.
+void RunSession::read_back_stored() {
+  for (RepetitionRecord& r : store_->stored_repetitions()) {
+    attempts_[r.cell] = std::max(attempts_[r.cell], r.repetition);
+    next_position_ = std::max(next_position_, r.position + 1);
+    spent_before_s_ += r.elapsed_ms / 1000;
+    const auto it = index_.find(r.cell);
+    if (it != index_.end() && r.elapsed_ms > 0) cost_.add(profile_.cells[it->second], r.elapsed_ms / 1000);
+    if (r.status == "ok" && finished_.count({r.cell, r.repetition})) {
+      try {
+        r.fio = read_fio_json((dir_ / r.fio_json).string());
+        r.counters = read_counters((dir_ / r.counters_file).string());
+      } catch (const std::exception& e) {
+        r.status = "failed";
+        r.message = "stored, but its raw files cannot be read back: " + std::string(e.what());
+      }
+      done_[r.cell].push_back(std::move(r));
+    } else if (r.status == "crash") {
+      done_[r.cell].push_back(std::move(r));
+    }
+  }
+  for (const Cell& c : profile_.cells) attempts_[c.name()] = std::max(attempts_[c.name()], profile_.repetitions);
+}
+
+void RunSession::prepare_scratch() {
   try {
-    area.emplace(o.scratch_dir);
+    scratch_.emplace(o_.scratch_dir);
   } catch (const std::system_error&) {
     throw;
   } catch (const std::runtime_error& e) {  // a directory that is not ours
     throw std::invalid_argument(e.what());
   }
-  ScratchArea& scratch = *area;
-  const std::string file_name = "run-" + dir.filename().string() + ".dat";
-  const std::string scratch_file = (fs::path(scratch.dir()) / file_name).string();
-  std::size_t left_to_run = 0;
-  for (const auto& [c, r] : order) left_to_run += !already_done(profile.cells[c], r);
-  if (left_to_run > 0) {  // a finished run being resumed needs no target
-    journal.scratch_file_created(scratch_file);
-    progress << "preparing " << format_size(profile.size) << " scratch file " << scratch_file
-             << "\n";
-    scratch.create_file(file_name, profile.size);
-  }
-  if (!o.resume) store.add_system_info(collect_system_info(scratch.dir()));
+  file_name_ = "run-" + dir_.filename().string() + ".dat";
+  scratch_file_ = (fs::path(scratch_->dir()) / file_name_).string();
+  if (!o_.resume) store_->add_system_info(collect_system_info(scratch_->dir()));
+}
 
-  const bool root = geteuid() == 0;
-  // (Only a created scratch file can be probed; with nothing left to run
-  // there is none, and nothing to guard.)
-  const bool on_zfs = left_to_run > 0 && probe_target(scratch_file).fs_type == "zfs";
-  const std::optional<std::string> zfs_version = loaded_zfs_version();
-  std::optional<PropertyOverride> direct_property;
-  if (o.backend == "zfs") direct_property.emplace(journal, o.dataset, "direct");
-  Context ctx{profile, o, dir.string(), scratch_file, {}, journal,
-              direct_property ? &*direct_property : nullptr, pool, {}};
-  if (o.backend == "zfs") {
+// The target, made before the first repetition that needs it (a finished
+// run being resumed needs none).
+void RunSession::ensure_target() {
+  if (target_ready_) return;
+  journal_->scratch_file_created(scratch_file_);
+  progress_ << "preparing " << format_size(profile_.size) << " scratch file " << scratch_file_ << "\n";
+  scratch_->create_file(file_name_, profile_.size);
+  on_zfs_ = probe_target(scratch_file_).fs_type == "zfs";
+  target_ready_ = true;
+}
+
+void RunSession::prepare_context() {
+  if (o_.backend == "zfs") direct_property_.emplace(*journal_, o_.dataset, "direct");
+  ctx_ = std::make_unique<Context>(Context{profile_, o_, dir_.string(), scratch_file_, {}, *journal_,
+                                           direct_property_ ? &*direct_property_ : nullptr, pool_, {}});
+  if (o_.backend == "zfs") {
     // What the pool's disks moved: each leaf vdev's block device.
-    for (const std::string& vdev : pool_devices(pool)) {
+    for (const std::string& vdev : pool_devices(pool_)) {
       std::error_code ec;
       const std::string name = fs::canonical(vdev, ec).filename().string();
-      if (!ec && device_counters(name)) ctx.storage_devices.push_back(name);
+      if (!ec && device_counters(name)) ctx_->storage_devices.push_back(name);
     }
-  } else if (const auto dev = block_device_of(scratch_file)) {
-    ctx.storage_devices.push_back(*dev);
+  } else if (const auto dev = block_device_of(scratch_->dir())) {  // the file's, made later
+    ctx_->storage_devices.push_back(*dev);
   }
-  if (o.backend == "zfs" && o.arc_drop == "export") {
-    ctx.pool_devices = pool_devices(pool);
-    if (ctx.pool_devices.empty()) {
-      throw std::invalid_argument("--arc-drop export: cannot list the devices of pool '" + pool +
+  if (o_.backend == "zfs" && o_.arc_drop == "export") {
+    ctx_->pool_devices = pool_devices(pool_);
+    if (ctx_->pool_devices.empty()) {
+      throw std::invalid_argument("--arc-drop export: cannot list the devices of pool '" + pool_ +
                                   "' (zpool list -vHP)");
     }
   }
+}
 
-  RunOutcome outcome;
-  // The summary covers the whole run: what earlier invocations stored
-  // (read back from the raw files) as well as what this one runs.
-  std::map<std::string, std::vector<RepetitionRecord>> done;
-  for (RepetitionRecord& r : store.stored_repetitions()) {
-    if (r.status == "ok" && finished.count({r.cell, r.repetition})) {
-      try {
-        r.fio = read_fio_json((dir / r.fio_json).string());
-        r.counters = read_counters((dir / r.counters_file).string());
-      } catch (const std::exception& e) {
-        r.status = "failed";
-        r.message = "stored, but its raw files cannot be read back: " + std::string(e.what());
-      }
-      done[r.cell].push_back(std::move(r));
-    } else if (r.status == "crash") {
-      done[r.cell].push_back(std::move(r));
-    }
+// Seconds the slots from `from` on would take (the finished ones skipped).
+double RunSession::predict(const std::vector<Slot>& slots, std::size_t from) const {
+  double s = 0;
+  for (std::size_t i = from; i < slots.size(); ++i) {
+    const Cell& c = profile_.cells[slots[i].cell];
+    if (!already_done(c, slots[i].repetition)) s += cost_.predict(c);
   }
-  const bool tty = isatty(STDERR_FILENO);
-  const auto start = std::chrono::steady_clock::now();
-  const std::size_t total = order.size();
-  const std::size_t todo = left_to_run;
-  std::size_t ran = 0;
-  if (todo < total) {
-    progress << total - todo << " repetitions already done";
-    if (!crashed.empty()) progress << " or left out (" << crashed.size() << " cells crashed the machine)";
-    progress << "; " << todo << " to go\n";
-  }
+  return s;
+}
 
-  for (std::size_t i = 0; i < total; ++i) {
-    const Cell& cell = profile.cells[order[i].first];
-    const unsigned rep = order[i].second;
-    if (already_done(cell, rep)) continue;
+// Runs the slots not yet done, in order; with a budget, stops before a
+// repetition the run's time would not cover.
+SlotsEnd RunSession::run_slots(const std::vector<Slot>& slots, const std::string& phase,
+                               std::optional<double> budget_s) {
+  std::size_t count = 0, ran = 0;
+  for (const Slot& s : slots) count += !already_done(profile_.cells[s.cell], s.repetition);
+  SlotsEnd end = SlotsEnd::Done;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const Cell& cell = profile_.cells[slots[i].cell];
+    if (already_done(cell, slots[i].repetition)) continue;
     if (InterruptGuard::requested()) {
-      ++outcome.left;
+      ++outcome_.left;
+      end = SlotsEnd::Interrupted;
       continue;
     }
-    RepetitionRecord rec;
-    const auto rep_start = Clock::now();
-    std::optional<std::string> refusal;
-    if (cell.target == TargetKind::Loop && !root) refusal = "loop devices need root (run as root for the loop cells)";
-    if (!refusal && !o.force_unsafe) refusal = crash_risk(cell, on_zfs, zfs_version);
-    if (refusal) {
-      rec.cell = cell.name();
-      rec.repetition = rep;
-      rec.position = static_cast<unsigned>(i + 1);
-      rec.status = "skipped";
-      rec.message = *refusal;
-      rec.started = rec.finished = utc_timestamp();
-    } else {
-      // Names this repetition for `diobench crashed` should the machine
-      // die under it (cleared once the repetition is stored).
-      mark_running(dir.string(), {cell.name(), rep, static_cast<unsigned>(i + 1), utc_timestamp()});
-      try {
-        rec = run_repetition(cell, rep, static_cast<unsigned>(i + 1), ctx);
-      } catch (const std::exception& e) {
-        rec.cell = cell.name();
-        rec.repetition = rep;
-        rec.position = static_cast<unsigned>(i + 1);
-        rec.status = "failed";
-        rec.message = e.what();
-      }
-      rec.elapsed_ms = ms_since(rep_start);  // set-up and clean-up included
-    }
+    if (budget_s && spent_s() + cost_.predict(cell) > *budget_s) return SlotsEnd::Budget;
+    const auto slot_start = Clock::now();
+    RepetitionRecord rec = attempt(cell, slots[i]);
     if (InterruptGuard::requested() && rec.status != "ok") {
-      clear_running(dir.string());
-      ++outcome.left;  // cut short: not stored, --resume runs it again
+      clear_running(dir_.string());
+      ++outcome_.left;  // cut short: not stored, --resume runs it again
+      end = SlotsEnd::Interrupted;
       continue;
     }
-    store.add_repetition(rec);
-    clear_running(dir.string());
-    done[rec.cell].push_back(rec);
-    ++ran;
-    if (rec.status == "ok") ++outcome.ok;
-    else if (rec.status == "skipped") ++outcome.skipped;
-    else ++outcome.failed;
+    const RepetitionRecord shown = rec;
+    record(slots[i], std::move(rec), ms_since(slot_start) / 1000);
+    show_progress(slots[i], shown, phase, ++ran, count, predict(slots, i + 1));
+  }
+  if (tty_) progress_ << "\n";
+  return end;
+}
 
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double eta = elapsed / static_cast<double>(ran) * static_cast<double>(todo - ran);
-    std::string last = rec.status;
-    if (rec.status == "ok") {
-      const Direction d = cell.workload.reads() ? Direction::Read : Direction::Write;
-      const DirectionResult& m = d == Direction::Read ? rec.fio->jobs[0].read : rec.fio->jobs[0].write;
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "%.1f MiB/s, p99 %.0f us", m.bw_bytes / 1048576.0,
-                    m.percentile_ns(99.0) / 1000.0);
-      last = buf;
-    } else if (!rec.message.empty()) {
-      last += ": " + rec.message.substr(0, 100);
+// One repetition, or the reason it is not run (stored as skipped).
+RepetitionRecord RunSession::attempt(const Cell& cell, const Slot& slot) {
+  ensure_target();
+  RepetitionRecord rec;
+  const auto rep_start = Clock::now();
+  std::optional<std::string> refusal;
+  if (cell.target == TargetKind::Loop && !root_) refusal = "loop devices need root (run as root for the loop cells)";
+  if (!refusal && !o_.force_unsafe) refusal = crash_risk(cell, on_zfs_, zfs_version_);
+  if (refusal) {
+    rec.cell = cell.name();
+    rec.repetition = slot.repetition;
+    rec.position = slot.position;
+    rec.status = "skipped";
+    rec.message = *refusal;
+    rec.started = rec.finished = utc_timestamp();
+    return rec;
+  }
+  // Names this repetition for `diobench crashed` should the machine die
+  // under it (cleared once the repetition is stored).
+  mark_running(dir_.string(), {cell.name(), slot.repetition, slot.position, utc_timestamp()});
+  try {
+    rec = run_repetition(cell, slot.repetition, slot.position, *ctx_);
+  } catch (const std::exception& e) {
+    rec.cell = cell.name();
+    rec.repetition = slot.repetition;
+    rec.position = slot.position;
+    rec.status = "failed";
+    rec.message = e.what();
+  }
+  rec.elapsed_ms = ms_since(rep_start);  // set-up and clean-up included
+  return rec;
+}
+
+void RunSession::record(const Slot& slot, RepetitionRecord rec, double slot_s) {
+  store_->add_repetition(rec);
+  clear_running(dir_.string());
+  const Cell& cell = profile_.cells[slot.cell];
+  attempts_[rec.cell] = std::max(attempts_[rec.cell], rec.repetition);
+  // What a repetition costs, storing it included; a skipped one costs
+  // nothing worth learning.
+  if (rec.status != "skipped") cost_.add(cell, slot_s);
+  if (rec.status == "ok") {
+    ++outcome_.ok;
+    finished_.insert({rec.cell, rec.repetition});
+  } else if (rec.status == "skipped") {
+    ++outcome_.skipped;
+  } else {
+    ++outcome_.failed;
+  }
+  done_[rec.cell].push_back(std::move(rec));
+}
+
+void RunSession::show_progress(const Slot& slot, const RepetitionRecord& rec,
+                               const std::string& phase, std::size_t ran, std::size_t count,
+                               double eta_s) {
+  std::string last = rec.status;
+  if (rec.status == "ok") {
+    const Cell& cell = profile_.cells[slot.cell];
+    const DirectionResult& m = cell.workload.reads() ? rec.fio->jobs[0].read : rec.fio->jobs[0].write;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.1f MiB/s, p99 %.0f us", m.bw_bytes / 1048576.0,
+                  m.percentile_ns(99.0) / 1000.0);
+    last = buf;
+  } else if (!rec.message.empty()) {
+    last += ": " + rec.message.substr(0, 100);
+  }
+  char line[480];
+  std::snprintf(line, sizeof line, "%s[%zu/%zu] %s rep %u  elapsed %s eta %s  %s",
+                phase.empty() ? "" : (phase + " ").c_str(), ran, count, rec.cell.c_str(),
+                rec.repetition, duration_text(spent_s()).c_str(), duration_text(eta_s).c_str(),
+                last.c_str());
+  if (tty_) {
+    progress_ << "\r\033[K" << line << std::flush;
+  } else {
+    progress_ << line << "\n";
+  }
+}
+
+// --until-decided: batches until every comparison is decided, or the
+// budget, the cap or a signal stops it; then what is still open.
+void RunSession::decide() {
+  DecisionState state;
+  const std::string why = decide_batches(state);
+  outcome_.decided = state.decided;
+  outcome_.open = state.open.size();
+  report_decision(state, why);
+}
+
+std::string RunSession::decide_batches(DecisionState& state) {
+  auto cost_of = [this](const std::string& cell) { return cost_.predict(profile_.cells[index_.at(cell)]); };
+  for (unsigned batch = 1;; ++batch) {
+    state = o_.decider(dir_.string(), o_.threshold);
+    if (state.open.empty()) return "every comparison is decided";
+    if (InterruptGuard::requested()) return "interrupted (--resume continues the decision)";
+    const std::uint64_t seed = profile_.seed ^ (0x9E3779B97F4A7C15ull * next_position_);
+    std::vector<PlannedRepetition> planned = plan_batch(state, attempts_, profile_.max_repetitions, seed);
+    if (planned.empty()) {
+      return "the open comparisons' cells have the most repetitions allowed (" +
+             std::to_string(profile_.max_repetitions) + " per cell)";
     }
-    char line[400];
-    std::snprintf(line, sizeof line, "[%zu/%zu] %s rep %u  elapsed %s eta %s  %s", ran, todo,
-                  cell.name().c_str(), rep, duration_text(elapsed).c_str(),
-                  duration_text(eta).c_str(), last.c_str());
-    if (tty) {
-      progress << "\r\033[K" << line << std::flush;
-    } else {
-      progress << line << "\n";
+    const std::string spent = "budget " + duration_text(profile_.budget_s) + " reached (" +
+                              duration_text(spent_s()) + " used)";
+    planned = fit_to_budget(planned, cost_of, profile_.budget_s - spent_s(), seed);
+    if (planned.empty()) return spent;
+    std::vector<Slot> slots;
+    for (const PlannedRepetition& p : planned) slots.push_back({index_.at(p.cell), p.repetition, next_position_++});
+    progress_ << "until decided: " << state.decided << " decided, " << state.open.size()
+              << " open; batch " << batch << ": " << slots.size() << " repetitions, about "
+              << duration_text(predict(slots, 0)) << "\n";
+    const unsigned ok_before = outcome_.ok;
+    run_slots(slots, "batch " + std::to_string(batch), profile_.budget_s);
+    if (outcome_.ok == ok_before && !InterruptGuard::requested()) {
+      state = o_.decider(dir_.string(), o_.threshold);
+      return "batch " + std::to_string(batch) + " measured nothing (its repetitions failed or were skipped)";
     }
   }
-  if (tty) progress << "\n";
+}
 
-  // Clean up: the property goes back, the scratch file goes; the journal
-  // records both.
-  direct_property.reset();
-  scratch.remove_file(file_name);
-  journal.scratch_file_removed(scratch_file);
-  if (profile.bench.enabled()) {
-    outcome.bench = run_bench_drivers(profile.bench, o, dir, scratch, journal, progress);
+void RunSession::report_decision(const DecisionState& state, const std::string& why) {
+  out_ << "\nuntil decided (threshold " << o_.threshold * 100 << "%): " << state.decided << " of "
+       << state.decided + state.open.size() << " comparisons decided; stopped: " << why << "\n";
+  if (state.open.empty()) return;
+  out_ << "still open, with what the verdict's method expects would decide each:\n";
+  for (const OpenComparison& c : state.open) {
+    out_ << "  " << c.label << ": " << c.subject << " vs " << c.reference << ": ";
+    if (!c.repetitions_to_decide) {
+      out_ << "no estimate" << (c.note.empty() ? "" : " (" + c.note + ")") << "\n";
+      continue;
+    }
+    const unsigned want = *c.repetitions_to_decide;
+    double seconds = 0;
+    unsigned more = 0;
+    for (const std::string& cell : {c.subject, c.reference}) {
+      const unsigned have = attempts_[cell];
+      const unsigned add = want > have ? want - have : 0;
+      more += add;
+      seconds += add * cost_.predict(profile_.cells[index_.at(cell)]);
+    }
+    out_ << "about " << want << " repetitions per cell (" << more << " more in all, about "
+         << duration_text(seconds) << ")\n";
   }
-  // Normally nothing is outstanding by now and this only removes the
-  // journal; whatever a failed clean-up left is undone here.
-  for (const std::string& problem : restore_journal(journal.path()).problems) {
-    progress << "clean-up: " << problem << "\n";
-  }
-  outcome.interrupted = InterruptGuard::requested();
-  outcome.signal = InterruptGuard::signal();
-  store.finish_run(outcome.interrupted ? "interrupted" : outcome.failed ? "failed" : "complete",
-                   utc_timestamp());
+}
 
-  // The table covers every repetition of the run, this invocation's and
-  // earlier ones'.
-  out << "\n";
-  print_summary(profile.cells, done, out);
-  out << "\nrun directory: " << dir.string() << "\n";
-  return outcome;
+// The property goes back, the scratch file goes (the journal records
+// both); then the bench drivers; whatever a failed clean-up left is
+// undone from the journal.
+void RunSession::clean_up() {
+  direct_property_.reset();
+  if (target_ready_) {
+    scratch_->remove_file(file_name_);
+    journal_->scratch_file_removed(scratch_file_);
+  }
+  if (profile_.bench.enabled()) {
+    outcome_.bench = run_bench_drivers(profile_.bench, o_, dir_, *scratch_, *journal_, progress_);
+  }
+  for (const std::string& problem : restore_journal(journal_->path()).problems) {
+    progress_ << "clean-up: " << problem << "\n";
+  }
+  outcome_.interrupted = InterruptGuard::requested();
+  outcome_.signal = InterruptGuard::signal();
+  store_->finish_run(outcome_.interrupted ? "interrupted" : outcome_.failed ? "failed" : "complete",
+                     utc_timestamp());
+}
+
+}  // namespace
+
+RunOutcome execute_run(const RunOptions& given, std::ostream& out, std::ostream& progress) {
+  RunSession session(given, out, progress);
+  return session.run();
 }
 
 }  // namespace diobench

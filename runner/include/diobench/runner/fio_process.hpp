@@ -2,6 +2,7 @@
 // process in a group of its own, killed if diobench dies.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,13 @@ struct FioInvocation {
 struct FioExit {
   int status = 0;     // exit status, or 128 + signal
   std::string log;    // the tail of fio's own output, for messages
+  // The CPU it took: the machine's non-idle seconds over all CPUs from
+  // just before the child was started to just after it was reaped
+  // (cpu_usage.hpp), that window's wall seconds, and the child's own user
+  // + system seconds with those of the children it waited for (wait4).
+  std::optional<double> cpu_busy_s;
+  double cpu_window_s = 0;
+  double child_cpu_s = 0;
 };
 
 // Spawns the program, waits, and returns how it ended. Throws

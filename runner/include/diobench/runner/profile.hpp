@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,13 +35,26 @@ struct Profile {
   std::uint64_t size = 256ull << 20;  // bytes per target
   std::string job_template;           // absolute path of the fio job file
   std::uint64_t seed = 0;             // cell order; 0: chosen at run time
+  // --until-decided: the run time allowed, base repetitions included, and
+  // the most repetitions a cell may get.
+  double budget_s = 30 * 60;
+  unsigned max_repetitions = 30;
   std::vector<Cell> cells;            // expanded, in profile order
   BenchSettings bench;
 
   // Seconds a run of `cells` would take with `repetitions` each, counting
   // ramp, runtime and a per-repetition allowance for set-up.
   double estimated_seconds(std::size_t cell_count, unsigned repetitions) const;
+  // The guess for one repetition before any was measured: ramp, runtime
+  // and a set-up allowance (the run learns the real cost: repetition_cost.hpp).
+  double seconds_per_repetition() const;
 };
+
+// A duration as people write it: 900, 900s, 15m, 1h30m, 14m30s (whole
+// seconds, minutes, hours); nullopt for anything else or zero.
+std::optional<double> parse_duration(const std::string& text);
+// "m:ss" (or "h:mm:ss"), seconds rounded.
+std::string format_duration(double seconds);
 
 // A defect in a profile: where it is and what is wrong.
 class ProfileError : public std::runtime_error {

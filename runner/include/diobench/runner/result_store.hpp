@@ -53,6 +53,10 @@ struct RepetitionRecord {
   // zfs backend: the ARC's data_size (arcstats) before and after the ARC
   // was dropped for this repetition; absent where it was not dropped.
   std::optional<std::uint64_t> arc_data_before, arc_data_after;
+  // CPU (fio_process.hpp): the machine's non-idle seconds over all CPUs
+  // while fio ran, that window's wall seconds, fio's own user + system
+  // seconds; absent where not measured.
+  std::optional<double> cpu_busy_s, cpu_window_s, fio_cpu_s;
 };
 
 class ResultStore {
@@ -75,8 +79,8 @@ class ResultStore {
   std::optional<std::uint64_t> seed() const;
   // Cells with a repetition that crashed the machine.
   std::set<std::string> crashed_cells() const;
-  // Every stored repetition (identity, status, message, file names; no
-  // parsed results), in run order: what an earlier invocation left.
+  // Every stored repetition (identity, status, message, file names,
+  // elapsed_ms; no parsed results), in run order: what an earlier invocation left.
   std::vector<RepetitionRecord> stored_repetitions() const;
 
  private:

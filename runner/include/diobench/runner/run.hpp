@@ -3,7 +3,8 @@
 //
 // Run directory:
 //   profile.ini, job.fio   copies of what ran
-//   plan.json              backend, filters, seed: what --resume needs
+//   plan.json              backend, filters, seed, --until-decided's budget,
+//                          cap and threshold: what --resume needs
 //   journal.jsonl          undo journal (removed once nothing is left to undo)
 //   results.db             the SQLite index (result_store.hpp)
 //   raw/<cell>/rep<N>.json            fio's output as fio wrote it
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "diobench/runner/decision.hpp"
 #include "diobench/runner/profile.hpp"
 
 namespace diobench {
@@ -36,10 +38,21 @@ struct RunOptions {
   bool force_unsafe = false;
   std::string engine_path;
   bool resume = false;  // out_dir is an interrupted run to finish
-  // zfs backend: how the ARC is dropped before each repetition: "none", or
-  // "export" (zpool export + import: the whole pool, for pools dedicated to
-  // benchmarking).
-  std::string arc_drop = "none";
+  // zfs backend: how the ARC is emptied before each repetition: "auto"
+  // (export where the pool allows it, else the run is refused with the
+  // reason), "export" (zpool export + import of the whole pool, without
+  // the checks of auto: the caller vouches the pool is dedicated to
+  // benchmarking), or "none" (opted out: later repetitions may be served
+  // by the ARC). Elsewhere: "none".
+  std::string arc_drop = "auto";
+  // --until-decided: after the base repetitions, add repetitions to the
+  // cells of undecided comparisons (decision.hpp); the budget and cap
+  // override the profile's, `decider` computes the verdict.
+  bool until_decided = false;
+  std::optional<double> budget_s;
+  std::optional<unsigned> max_repetitions;
+  double threshold = 0.05;
+  Decider decider;
   // The bench drivers: none, all or a filter (overrides the profile's
   // [bench] drivers), and where their binary is.
   std::optional<std::string> bench_drivers;
@@ -49,6 +62,8 @@ struct RunOptions {
 struct RunOutcome {
   unsigned ok = 0, failed = 0, skipped = 0, left = 0;
   bool interrupted = false;
+  // --until-decided: comparisons decided and still open when it stopped.
+  std::size_t decided = 0, open = 0;
   int signal = 0;
   // The bench drivers: "" not asked for, "ok", "skipped: ...", or what
   // went wrong ("N drivers reported errors", "failed: ...").
