@@ -797,7 +797,8 @@ std::size_t pixels_of(const fs::path& png, unsigned rgb, const Box& box) {
   for (unsigned y = from(box.top); y < image.height && y < box.bottom; ++y) {
     for (unsigned x = from(box.left); x < image.width && x < box.right; ++x) {
       const std::size_t i = 3 * (static_cast<std::size_t>(y) * image.width + x);
-      n += ((unsigned char)px[i] << 16 | (unsigned char)px[i + 1] << 8 | (unsigned char)px[i + 2]) == rgb;
+      const unsigned colour = static_cast<unsigned>((unsigned char)px[i] << 16 | (unsigned char)px[i + 1] << 8 | (unsigned char)px[i + 2]);
+      n += colour == rgb;
     }
   }
   return n;
