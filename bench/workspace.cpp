@@ -66,10 +66,21 @@ std::uint64_t Workspace::WriteBytes(std::uint64_t data_bytes) {
   return std::min(data_bytes, 256 * kMiB);
 }
 
+namespace {
+
+// A fresh private directory with an unpredictable name (mkdtemp: mode 0700).
+std::string make_private_dir(const std::string& parent) {
+  std::string templ = parent + "/diobench-bench-XXXXXX";
+  if (!mkdtemp(templ.data())) {
+    throw std::system_error(errno, std::generic_category(), "mkdtemp " + templ);
+  }
+  return templ;
+}
+
+}  // namespace
+
 Workspace::Workspace(const WorkspaceOptions& options)
-    : options_(options),
-      dir_(options.scratch_parent + "/diobench-bench-" +
-           std::to_string(getpid())) {
+    : options_(options), dir_(make_private_dir(options.scratch_parent)) {
   scratch_ = std::make_unique<diobench::ScratchArea>(dir_);
   dir_ = scratch_->dir();  // normalised
 }

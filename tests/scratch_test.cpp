@@ -84,7 +84,7 @@ TEST_F(ScratchAreaTest, RefusesForeignNonEmptyDirectory) {
   try {
     ScratchArea area(dir);
     FAIL() << "adopted a directory with someone else's data";
-  } catch (const std::runtime_error& e) {
+  } catch (const ScratchRefused& e) {  // bad input: the command line exits 2
     EXPECT_NE(std::string(e.what()).find(dir), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(dir + "/" + kScratchMarker));
@@ -188,6 +188,71 @@ TEST_F(ScratchAreaTest, RemoveFileDeletesOnlyItsOwnFiles) {
   EXPECT_TRUE(fs::exists(dir + "/not-mine"));
   area.remove_file("../scratch");  // never follows a path out
   EXPECT_TRUE(fs::is_directory(dir));
+}
+
+// ---------------------------------------------------------------------------
+// Root-safety: the suite runs as root in world-writable /var/tmp.
+
+// A directory with a valid marker, as another user could prepare it.
+std::string planted_area(const std::string& dir, mode_t mode) {
+  fs::create_directories(dir);
+  std::ofstream(dir + "/" + kScratchMarker) << "diobench scratch area, created by someone\n";
+  EXPECT_EQ(::chmod(dir.c_str(), mode), 0);
+  return dir;
+}
+
+TEST_F(ScratchAreaTest, NewAreaIsPrivate) {
+  ScratchArea area(root_ + "/fresh");
+  struct stat st {};
+  ASSERT_EQ(::stat(area.dir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  const std::string file = area.create_file("data.dat", 4096);
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 077, 0u) << "the data file is readable by others";
+}
+
+TEST_F(ScratchAreaTest, RefusesAnAreaWritableByOthersEvenWithAMarker) {
+  const std::string dir = planted_area(root_ + "/open", 0777);
+  try {
+    ScratchArea area(dir);
+    FAIL() << "adopted a world-writable directory";
+  } catch (const ScratchRefused& e) {
+    EXPECT_NE(std::string(e.what()).find(dir), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("writable by group or others"), std::string::npos);
+  }
+  EXPECT_FALSE(ScratchArea::is_owned(dir));
+}
+
+TEST_F(ScratchAreaTest, RefusesAnAreaOwnedByAnotherUser) {
+  if (::geteuid() != 0) GTEST_FAIL() << "needs root to give the directory away (scripts/test runs as root)";
+  const std::string dir = planted_area(root_ + "/theirs", 0755);
+  ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
+  try {
+    ScratchArea area(dir);
+    FAIL() << "adopted a directory owned by uid 65534";
+  } catch (const ScratchRefused& e) {
+    EXPECT_NE(std::string(e.what()).find("owned by uid 65534"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(ScratchArea::is_owned(dir));
+}
+
+TEST_F(ScratchAreaTest, RefusesASymbolicLinkAsTheArea) {
+  const std::string real = planted_area(root_ + "/real", 0700);
+  const std::string link = root_ + "/link";
+  fs::create_directory_symlink(real, link);
+  EXPECT_THROW(ScratchArea area(link), ScratchRefused);
+  EXPECT_FALSE(ScratchArea::is_owned(link));
+}
+
+// A link planted where the data file goes must not make root truncate its
+// target: the file is opened without following links.
+TEST_F(ScratchAreaTest, DoesNotFollowALinkPlantedAsTheDataFile) {
+  const std::string victim = root_ + "/victim";
+  std::ofstream(victim) << "precious";
+  ScratchArea area(root_ + "/area");
+  fs::create_symlink(victim, area.dir() + "/data.dat");
+  EXPECT_THROW(area.create_file("data.dat", 4096), std::system_error);
+  EXPECT_EQ(read_file(victim), "precious");
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
@@ -39,10 +41,10 @@ std::string utc_now_iso8601() {
 
 // Writes the marker unless one appeared meanwhile (O_EXCL): a concurrent
 // diobench that got there first owns the same area, which is fine.
-void write_marker(const std::string& dir) {
+void write_marker(int dir_fd, const std::string& dir) {
   const std::string path = dir + "/" + kScratchMarker;
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const int fd = ::openat(dir_fd, kScratchMarker,
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST) return;
     throw_errno(errno, "scratch area: create marker " + path);
@@ -54,10 +56,39 @@ void write_marker(const std::string& dir) {
   const int write_errno = errno;
   ::close(fd);
   if (written != static_cast<ssize_t>(line.size())) {
-    ::unlink(path.c_str());
+    ::unlinkat(dir_fd, kScratchMarker, 0);
     throw_errno(written < 0 ? write_errno : EIO,
                 "scratch area: write marker " + path);
   }
+}
+
+// The marker's first line starts with the heading (read without following
+// a link).
+bool marker_present(int dir_fd) {
+  const int fd = ::openat(dir_fd, kScratchMarker, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  char head[64] = {};
+  const ssize_t n = ::read(fd, head, sizeof head - 1);
+  ::close(fd);
+  return n >= static_cast<ssize_t>(kMarkerHeading.size()) &&
+         std::string_view(head, kMarkerHeading.size()) == kMarkerHeading;
+}
+
+// Why `dir` (already opened as `fd`, without following a link) is not ours
+// to use: owned by someone else, or writable by group or others.
+std::optional<std::string> unsafe_reason(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return std::string("cannot stat it: ") + std::strerror(errno);
+  if (st.st_uid != ::geteuid()) {
+    return "it is owned by uid " + std::to_string(st.st_uid) + ", not by uid " +
+           std::to_string(::geteuid()) + " who runs diobench";
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return std::string("it is writable by group or others (mode ") + mode + ")";
+  }
+  return std::nullopt;
 }
 
 void validate_name(const std::string& name) {
@@ -104,11 +135,14 @@ bool write_all(int fd, const char* data, std::size_t length) {
 
 // Writes `bytes` of pattern to `path`, replacing what was there, and makes
 // it durable so that a later cache drop leaves real blocks behind.
-void write_data_file(const std::string& path, std::uint64_t bytes,
-                     std::uint64_t seed) {
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno(errno, "scratch area: create " + path);
+void write_data_file(int dir_fd, const std::string& name, const std::string& path,
+                     std::uint64_t bytes, std::uint64_t seed) {
+  const int fd = ::openat(dir_fd, name.c_str(),
+                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw_errno(errno, "scratch area: create " + path +
+                           (errno == ELOOP ? " (a symbolic link is there; not followed)" : ""));
+  }
   std::vector<std::uint64_t> chunk(kChunkBytes / sizeof(std::uint64_t));
   PatternGenerator pattern(seed);
   int err = 0;
@@ -124,7 +158,7 @@ void write_data_file(const std::string& path, std::uint64_t bytes,
   if (err == 0 && ::fsync(fd) != 0) err = errno;
   if (::close(fd) != 0 && err == 0) err = errno;
   if (err != 0) {
-    ::unlink(path.c_str());
+    ::unlinkat(dir_fd, name.c_str(), 0);
     throw_errno(err, "scratch area: write " + std::to_string(bytes) +
                          " bytes to " + path);
   }
@@ -139,30 +173,48 @@ ScratchArea::ScratchArea(const std::string& dir) {
   }
   dir_ = absolute.string();
 
-  fs::create_directories(absolute);  // throws filesystem_error, path named
-  if (!fs::is_directory(absolute)) {
-    throw std::runtime_error("scratch area: " + dir_ + " is not a directory");
+  if (!absolute.parent_path().empty()) {
+    fs::create_directories(absolute.parent_path());  // throws, path named
   }
-  if (is_owned(dir_)) return;
-  if (!fs::is_empty(absolute)) {
-    throw std::runtime_error("scratch area: " + dir_ +
-                             " is not empty and has no " + kScratchMarker +
-                             " marker; refusing to use someone else's data");
+  if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw_errno(errno, "scratch area: create " + dir_);
   }
-  write_marker(dir_);
+  dir_fd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir_fd_ < 0) {
+    const int err = errno;
+    if (err == ELOOP || err == ENOTDIR) {
+      throw ScratchRefused("scratch area: " + dir_ +
+                           " is not a directory of its own (a symbolic link or a file); refusing it");
+    }
+    throw_errno(err, "scratch area: open " + dir_);
+  }
+  try {
+    if (const auto why = unsafe_reason(dir_fd_)) {
+      throw ScratchRefused("scratch area: refusing " + dir_ + ": " + *why);
+    }
+    if (marker_present(dir_fd_)) return;
+    if (!fs::is_empty(absolute)) {
+      throw ScratchRefused("scratch area: " + dir_ + " is not empty and has no " +
+                           kScratchMarker + " marker; refusing to use someone else's data");
+    }
+    write_marker(dir_fd_, dir_);
+  } catch (...) {
+    ::close(dir_fd_);
+    throw;
+  }
 }
 
 ScratchArea::~ScratchArea() {
-  for (const std::string& name : created_) {
-    ::unlink((dir_ + "/" + name).c_str());
-  }
+  for (const std::string& name : created_) ::unlinkat(dir_fd_, name.c_str(), 0);
+  ::close(dir_fd_);
 }
 
 bool ScratchArea::is_owned(const std::string& dir) {
-  std::ifstream marker(dir + "/" + kScratchMarker);
-  std::string line;
-  return marker && std::getline(marker, line) &&
-         line.compare(0, kMarkerHeading.size(), kMarkerHeading) == 0;
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool owned = !unsafe_reason(fd) && marker_present(fd);
+  ::close(fd);
+  return owned;
 }
 
 std::string ScratchArea::create_file(const std::string& name,
@@ -172,12 +224,12 @@ std::string ScratchArea::create_file(const std::string& name,
   const bool ours =
       std::find(created_.begin(), created_.end(), name) != created_.end();
   struct stat st {};
-  if (ours && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-      static_cast<std::uint64_t>(st.st_size) == bytes) {
+  if (ours && ::fstatat(dir_fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == bytes) {
     return path;
   }
   // A leftover of an earlier run in our own area is ours to replace.
-  write_data_file(path, bytes, std::hash<std::string>{}(name));
+  write_data_file(dir_fd_, name, path, bytes, std::hash<std::string>{}(name));
   if (!ours) created_.push_back(name);
   return path;
 }
@@ -185,7 +237,7 @@ std::string ScratchArea::create_file(const std::string& name,
 void ScratchArea::remove_file(const std::string& name) noexcept {
   const auto it = std::find(created_.begin(), created_.end(), name);
   if (it == created_.end()) return;  // never delete what we did not create
-  ::unlink((dir_ + "/" + name).c_str());
+  ::unlinkat(dir_fd_, name.c_str(), 0);
   created_.erase(it);
 }
 

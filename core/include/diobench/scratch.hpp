@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,21 @@ namespace diobench {
 
 inline constexpr const char* kScratchMarker = ".diobench-scratch";
 
+// A directory the suite will not use, with the reason (bad input: the
+// command line exits 2).
+class ScratchRefused : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 class ScratchArea {
  public:
-  // Creates `dir` (and parents) if missing and writes the marker; an
-  // existing non-empty directory without the marker is refused
-  // (std::runtime_error naming the directory) so we never adopt user data.
+  // Creates `dir` (parents as needed, the area itself mode 0700) if missing
+  // and writes the marker. Refused with ScratchRefused naming it: a
+  // symbolic link, a directory owned by another user or writable by group
+  // or others (anyone else could plant links in it), or a non-empty one
+  // without the marker (never adopt user data). Every file inside is then
+  // opened relative to the area's descriptor, never following a link.
   explicit ScratchArea(const std::string& dir);
   ~ScratchArea();  // removes the files it created (not the directory)
   ScratchArea(const ScratchArea&) = delete;
@@ -33,6 +44,7 @@ class ScratchArea {
 
  private:
   std::string dir_;
+  int dir_fd_ = -1;  // O_PATH-like handle on the area: files are opened at it
   std::vector<std::string> created_;
 };
 
