@@ -130,18 +130,19 @@ Tally simulate(const Scenario& s, std::uint64_t seed) {
     const auto more = b;
     b.resize(kCap);
     const Comparison c = compare_series(a, b, s.latency, kThreshold);
+    const unsigned stop = std::max(c.decided_subject_repetitions, c.decided_reference_repetitions);
     ++t.runs;
     if (c.outcome != Outcome::Inconclusive) {
       ++t.decided;
-      t.stops.push_back(std::max(c.decided_subject_repetitions, c.decided_reference_repetitions));
+      t.stops.push_back(stop);
     }
     if (wrong(c.outcome, s.cost)) ++t.wrong;
-    if (run < 10) {
-      const auto [outcome, stop] = look_by_look(s, a, b);
+    if (run < 25) {
+      const auto [outcome, looked] = look_by_look(s, a, b);
       EXPECT_EQ(outcome, c.outcome) << "run " << run;
       if (outcome != Outcome::Inconclusive) {
-        EXPECT_EQ(stop, t.stops.back()) << "run " << run;
-        const std::vector<Measurement> decided(a.begin(), a.begin() + stop);
+        EXPECT_EQ(looked, stop) << "run " << run;
+        const std::vector<Measurement> decided(a.begin(), a.begin() + looked);
         EXPECT_EQ(compare_series(decided, more, s.latency, kThreshold).outcome, outcome) << "run " << run;
       }
     }
