@@ -214,9 +214,12 @@ int cmd_run(const std::vector<std::string>& args) {
       ("json", "with --dry-run: the cells as a JSON array, every axis a key")
       ("resume", po::value(&resume), "RUNDIR: finish an interrupted run (its finished repetitions are kept)")
       ("force-unsafe", "run cells known to crash this host's OpenZFS (2.3.0 with loop devices); never the default")
-      ("arc-drop", po::value<std::string>()->default_value("none"),
-       "zfs backend: drop the ARC before each repetition: none, or export (zpool export + import "
-       "of the whole pool: only for a pool dedicated to benchmarking)")
+      ("arc-drop", po::value<std::string>()->default_value("auto"),
+       "zfs backend: empty the ARC before each repetition: auto (zpool export + import of the pool "
+       "where it allows it: no other mounted dataset, the run directory elsewhere; refused with the "
+       "reason where it does not), export (the same without those checks: you vouch the pool is "
+       "dedicated to benchmarking), or none (opt out: a repetition may be served by the ARC; the "
+       "run's system information says so)")
       ("bench", po::value<std::string>(),
        "the Google Benchmark drivers after the matrix: none, all, or a filter over their names "
        "(e.g. 'bs:4096/'); overrides the profile's [bench] drivers")
@@ -264,10 +267,10 @@ int cmd_run(const std::vector<std::string>& args) {
   if (vm.count("seed")) o.seed = seed;
   o.force_unsafe = vm.count("force-unsafe") > 0;
   o.arc_drop = vm["arc-drop"].as<std::string>();
-  if (o.arc_drop != "none" && o.arc_drop != "export") {
-    throw UsageError("invalid --arc-drop value '" + o.arc_drop + "' (expected none or export)");
+  if (o.arc_drop != "auto" && o.arc_drop != "none" && o.arc_drop != "export") {
+    throw UsageError("invalid --arc-drop value '" + o.arc_drop + "' (expected auto, none or export)");
   }
-  if (o.arc_drop != "none" && backend != "zfs" && resume.empty()) {
+  if (!vm["arc-drop"].defaulted() && backend != "zfs" && resume.empty()) {
     throw UsageError("--arc-drop goes with --backend zfs");
   }
   if (vm.count("bench")) {

@@ -27,6 +27,7 @@ expect "restore of a missing run" 2 "not found" -- "$bin" restore /nonexistent-r
 expect "bad bench filter" 2 "invalid --bench value '('" -- "$bin" run --bench '(' --dry-run
 expect "bench on dry-run" 0 "then the bench drivers 'bs:4096/'" -- "$bin" run --profile smoke --bench bs:4096/ --dry-run
 expect "bad arc-drop" 2 "invalid --arc-drop value 'sometimes'" -- "$bin" run --arc-drop sometimes --dry-run
+expect "arc-drop help" 0 "opt out" -- "$bin" run --help
 expect "arc-drop needs zfs" 2 "--arc-drop goes with --backend zfs" -- "$bin" run --arc-drop export --dry-run
 expect "run help: until-decided" 0 "--until-decided" -- "$bin" run --help
 expect "run help: budget" 0 "--budget" -- "$bin" run --help

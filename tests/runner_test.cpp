@@ -625,11 +625,27 @@ class ZfsBackendTest : public RunnerTest {
                           "  *) exit 1 ;;\n"
                           "esac\n";
     fs::permissions(zfs, fs::perms::owner_all);
+    // A pool that can be exported and imported (the ARC is emptied that
+    // way by default), on a device that does not need to exist.
+    const std::string zpool = root_ + "/bin/zpool";
+    std::ofstream(zpool) << "#!/bin/bash\nstate=" << state_ << "\n"
+                         << "echo \"$*\" >> \"$state/zpool.log\"\n"
+                            "case $1 in\n"
+                            "  list) [ \"$2\" = -vHP ] && printf 'tank\\n\\t/dev/fake-a1\\n' || echo tank ;;\n"
+                            "  export|import) ;;\n"
+                            "  *) exit 1 ;;\n"
+                            "esac\n";
+    fs::permissions(zpool, fs::perms::owner_all);
+    std::ofstream(root_ + "/kstat/arcstats")
+        << "13 1 0x01 147 39984 0 0\nname type data\ndemand_data_hits 4 1000\n"
+           "demand_data_misses 4 200\nuncached_hits 4 0\nprefetch_data_hits 4 7\n";
     setenv("PATH", (root_ + "/bin:" + getenv("PATH")).c_str(), 1);
     setenv("DIOBENCH_KSTAT_ROOT", (root_ + "/kstat").c_str(), 1);
   }
   void TearDown() override {
     unsetenv("DIOBENCH_KSTAT_ROOT");
+    unsetenv("DIOBENCH_MOUNTS");
+    unsetenv("DIOBENCH_FIO");
     std::string path = getenv("PATH");
     setenv("PATH", path.substr(path.find(':') + 1).c_str(), 1);
     RunnerTest::TearDown();
@@ -740,6 +756,63 @@ TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
   EXPECT_EQ(restored.status, 0) << restored.output;
   EXPECT_FALSE(fs::exists(state_ + "/exported")) << restored.output;
   EXPECT_FALSE(fs::exists(killed + "/journal.jsonl"));
+}
+
+// By default the ARC is emptied (pool exported and imported) before each
+// repetition, and the system information says so; the ARC's counters are
+// kept per repetition, and a repetition whose demand hits show the ARC
+// served reads the model sends to disk (here: fio's stand-in makes the
+// ARC "hit" ten million times, more reads than 3 s of fio make) is flagged; one that sends none there is not checked.
+TEST_F(ZfsBackendTest, TheArcIsEmptiedByDefaultAndAWarmArcIsFlagged) {
+  const std::string fio = root_ + "/bin/fio-then-arc-hits";
+  std::ofstream(fio) << "#!/bin/bash\n" << "fio \"$@\"; rc=$?\n"
+                     << "f=" << root_ << "/kstat/arcstats\n"
+                     << "awk '$1 == \"demand_data_hits\" { $3 += 10000000 } { print }' \"$f\" > \"$f.new\" && mv \"$f.new\" \"$f\"\n"
+                     << "exit $rc\n";
+  fs::permissions(fio, fs::perms::owner_all);
+  setenv("DIOBENCH_FIO", fio.c_str(), 1);
+  const std::string out = runs_ + "/a", db = out + "/results.db";
+  const Exit e = diobench(zfs_args(out), root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  const std::string log = read("zpool.log");
+  std::size_t exports = 0;
+  for (std::size_t at = 0; (at = log.find("export tank", at)) != std::string::npos; ++at) ++exports;
+  EXPECT_EQ(exports, 3u) << log;
+  const auto info = query(db, "SELECT value FROM system_info WHERE key = 'runner.arc_drop'");
+  ASSERT_EQ(info.size(), 1u);
+  EXPECT_EQ(info[0].rfind("export (the default", 0), 0u) << info[0];
+  EXPECT_EQ(query(db, "SELECT name, min(delta), max(delta) FROM arcstats GROUP BY name ORDER BY name"),
+            (std::vector<std::string>{"demand_data_hits|10000000|10000000", "demand_data_misses|0|0",
+                                      "uncached_hits|0|0"}));
+  const auto checks = query(db,
+                            "SELECT c.policy, coalesce(r.arc_check, 'NULL') FROM repetitions r"
+                            " JOIN cells c ON c.id = r.cell_id ORDER BY c.policy");
+  ASSERT_EQ(checks.size(), 3u);
+  EXPECT_EQ(checks[0].rfind("always|the ARC served 10000000 demand data reads", 0), 0u) << checks[0];
+  EXPECT_EQ(checks[1], "disabled|NULL");
+  EXPECT_EQ(checks[2], "standard|NULL");
+}
+
+// Where exporting the pool would take away more than the dataset under
+// test, the run is refused with the reason (exit 2), and --arc-drop none
+// opts out, said in the system information.
+TEST_F(ZfsBackendTest, EmptyingTheArcIsRefusedWhereThePoolDoesNotAllowItUnlessOptedOut) {
+  const std::string mounts = root_ + "/mounts";
+  std::ofstream(mounts) << "/dev/vda1 / ext4 rw 0 0\ntank/ds " << root_ << "/mnt zfs rw 0 0\n"
+                        << "tank/home /home zfs rw 0 0\n";
+  setenv("DIOBENCH_MOUNTS", mounts.c_str(), 1);
+  const Exit refused = diobench(zfs_args(runs_ + "/a"), root_ + "/refused.log");
+  EXPECT_EQ(refused.status, 2) << refused.output;
+  EXPECT_NE(refused.output.find("would unmount tank/home (on /home)"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("--arc-drop none"), std::string::npos) << refused.output;
+  auto args = zfs_args(runs_ + "/b", "always");
+  args.insert(args.end(), {"--arc-drop", "none"});
+  const Exit e = diobench(args, root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  EXPECT_EQ(read("zpool.log").find("export"), std::string::npos) << read("zpool.log");
+  const auto info = query(runs_ + "/b/results.db", "SELECT value FROM system_info WHERE key = 'runner.arc_drop'");
+  ASSERT_EQ(info.size(), 1u);
+  EXPECT_EQ(info[0].rfind("none (opted out", 0), 0u) << info[0];
 }
 
 // A property the dataset inherited (here: its default) is handed back to

@@ -84,6 +84,8 @@ std::optional<PoolIoStats> read_pool_iostats(const std::string& pool) {
   return read_kstat(pool + "/iostats");
 }
 
+std::optional<PoolIoStats> read_arc_stats() { return read_kstat("arcstats"); }
+
 std::optional<std::uint64_t> read_arc_data_size() {
   const auto stats = read_kstat("arcstats");
   if (!stats || !stats->values.count("data_size")) return std::nullopt;

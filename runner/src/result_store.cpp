@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS device_io(
 CREATE TABLE IF NOT EXISTS zfs_iostats(
   repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE,
   name TEXT NOT NULL, delta INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS arcstats(
+  repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, delta INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS system_info(key TEXT PRIMARY KEY, value TEXT);
 )";
 
@@ -74,6 +77,11 @@ class Statement {
   Statement& bind_u(int i, std::uint64_t v) { return bind(i, static_cast<std::int64_t>(v)); }
   Statement& bind_opt(int i, const std::optional<std::uint64_t>& v) {
     if (v) return bind_u(i, *v);
+    sqlite3_bind_null(st_, i);
+    return *this;
+  }
+  Statement& bind_opt(int i, const std::optional<std::string>& v) {
+    if (v) return bind(i, *v);
     sqlite3_bind_null(st_, i);
     return *this;
   }
@@ -194,15 +202,15 @@ void ResultStore::add_repetition(const RepetitionRecord& r) {
     Statement(db_,
               "INSERT INTO repetitions(cell_id, repetition, position, status, message, started,"
               " finished, fio_json, counters_file, elapsed_ms, cache_drop_ms, fio_ms, split_check,"
-              " arc_data_before, arc_data_after, cpu_busy_s, cpu_window_s, fio_cpu_s)"
-              " SELECT id,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
+              " arc_data_before, arc_data_after, cpu_busy_s, cpu_window_s, fio_cpu_s, arc_check)"
+              " SELECT id,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
         .bind(1, std::int64_t{r.repetition}).bind(2, std::int64_t{r.position})
         .bind(3, r.status).bind(4, r.message).bind(5, r.started).bind(6, r.finished)
         .bind(7, r.fio_json).bind(8, r.counters_file).bind(9, r.elapsed_ms)
         .bind(10, r.cache_drop_ms).bind(11, r.fio_ms).bind(12, r.split_check)
         .bind_opt(13, r.arc_data_before).bind_opt(14, r.arc_data_after)
         .bind_opt(15, r.cpu_busy_s).bind_opt(16, r.cpu_window_s).bind_opt(17, r.fio_cpu_s)
-        .bind(18, r.cell).run();
+        .bind_opt(18, r.arc_check).bind(19, r.cell).run();
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     if (sqlite3_changes(db_) != 1) throw std::runtime_error("results.db: unknown cell " + r.cell);
     if (r.fio) {
@@ -250,6 +258,8 @@ void ResultStore::add_repetition(const RepetitionRecord& r) {
     }
     Statement z(db_, "INSERT INTO zfs_iostats(repetition_id, name, delta) VALUES(?,?,?)");
     for (const auto& [name, delta] : r.zfs_iostats) z.bind(1, id).bind(2, name).bind_u(3, delta).run();
+    Statement a(db_, "INSERT INTO arcstats(repetition_id, name, delta) VALUES(?,?,?)");
+    for (const auto& [name, delta] : r.arcstats) a.bind(1, id).bind(2, name).bind_u(3, delta).run();
     exec("COMMIT;");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "diobench/loop_device.hpp"
+#include "diobench/runner/arc_check.hpp"
 #include "diobench/runner/crash_record.hpp"
 #include "diobench/runner/fio_process.hpp"
 #include "diobench/runner/interrupt.hpp"
@@ -209,8 +210,11 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
       "DIOBENCH_RUNTIME=" + std::to_string(p.runtime_s),
   };
   fio.args = {"--output-format=json+", "--output=" + partial, p.job_template};
-  std::optional<PoolIoStats> pool_before;
-  if (ctx.direct) pool_before = read_pool_iostats(ctx.pool);
+  std::optional<PoolIoStats> pool_before, arc_before;
+  if (ctx.direct) {
+    pool_before = read_pool_iostats(ctx.pool);
+    arc_before = read_arc_stats();
+  }
   const auto fio_start = Clock::now();
   const FioExit exit = run_fio(fio);
   rec.fio_ms = ms_since(fio_start);
@@ -224,6 +228,9 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
   if (cell.workload.writes()) {
     sync_to_storage(target);
     if (loop) sync_to_storage(ctx.scratch_file);
+  }
+  if (arc_before) {
+    if (const auto after = read_arc_stats()) rec.arcstats = arc_deltas(*arc_before, *after);
   }
   std::optional<PoolIoStats> pool_delta;
   if (pool_before) {
@@ -257,6 +264,7 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  if (arc_before) rec.arc_check = check_arc(*rec.counters, rec.arcstats);
   if (pool_delta) {
     rec.split_check = check_split(*rec.counters, *pool_delta);
     if (rec.split_check != "agrees") {
@@ -509,6 +517,27 @@ std::string check_zfs_dataset(RunOptions& o) {
   return o.dataset.substr(0, o.dataset.find('/'));
 }
 
+// zfs backend: how the ARC is emptied before each repetition, and what
+// the system information says of it. "auto" becomes "export" where the
+// pool allows it; where it does not, the run is refused with the reason.
+std::string resolve_arc_drop(RunOptions& o, const std::string& pool, const std::string& run_dir) {
+  if (o.backend != "zfs") {
+    o.arc_drop = "none";
+    return "";
+  }
+  if (o.arc_drop == "none") {
+    return "none (opted out with --arc-drop none: a repetition may be served by the ARC)";
+  }
+  if (o.arc_drop == "export") return "export (zpool export + import before each repetition)";
+  if (const auto why = arc_export_refusal(pool, o.dataset, run_dir)) {
+    throw std::invalid_argument("cannot empty the ARC before each repetition: " + *why +
+                                "; use a pool dedicated to benchmarking, or --arc-drop none to run "
+                                "without (a repetition may then be served by the ARC)");
+  }
+  o.arc_drop = "export";
+  return "export (the default: zpool export + import before each repetition)";
+}
+
 // The base repetitions in a random order (recorded seed): slow drift of
 // the machine spreads over all cells instead of biasing the late ones.
 std::vector<Slot> base_order(const Profile& profile) {
@@ -580,6 +609,7 @@ class RunSession {
   bool root_ = geteuid() == 0, on_zfs_ = false, tty_ = isatty(STDERR_FILENO);
   std::optional<std::string> zfs_version_ = loaded_zfs_version();
   RunOutcome outcome_;
+  std::string arc_drop_note_;  // for the system information
 };
 
 RunSession::RunSession(const RunOptions& given, std::ostream& out, std::ostream& progress)
@@ -588,7 +618,7 @@ RunSession::RunSession(const RunOptions& given, std::ostream& out, std::ostream&
       progress_(progress),
       dir_(fs::absolute(given.out_dir)) {
   if (o_.backend == "zfs") pool_ = check_zfs_dataset(o_);
-  if (o_.backend != "zfs") o_.arc_drop = "none";
+  arc_drop_note_ = resolve_arc_drop(o_, pool_, dir_.string());
   if (o_.until_decided && !o_.decider) {
     throw std::invalid_argument("--until-decided needs the verdict (no decider given)");
   }
@@ -676,7 +706,11 @@ void RunSession::prepare_scratch() {
   }
   file_name_ = "run-" + dir_.filename().string() + ".dat";
   scratch_file_ = (fs::path(scratch_->dir()) / file_name_).string();
-  if (!o_.resume) store_->add_system_info(collect_system_info(scratch_->dir()));
+  if (!o_.resume) {
+    std::map<std::string, std::string> info = collect_system_info(scratch_->dir());
+    if (!arc_drop_note_.empty()) info["runner.arc_drop"] = arc_drop_note_;
+    store_->add_system_info(info);
+  }
 }
 
 // The target, made before the first repetition that needs it (a finished

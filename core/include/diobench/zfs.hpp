@@ -42,6 +42,8 @@ PoolIoStats parse_kstat(std::string_view text);
 // Reads /proc/spl/kstat/zfs/<pool>/iostats (the root directory can be
 // moved with $DIOBENCH_KSTAT_ROOT, for tests); nullopt if absent.
 std::optional<PoolIoStats> read_pool_iostats(const std::string& pool);
+// The ARC's counters (arcstats, same root): name -> value; nullopt if absent.
+std::optional<PoolIoStats> read_arc_stats();
 // The ARC's data_size from arcstats (same root), bytes; nullopt if absent.
 std::optional<std::uint64_t> read_arc_data_size();
 

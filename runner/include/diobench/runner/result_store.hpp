@@ -57,6 +57,11 @@ struct RepetitionRecord {
   // while fio ran, that window's wall seconds, fio's own user + system
   // seconds; absent where not measured.
   std::optional<double> cpu_busy_s, cpu_window_s, fio_cpu_s;
+  // zfs backend: the ARC's counter deltas over fio (arc_check.hpp), and
+  // whether they show the ARC served what the model expects from disk
+  // (nullopt: not checked; "ok"; or what was seen).
+  std::map<std::string, std::uint64_t> arcstats;
+  std::optional<std::string> arc_check;
 };
 
 class ResultStore {

@@ -1,0 +1,40 @@
+// zfs backend: whether the ARC served what the model expects from disk.
+// An O_DIRECT read of a block already in the ARC is served from the ARC,
+// not the direct path (seen on OpenZFS 2.3.2 in the qemu lane: aligned
+// O_DIRECT reads under `always` right after other reads of the same range
+// made no direct read and no ARC miss), so a repetition on a warm ARC can
+// measure the ARC while its split says "direct".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "diobench/path_counters.hpp"
+#include "diobench/zfs.hpp"
+
+namespace diobench {
+
+// The arcstats entries kept per repetition (their deltas): the demand
+// data hits and misses, and every uncached_* entry the module has
+// (OpenZFS 2.4's uncached I/O).
+std::map<std::string, std::uint64_t> arc_deltas(const PoolIoStats& before, const PoolIoStats& after);
+
+// nullopt (not checked) when the model sends no read to disk by the
+// direct path; "ok"; or a sentence saying how many demand reads the ARC
+// served against the direct reads the model expected. A hit count above
+// 5% of those reads (and above 16, for the metadata and odd blocks a
+// cold ARC serves too) flags it.
+std::optional<std::string> check_arc(const PathCounters& expected,
+                                     const std::map<std::string, std::uint64_t>& deltas);
+
+// Whether emptying the ARC by exporting the pool is safe here, or why not:
+// the pool's devices must be listable (to import it again from them), and
+// exporting must not take away anything but the dataset under test: no
+// other mounted dataset of the pool, not the run directory. Mounts from
+// /proc/self/mounts, or $DIOBENCH_MOUNTS (tests).
+std::optional<std::string> arc_export_refusal(const std::string& pool, const std::string& dataset,
+                                              const std::string& run_dir);
+
+}  // namespace diobench
