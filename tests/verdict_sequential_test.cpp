@@ -120,11 +120,11 @@ std::pair<Outcome, unsigned> look_by_look(const Scenario& s, const std::vector<M
 // asked look by look, as the runner does, and must stop at the same look
 // with the same outcome, and a report recomputed after the reference got
 // more repetitions (for another comparison) must say the same.
-Tally simulate(const Scenario& s, std::uint64_t seed) {
+Tally simulate(const Scenario& s, std::uint64_t seed, int runs) {
   std::mt19937_64 rng(seed);
   Tally t;
   const double reference = s.latency ? 100e3 : 500e6;  // 100 us; 500 MB/s
-  for (int run = 0; run < kRuns; ++run) {
+  for (int run = 0; run < runs; ++run) {
     const auto a = draw(s, s.subject_noise, subject_median(s, reference), kCap, rng);
     auto b = draw(s, s.reference_noise, reference, kCap + 5, rng);
     const auto more = b;
@@ -157,8 +157,8 @@ std::string describe(const Scenario& s) {
   return line;
 }
 
-Tally run_and_report(const Scenario& s, std::uint64_t seed) {
-  const Tally t = simulate(s, seed);
+Tally run_and_report(const Scenario& s, std::uint64_t seed, int runs = kRuns) {
+  const Tally t = simulate(s, seed, runs);
   char line[256];
   std::snprintf(line, sizeof line, "%-44s wrong %5.1f%%  decided %5.1f%%  median stop %2u reps/cell",
                 describe(s).c_str(), 100 * t.wrong_rate(), 100 * t.decided_rate(), t.median_stop());
@@ -196,16 +196,23 @@ TEST(VerdictSequential, WrongDecisionsStayAtOrUnderFivePercent) {
 }
 
 // The fallback cell noisier than its reference (the shift model's
-// assumption broken), and fio's bucketed latency (ties), at the edge.
+// assumption broken; measured at 3.4% to 4.3% wrong at the edge in 5000
+// runs, hence more runs here), and fio's bucketed latency (ties).
 TEST(VerdictSequential, WrongDecisionsStayLowOffTheModel) {
   std::uint64_t seed = 20261301;
   for (double cost : {0.0, 0.05, 0.06, 0.10}) {
     for (bool latency : {false, true}) {
       const Scenario s{"cv10%-vs-cv2%", lognormal(0.10), lognormal(0.02), latency, cost};
-      EXPECT_LE(run_and_report(s, ++seed).wrong_rate(), 0.05) << describe(s);
+      EXPECT_LE(run_and_report(s, ++seed, 4 * kRuns).wrong_rate(), 0.05) << describe(s);
     }
-    const Scenario q{"cv2%", lognormal(0.02), lognormal(0.02), true, cost, true};
-    EXPECT_LE(run_and_report(q, ++seed).wrong_rate(), 0.05) << describe(q);
+    // A spread below the buckets' width is the hard case: without the
+    // allowance for fio's resolution, a 5% cost at CV 0.5% was judged FAIL
+    // in 37% of runs.
+    for (double cv : {0.005, 0.02}) {
+      const Scenario q{"cv" + std::to_string(cv * 100).substr(0, 3) + "%", lognormal(cv), lognormal(cv), true,
+                       cost, true};
+      EXPECT_LE(run_and_report(q, ++seed).wrong_rate(), 0.05) << describe(q);
+    }
   }
 }
 

@@ -85,6 +85,17 @@ Outcome decide(const Interval& shift, bool latency, double threshold) {
   return Outcome::Inconclusive;
 }
 
+// fio reports latency percentiles from its histogram: the middle of a
+// bucket, "up to 1/2^(FIO_IO_U_PLAT_BITS+1) of the value" off, with
+// FIO_IO_U_PLAT_BITS = 6 (fio 3.33, stat.h). Each cell's p99 values are
+// thus up to this far from the real ones on a log scale, and so is the
+// shift between two cells up to twice it: the bounds are widened by that.
+const double kLatencyResolution = -std::log1p(-1.0 / 128);
+
+double resolution_of(bool latency) { return latency ? 2 * kLatencyResolution : 0; }
+
+Interval widened(const Interval& shift, double by) { return {shift.low - by, shift.high + by}; }
+
 // What the replay of the looks found.
 struct Replay {
   Interval shift{-INFINITY, INFINITY};  // intersection over the looks
@@ -111,7 +122,7 @@ Replay replay_looks(const std::vector<Measurement>& subject, const std::vector<M
     (is_reference ? r.y : r.x).push_back(std::log(m.value));
     const double alpha = look_alpha(r.x.size() + r.y.size());
     if (std::min(r.x.size(), r.y.size()) < kMinRepetitions || alpha == 0) continue;
-    r.last = shift_bounds(r.x, r.y, alpha);
+    r.last = widened(shift_bounds(r.x, r.y, alpha), resolution_of(latency));
     r.shift = {std::max(r.shift.low, r.last.low), std::min(r.shift.high, r.last.high)};
     if (r.outcome != Outcome::Inconclusive) continue;  // a decision stands
     r.outcome = decide(r.shift, latency, threshold);
@@ -178,7 +189,7 @@ Comparison compare_series(const std::vector<Measurement>& subject,
   const std::size_t n = std::min(r.x.size(), r.y.size());
   if (n < kMinRepetitions) {
     // Nothing decided: the bounds the first look would spend, for show.
-    r.shift = shift_bounds(r.x, r.y, look_alpha(2 * kMinRepetitions));
+    r.shift = widened(shift_bounds(r.x, r.y, look_alpha(2 * kMinRepetitions)), resolution_of(latency));
   } else if (r.shift.low > r.shift.high) {
     r.shift = r.last;
     c.note = "later repetitions contradict the decision made at " + std::to_string(r.decided_x) +
@@ -190,13 +201,15 @@ Comparison compare_series(const std::vector<Measurement>& subject,
   c.decided_subject_repetitions = static_cast<unsigned>(r.decided_x);
   c.decided_reference_repetitions = static_cast<unsigned>(r.decided_y);
   if (c.outcome != Outcome::Inconclusive) return c;
-  const double distance = std::fabs(hodges_lehmann_shift(r.x, r.y) - edge_shift(latency, threshold));
+  const double distance = std::fabs(hodges_lehmann_shift(r.x, r.y) - edge_shift(latency, threshold)) -
+                         resolution_of(latency);
   c.repetitions_to_decide = repetitions_to_clear(pooled_sd(r.x, r.y), distance, n);
   if (n < kMinRepetitions) {
     c.note = "needs at least " + std::to_string(kMinRepetitions) + " repetitions per cell";
     c.repetitions_to_decide = std::max<unsigned>(kMinRepetitions, c.repetitions_to_decide.value_or(0));
   } else if (!c.repetitions_to_decide) {
-    c.note = "the estimate sits on the threshold";
+    c.note = latency ? "the estimate is within fio's latency resolution of the threshold"
+                     : "the estimate sits on the threshold";
   }
   return c;
 }
@@ -271,7 +284,9 @@ std::string verdict_method_text(double threshold) {
          "much worse the fallback cell is (a faster one costs nothing). The interval bounds that "
          "ratio without assuming a shape for the noise: on a log scale, the rank interval of the "
          "shift between the two cells (the one that inverts the Wilcoxon rank-sum test), exact "
-         "at any number of repetitions when the two cells spread alike. It stays valid however "
+         "at any number of repetitions when the two cells spread alike; for p99 latency it is "
+         "widened by the resolution of fio's latency histogram (1/128 of the value per cell). "
+         "It stays valid however "
          "often the repetitions are looked at and wherever adding them stops (`diobench run "
          "--until-decided`): the verdict looks at 5, 6, 7, 8, 9, 10 repetitions per cell, then "
          "at about 15% more each time (12, 14, 16, 18, 21, 24, ...), the j-th look spends a "

@@ -21,7 +21,10 @@
 //     test): exact at any count, whatever the shape of the noise, as long
 //     as the two cells' repetitions spread alike (the shift is then the
 //     log of the ratio of medians). The point estimate `ratio` stays the
-//     ratio of medians.
+//     ratio of medians. fio's p99 comes from its histogram, up to 1/128
+//     of the value off (fio's stat.h), so latency bounds are widened by
+//     that much for each cell: without it, two cells steadier than a
+//     bucket is wide could be judged on the buckets' edges.
 //   - the verdict looks at 5, 6, 7, 8, 9, 10 repetitions per cell, then
 //     at about 15% more each time (next_look), and the j-th look spends a
 //     one-sided error of 0.05 / (j (j + 1)) (look_alpha); these add up to
