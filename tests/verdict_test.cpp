@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "diobench/reports/report.hpp"
 
 namespace diobench {
@@ -286,6 +288,38 @@ TEST(Verdict, TheMethodTextNamesTheThresholdAndTheGuarantee) {
   EXPECT_NE(text.find("5.0% threshold"), std::string::npos) << text;
   EXPECT_NE(text.find("at most 5%"), std::string::npos) << text;
   EXPECT_NE(verdict_method_text(0.1).find("10.0% threshold"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace diobench
+
+namespace diobench {
+namespace {
+
+// fio's p99 is the middle of a histogram bucket: 100000 ns lies in
+// [65536, 131072), 64 buckets of 1024 ns, so it stands for anything within
+// 512 ns. Two cells steady at that value: the ratio is 1 and the bounds are
+// widened by that error on each side, no more; throughput has no buckets.
+TEST(Verdict, LatencyBoundsAllowForFiosBuckets) {
+  std::vector<Measurement> steady;
+  for (unsigned i = 1; i <= 12; ++i) steady.push_back({i, 100000});
+  const double error = -std::log1p(-512.0 / 100000);
+  const Comparison lat = compare_series(steady, steady, true, 0.05);
+  EXPECT_DOUBLE_EQ(lat.ratio, 1);
+  EXPECT_NEAR(lat.ratio_interval.low, std::exp(-2 * error), 1e-12);
+  EXPECT_NEAR(lat.ratio_interval.high, std::exp(2 * error), 1e-12);
+  EXPECT_EQ(lat.outcome, Outcome::Pass);
+  const Comparison tp = compare_series(steady, steady, false, 0.05);
+  EXPECT_DOUBLE_EQ(tp.ratio_interval.low, 1);
+  EXPECT_DOUBLE_EQ(tp.ratio_interval.high, 1);
+  // A 4.5% longer p99, steady: within 5%, but the buckets leave it open.
+  std::vector<Measurement> longer;
+  for (unsigned i = 1; i <= 12; ++i) longer.push_back({i, 104500});
+  const Comparison edge = compare_series(longer, steady, true, 0.05);
+  EXPECT_EQ(edge.outcome, Outcome::Inconclusive);
+  EXPECT_TRUE(edge.cost_interval.contains(0.05));
+  EXPECT_FALSE(edge.repetitions_to_decide.has_value()) << "more of the same values cannot decide";
+  EXPECT_NE(edge.note.find("resolution"), std::string::npos) << edge.note;
 }
 
 }  // namespace

@@ -85,20 +85,26 @@ Outcome decide(const Interval& shift, bool latency, double threshold) {
   return Outcome::Inconclusive;
 }
 
-// fio reports latency percentiles from its histogram: the middle of a
-// bucket, "up to 1/2^(FIO_IO_U_PLAT_BITS+1) of the value" off, with
-// FIO_IO_U_PLAT_BITS = 6 (fio 3.33, stat.h). Each cell's p99 values are
-// thus up to this far from the real ones on a log scale, and so is the
-// shift between two cells up to twice it: the bounds are widened by that.
-const double kLatencyResolution = -std::log1p(-1.0 / 128);
-
-double resolution_of(bool latency) { return latency ? 2 * kLatencyResolution : 0; }
+// fio reports latency percentiles from its histogram (fio 3.33, stat.c,
+// plat_idx_to_val): below 128 ns every nanosecond, above that 64 buckets
+// per power of two, a value standing for its bucket's middle. How far such
+// a value (ns) can be from the latency it stands for, on a log scale: half
+// a bucket, at most 1/128 of the value ("up to 1/2^(FIO_IO_U_PLAT_BITS+1)
+// of the value", stat.h).
+double fio_latency_error(double ns) {
+  if (ns < 128) return 0;
+  const double half_bucket = std::exp2(std::floor(std::log2(ns)) - 7);
+  return -std::log1p(-half_bucket / ns);
+}
 
 Interval widened(const Interval& shift, double by) { return {shift.low - by, shift.high + by}; }
 
 // What the replay of the looks found.
 struct Replay {
   Interval shift{-INFINITY, INFINITY};  // intersection over the looks
+  // p99 latency: how far the shift between fio's values can be from that
+  // between the real latencies (the largest error on each side so far).
+  double x_error = 0, y_error = 0;
   Interval last{-INFINITY, INFINITY};   // the last look's own bounds
   Outcome outcome = Outcome::Inconclusive;
   std::size_t decided_x = 0, decided_y = 0;
@@ -120,9 +126,13 @@ Replay replay_looks(const std::vector<Measurement>& subject, const std::vector<M
   Replay r;
   for (const auto& [m, is_reference] : order) {
     (is_reference ? r.y : r.x).push_back(std::log(m.value));
+    if (latency) {
+      double& error = is_reference ? r.y_error : r.x_error;
+      error = std::max(error, fio_latency_error(m.value));
+    }
     const double alpha = look_alpha(r.x.size() + r.y.size());
     if (std::min(r.x.size(), r.y.size()) < kMinRepetitions || alpha == 0) continue;
-    r.last = widened(shift_bounds(r.x, r.y, alpha), resolution_of(latency));
+    r.last = widened(shift_bounds(r.x, r.y, alpha), r.x_error + r.y_error);
     r.shift = {std::max(r.shift.low, r.last.low), std::min(r.shift.high, r.last.high)};
     if (r.outcome != Outcome::Inconclusive) continue;  // a decision stands
     r.outcome = decide(r.shift, latency, threshold);
@@ -189,7 +199,7 @@ Comparison compare_series(const std::vector<Measurement>& subject,
   const std::size_t n = std::min(r.x.size(), r.y.size());
   if (n < kMinRepetitions) {
     // Nothing decided: the bounds the first look would spend, for show.
-    r.shift = widened(shift_bounds(r.x, r.y, look_alpha(2 * kMinRepetitions)), resolution_of(latency));
+    r.shift = widened(shift_bounds(r.x, r.y, look_alpha(2 * kMinRepetitions)), r.x_error + r.y_error);
   } else if (r.shift.low > r.shift.high) {
     r.shift = r.last;
     c.note = "later repetitions contradict the decision made at " + std::to_string(r.decided_x) +
@@ -202,7 +212,7 @@ Comparison compare_series(const std::vector<Measurement>& subject,
   c.decided_reference_repetitions = static_cast<unsigned>(r.decided_y);
   if (c.outcome != Outcome::Inconclusive) return c;
   const double distance = std::fabs(hodges_lehmann_shift(r.x, r.y) - edge_shift(latency, threshold)) -
-                         resolution_of(latency);
+                         (r.x_error + r.y_error);
   c.repetitions_to_decide = repetitions_to_clear(pooled_sd(r.x, r.y), distance, n);
   if (n < kMinRepetitions) {
     c.note = "needs at least " + std::to_string(kMinRepetitions) + " repetitions per cell";
@@ -285,7 +295,8 @@ std::string verdict_method_text(double threshold) {
          "ratio without assuming a shape for the noise: on a log scale, the rank interval of the "
          "shift between the two cells (the one that inverts the Wilcoxon rank-sum test), exact "
          "at any number of repetitions when the two cells spread alike; for p99 latency it is "
-         "widened by the resolution of fio's latency histogram (1/128 of the value per cell). "
+         "widened by the resolution of fio's latency histogram (half a bucket, at most 1/128 "
+         "of the value, per cell). "
          "It stays valid however "
          "often the repetitions are looked at and wherever adding them stops (`diobench run "
          "--until-decided`): the verdict looks at 5, 6, 7, 8, 9, 10 repetitions per cell, then "

@@ -21,10 +21,11 @@
 //     test): exact at any count, whatever the shape of the noise, as long
 //     as the two cells' repetitions spread alike (the shift is then the
 //     log of the ratio of medians). The point estimate `ratio` stays the
-//     ratio of medians. fio's p99 comes from its histogram, up to 1/128
-//     of the value off (fio's stat.h), so latency bounds are widened by
-//     that much for each cell: without it, two cells steadier than a
-//     bucket is wide could be judged on the buckets' edges.
+//     ratio of medians. fio's p99 comes from its histogram: a bucket's
+//     middle, up to half a bucket (at most 1/128 of the value, fio's
+//     stat.h) from the real p99. Latency bounds are widened by the largest
+//     such error among each cell's values: without it, cells steadier than
+//     a bucket is wide could be judged on where the buckets' edges fall.
 //   - the verdict looks at 5, 6, 7, 8, 9, 10 repetitions per cell, then
 //     at about 15% more each time (next_look), and the j-th look spends a
 //     one-sided error of 0.05 / (j (j + 1)) (look_alpha); these add up to
