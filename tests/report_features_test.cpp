@@ -575,10 +575,10 @@ std::size_t position(const std::string& text, const std::string& what) {
 }
 
 constexpr const char* kPassLine =
-    "4k random reads at queue depth 1 (psync, buffered application) through a loop device, `always`, "
+    "4k random reads at queue depth 1 (psync, buffered application) through the loop-driver model, `always`, "
     "dio on, against the native file (same policy): 2.00x faster";
 constexpr const char* kFailLine =
-    "4k random reads at queue depth 1 (psync, buffered application) through a loop device, `always`, "
+    "4k random reads at queue depth 1 (psync, buffered application) through the loop-driver model, `always`, "
     "dio off, against the buffered loop path (`disabled`, dio off): 40.0% slower";
 
 TEST(ReportAnswer, StdoutOpensWithTheAnswerInWords) {
@@ -595,7 +595,7 @@ TEST(ReportAnswer, StdoutOpensWithTheAnswerInWords) {
   const std::size_t fail = position(out, std::string("  ") + kFailLine);
   EXPECT_NE(out.find("and p99 latency 1.70x as long", fail), std::string::npos);
   EXPECT_LT(out.find("— FAIL at 5%", fail), out.find('\n', fail));
-  const std::size_t open = position(out, "through a loop device, `standard`, dio on, against the native file");
+  const std::size_t open = position(out, "through the loop-driver model, `standard`, dio on, against the native file");
   EXPECT_NE(out.substr(open, out.find('\n', open) - open).find("still open at 5%: about 5 repetitions per cell"),
             std::string::npos)
       << "three repetitions: the open answer says what would decide it";
@@ -747,6 +747,29 @@ TEST(ReportAnswer, AnEmulatedCpuRunsAnswerCarriesTheBanner) {
   const std::string html = slurp(run.report("index.html"));
   EXPECT_LT(position(html, "<div id=\"answer\">"), position(html, "<p class=\"banner\">"));
   EXPECT_LT(position(html, "<p class=\"banner\">"), position(html, "<ul id=\"answer-lines\">"));
+}
+
+// An emulated run's loop cells are the engine's model of the loop driver:
+// the answer says so in its words and in a note; a zfs run's loop cells are
+// real loop devices and carry no such note.
+TEST(ReportAnswer, EmulatedLoopCellsSayTheyAreTheLoopDriverModel) {
+  const std::string kLoopModelScope = "A loop cell is the engine's model of the loop driver";
+  RunCopy emulated("run-randread", "answer-loop-model");
+  make_decided_run(emulated);
+  Exit e = report(emulated);
+  ASSERT_EQ(e.status, 0) << e.output;
+  EXPECT_NE(e.output.find(kLoopModelScope), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("through the loop-driver model, `always`, dio on"), std::string::npos);
+  EXPECT_NE(slurp(emulated.report("report.md")).find(kLoopModelScope), std::string::npos);
+
+  RunCopy zfs("run-randread", "answer-loop-zfs");
+  make_decided_run(zfs);
+  zfs.sql("UPDATE cells SET backend = 'zfs';");
+  e = report(zfs);
+  ASSERT_EQ(e.status, 0) << e.output;
+  EXPECT_EQ(e.output.find(kLoopModelScope), std::string::npos) << e.output;
+  EXPECT_EQ(e.output.find("loop-driver model"), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("through a loop device, `always`, dio on"), std::string::npos) << e.output;
 }
 
 // Where the page puts things, as Chromium lays it out in a 1400x900

@@ -94,7 +94,9 @@ std::string workload_short(const CellData& c) {
 
 std::string target_in_words(const CellData& c) {
   if (c.axis("target") == "loop") {
-    return "through a loop device, `" + c.axis("policy") + "`, dio " + c.axis("loop_dio");
+    const std::string through = emulated_loop_cell(c) ? "through the loop-driver model"
+                                                      : "through a loop device";
+    return through + ", `" + c.axis("policy") + "`, dio " + c.axis("loop_dio");
   }
   return "on the native file, `" + c.axis("policy") + "`";
 }
@@ -242,6 +244,7 @@ Answer the_answer(const RunData& run, const std::vector<Comparison>& verdict, do
   Answer a;
   a.heading = "The answer: does the fallback path cost little? (threshold " + fmt("%g%%", 100 * threshold) + ")";
   if (run.emulated_cpu()) a.banner = kEmulatedCpuBanner;
+  if (std::any_of(run.cells.begin(), run.cells.end(), emulated_loop_cell)) a.scope = kLoopModelScope;
   // One line per subject and reference, in the verdict's order.
   for (const Comparison& c : verdict) {
     auto same = [&](const AnswerLine& l) {

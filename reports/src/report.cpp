@@ -318,6 +318,7 @@ Document answer_document(const Answer& a) {
   }
   doc.push_back(list_block(items, answer_classes(a), "answer-lines"));
   doc.push_back(paragraph("**" + a.counts + "**"));
+  if (!a.scope.empty()) doc.push_back(paragraph("*" + a.scope + "*"));
   return doc;
 }
 
@@ -360,6 +361,7 @@ void print_verdict(const RunData& run, const std::vector<Comparison>& verdict, d
   for (const AnswerLine& l : a.lines) out << "  " << l.text << "\n";
   if (a.lines.empty()) out << "  no fallback-path cell with a reference in this run\n";
   else out << a.counts << "\n";
+  if (!a.scope.empty()) out << "(" << a.scope << ")\n";
   if (!verdict.empty()) {
     out << "\nVerdict, comparison by comparison (effect of the fallback against its reference):\n"
         << to_text(verdict_table(a, verdict));

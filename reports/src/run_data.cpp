@@ -24,6 +24,10 @@ std::string CellData::axis(const std::string& key) const {
 
 bool CellData::reads() const { return rw_reads(axis("rw")); }
 
+bool emulated_loop_cell(const CellData& c) {
+  return c.axis("backend") == "emulated" && c.axis("target") == "loop";
+}
+
 namespace {
 
 // The ramp of the profile a run used (its copy in the run directory), in
@@ -146,8 +150,11 @@ double RepetitionData::amplification(double ramp_s) const {
   const double below = pool_measured ? static_cast<double>(pool_bytes)
                        : device_measured ? static_cast<double>(device_bytes)
                                          : 0;
-  const double asked = loop_measured ? static_cast<double>(loop_bytes)  // the same window as `below`
-                                     : in_window(static_cast<double>(bytes_asked), ramp_s);
+  // A loop device that moved nothing was not in the data path (the
+  // emulated backend's loop model): fio's own bytes stand for what it asked.
+  const double asked = loop_measured && loop_bytes > 0
+                           ? static_cast<double>(loop_bytes)  // the same window as `below`
+                           : in_window(static_cast<double>(bytes_asked), ramp_s);
   return below > 0 && asked > 0 ? below / asked : 0;
 }
 

@@ -39,6 +39,7 @@ struct Answer {
   std::string heading;  // "The answer: does the fallback path cost little? (threshold 5%)"
   std::string counts;   // "2 PASS, 1 FAIL, 3 still open (...)"
   std::string banner;   // the emulated-CPU banner, or empty
+  std::string scope;    // what the run's loop cells measure, when it must be said
 };
 // One line per fallback-path cell and reference (its throughput and p99
 // comparisons together): CRASH if either crashed, FAIL if either metric

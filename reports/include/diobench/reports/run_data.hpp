@@ -95,6 +95,18 @@ struct GuestLane {
   std::string guest_kernel, zfs_version, zfs_variant;
 };
 
+// A loop cell of the emulated backend: served by the engine's model of the
+// loop driver on the backing file (the policy acts where ZFS applies it),
+// not by the kernel's loop driver.
+bool emulated_loop_cell(const CellData& cell);
+inline constexpr const char* kLoopModelScope =
+    "Emulated backend: no ZFS here. A loop cell is the engine's model of the loop driver: it "
+    "issues on the backing file the requests OpenZFS would receive from a loop device (dio on: "
+    "the same range with O_DIRECT; dio off: one 4 KiB page at a time) and applies the `direct` "
+    "policy to those, as ZFS does. It measures what the policy's choices cost on this "
+    "filesystem, not the kernel's loop driver and not ZFS's code: the real answer comes from "
+    "the zfs backend (scripts/zfs-vm).";
+
 // The banner a run on an emulated CPU carries: its numbers are only
 // comparable with one another.
 inline constexpr const char* kEmulatedCpuBanner = "emulated CPU: compare only within the same run";
