@@ -749,6 +749,24 @@ TEST(ReportAnswer, AnEmulatedCpuRunsAnswerCarriesTheBanner) {
   EXPECT_LT(position(html, "<p class=\"banner\">"), position(html, "<ul id=\"answer-lines\">"));
 }
 
+// Names from profiles reach gnuplot's titles: a backquoted command in one
+// must stay text (gnuplot runs what is backquoted in double-quoted strings).
+TEST(ReportFigures, AWorkloadNameCannotRunACommandThroughGnuplot) {
+  RunCopy run("run-randread", "gnuplot-injection");
+  const fs::path witness = run.dir() / "witness";
+  // char(96) is the backquote, kept out of the shell that runs sqlite3.
+  run.sql("UPDATE cells SET workload = 'rr' || char(96) || 'touch " + witness.string() +
+          "' || char(96) || 'x';");
+  ASSERT_FALSE(fs::exists(witness));
+  ASSERT_NE(shell("sqlite3 " + (run.dir() / "results.db").string() + " 'SELECT workload FROM cells LIMIT 1'")
+                .output.find("`touch"),
+            std::string::npos);
+  const Exit e = report(run);
+  ASSERT_EQ(e.status, 0) << e.output;
+  EXPECT_TRUE(fs::exists(run.report("index.html")));
+  EXPECT_FALSE(fs::exists(witness)) << "gnuplot ran the backquoted command in a workload name";
+}
+
 // An emulated run's loop cells are the engine's model of the loop driver:
 // the answer says so in its words and in a note; a zfs run's loop cells are
 // real loop devices and carry no such note.

@@ -1,6 +1,10 @@
 #include "diobench/reports/plots.hpp"
 
+#include <fcntl.h>
 #include <gnuplot-iostream.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include "diobench/reports/verdict.hpp"
 
@@ -29,12 +35,81 @@ std::string target_of(const CellData& c) {
   return c.axis("loop_dio") == "on" ? "loop dio on" : "loop dio off";
 }
 
-std::string quoted(std::string s) {
-  for (char& ch : s) {
-    if (ch == '"') ch = '\'';
+// A gnuplot string literal for any text (workload names come from user
+// profiles): single quotes, inside which gnuplot substitutes no
+// `backquoted` command as it does inside double quotes; a quote is
+// doubled, control characters (a newline would end the command) dropped.
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char ch : s) {
+    if (ch == '\'') {
+      out += "''";
+    } else if (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f) {
+      out += ch;
+    }
   }
-  return "\"" + s + "\"";
+  return out + "'";
 }
+
+// A text column of a data block: double quotes make it one column (data
+// lines are not commands: nothing in them is substituted); a double quote
+// or control character inside is dropped.
+std::string data_text(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch != '"' && static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f) out += ch;
+  }
+  return out + "\"";
+}
+
+// gnuplot as a child started without a shell: its script goes through a
+// pipe to its standard input (a gnuplot-iostream stream), its messages to
+// `errors_file` (created afresh, never through a link). The destructor
+// closes the pipe, which ends gnuplot, and waits for it.
+class GnuplotProcess {
+ public:
+  explicit GnuplotProcess(const std::string& errors_file) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("gnuplot: pipe");
+    const int err_fd = ::open(errors_file.c_str(),
+                              O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (err_fd < 0) {
+      ::close(pipe_fds[0]);
+      ::close(pipe_fds[1]);
+      throw_errno("gnuplot: " + errors_file);
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+    char* argv[] = {const_cast<char*>("gnuplot"), nullptr};
+    const int rc = posix_spawnp(&pid_, "gnuplot", &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipe_fds[0]);
+    ::close(err_fd);
+    if (rc != 0) {
+      ::close(pipe_fds[1]);
+      throw std::system_error(rc, std::generic_category(), "cannot start gnuplot");
+    }
+    gp_ = std::make_unique<Gnuplot>(::fdopen(pipe_fds[1], "w"));
+  }
+  ~GnuplotProcess() {
+    gp_.reset();  // flushes and closes the pipe: gnuplot reads its end and exits
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  GnuplotProcess(const GnuplotProcess&) = delete;
+  GnuplotProcess& operator=(const GnuplotProcess&) = delete;
+  Gnuplot& stream() { return *gp_; }
+
+ private:
+  [[noreturn]] static void throw_errno(const std::string& what) {
+    throw std::system_error(errno, std::generic_category(), what);
+  }
+  pid_t pid_ = -1;
+  std::unique_ptr<Gnuplot> gp_;
+};
 
 std::string stem(const std::string& text) {
   std::string s;
@@ -100,7 +175,7 @@ std::vector<SweepPlot> sweep_plots(const std::vector<CellSummary>& cells) {
       data << "$c" << i << " << EOD\n";
       for (const CellSummary* p : points) {
         data << p->iops_median << " " << p->p99 / 1e3 << " " << p->p50 / 1e3 << " "
-             << quoted(p->cell->axis("iodepth") + "x" + p->cell->axis("numjobs")) << "\n";
+             << data_text(p->cell->axis("iodepth") + "x" + p->cell->axis("numjobs")) << "\n";
       }
       data << "EOD\n";
       const int colour = i + 1;
@@ -245,7 +320,8 @@ std::optional<Figure> draw_forest_plot(const std::vector<ForestRow>& rows, doubl
   if (rows.empty()) return std::nullopt;
   const std::string errors = (fs::path(dir) / ".gnuplot-forest-errors").string();
   {
-    Gnuplot gp("gnuplot 2>" + quoted(errors));
+    GnuplotProcess gnuplot(errors);
+    Gnuplot& gp = gnuplot.stream();
     // A row per comparison, 22 px each, plus the title, axis and legend.
     render(gp, dir, figure.name, forest_script(rows, threshold), 820,
            150 + 22 * static_cast<int>(rows.size()));
@@ -273,7 +349,8 @@ Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& d
     order.resize(kMaxWorkloadFigures);
   }
   {
-    Gnuplot gp("gnuplot 2>" + quoted(errors));
+    GnuplotProcess gnuplot(errors);
+    Gnuplot& gp = gnuplot.stream();
     for (const std::string& g : order) {
       // Throughput: policy groups, one bar per target the group has,
       // 95% whiskers. (A column with no data at all is an error to gnuplot.)
@@ -370,7 +447,7 @@ Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& d
       const CellSummary& s = cells[i];
       const Direction d = s.cell->reads() ? Direction::Read : Direction::Write;
       const double total = static_cast<double>(s.split.requests(d));
-      split << quoted(s.cell->name);
+      split << data_text(s.cell->name);
       for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
         split << " " << (total ? 100.0 * static_cast<double>(s.split.bucket(d, p).requests) / total : 0);
       }
