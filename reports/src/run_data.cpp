@@ -194,7 +194,7 @@ RunData load_run(const std::string& dir) {
     run.cells.push_back(std::move(c));
   });
   std::map<std::int64_t, std::pair<std::size_t, std::size_t>> rep_index;  // id -> cell, rep
-  db.each("SELECT id, cell_id, repetition, status, message, split_check FROM repetitions"
+  db.each("SELECT id, cell_id, repetition, status, message, split_check, position FROM repetitions"
           " ORDER BY cell_id, repetition",
           [&](sqlite3_stmt* st) {
             const auto cell = cell_index.find(sqlite3_column_int64(st, 1));
@@ -216,6 +216,7 @@ RunData load_run(const std::string& dir) {
             RepetitionData r;
             r.repetition = static_cast<unsigned>(sqlite3_column_int(st, 2));
             r.split_check = text(st, 5);
+            r.position = static_cast<std::uint64_t>(sqlite3_column_int64(st, 6));
             rep_index[sqlite3_column_int64(st, 0)] = {cell->second, c.repetitions.size()};
             c.repetitions.push_back(r);
           });

@@ -230,7 +230,11 @@ Comparison compare(const std::string& group, const std::string& kind, const Cell
                    const CellData& r, bool latency, double threshold) {
   auto values = [latency](const CellData& cell) {
     std::vector<Measurement> v;
-    for (const auto& x : cell.repetitions) v.push_back({x.repetition, latency ? x.p99 : x.throughput});
+    // In the order the run made them, so that the replay sees what the
+    // runner saw at each look (repetition numbers as a fallback).
+    for (const auto& x : cell.repetitions) {
+      v.push_back({x.position ? x.position : x.repetition, latency ? x.p99 : x.throughput});
+    }
     return v;
   };
   Comparison c;
@@ -303,7 +307,7 @@ std::string verdict_method_text(double threshold) {
          "at about 15% more each time (12, 14, 16, 18, 21, 24, ...), the j-th look spends a "
          "one-sided error of 5% / (j (j + 1)), and these add up to 5%, so each end of the "
          "interval holds at every look at once with at least 95% probability. The repetitions "
-         "are replayed in the order of their numbers; the first look where the whole cost "
+         "are replayed in the order the run made them; the first look where the whole cost "
          "interval is at or under the " + t + " threshold decides PASS, wholly above it FAIL, and "
          "that decision stands. A wrong PASS, or a wrong FAIL, thus has a probability of at most "
          "5%. Nothing is decided with fewer than " + std::to_string(kMinRepetitions) +

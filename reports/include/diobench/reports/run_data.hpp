@@ -23,6 +23,9 @@ class ReportError : public std::runtime_error {
 
 struct RepetitionData {
   unsigned repetition = 0;
+  // Where the run put it among all repetitions (the plan's position: the
+  // order they ran in, added repetitions after the base ones).
+  std::uint64_t position = 0;
   double throughput = 0;  // bytes/s, reads + writes
   double iops = 0;
   // Completion latency percentiles (ns) of the workload's main direction
