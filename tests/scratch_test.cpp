@@ -255,5 +255,28 @@ TEST_F(ScratchAreaTest, DoesNotFollowALinkPlantedAsTheDataFile) {
   EXPECT_EQ(read_file(victim), "precious");
 }
 
+// No descriptor of the area stays open between operations: one would keep
+// a ZFS pool busy, and the runner exports the pool between repetitions.
+TEST_F(ScratchAreaTest, KeepsNoDescriptorOfTheAreaOpen) {
+  ScratchArea area(root_ + "/idle");
+  area.create_file("data.dat", 4096);
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const fs::path target = fs::read_symlink(entry.path(), ec);
+    if (ec) continue;
+    EXPECT_NE(target.string().rfind(area.dir(), 0), 0u) << "open: " << target;
+  }
+}
+
+// A directory swapped in under the same name is not the area any more.
+TEST_F(ScratchAreaTest, RefusesADirectoryReplacedWhileInUse) {
+  ScratchArea area(root_ + "/swapped");
+  fs::rename(area.dir(), root_ + "/moved-away");
+  fs::create_directory(area.dir());
+  ::chmod(area.dir().c_str(), 0700);
+  EXPECT_THROW(area.create_file("data.dat", 4096), ScratchRefused);
+  EXPECT_FALSE(fs::exists(area.dir() + "/data.dat"));
+}
+
 }  // namespace
 }  // namespace diobench

@@ -166,6 +166,54 @@ void write_data_file(int dir_fd, const std::string& name, const std::string& pat
 
 }  // namespace
 
+// A descriptor of the area's directory for the length of one operation.
+class ScratchArea::DirHandle {
+ public:
+  explicit DirHandle(int fd) : fd_(fd) {}
+  ~DirHandle() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  DirHandle(const DirHandle&) = delete;
+  DirHandle& operator=(const DirHandle&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+namespace {
+
+// The area's directory, not through a link; ScratchRefused when it is not
+// a directory of its own or not safe to use.
+int open_area_dir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ELOOP || err == ENOTDIR) {
+      throw ScratchRefused("scratch area: " + dir +
+                           " is not a directory of its own (a symbolic link or a file); refusing it");
+    }
+    throw_errno(err, "scratch area: open " + dir);
+  }
+  if (const auto why = unsafe_reason(fd)) {
+    ::close(fd);
+    throw ScratchRefused("scratch area: refusing " + dir + ": " + *why);
+  }
+  return fd;
+}
+
+}  // namespace
+
+ScratchArea::DirHandle ScratchArea::open_dir() const {
+  const int fd = open_area_dir(dir_);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_dev != dev_ || st.st_ino != ino_) {
+    ::close(fd);
+    throw ScratchRefused("scratch area: " + dir_ + " was replaced while in use; refusing it");
+  }
+  return DirHandle(fd);
+}
+
 ScratchArea::ScratchArea(const std::string& dir) {
   fs::path absolute = fs::absolute(dir).lexically_normal();
   if (!absolute.has_filename() && absolute.has_relative_path()) {
@@ -179,34 +227,27 @@ ScratchArea::ScratchArea(const std::string& dir) {
   if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
     throw_errno(errno, "scratch area: create " + dir_);
   }
-  dir_fd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dir_fd_ < 0) {
-    const int err = errno;
-    if (err == ELOOP || err == ENOTDIR) {
-      throw ScratchRefused("scratch area: " + dir_ +
-                           " is not a directory of its own (a symbolic link or a file); refusing it");
-    }
-    throw_errno(err, "scratch area: open " + dir_);
+  const DirHandle d(open_area_dir(dir_));
+  struct stat st {};
+  if (::fstat(d.fd(), &st) != 0) throw_errno(errno, "scratch area: stat " + dir_);
+  dev_ = st.st_dev;
+  ino_ = st.st_ino;
+  if (marker_present(d.fd())) return;
+  if (!fs::is_empty(absolute)) {
+    throw ScratchRefused("scratch area: " + dir_ + " is not empty and has no " + kScratchMarker +
+                         " marker; refusing to use someone else's data");
   }
-  try {
-    if (const auto why = unsafe_reason(dir_fd_)) {
-      throw ScratchRefused("scratch area: refusing " + dir_ + ": " + *why);
-    }
-    if (marker_present(dir_fd_)) return;
-    if (!fs::is_empty(absolute)) {
-      throw ScratchRefused("scratch area: " + dir_ + " is not empty and has no " +
-                           kScratchMarker + " marker; refusing to use someone else's data");
-    }
-    write_marker(dir_fd_, dir_);
-  } catch (...) {
-    ::close(dir_fd_);
-    throw;
-  }
+  write_marker(d.fd(), dir_);
 }
 
 ScratchArea::~ScratchArea() {
-  for (const std::string& name : created_) ::unlinkat(dir_fd_, name.c_str(), 0);
-  ::close(dir_fd_);
+  if (created_.empty()) return;
+  try {
+    const DirHandle d = open_dir();
+    for (const std::string& name : created_) ::unlinkat(d.fd(), name.c_str(), 0);
+  } catch (const std::exception&) {
+    // The directory is gone or no longer ours: nothing of ours to remove.
+  }
 }
 
 bool ScratchArea::is_owned(const std::string& dir) {
@@ -223,13 +264,14 @@ std::string ScratchArea::create_file(const std::string& name,
   std::string path = dir_ + "/" + name;
   const bool ours =
       std::find(created_.begin(), created_.end(), name) != created_.end();
+  const DirHandle d = open_dir();
   struct stat st {};
-  if (ours && ::fstatat(dir_fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+  if (ours && ::fstatat(d.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
       S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == bytes) {
     return path;
   }
   // A leftover of an earlier run in our own area is ours to replace.
-  write_data_file(dir_fd_, name, path, bytes, std::hash<std::string>{}(name));
+  write_data_file(d.fd(), name, path, bytes, std::hash<std::string>{}(name));
   if (!ours) created_.push_back(name);
   return path;
 }
@@ -237,7 +279,12 @@ std::string ScratchArea::create_file(const std::string& name,
 void ScratchArea::remove_file(const std::string& name) noexcept {
   const auto it = std::find(created_.begin(), created_.end(), name);
   if (it == created_.end()) return;  // never delete what we did not create
-  ::unlinkat(dir_fd_, name.c_str(), 0);
+  try {
+    const DirHandle d = open_dir();
+    ::unlinkat(d.fd(), name.c_str(), 0);
+  } catch (const std::exception&) {
+    // Not ours any more: leave it.
+  }
   created_.erase(it);
 }
 

@@ -43,8 +43,14 @@ class ScratchArea {
   void remove_file(const std::string& name) noexcept;
 
  private:
+  // The area's directory, opened anew for each operation (a descriptor
+  // kept open would keep a ZFS pool busy: `zpool export` between
+  // repetitions), checked to be the same directory as at the start.
+  class DirHandle;
+  DirHandle open_dir() const;
+
   std::string dir_;
-  int dir_fd_ = -1;  // O_PATH-like handle on the area: files are opened at it
+  std::uint64_t dev_ = 0, ino_ = 0;  // the directory it was constructed on
   std::vector<std::string> created_;
 };
 
