@@ -105,91 +105,76 @@ void sync_to_storage(const std::string& path) {
   ::close(fd);
 }
 
-RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned position,
-                                 const Context& ctx) {
-  RepetitionRecord rec;
-  rec.cell = cell.name();
-  rec.repetition = rep;
-  rec.position = position;
-  rec.started = utc_timestamp();
-  const std::string rel = "raw/" + cell.name() + "/rep" + std::to_string(rep);
-  const fs::path base = fs::path(ctx.run_dir) / rel;
-  fs::create_directories(base.parent_path());
-  auto fail = [&](const std::string& why) {
-    rec.status = "failed";
-    rec.message = why;
-    rec.finished = utc_timestamp();
-    return rec;
-  };
+// The failed outcome of a repetition, with the reason.
+RepetitionRecord& failed(RepetitionRecord& rec, const std::string& why) {
+  rec.status = "failed";
+  rec.message = why;
+  rec.finished = utc_timestamp();
+  return rec;
+}
 
-  // The ARC first (zfs backend): a buffered read must come from the disk,
-  // as a page-cache hit must not. Before the loop device is attached, which
-  // would keep the pool busy.
-  const auto drop_start = Clock::now();
-  if (ctx.direct && ctx.options.arc_drop == "export") {
-    rec.arc_data_before = read_arc_data_size();
-    ctx.journal.pool_exporting(ctx.pool, ctx.pool_devices);
-    if (!zpool_export(ctx.pool)) {
-      ctx.journal.pool_imported(ctx.pool);  // nothing happened
-      return fail("zpool export " + ctx.pool + " failed (in use?); cannot drop the ARC");
-    }
-    if (!zpool_import(ctx.pool, ctx.pool_devices)) {
-      throw std::runtime_error("zpool import " + ctx.pool +
-                               " failed after exporting it to drop the ARC; "
-                               "`diobench restore` retries");
-    }
-    ctx.journal.pool_imported(ctx.pool);
-    rec.arc_data_after = read_arc_data_size();
-    if (!fs::exists(ctx.scratch_file)) {
-      throw std::runtime_error("after zpool import " + ctx.pool + ", " + ctx.scratch_file +
-                               " is not there (dataset not mounted again?)");
-    }
+// zfs backend: the ARC emptied before the repetition (a buffered read
+// must come from the disk, as a page-cache hit must not), by exporting and
+// importing the pool; before the loop device is attached, which would keep
+// the pool busy. Returns why not, when the export failed.
+std::optional<std::string> empty_arc(const Context& ctx, RepetitionRecord& rec) {
+  if (!ctx.direct || ctx.options.arc_drop != "export") return std::nullopt;
+  rec.arc_data_before = read_arc_data_size();
+  ctx.journal.pool_exporting(ctx.pool, ctx.pool_devices);
+  if (!zpool_export(ctx.pool)) {
+    ctx.journal.pool_imported(ctx.pool);  // nothing happened
+    return "zpool export " + ctx.pool + " failed (in use?); cannot drop the ARC";
   }
+  if (!zpool_import(ctx.pool, ctx.pool_devices)) {
+    throw std::runtime_error("zpool import " + ctx.pool +
+                             " failed after exporting it to drop the ARC; "
+                             "`diobench restore` retries");
+  }
+  ctx.journal.pool_imported(ctx.pool);
+  rec.arc_data_after = read_arc_data_size();
+  if (!fs::exists(ctx.scratch_file)) {
+    throw std::runtime_error("after zpool import " + ctx.pool + ", " + ctx.scratch_file +
+                             " is not there (dataset not mounted again?)");
+  }
+  return std::nullopt;
+}
 
-  std::optional<LoopDevice> loop;
-  std::string target = ctx.scratch_file;
-  if (cell.target == TargetKind::Loop) {
+// The loop device of a loop cell, detached (and the undo journaled)
+// however the repetition ends.
+class AttachedLoop {
+ public:
+  AttachedLoop(const Cell& cell, const Context& ctx) : ctx_(ctx) {
+    if (cell.target != TargetKind::Loop) return;
     ctx.journal.loop_attaching(ctx.scratch_file);
-    loop.emplace(ctx.scratch_file, LoopOptions{cell.loop_dio.value_or(false), 512, false});
-    target = loop->path();
+    loop_.emplace(ctx.scratch_file, LoopOptions{cell.loop_dio.value_or(false), 512, false});
   }
-  // Detach (and journal the undo) however this function is left.
-  struct Detach {
-    std::optional<LoopDevice>& loop;
-    const Context& ctx;
-    ~Detach() {
-      if (loop && loop->detach()) {
-        try {
-          ctx.journal.loop_detached(ctx.scratch_file);
-        } catch (...) {  // restore will find it attached-and-gone: harmless
-        }
+  ~AttachedLoop() {
+    if (loop_ && loop_->detach()) {
+      try {
+        ctx_.journal.loop_detached(ctx_.scratch_file);
+      } catch (...) {  // restore will find it attached-and-gone: harmless
       }
     }
-  } detach{loop, ctx};
-
-  if (ctx.direct) ctx.direct->set(std::string(to_string(cell.policy)));
-  std::uint64_t resident = drop_cached_pages(ctx.scratch_file);
-  if (loop) resident += drop_cached_pages(loop->path());
-  rec.cache_drop_ms = ms_since(drop_start);
-  if (resident) {
-    return fail(std::to_string(resident) +
-                " pages of the target stayed in the page cache after the drop; "
-                "a repetition on a warm cache would not measure the path");
   }
+  AttachedLoop(const AttachedLoop&) = delete;
+  AttachedLoop& operator=(const AttachedLoop&) = delete;
+  bool attached() const { return loop_.has_value(); }
+  // What fio opens: the loop device, or the scratch file itself.
+  std::string target() const { return loop_ ? loop_->path() : ctx_.scratch_file; }
+  std::string name() const { return loop_ ? fs::path(loop_->path()).filename().string() : ""; }
 
-  std::vector<std::optional<DeviceCounters>> storage_before;
-  std::optional<DeviceCounters> loop_before;
-  for (const std::string& dev : ctx.storage_devices) storage_before.push_back(device_counters(dev));
-  const std::string loop_name = loop ? fs::path(loop->path()).filename().string() : "";
-  if (loop) loop_before = device_counters(loop_name);
+ private:
+  const Context& ctx_;
+  std::optional<LoopDevice> loop_;
+};
 
-  const std::string json = base.string() + ".json";
-  const std::string partial = json + ".partial";
-  const std::string counters = base.string() + ".counters.jsonl";
-  fs::remove(counters);
-  FioInvocation fio;
-  fio.log_file = base.string() + ".log";
+// fio with the engine, every parameter of the cell in its environment
+// (profiles/job.fio reads them).
+FioInvocation fio_invocation(const Cell& cell, const Context& ctx, const std::string& target,
+                             const std::string& base, const std::string& counters) {
   const Profile& p = ctx.profile;
+  FioInvocation fio;
+  fio.log_file = base + ".log";
   fio.env = {
       "DIOBENCH_ENGINE=" + ctx.options.engine_path,
       "DIOBENCH_POLICY=" + std::string(to_string(cell.policy)),
@@ -209,14 +194,106 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
       "DIOBENCH_RAMP=" + std::to_string(p.ramp_s),
       "DIOBENCH_RUNTIME=" + std::to_string(p.runtime_s),
   };
-  fio.args = {"--output-format=json+", "--output=" + partial, p.job_template};
-  std::optional<PoolIoStats> pool_before, arc_before;
+  fio.args = {"--output-format=json+", "--output=" + base + ".json.partial", p.job_template};
+  return fio;
+}
+
+// What the layers below fio had counted before it started: the storage
+// devices, the loop device, and on zfs the pool's iostats and the ARC's.
+struct BelowFio {
+  std::vector<std::optional<DeviceCounters>> storage;
+  std::optional<DeviceCounters> loop;
+  std::optional<PoolIoStats> pool, arc;
+};
+
+BelowFio read_below(const Context& ctx, const AttachedLoop& loop) {
+  BelowFio b;
+  for (const std::string& dev : ctx.storage_devices) b.storage.push_back(device_counters(dev));
+  if (loop.attached()) b.loop = device_counters(loop.name());
   if (ctx.direct) {
-    pool_before = read_pool_iostats(ctx.pool);
-    arc_before = read_arc_stats();
+    b.pool = read_pool_iostats(ctx.pool);
+    b.arc = read_arc_stats();
   }
+  return b;
+}
+
+// The deltas since `before` into the record; returns the pool's.
+std::optional<PoolIoStats> record_below(const Context& ctx, const AttachedLoop& loop,
+                                        const BelowFio& before, RepetitionRecord& rec) {
+  if (before.arc) {
+    if (const auto after = read_arc_stats()) rec.arcstats = arc_deltas(*before.arc, *after);
+  }
+  std::optional<PoolIoStats> pool_delta;
+  if (before.pool) {
+    if (const auto after = read_pool_iostats(ctx.pool)) {
+      pool_delta = *after - *before.pool;
+      rec.zfs_iostats = pool_delta->values;
+    }
+  }
+  for (std::size_t i = 0; i < ctx.storage_devices.size(); ++i) {
+    if (auto d = device_delta(ctx.storage_devices[i], "storage", before.storage[i])) {
+      rec.devices.push_back(*d);
+    }
+  }
+  if (loop.attached()) {
+    if (auto d = device_delta(loop.name(), "loop", before.loop)) rec.devices.push_back(*d);
+  }
+  return pool_delta;
+}
+
+// fio's own results and the engine's counters into the record, and what
+// the zfs backend checks against them.
+RepetitionRecord& read_results(const FioExit& exit, const std::string& base,
+                               const std::optional<PoolIoStats>& pool_delta, RepetitionRecord& rec) {
+  if (exit.status != 0) return failed(rec, "fio exited with status " + std::to_string(exit.status) + ": " + exit.log);
+  try {
+    rec.fio = read_fio_json(base + ".json");
+    if (const int err = rec.fio->first_error()) {
+      return failed(rec, "fio reported error " + std::to_string(err) + " (" + std::strerror(err) + ")");
+    }
+    rec.counters = read_counters(base + ".counters.jsonl");
+  } catch (const std::exception& e) {
+    return failed(rec, e.what());
+  }
+  if (!rec.arcstats.empty()) rec.arc_check = check_arc(*rec.counters, rec.arcstats);
+  if (pool_delta) {
+    rec.split_check = check_split(*rec.counters, *pool_delta);
+    if (rec.split_check != "agrees") rec.message = "the pool's iostats contradict the expected path split";
+  }
+  rec.status = "ok";
+  rec.finished = utc_timestamp();
+  return rec;
+}
+
+RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned position,
+                                 const Context& ctx) {
+  RepetitionRecord rec;
+  rec.cell = cell.name();
+  rec.repetition = rep;
+  rec.position = position;
+  rec.started = utc_timestamp();
+  const std::string rel = "raw/" + cell.name() + "/rep" + std::to_string(rep);
+  const std::string base = (fs::path(ctx.run_dir) / rel).string();
+  fs::create_directories(fs::path(base).parent_path());
+
+  const auto drop_start = Clock::now();
+  if (const auto why = empty_arc(ctx, rec)) return failed(rec, *why);
+  const AttachedLoop loop(cell, ctx);
+  if (ctx.direct) ctx.direct->set(std::string(to_string(cell.policy)));
+  std::uint64_t resident = drop_cached_pages(ctx.scratch_file);
+  if (loop.attached()) resident += drop_cached_pages(loop.target());
+  rec.cache_drop_ms = ms_since(drop_start);
+  if (resident) {
+    return failed(rec, std::to_string(resident) +
+                           " pages of the target stayed in the page cache after the drop; "
+                           "a repetition on a warm cache would not measure the path");
+  }
+
+  const std::string counters = base + ".counters.jsonl";
+  fs::remove(counters);
+  const BelowFio before = read_below(ctx, loop);
   const auto fio_start = Clock::now();
-  const FioExit exit = run_fio(fio);
+  const FioExit exit = run_fio(fio_invocation(cell, ctx, loop.target(), base, counters));
   rec.fio_ms = ms_since(fio_start);
   rec.cpu_busy_s = exit.cpu_busy_s;
   rec.cpu_window_s = exit.cpu_window_s;
@@ -226,54 +303,17 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
   // repetition, so push them down before the counters are read. Outside
   // fio's measured time: the throughput stays what the writer saw.
   if (cell.workload.writes()) {
-    sync_to_storage(target);
-    if (loop) sync_to_storage(ctx.scratch_file);
+    sync_to_storage(loop.target());
+    if (loop.attached()) sync_to_storage(ctx.scratch_file);
   }
-  if (arc_before) {
-    if (const auto after = read_arc_stats()) rec.arcstats = arc_deltas(*arc_before, *after);
-  }
-  std::optional<PoolIoStats> pool_delta;
-  if (pool_before) {
-    if (const auto after = read_pool_iostats(ctx.pool)) {
-      pool_delta = *after - *pool_before;
-      rec.zfs_iostats = pool_delta->values;
-    }
-  }
-
-  for (std::size_t i = 0; i < ctx.storage_devices.size(); ++i) {
-    if (auto d = device_delta(ctx.storage_devices[i], "storage", storage_before[i])) {
-      rec.devices.push_back(*d);
-    }
-  }
-  if (loop) {
-    if (auto d = device_delta(loop_name, "loop", loop_before)) rec.devices.push_back(*d);
-  }
+  const std::optional<PoolIoStats> pool_delta = record_below(ctx, loop, before, rec);
   // fio's JSON is kept exactly as fio wrote it, under its final name only
   // once complete (a crash leaves a .partial, never a truncated .json).
   std::error_code ec;
-  fs::rename(partial, json, ec);
+  fs::rename(base + ".json.partial", base + ".json", ec);
   rec.fio_json = rel + ".json";
   rec.counters_file = rel + ".counters.jsonl";
-  if (exit.status != 0) return fail("fio exited with status " + std::to_string(exit.status) + ": " + exit.log);
-  try {
-    rec.fio = read_fio_json(json);
-    if (const int err = rec.fio->first_error()) {
-      return fail("fio reported error " + std::to_string(err) + " (" + std::strerror(err) + ")");
-    }
-    rec.counters = read_counters(counters);
-  } catch (const std::exception& e) {
-    return fail(e.what());
-  }
-  if (arc_before) rec.arc_check = check_arc(*rec.counters, rec.arcstats);
-  if (pool_delta) {
-    rec.split_check = check_split(*rec.counters, *pool_delta);
-    if (rec.split_check != "agrees") {
-      rec.message = "the pool's iostats contradict the expected path split";
-    }
-  }
-  rec.status = "ok";
-  rec.finished = utc_timestamp();
-  return rec;
+  return read_results(exit, base, pool_delta, rec);
 }
 
 struct PlanFile {
@@ -773,6 +813,7 @@ SlotsEnd RunSession::run_slots(const std::vector<Slot>& slots, const std::string
       continue;
     }
     if (budget_s && spent_s() + cost_.predict(cell) > *budget_s) return SlotsEnd::Budget;
+    ensure_target();  // once per run: not a cost of the repetition
     const auto slot_start = Clock::now();
     RepetitionRecord rec = attempt(cell, slots[i]);
     if (InterruptGuard::requested() && rec.status != "ok") {
