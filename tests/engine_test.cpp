@@ -207,7 +207,9 @@ TEST_P(EngineMatrix, VerifiesDataAndCountsByTheTable) {
     EXPECT_EQ(job.target.loop->direct_io, c.target == TargetChoice::LoopDioOn);
   }
 
-  if (loop) EXPECT_EQ(job.loop_driver, "model");
+  if (loop) {
+    EXPECT_EQ(job.loop_driver, "model");
+  }
   const FioJobResult& fio = run.result->jobs[0];
   // Every request fio completed is counted, all of them on the table's path.
   for (Direction d : {Direction::Read, Direction::Write}) {
