@@ -23,6 +23,11 @@ expect "filter leaves nothing" 2 "no cell" -- "$bin" run --filter policy=sometim
 expect "unknown profile" 2 "invalid --profile value 'nope'" -- "$bin" run --profile nope --dry-run
 expect "json needs dry-run" 2 "--json goes with --dry-run" -- "$bin" run --json
 expect "resume of a non-run" 2 "not a diobench run directory" -- "$bin" run --resume /nonexistent-run
+damaged=$(mktemp -d /var/tmp/diobench-cli-damaged.XXXXXX)
+printf '{"backend": "emul' >"$damaged/plan.json"
+: >"$damaged/results.db"
+expect "resume of a damaged plan" 2 "plan.json is damaged" -- "$bin" run --resume "$damaged"
+rm -rf "$damaged"
 expect "restore of a missing run" 2 "not found" -- "$bin" restore /nonexistent-run
 expect "bad bench filter" 2 "invalid --bench value '('" -- "$bin" run --bench '(' --dry-run
 expect "bench on dry-run" 0 "then the bench drivers 'bs:4096/'" -- "$bin" run --profile smoke --bench bs:4096/ --dry-run

@@ -345,10 +345,7 @@ void write_plan(const std::string& file, const PlanFile& p) {
   fs::rename(tmp, file);
 }
 
-PlanFile read_plan(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw std::invalid_argument(file + " not found: not a diobench run directory");
-  const nlohmann::json j = nlohmann::json::parse(in);
+PlanFile plan_from_json(const nlohmann::json& j) {
   PlanFile p;
   p.backend = j.at("backend");
   p.scratch_dir = j.at("scratch_dir");
@@ -363,6 +360,18 @@ PlanFile read_plan(const std::string& file) {
     p.until_decided = PlanFile::Decision{d.at("budget_s"), d.at("max_repetitions"), d.at("threshold")};
   }
   return p;
+}
+
+PlanFile read_plan(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw std::invalid_argument(file + " not found: not a diobench run directory");
+  try {
+    return plan_from_json(nlohmann::json::parse(in));
+  } catch (const nlohmann::json::exception& e) {
+    // Bad input, not a failed run: the command line exits 2 naming the file.
+    throw std::invalid_argument(file + " is damaged (" + e.what() +
+                                "); the run cannot be resumed from it");
+  }
 }
 
 std::string duration_text(double seconds) { return format_duration(seconds); }
