@@ -508,7 +508,7 @@ TEST_F(RunnerTest, UntilDecidedGrowsOnlyTheOpenComparisonsAndResumeContinues) {
   std::size_t open_lines = 0;
   std::istringstream lines(e.output);
   for (std::string line; std::getline(lines, line);) {
-    open_lines += std::regex_search(line, std::regex(R"(^  randread-4k psync, (loop tax|degradation), (throughput|p99 latency): randread-4k\.always\.loop-dio-o(n|ff)\.buffered\.psync vs .*: about \d+ repetitions per cell \(\d+ more in all, about \d+:\d\d\)$)"));
+    open_lines += std::regex_search(line, std::regex(R"(^  randread-4k psync, (loop tax|degradation), (throughput|p99 latency): randread-4k\.always\.loop-dio-o(n|ff)\.buffered\.psync vs .*: about \d+ repetitions per cell \(\d+ more in all, about \d+(:\d\d)+\)$)"));
   }
   EXPECT_EQ(open_lines, 8u) << e.output;
   {
