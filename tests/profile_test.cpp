@@ -214,14 +214,18 @@ TEST(CrashGuard, VersionSourceIsInjectable) {
 }
 
 
-TEST(CpuUsage, BusyIsEverythingButIdleAndIowait) {
+TEST(CpuUsage, BusyIsTheWindowLessTheIdleAndIowaitTime) {
   const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
   // user nice system idle iowait irq softirq steal guest guest_nice
-  EXPECT_DOUBLE_EQ(*busy_seconds_from_proc_stat("cpu  100 20 30 5000 400 6 7 8 50 0\ncpu0 1 2 3\n"),
-                   (100 + 20 + 30 + 6 + 7 + 8) / hz);
-  EXPECT_FALSE(busy_seconds_from_proc_stat("cpu0 1 2 3 4 5 6 7 8\n"));
-  EXPECT_FALSE(busy_seconds_from_proc_stat("cpu 1 2 3\n"));
-  const auto now = system_busy_seconds();
+  EXPECT_DOUBLE_EQ(*idle_seconds_from_proc_stat("cpu  100 20 30 5000 400 6 7 8 50 0\ncpu0 1 2 3\n"),
+                   (5000 + 400) / hz);
+  EXPECT_FALSE(idle_seconds_from_proc_stat("cpu0 1 2 3 4 5 6 7 8\n"));
+  EXPECT_FALSE(idle_seconds_from_proc_stat("cpu 1 2 3\n"));
+  // 3 s on 2 CPUs with 4 s idle: 2 s busy; never below 0 or above 6.
+  EXPECT_DOUBLE_EQ(busy_seconds(3, 2, 10, 14), 2);
+  EXPECT_DOUBLE_EQ(busy_seconds(3, 2, 10, 17), 0);
+  EXPECT_DOUBLE_EQ(busy_seconds(3, 2, 10, 9), 6);
+  const auto now = system_idle_seconds();
   ASSERT_TRUE(now);
   EXPECT_GT(*now, 0);
 }

@@ -50,7 +50,7 @@ FioExit run_fio(const FioInvocation& invocation) {
     ::close(log_fd);
     throw std::system_error(errno, std::generic_category(), "pipe");
   }
-  const std::optional<double> busy_before = system_busy_seconds();
+  const std::optional<double> idle_before = system_idle_seconds();
   const auto window_start = std::chrono::steady_clock::now();
   const pid_t pid = fork();
   if (pid < 0) {
@@ -86,7 +86,7 @@ FioExit run_fio(const FioInvocation& invocation) {
   struct rusage usage {};
   while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
-  const std::optional<double> busy_after = system_busy_seconds();
+  const std::optional<double> idle_after = system_idle_seconds();
   const double window_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
   InterruptGuard::set_child(0);
@@ -97,7 +97,9 @@ FioExit run_fio(const FioInvocation& invocation) {
   FioExit exit;
   exit.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   exit.log = tail_of(invocation.log_file, 2000);
-  if (busy_before && busy_after) exit.cpu_busy_s = *busy_after - *busy_before;
+  if (idle_before && idle_after) {
+    exit.cpu_busy_s = busy_seconds(window_s, sysconf(_SC_NPROCESSORS_ONLN), *idle_before, *idle_after);
+  }
   exit.cpu_window_s = window_s;
   auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
   exit.child_cpu_s = seconds(usage.ru_utime) + seconds(usage.ru_stime);
