@@ -111,6 +111,17 @@ TEST_F(ProfileTest, BenchSectionSwitchesTheDriversOn) {
             file + ":12: bench.file_size: invalid value '8' (a whole number from 64 to 1048576)");
 }
 
+// Workload names reach file names, gnuplot scripts and reports: a safe
+// alphabet only, the offending name in the message (the CLI exits 2).
+TEST_F(ProfileTest, WorkloadNamesAreRestrictedToASafeAlphabet) {
+  const std::string base = "[matrix]\npolicy = always\ntarget = file\n";
+  for (const std::string bad : {"rr`touch x`", "a b", "caf\xc3\xa9", "x$(id)", "quote'd", "dot.ted"}) {
+    const std::string e = error_of(base + "[workload." + bad + "]\nrw = read\n");
+    EXPECT_NE(e.find("invalid workload name '" + bad + "'"), std::string::npos) << bad << ": " << e;
+  }
+  EXPECT_EQ(error_of(base + "[workload.rand_read-4k]\nrw = randread\nbs = 4k\n"), "(no error)");
+}
+
 TEST_F(ProfileTest, DefectsNameFileLineAndKey) {
   const std::string file = (dir_ / "p.ini").string();
   EXPECT_EQ(error_of("[profile]\nrepetitions = 0\n[workload.r]\nrw = read\n"),

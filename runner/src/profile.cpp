@@ -72,9 +72,14 @@ Layout scan(const std::string& file, const std::string& text) {
       section = trim(s.substr(1, s.size() - 2));
       if (section.rfind("workload.", 0) == 0) {
         const std::string name = section.substr(9);
-        if (name.empty() || name.find_first_of("./ ") != std::string::npos) {
+        // The name goes into cell names, file names, gnuplot scripts and
+        // reports: letters, digits, '-' and '_' only.
+        if (name.empty() || name.size() > 64 ||
+            name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789-_") != std::string::npos) {
           throw ProfileError(file, line, section,
-                             "a workload name must be non-empty without '.', '/' or spaces");
+                             "invalid workload name '" + name +
+                                 "' (1 to 64 of: letters, digits, '-', '_')");
         }
         for (const auto& w : layout.workloads) {
           if (w == name) throw ProfileError(file, line, section, "workload defined twice");
