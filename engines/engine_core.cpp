@@ -68,7 +68,6 @@ struct OpenTarget {
   Backend backend = Backend::Emulated;
   Serving serving = Serving::Policy;
   PolicyConfig config;  // recordsize may come from the dataset
-  bool loop_dio = false;  // LoopModel: the loop device's dio mode
 };
 
 // One io_u in flight on the ring: up to three SQEs (split writes).
@@ -207,7 +206,6 @@ int Engine::open(const char* path, OpenTarget** out, int* fio_fd) {
     t->file = RoutedFile::open_as_asked(path, flags | (app_direct_ ? O_DIRECT : 0));
   } else if (t->info.kind == TargetKind::Loop && t->info.loop) {
     t->serving = Serving::LoopModel;
-    t->loop_dio = t->info.loop->direct_io;
     // What went through the kernel's loop device before (a prefill) must
     // be in the backing file, and its cache must not outlive our writes.
     drop_cached_pages(path);
@@ -249,7 +247,7 @@ Route Engine::plan(const OpenTarget* t, const Request& request) noexcept {
   switch (t->serving) {
     case Serving::LoopModel:
       count_expected(t, request);
-      return loop_model_route(t->config, request, t->loop_dio);
+      return loop_model_route(t->config, request, t->info.loop->direct_io);
     case Serving::AsAsked: {
       // One segment on the descriptor that carries the app's flags.
       count_expected(t, request);
