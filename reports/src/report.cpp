@@ -318,7 +318,7 @@ Document answer_document(const Answer& a) {
   }
   doc.push_back(list_block(items, answer_classes(a), "answer-lines"));
   doc.push_back(paragraph("**" + a.counts + "**"));
-  if (!a.scope.empty()) doc.push_back(paragraph("*" + a.scope + "*"));
+  if (!a.scope.empty()) doc.push_back(paragraph(a.scope));  // plain: the HTML renderer has no single-* emphasis
   return doc;
 }
 
