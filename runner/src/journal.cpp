@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <system_error>
 
 #include "diobench/scratch.hpp"
@@ -80,8 +81,15 @@ void Journal::zfs_property_restored(const std::string& dataset, const std::strin
 }
 
 std::vector<nlohmann::json> Journal::read(const std::string& path) {
-  std::vector<nlohmann::json> entries;
   std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str());
+}
+
+std::vector<nlohmann::json> Journal::parse(const std::string& text) {
+  std::vector<nlohmann::json> entries;
+  std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
     // A line cut short by a crash mid-write is the last one; skip it.

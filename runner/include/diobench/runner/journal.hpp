@@ -42,6 +42,7 @@ class Journal {
   void pool_imported(const std::string& pool);
 
   static std::vector<nlohmann::json> read(const std::string& path);
+  static std::vector<nlohmann::json> parse(const std::string& text);  // the same from its text
 
  private:
   std::string path_;
