@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <linux/loop.h>
-#include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -14,6 +13,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "diobench/child_process.hpp"
 #include "target_parse.hpp"
 
 namespace diobench {
@@ -175,109 +176,53 @@ ZfsProperties parse_zfs_get(std::string_view output) {
 
 namespace {
 
-std::optional<std::string> find_in_path(const std::string& program) {
-  const char* env = std::getenv("PATH");
-  const std::string_view path =
-      env != nullptr ? env : "/usr/sbin:/usr/bin:/sbin:/bin";
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find(':', start);
-    if (end == std::string_view::npos) end = path.size();
-    const std::string_view dir = path.substr(start, end - start);
-    start = end + 1;
-    if (dir.empty()) continue;  // an empty entry means ".", never wanted here
-    std::string candidate = std::string(dir) + "/" + program;
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
+// Runs a command (no shell: dataset names are never shell syntax) and
+// returns its standard output if it exits 0 within `timeout_s`; its
+// complaints go nowhere (they would end up in fio's or the runner's
+// output). Safe inside fio's job threads (child_process.hpp). A command
+// that hangs is killed and says so on our standard error.
+std::optional<std::string> run_and_capture(const std::vector<std::string>& argv,
+                                           double timeout_s) {
+  ChildCommand command;
+  command.argv = argv;
+  command.capture_output = true;
+  command.timeout_s = timeout_s;
+  try {
+    const ChildExit exit = run_child(command);
+    if (exit.timed_out) {
+      std::string line = "diobench:";
+      for (const std::string& a : argv) line += " " + a;
+      std::fprintf(stderr, "%s: %s\n", line.c_str(), exit.reason().c_str());
     }
+    if (!exit.ok()) return std::nullopt;
+    return exit.output;
+  } catch (const std::system_error&) {
+    return std::nullopt;  // no such command
   }
-  return std::nullopt;
 }
 
-// Runs argv[0] (an absolute path) and returns its stdout if it exits 0.
-// posix_spawn rather than popen: no shell to quote dataset names for, and
-// safe to call from a threaded process such as fio.
-std::optional<std::string> run_and_capture(
-    const std::vector<std::string>& argv) {
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return std::nullopt;
-
-  std::vector<char*> args;
-  for (const std::string& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  // zfs's complaints would end up in fio's or the runner's output.
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
-                                   O_WRONLY, 0);
-  pid_t pid = -1;
-  const int spawned =
-      ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  if (spawned != 0) {
-    ::close(out[0]);
-    return std::nullopt;
-  }
-
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(out[0], buffer, sizeof buffer);
-    if (n > 0) {
-      text.append(buffer, static_cast<std::size_t>(n));
-    } else if (n == 0 || errno != EINTR) {
-      break;
-    }
-  }
-  ::close(out[0]);
-
-  int status = 0;
-  pid_t waited;
-  do {
-    waited = ::waitpid(pid, &status, 0);
-  } while (waited < 0 && errno == EINTR);
-  // ECHILD: the caller ignores SIGCHLD, so the status is lost; the output
-  // is all we have to judge by.
-  if (waited < 0) return errno == ECHILD ? std::optional(text) : std::nullopt;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
-  return text;
-}
-
-}  // namespace
-
-namespace {
-std::optional<std::string> run_tool(const char* tool, const std::vector<std::string>& args) {
-  const std::optional<std::string> path = find_in_path(tool);
-  if (!path) return std::nullopt;
-  std::vector<std::string> argv{*path};
+std::optional<std::string> run_tool(const char* tool, const std::vector<std::string>& args,
+                                    double timeout_s) {
+  std::vector<std::string> argv{tool};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_and_capture(argv);
+  return run_and_capture(argv, timeout_s);
 }
+
 }  // namespace
 
-std::optional<std::string> run_zfs(const std::vector<std::string>& args) {
-  return run_tool("zfs", args);
+std::optional<std::string> run_zfs(const std::vector<std::string>& args, double timeout_s) {
+  return run_tool("zfs", args, timeout_s);
 }
-std::optional<std::string> run_zpool(const std::vector<std::string>& args) {
-  return run_tool("zpool", args);
+std::optional<std::string> run_zpool(const std::vector<std::string>& args, double timeout_s) {
+  return run_tool("zpool", args, timeout_s);
 }
 
 ZfsProperties read_zfs_properties(const std::string& dataset) {
-  const std::optional<std::string> zfs = find_in_path("zfs");
-  if (!zfs) return {};
-  if (auto out = run_and_capture({*zfs, "get", "-Hp", "-o", "property,value",
-                                  "direct,recordsize", dataset})) {
+  if (auto out = run_zfs({"get", "-Hp", "-o", "property,value", "direct,recordsize", dataset})) {
     return parse_zfs_get(*out);
   }
   // zfs before 2.3 rejects the whole query for the unknown `direct`.
-  if (auto out = run_and_capture({*zfs, "get", "-Hp", "-o", "property,value",
-                                  "recordsize", dataset})) {
+  if (auto out = run_zfs({"get", "-Hp", "-o", "property,value", "recordsize", dataset})) {
     return parse_zfs_get(*out);
   }
   return {};

@@ -59,10 +59,19 @@ ZfsProperties parse_zfs_get(std::string_view output);
 // properties when there is no zfs command or it fails.
 ZfsProperties read_zfs_properties(const std::string& dataset);
 
+// A zfs or zpool command's time limit: tens of seconds for a query or a
+// property change, longer for exporting (the pool's dirty data is
+// written) and importing (its devices are read).
+constexpr double kZfsCommandTimeoutS = 30;
+constexpr double kPoolExportImportTimeoutS = 300;
+
 // Runs the first `zfs` in PATH with `args`; its stdout when it exits 0,
-// nullopt otherwise (or when there is no zfs command).
-std::optional<std::string> run_zfs(const std::vector<std::string>& args);
+// nullopt otherwise (or when there is no zfs command, or it ran past
+// `timeout_s` and was killed).
+std::optional<std::string> run_zfs(const std::vector<std::string>& args,
+                                   double timeout_s = kZfsCommandTimeoutS);
 // The same for `zpool`.
-std::optional<std::string> run_zpool(const std::vector<std::string>& args);
+std::optional<std::string> run_zpool(const std::vector<std::string>& args,
+                                     double timeout_s = kZfsCommandTimeoutS);
 
 }  // namespace diobench::detail

@@ -105,14 +105,14 @@ std::vector<std::string> pool_devices(const std::string& pool) {
 }
 
 bool zpool_export(const std::string& pool) {
-  return detail::run_zpool({"export", pool}).has_value();
+  return detail::run_zpool({"export", pool}, detail::kPoolExportImportTimeoutS).has_value();
 }
 
 bool zpool_import(const std::string& pool, const std::vector<std::string>& devices) {
   std::vector<std::string> args{"import"};
   for (const std::string& d : devices) args.insert(args.end(), {"-d", d});
   args.push_back(pool);
-  return detail::run_zpool(args).has_value();
+  return detail::run_zpool(args, detail::kPoolExportImportTimeoutS).has_value();
 }
 
 bool pool_imported(const std::string& pool) {

@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 #include <gnuplot-iostream.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +15,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "diobench/child_process.hpp"
 #include "diobench/reports/verdict.hpp"
 
 namespace diobench {
@@ -62,52 +61,70 @@ std::string data_text(const std::string& s) {
   return out + "\"";
 }
 
-// gnuplot as a child started without a shell: its script goes through a
-// pipe to its standard input (a gnuplot-iostream stream), its messages to
-// `errors_file` (created afresh, never through a link). The destructor
-// closes the pipe, which ends gnuplot, and waits for it.
-class GnuplotProcess {
+std::string slurp_and_remove(const std::string& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  in.close();
+  fs::remove(file);
+  return text.str();
+}
+
+// A gnuplot script written through a gnuplot-iostream stream into an
+// anonymous temporary file, then given to gnuplot on its standard input
+// (child_process.hpp: no shell, a time limit). Its messages go to
+// `errors_file` (created afresh, never through a link), read and removed.
+class GnuplotScript {
  public:
-  explicit GnuplotProcess(const std::string& errors_file) {
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("gnuplot: pipe");
-    const int err_fd = ::open(errors_file.c_str(),
-                              O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (err_fd < 0) {
-      ::close(pipe_fds[0]);
-      ::close(pipe_fds[1]);
-      throw_errno("gnuplot: " + errors_file);
+  GnuplotScript() {
+    FILE* file = std::tmpfile();
+    if (!file) throw_errno("gnuplot: temporary script file");
+    script_fd_ = ::dup(::fileno(file));  // the stream closes `file`
+    if (script_fd_ < 0) {
+      const int err = errno;
+      std::fclose(file);
+      throw std::system_error(err, std::generic_category(), "gnuplot: dup");
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
-    char* argv[] = {const_cast<char*>("gnuplot"), nullptr};
-    const int rc = posix_spawnp(&pid_, "gnuplot", &actions, nullptr, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[0]);
-    ::close(err_fd);
-    if (rc != 0) {
-      ::close(pipe_fds[1]);
-      throw std::system_error(rc, std::generic_category(), "cannot start gnuplot");
-    }
-    gp_ = std::make_unique<Gnuplot>(::fdopen(pipe_fds[1], "w"));
+    gp_ = std::make_unique<Gnuplot>(file);
   }
-  ~GnuplotProcess() {
-    gp_.reset();  // flushes and closes the pipe: gnuplot reads its end and exits
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+  ~GnuplotScript() {
+    if (script_fd_ >= 0) ::close(script_fd_);
   }
-  GnuplotProcess(const GnuplotProcess&) = delete;
-  GnuplotProcess& operator=(const GnuplotProcess&) = delete;
+  GnuplotScript(const GnuplotScript&) = delete;
+  GnuplotScript& operator=(const GnuplotScript&) = delete;
   Gnuplot& stream() { return *gp_; }
+
+  // Runs gnuplot on the script, allowing it a minute to start and 20 s per
+  // figure (a figure takes it well under a second here); returns its
+  // messages, and why it failed when it did.
+  std::string run(const std::string& errors_file, std::size_t figures) {
+    gp_.reset();  // flushes and closes the stream; our descriptor keeps the file
+    std::string script;
+    char buffer[65536];
+    for (off_t at = 0;;) {
+      const ssize_t n = ::pread(script_fd_, buffer, sizeof buffer, at);
+      if (n == 0) break;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_errno("gnuplot: reading the script");
+      script.append(buffer, static_cast<std::size_t>(n));
+      at += n;
+    }
+    ChildCommand command;
+    command.argv = {"gnuplot"};
+    command.input = std::move(script);
+    command.log_file = errors_file;
+    command.timeout_s = 60 + 20 * static_cast<double>(figures);
+    const ChildExit exit = run_child(command);
+    std::string messages = slurp_and_remove(errors_file);
+    if (!exit.ok()) messages += "gnuplot " + exit.reason() + "\n";
+    return messages;
+  }
 
  private:
   [[noreturn]] static void throw_errno(const std::string& what) {
     throw std::system_error(errno, std::generic_category(), what);
   }
-  pid_t pid_ = -1;
+  int script_fd_ = -1;
   std::unique_ptr<Gnuplot> gp_;
 };
 
@@ -210,14 +227,6 @@ void render(Gnuplot& gp, const std::string& dir, const std::string& name, const 
      << "replot\nunset output\n";
 }
 
-std::string slurp_and_remove(const std::string& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  in.close();
-  fs::remove(file);
-  return text.str();
-}
 
 // Tic marks for a log axis from `lo` to `hi`: from a fixed ladder, the
 // ones far enough from their neighbours (an eighth of the span) to be read.
@@ -319,15 +328,13 @@ std::optional<Figure> draw_forest_plot(const std::vector<ForestRow>& rows, doubl
   const Figure figure{"The verdict at a glance: every comparison's ratio with its interval", "forest"};
   if (rows.empty()) return std::nullopt;
   const std::string errors = (fs::path(dir) / ".gnuplot-forest-errors").string();
-  {
-    GnuplotProcess gnuplot(errors);
-    Gnuplot& gp = gnuplot.stream();
-    // A row per comparison, 22 px each, plus the title, axis and legend.
-    render(gp, dir, figure.name, forest_script(rows, threshold), 820,
-           150 + 22 * static_cast<int>(rows.size()));
-    gp << "exit\n";
-  }
-  gnuplot_errors += slurp_and_remove(errors);
+  GnuplotScript gnuplot;
+  Gnuplot& gp = gnuplot.stream();
+  // A row per comparison, 22 px each, plus the title, axis and legend.
+  render(gp, dir, figure.name, forest_script(rows, threshold), 820,
+         150 + 22 * static_cast<int>(rows.size()));
+  gp << "exit\n";
+  gnuplot_errors += gnuplot.run(errors, 1);
   return figure;
 }
 
@@ -349,7 +356,7 @@ Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& d
     order.resize(kMaxWorkloadFigures);
   }
   {
-    GnuplotProcess gnuplot(errors);
+    GnuplotScript gnuplot;
     Gnuplot& gp = gnuplot.stream();
     for (const std::string& g : order) {
       // Throughput: policy groups, one bar per target the group has,
@@ -471,12 +478,8 @@ Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& d
     render(gp, dir, "path-split", body.str());
     out.figures.push_back({"Path split", "path-split"});
     gp << "exit\n";
-  }  // gnuplot has exited here: its errors are complete
-  std::ifstream in(errors);
-  std::stringstream text;
-  text << in.rdbuf();
-  out.gnuplot_errors = text.str();
-  fs::remove(errors);
+    out.gnuplot_errors = gnuplot.run(errors, out.figures.size());
+  }
   return out;
 }
 

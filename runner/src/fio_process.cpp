@@ -1,25 +1,35 @@
 #include "diobench/runner/fio_process.hpp"
 
 #include <fcntl.h>
-#include <sys/prctl.h>
-#include <csignal>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
+
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
 
+#include "diobench/child_process.hpp"
 #include "diobench/runner/cpu_usage.hpp"
 #include "diobench/runner/interrupt.hpp"
+#include "diobench/units.hpp"
 
 namespace diobench {
 
+namespace fs = std::filesystem;
+
 namespace {
+
+constexpr double kStartAndExitS = 60;
+constexpr double kFloorBytesPerS = 1024.0 * 1024.0;
+
 std::string tail_of(const std::string& file, std::size_t max_bytes) {
   std::ifstream in(file);
   std::stringstream s;
@@ -28,81 +38,183 @@ std::string tail_of(const std::string& file, std::size_t max_bytes) {
   if (text.size() > max_bytes) text = "..." + text.substr(text.size() - max_bytes);
   return text;
 }
+
+// fio's time values: a number of seconds, or with a unit (us, ms, s, m, h, d).
+std::optional<double> parse_seconds(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || !(v >= 0)) return std::nullopt;
+  const std::string unit(end);
+  if (unit.empty() || unit == "s") return v;
+  if (unit == "us") return v / 1e6;
+  if (unit == "ms") return v / 1e3;
+  if (unit == "m") return v * 60;
+  if (unit == "h") return v * 3600;
+  if (unit == "d") return v * 86400;
+  return std::nullopt;
+}
+
+// fio's JSON under its final name only once fio said it is complete: the
+// data, then the rename, then the directory entry reach the disk.
+void put_in_place(const std::string& from, const std::string& to) {
+  const int fd = ::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), from);
+  const int synced = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (synced != 0) throw std::system_error(err, std::generic_category(), "fsync " + from);
+  fs::rename(from, to);
+  const std::string dir = fs::path(to).parent_path().string();
+  const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) throw std::system_error(errno, std::generic_category(), dir);
+  const int dir_synced = ::fsync(dir_fd);
+  const int dir_err = errno;
+  ::close(dir_fd);
+  if (dir_synced != 0) throw std::system_error(dir_err, std::generic_category(), "fsync " + dir);
+}
+
 }  // namespace
+
+std::optional<FioWork> fio_work_from_args(const std::vector<std::string>& args) {
+  FioWork w;
+  std::optional<std::uint64_t> size, io_size;
+  std::uint64_t loops = 1, numjobs = 1;
+  bool verify = false, do_verify = true;
+  for (const std::string& a : args) {
+    if (a.rfind("--", 0) != 0) continue;
+    const auto eq = a.find('=');
+    const std::string key = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    const std::string value = eq == std::string::npos ? "" : a.substr(eq + 1);
+    if (key == "runtime") {
+      w.runtime_s = parse_seconds(value);
+    } else if (key == "ramp_time") {
+      w.ramp_s = parse_seconds(value).value_or(0);
+    } else if (key == "time_based") {
+      w.time_based = value.empty() || value != "0";
+    } else if (key == "size") {
+      size = parse_size(value);
+    } else if (key == "io_size") {
+      io_size = parse_size(value);
+    } else if (key == "loops") {
+      loops = std::max<std::uint64_t>(1, std::strtoull(value.c_str(), nullptr, 10));
+    } else if (key == "numjobs") {
+      numjobs = std::max<std::uint64_t>(1, std::strtoull(value.c_str(), nullptr, 10));
+    } else if (key == "verify") {
+      verify = value != "0" && value != "null";
+    } else if (key == "do_verify") {
+      do_verify = value != "0";
+    }
+  }
+  if (!w.runtime_s && !size && !io_size) return std::nullopt;
+  if (io_size || size) w.bytes = io_size.value_or(size.value_or(0)) * loops * numjobs;
+  if (verify && do_verify) w.verify_bytes = size.value_or(0) * numjobs;
+  return w;
+}
+
+double fio_time_limit_s(const FioWork& w) {
+  double run = 0;
+  const std::optional<double> by_bytes =
+      w.bytes ? std::optional<double>(static_cast<double>(*w.bytes) / kFloorBytesPerS) : std::nullopt;
+  if (w.time_based && w.runtime_s) {
+    run = *w.runtime_s;
+  } else if (w.runtime_s && by_bytes) {
+    run = std::min(*w.runtime_s, *by_bytes);
+  } else {
+    run = w.runtime_s.value_or(by_bytes.value_or(0));
+  }
+  const double verify = static_cast<double>(w.verify_bytes) / kFloorBytesPerS;
+  return std::ceil(kStartAndExitS + w.ramp_s + run + verify);
+}
+
+double bench_drivers_time_limit_s(const std::string& program, const std::vector<std::string>& args,
+                                  unsigned repetitions, double min_time_s, unsigned file_size_mib) {
+  ChildCommand list;
+  list.argv = {program};
+  for (const std::string& a : args) {
+    if (a.rfind("--benchmark_out", 0) != 0) list.argv.push_back(a);
+  }
+  list.argv.push_back("--benchmark_list_tests=true");
+  list.capture_output = true;
+  list.timeout_s = 60;
+  const ChildExit listed = run_child(list);
+  // Not listed: as many as 32, more than the suite has.
+  const auto drivers = static_cast<double>(
+      !listed.ok() ? 32
+                   : std::max<std::ptrdiff_t>(
+                         1, std::count(listed.output.begin(), listed.output.end(), '\n')));
+  const double per_driver = repetitions * (4 * min_time_s + 2) + file_size_mib / 4.0;
+  return std::ceil(120 + drivers * per_driver);
+}
 
 FioExit run_fio(const FioInvocation& invocation) {
   const char* env = std::getenv("DIOBENCH_FIO");
-  const std::string fio = !invocation.program.empty() ? invocation.program
-                          : env && *env                ? env
-                                                       : "fio";
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(fio.c_str()));
-  for (const std::string& a : invocation.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
+  const bool is_fio = invocation.program.empty();
+  ChildCommand command;
+  command.argv.push_back(!is_fio ? invocation.program : env && *env ? env : "fio");
+  // fio's default runs each job as a forked process that calls setsid():
+  // out of the group a time limit kills, and without the parent-death
+  // signal (fork clears it), so it would outlive a killed diobench. As
+  // threads of one process, every job ends with it.
+  if (is_fio) command.argv.push_back("--thread");
+  command.argv.insert(command.argv.end(), invocation.args.begin(), invocation.args.end());
+  const std::string partial = invocation.output_file.empty() ? "" : invocation.output_file + ".partial";
+  if (!partial.empty()) {
+    std::error_code ec;
+    fs::remove(partial, ec);
+    command.argv.push_back("--output=" + partial);
+  }
+  command.env = invocation.env;
+  command.log_file = invocation.log_file;
+  command.timeout_s = invocation.timeout_s;
+  if (command.timeout_s <= 0) {
+    const std::optional<FioWork> work = fio_work_from_args(invocation.args);
+    if (!work) {
+      throw std::invalid_argument("no time limit for " + command.argv[0] +
+                                  ": its options name neither a runtime nor a size");
+    }
+    command.timeout_s = fio_time_limit_s(*work);
+  }
 
-  const int log_fd = ::open(invocation.log_file.c_str(),
-                            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    throw std::system_error(errno, std::generic_category(), invocation.log_file);
-  }
-  int exec_pipe[2];  // reports an exec failure back to the parent
-  if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
-    ::close(log_fd);
-    throw std::system_error(errno, std::generic_category(), "pipe");
-  }
   const std::optional<double> idle_before = system_idle_seconds();
   const auto window_start = std::chrono::steady_clock::now();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    const int err = errno;
-    ::close(log_fd);
-    ::close(exec_pipe[0]);
-    ::close(exec_pipe[1]);
-    throw std::system_error(err, std::generic_category(), "fork");
-  }
-  if (pid == 0) {
-    setpgid(0, 0);  // Ctrl-C reaches diobench, which decides (interrupt.hpp)
-    // If diobench dies (kill -9), fio must not run on against a target that
-    // `diobench restore` is about to take away. (Jobs are threads: job.fio.)
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1) _exit(127);  // the parent died before prctl
-    dup2(log_fd, STDOUT_FILENO);
-    dup2(log_fd, STDERR_FILENO);
-    for (const std::string& e : invocation.env) putenv(const_cast<char*>(e.c_str()));
-    execvp(argv[0], argv.data());
-    const int err = errno;
-    (void)!write(exec_pipe[1], &err, sizeof err);
-    _exit(127);
-  }
-  ::close(log_fd);
-  ::close(exec_pipe[1]);
-  InterruptGuard::set_child(pid, invocation.first_signal_stops);
-  // A signal that came before the child was registered still stops it.
-  if (invocation.first_signal_stops && InterruptGuard::requested()) kill(pid, SIGTERM);
-  int exec_err = 0;
-  const bool exec_failed = read(exec_pipe[0], &exec_err, sizeof exec_err) == sizeof exec_err;
-  ::close(exec_pipe[0]);
-  int status = 0;
-  struct rusage usage {};
-  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  ChildExit child;
+  try {
+    ChildProcess process(command);
+    InterruptGuard::set_child(process.pid(), invocation.first_signal_stops);
+    // A signal that came before the child was registered still stops it.
+    if (invocation.first_signal_stops && InterruptGuard::requested()) ::kill(process.pid(), SIGTERM);
+    child = process.wait();
+    InterruptGuard::set_child(0);
+  } catch (const std::system_error& e) {
+    InterruptGuard::set_child(0);
+    if (e.code().value() == ENOENT || e.code().value() == EACCES) {
+      throw std::system_error(e.code(), std::string(e.what()) +
+                                            " (run scripts/setup and scripts/build)");
+    }
+    throw;
   }
   const std::optional<double> idle_after = system_idle_seconds();
   const double window_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-  InterruptGuard::set_child(0);
-  if (exec_failed) {
-    throw std::system_error(exec_err, std::generic_category(),
-                            "cannot run " + fio + " (run scripts/setup and scripts/build)");
-  }
+
   FioExit exit;
-  exit.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exit.status = child.status;
+  exit.timed_out = child.timed_out;
+  exit.reason = child.reason();
   exit.log = tail_of(invocation.log_file, 2000);
   if (idle_before && idle_after) {
     exit.cpu_busy_s = busy_seconds(window_s, sysconf(_SC_NPROCESSORS_ONLN), *idle_before, *idle_after);
   }
   exit.cpu_window_s = window_s;
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  exit.child_cpu_s = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  exit.child_cpu_s = child.cpu_s;
+  if (!partial.empty() && exit.ok()) {
+    try {
+      put_in_place(partial, invocation.output_file);
+    } catch (const std::exception& e) {
+      exit.status = exit.status ? exit.status : 1;
+      exit.reason = std::string("its output could not be put in place: ") + e.what();
+    }
+  }
   return exit;
 }
 

@@ -194,7 +194,13 @@ FioInvocation fio_invocation(const Cell& cell, const Context& ctx, const std::st
       "DIOBENCH_RAMP=" + std::to_string(p.ramp_s),
       "DIOBENCH_RUNTIME=" + std::to_string(p.runtime_s),
   };
-  fio.args = {"--output-format=json+", "--output=" + base + ".json.partial", p.job_template};
+  fio.args = {"--output-format=json+", p.job_template};
+  fio.output_file = base + ".json";
+  FioWork work;  // profiles/job.fio is time_based
+  work.ramp_s = p.ramp_s;
+  work.runtime_s = p.runtime_s;
+  work.time_based = true;
+  fio.timeout_s = fio_time_limit_s(work);
   return fio;
 }
 
@@ -245,7 +251,7 @@ std::optional<PoolIoStats> record_below(const Context& ctx, const AttachedLoop& 
 // the zfs backend checks against them.
 RepetitionRecord& read_results(const FioExit& exit, const std::string& base,
                                const std::optional<PoolIoStats>& pool_delta, RepetitionRecord& rec) {
-  if (exit.status != 0) return failed(rec, "fio exited with status " + std::to_string(exit.status) + ": " + exit.log);
+  if (!exit.ok()) return failed(rec, "fio " + exit.reason + ": " + exit.log);
   try {
     rec.fio = read_fio_json(base + ".json");
     if (const int err = rec.fio->first_error()) {
@@ -308,9 +314,7 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
   }
   const std::optional<PoolIoStats> pool_delta = record_below(ctx, loop, before, rec);
   // fio's JSON is kept exactly as fio wrote it, under its final name only
-  // once complete (a crash leaves a .partial, never a truncated .json).
-  std::error_code ec;
-  fs::rename(base + ".json.partial", base + ".json", ec);
+  // once fio exited 0 (run_fio; a crash or a failed fio leaves a .partial).
   rec.fio_json = rel + ".json";
   rec.counters_file = rel + ".counters.jsonl";
   return read_results(exit, base, pool_delta, rec);
@@ -457,13 +461,15 @@ std::string run_bench_drivers(const BenchSettings& bench, const RunOptions& o,
             "--benchmark_out=" + partial,
             "--benchmark_out_format=json"};
   if (bench.drivers != "all") b.args.push_back("--benchmark_filter=" + bench.drivers);
+  b.timeout_s = bench_drivers_time_limit_s(o.bench_path, b.args, bench.repetitions,
+                                           bench.min_time_s, bench.file_size_mib);
   progress << "bench drivers (" << bench.drivers << ", " << bench.repetitions << " x "
            << min_time << " s each): " << b.log_file << "\n";
   const auto start = Clock::now();
   std::string result;
   try {
     const FioExit exit = run_fio(b);
-    if (exit.status == 0 || exit.status == 1) {
+    if (!exit.timed_out && (exit.status == 0 || exit.status == 1)) {
       std::error_code ec;
       fs::rename(partial, json, ec);
       if (ec) {
@@ -474,8 +480,7 @@ std::string run_bench_drivers(const BenchSettings& bench, const RunOptions& o,
     } else if (InterruptGuard::requested()) {
       result = "";  // stopped by the signal: --resume runs them again
     } else {
-      result = "failed: diobench-bench exited with status " + std::to_string(exit.status) + ": " +
-               exit.log;
+      result = "failed: diobench-bench " + exit.reason + ": " + exit.log;
     }
   } catch (const std::exception& e) {
     result = std::string("failed: ") + e.what();

@@ -12,7 +12,10 @@
 #include <memory>
 #include <sstream>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
+#include "diobench/child_process.hpp"
 #include "diobench/target.hpp"
 
 namespace diobench {
@@ -28,14 +31,21 @@ std::string first_line(const fs::path& file) {
   return line;
 }
 
-std::string command_output(const char* cmd) {
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd, "r"), pclose);
-  if (!p) return "";
-  std::string out;
-  char buf[256];
-  while (fgets(buf, sizeof buf, p.get())) out += buf;
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
+// A program's first output, trimmed; empty if it cannot run or fails.
+std::string command_output(const std::vector<std::string>& argv) {
+  ChildCommand command;
+  command.argv = argv;
+  command.capture_output = true;
+  command.timeout_s = 30;
+  try {
+    const ChildExit exit = run_child(command);
+    if (!exit.ok()) return "";
+    std::string out = exit.output;
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  } catch (const std::system_error&) {
+    return "";
+  }
 }
 
 std::string field_of(const char* file, const std::string& key) {
@@ -87,7 +97,7 @@ std::map<std::string, std::string> collect_system_info(const std::string& scratc
   info["cpu.model"] = field_of("/proc/cpuinfo", "model name");
   info["cpu.count"] = std::to_string(sysconf(_SC_NPROCESSORS_ONLN));
   info["memory.total"] = field_of("/proc/meminfo", "MemTotal");
-  info["fio.version"] = command_output("fio --version 2>/dev/null");
+  info["fio.version"] = command_output({"fio", "--version"});
   try {
     const TargetInfo t = probe_target(scratch_dir);
     info["scratch.dir"] = scratch_dir;
