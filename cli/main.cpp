@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diobench/check/check.hpp"
+#include "diobench/check/path_judgement.hpp"
 #include "diobench/reports/bench_results.hpp"
 #include "diobench/reports/compare.hpp"
 #include "diobench/reports/plots.hpp"
@@ -52,6 +54,9 @@ Commands:
                 (the qemu lane calls it with the guest's serial console)
   report        statistics, the verdict and findings of a run (cells.csv, report.md,
                 index.html; with the run's Google Benchmark results when it has them)
+  check         a finished zfs run held against the policy model: per cell the
+                predicted path split against the pool's iostats, and the run's
+                facts (ARC flushed, iostats agreeing); exit 1 on a contradiction
   compare       two runs cell by cell, with Mann-Whitney U p-values
   bench-table   the per-request cost table from a diobench-bench JSON file
   engine-path   print the absolute path of the fio engine, for your own jobs:
@@ -467,6 +472,41 @@ int cmd_report(const std::vector<std::string>& args) {
   return kOk;
 }
 
+int cmd_check(const std::vector<std::string>& args) {
+  std::string dir;
+  po::options_description desc(
+      std::string("Usage: diobench check DIR\n\n"
+                  "Holds a finished run on real ZFS against the policy model. DIR is a run\n"
+                  "directory of `diobench run --backend zfs` (results.db) or a lane test\n"
+                  "directory (cells/*/, as `scripts/zfs-vm test` collects it). For every cell\n"
+                  "and direction: the model's route for the cell's requests (a loop cell: what\n"
+                  "the loop driver hands the file below) against the bytes the pool's iostats\n"
+                  "counted on the direct path and through the ARC, in every repetition. For a\n"
+                  "run directory also the runner's facts: every repetition ok, the runner's own\n"
+                  "split check agreeing, no direct read served by a warm ARC, the ARC flushed\n"
+                  "before each repetition (each flush leaves under 4 MiB or 10% of what came in\n"
+                  "since the previous one) and its residue bounded over the run (at most the\n"
+                  "larger of 16 MiB and 10% of all that came in).\n\n") +
+      diobench::kToleranceText +
+      ".\n\nPrints a table (cell, predicted split, observed bytes, OK / MISMATCH / ERROR)\n"
+      "and the facts; writes nothing. Exit 0 when all agree, 1 on a contradiction (named),\n"
+      "2 on bad input (not a run directory, a damaged results.db, ...).\n\nOptions");
+  desc.add_options()("help,h", "this text")("dir", po::value(&dir), "the directory to judge");
+  const po::variables_map vm = parse("check", desc, args, "dir", 1);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kOk;
+  }
+  if (dir.empty()) throw UsageError("check needs a directory (see: diobench check --help)");
+  try {
+    const diobench::CheckResult result = diobench::check_directory(dir);
+    diobench::print_check(result, std::cout);
+    return result.passed() ? kOk : kFailed;
+  } catch (const diobench::CheckInputError& e) {
+    throw UsageError(e.what());
+  }
+}
+
 int cmd_compare(const std::vector<std::string>& args) {
   std::vector<std::string> dirs;
   std::string format;
@@ -561,6 +601,7 @@ int main(int argc, char** argv) {
     if (command == "restore") return cmd_restore(rest);
     if (command == "crashed") return cmd_crashed(rest);
     if (command == "report") return cmd_report(rest);
+    if (command == "check") return cmd_check(rest);
     if (command == "compare") return cmd_compare(rest);
     if (command == "bench-table") return cmd_bench_table(rest);
     throw UsageError("unknown command '" + command + "' (see: diobench --help)");
