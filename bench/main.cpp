@@ -57,6 +57,9 @@ Options:
   --ceiling-device PATH  measure the O_DIRECT read ceiling on PATH (opened
                          read-only) instead of the block device under the
                          scratch directory; no fallback if it cannot be read
+  --force-unsafe         attach loop devices even where the crash guard
+                         refuses them (OpenZFS 2.3.0 under the scratch
+                         directory: the host crashes); never the default
   -h, --help             this text, then Google Benchmark's flags
 
 Defaults that differ from Google Benchmark's (override them on the command
@@ -124,6 +127,9 @@ WorkspaceOptions ParseOurOptions(std::vector<char*>& args) {
                    std::to_string(kMinFileMiB));
       }
       options.data_bytes = mib * kMiB;
+    } else if (arg == "--force-unsafe") {
+      options.force_unsafe = true;
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
     } else if (TakeOption(args, i, "--ceiling-device", &value)) {
       if (value.empty()) UsageError("--ceiling-device needs a path");
       options.ceiling_device = value;

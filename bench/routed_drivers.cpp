@@ -443,7 +443,7 @@ BENCHMARK_DEFINE_F(LoopRead, DirectRead)(benchmark::State& state) {
 BENCHMARK_REGISTER_F(LoopRead, DirectRead)
     ->Apply(RequestDefaults)
     ->ArgNames({"dio", "bs"})
-    ->ArgsProduct({{0, 1}, {4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20}});
+    ->ArgsProduct({{0, 1}, kLoopReadSizes});
 
 BENCHMARK_DEFINE_F(ColdFile, AlwaysAlignedDirect)(benchmark::State& state) {
   Run(state, kAlwaysAligned);

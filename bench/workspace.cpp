@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "diobench/runner/safety.hpp"
 #include "diobench/target.hpp"
 
 namespace diobench::bench {
@@ -138,7 +139,10 @@ const diobench::LoopDevice& Workspace::Loop(bool direct_io) {
         // Read-only: the drivers only read through it, and a bug
         // cannot then scribble over the data the cold drivers use.
         // 512-byte blocks, like the runner's loop cells.
-        value.emplace(backing, diobench::LoopOptions{direct_io, 512, true});
+        std::vector<diobench::LoopTraffic> reads;
+        for (std::int64_t bs : kLoopReadSizes) reads.push_back({"read", std::to_string(bs)});
+        value.emplace(diobench::attach_loop(backing, diobench::LoopOptions{direct_io, 512, true},
+                                            reads, options_.force_unsafe));
       });
 }
 

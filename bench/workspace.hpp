@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "diobench/loop_device.hpp"
 #include "diobench/scratch.hpp"
@@ -28,7 +29,14 @@ struct WorkspaceOptions {
   // Empty: the block device under the scratch directory, falling back to
   // the data file when it cannot be opened. Set: exactly this, no fallback.
   std::string ceiling_device;
+  // Attach loop devices the crash guard refuses (runner/safety.hpp).
+  bool force_unsafe = false;
 };
+
+// The request sizes the LoopRead drivers read through a loop device: the
+// crash guard is asked about each before a loop device is attached.
+inline const std::vector<std::int64_t> kLoopReadSizes{4 << 10, 16 << 10, 64 << 10, 256 << 10,
+                                                       1 << 20};
 
 // Where the O_DIRECT read ceiling is measured.
 struct CeilingTarget {
@@ -62,7 +70,8 @@ class Workspace {
   // The O_DIRECT write target.
   const std::string& WriteFile();
   // A read-only loop device over DataFile() with the loop driver's direct
-  // I/O on or off.
+  // I/O on or off, attached only if the crash guard allows reads of
+  // kLoopReadSizes through it (or force_unsafe); else throws its refusal.
   const diobench::LoopDevice& Loop(bool direct_io);
   const CeilingTarget& Ceiling();
 

@@ -146,7 +146,10 @@ class AttachedLoop {
   AttachedLoop(const Cell& cell, const Context& ctx) : ctx_(ctx) {
     if (cell.target != TargetKind::Loop) return;
     ctx.journal.loop_attaching(ctx.scratch_file);
-    loop_.emplace(ctx.scratch_file, LoopOptions{cell.loop_dio.value_or(false), 512, false});
+    // Through the crash guard like every loop device (the dataset's direct
+    // is already the cell's policy): it refuses what attempt() would have.
+    loop_.emplace(attach_loop(ctx.scratch_file, LoopOptions{cell.loop_dio.value_or(false), 512, false},
+                              {{cell.workload.rw, cell.workload.bs}}, ctx.options.force_unsafe));
   }
   ~AttachedLoop() {
     if (loop_ && loop_->detach()) {
@@ -284,8 +287,8 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
 
   const auto drop_start = Clock::now();
   if (const auto why = empty_arc(ctx, rec)) return failed(rec, *why);
-  const AttachedLoop loop(cell, ctx);
   if (ctx.direct) ctx.direct->set(std::string(to_string(cell.policy)));
+  const AttachedLoop loop(cell, ctx);
   std::uint64_t resident = drop_cached_pages(ctx.scratch_file);
   if (loop.attached()) resident += drop_cached_pages(loop.target());
   rec.cache_drop_ms = ms_since(drop_start);
@@ -461,6 +464,7 @@ std::string run_bench_drivers(const BenchSettings& bench, const RunOptions& o,
             "--benchmark_out=" + partial,
             "--benchmark_out_format=json"};
   if (bench.drivers != "all") b.args.push_back("--benchmark_filter=" + bench.drivers);
+  if (o.force_unsafe) b.args.push_back("--force-unsafe");  // their loop devices ask the guard too
   b.timeout_s = bench_drivers_time_limit_s(o.bench_path, b.args, bench.repetitions,
                                            bench.min_time_s, bench.file_size_mib);
   progress << "bench drivers (" << bench.drivers << ", " << bench.repetitions << " x "

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "diobench/target.hpp"
+#include "diobench/policy.hpp"
 
 namespace diobench {
 
@@ -25,17 +25,62 @@ bool zfs_version_crashes_on_loop_dio(const std::string& version) {
          version.find("diobench_unfixed") != std::string::npos;
 }
 
-std::optional<std::string> crash_risk(const Cell& cell, bool backing_on_zfs,
-                                      const std::optional<std::string>& zfs_version) {
-  if (cell.target != TargetKind::Loop || !backing_on_zfs || !zfs_version) return std::nullopt;
-  if (!zfs_version_crashes_on_loop_dio(*zfs_version)) return std::nullopt;
-  if (!cell.loop_takes_direct_path()) return std::nullopt;
-  return "refused: OpenZFS " + *zfs_version +
+namespace {
+
+bool module_crashes(bool backing_on_zfs, const std::optional<std::string>& zfs_version) {
+  return backing_on_zfs && zfs_version && zfs_version_crashes_on_loop_dio(*zfs_version);
+}
+
+// Why, once the loop's requests are known to take the Direct I/O path.
+std::string refusal(const std::string& zfs_version, Policy policy, bool loop_dio, const LoopTraffic& traffic) {
+  return "refused: OpenZFS " + zfs_version +
          " crashes the host (NULL pointer dereference, OpenZFS issue 16956) when a loop "
          "device's requests take the Direct I/O path, as direct=" +
-         std::string(to_string(cell.policy)) + " with loop dio " +
-         (cell.loop_dio.value_or(false) ? "on" : "off") +
-         " does for " + cell.workload.rw + " of " + cell.workload.bs + "; fixed in 2.3.1. Upgrade, or pass --force-unsafe on a machine you can lose.";
+         std::string(to_string(policy)) + " with loop dio " + (loop_dio ? "on" : "off") +
+         " does for " + traffic.rw + " of " + traffic.bs +
+         "; fixed in 2.3.1. Upgrade, or pass --force-unsafe on a machine you can lose.";
+}
+
+}  // namespace
+
+std::optional<std::string> crash_risk(const Cell& cell, bool backing_on_zfs,
+                                      const std::optional<std::string>& zfs_version) {
+  if (cell.target != TargetKind::Loop || !module_crashes(backing_on_zfs, zfs_version)) return std::nullopt;
+  if (!cell.loop_takes_direct_path()) return std::nullopt;
+  return refusal(*zfs_version, cell.policy, cell.loop_dio.value_or(false),
+                 {cell.workload.rw, cell.workload.bs});
+}
+
+std::optional<std::string> loop_attach_risk(const TargetInfo& backing, bool loop_dio,
+                                            const std::vector<LoopTraffic>& traffic,
+                                            const std::optional<std::string>& zfs_version) {
+  std::optional<std::string> direct;
+  if (backing.fs_type == "zfs") {
+    direct = backing.zfs ? backing.zfs->direct : "";
+  } else if (const char* posed = std::getenv("DIOBENCH_POSE_ZFS_DIRECT"); posed && *posed) {
+    direct = posed;
+  }
+  if (!direct || !module_crashes(true, zfs_version)) return std::nullopt;
+  PolicyConfig config;
+  config.policy = parse_policy(*direct).value_or(Policy::Always);
+  if (backing.zfs && backing.zfs->recordsize) config.recordsize = backing.zfs->recordsize;
+  for (const LoopTraffic& t : traffic) {
+    if (loop_workload_takes_direct_path(config, t.rw, t.bs, loop_dio)) {
+      return refusal(*zfs_version, config.policy, loop_dio, t);
+    }
+  }
+  return std::nullopt;
+}
+
+LoopDevice attach_loop(const std::string& backing_file, const LoopOptions& options,
+                       const std::vector<LoopTraffic>& traffic, bool force) {
+  if (!force) {
+    if (auto why = loop_attach_risk(probe_target(backing_file), options.direct_io, traffic,
+                                    loaded_zfs_version())) {
+      throw LoopRefused("loop device over " + backing_file + " " + *why);
+    }
+  }
+  return LoopDevice(backing_file, options);
 }
 
 }  // namespace diobench
