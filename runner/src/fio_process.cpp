@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "diobench/child_process.hpp"
+#include "diobench/durable_file.hpp"
 #include "diobench/runner/cpu_usage.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/units.hpp"
@@ -52,25 +53,6 @@ std::optional<double> parse_seconds(const std::string& text) {
   if (unit == "h") return v * 3600;
   if (unit == "d") return v * 86400;
   return std::nullopt;
-}
-
-// fio's JSON under its final name only once fio said it is complete: the
-// data, then the rename, then the directory entry reach the disk.
-void put_in_place(const std::string& from, const std::string& to) {
-  const int fd = ::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), from);
-  const int synced = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (synced != 0) throw std::system_error(err, std::generic_category(), "fsync " + from);
-  fs::rename(from, to);
-  const std::string dir = fs::path(to).parent_path().string();
-  const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) throw std::system_error(errno, std::generic_category(), dir);
-  const int dir_synced = ::fsync(dir_fd);
-  const int dir_err = errno;
-  ::close(dir_fd);
-  if (dir_synced != 0) throw std::system_error(dir_err, std::generic_category(), "fsync " + dir);
 }
 
 }  // namespace
@@ -209,7 +191,7 @@ FioExit run_fio(const FioInvocation& invocation) {
   exit.child_cpu_s = child.cpu_s;
   if (!partial.empty() && exit.ok()) {
     try {
-      put_in_place(partial, invocation.output_file);
+      publish_file_durably(partial, invocation.output_file);
     } catch (const std::exception& e) {
       exit.status = exit.status ? exit.status : 1;
       exit.reason = std::string("its output could not be put in place: ") + e.what();
