@@ -5,7 +5,7 @@
 # sidecar (the split the policy model expects), the pool's iostats before
 # and after fio, fio's JSON and exit status, and what was run (meta.json),
 # under $ZFSVM_OUT/cells/<policy>.<target>.<workload>/. The host judges
-# (vm/check-cells), so a result can be re-judged without a guest.
+# (`diobench check`), so a result can be re-judged without a guest.
 #
 # Arguments (from $ZFSVM_OUT/zfsvm-job.sh, ZFSVM_ARGS):
 #   --quick        the minimum matrix (see below) instead of the full one
@@ -206,7 +206,7 @@ run_matrix() {
   zfs destroy "$ds"
 }
 
-# The runner's zfs backend end to end, judged on the host (vm/check-runner):
+# The runner's zfs backend end to end, judged on the host (`diobench check`):
 # the smoke profile's cells under direct=disabled and direct=always through
 # `diobench run --backend zfs --arc-drop export` on a dataset of this
 # pool. It is what shows the runner's own work on real ZFS: per
