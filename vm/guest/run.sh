@@ -12,7 +12,7 @@
 # ZFSVM_RESUME=1: a guest that finishes a run (after a guest that crashed,
 # or for `zfs-vm run --resume`). The pool is as fresh as the first guest's,
 # under the same names, and diobench runs
-# `run --resume ZFSVM_RUN_DIR ARGS...` (ARGS: at most --force-unsafe; the
+# `run --resume ZFSVM_RUN_DIR ARGS...` (ARGS: --force-unsafe, --budget, --max-repetitions; the
 # run directory holds the rest). Nothing of the dead guest survives but
 # the run directory, so `diobench restore` has nothing to undo here.
 #
