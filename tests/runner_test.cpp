@@ -453,6 +453,76 @@ TEST_F(RunnerTest, BufferedWritesThroughALoopDeviceAreCountedBelow) {
   }
 }
 
+// The repetitions' fio processes whose parent is `parent` (/proc/PID/stat:
+// "pid (comm) state ppid").
+std::vector<pid_t> fio_children_of(pid_t parent) {
+  std::vector<pid_t> found;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    const auto close = line.rfind(')');
+    const auto open = line.find('(');
+    if (close == std::string::npos || open == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    long ppid = 0;
+    rest >> state >> ppid;
+    if (ppid != parent || line.substr(open + 1, close - open - 1) != "fio") continue;
+    // A repetition's fio writes into the run's raw/ directory (not `fio
+    // --version` for the system information).
+    std::ifstream cmdline(e.path() / "cmdline");
+    std::string arg;
+    while (std::getline(cmdline, arg, '\0')) {
+      if (arg.rfind("--output=", 0) == 0 && arg.find("/raw/") != std::string::npos) {
+        found.push_back(static_cast<pid_t>(std::stol(name)));
+      }
+    }
+  }
+  return found;
+}
+
+// A hung fio (stopped here, as a wedged device would hold it) is killed
+// when its time is up: ramp 1 s + runtime 2 s + 60 s to start and exit.
+// Its repetition is recorded as failed saying so, leaves no JSON under the
+// final name, and the run goes on to the next repetition.
+TEST_F(RunnerTest, AHungFioIsKilledItsRepetitionFailsAndTheRunGoesOn) {
+  const std::string out = runs_ + "/a";
+  const std::string log = root_ + "/run.log";
+  const pid_t pid = start_diobench(
+      run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=disabled", "--filter",
+                     "target=file", "--repetitions", "2"}),
+      log);
+  std::optional<pid_t> stopped;
+  const auto begin = std::chrono::steady_clock::now();
+  while (!stopped && std::chrono::steady_clock::now() - begin < std::chrono::seconds(60)) {
+    for (pid_t fio : fio_children_of(pid)) {
+      if (kill(fio, SIGSTOP) == 0) stopped = fio;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(stopped) << "no fio started";
+  const Exit e = wait_diobench(pid, log);
+  EXPECT_EQ(e.status, 1) << e.output;  // a repetition failed
+  EXPECT_NE(kill(*stopped, 0), 0) << "the stopped fio still exists";
+  const std::string db = out + "/results.db";
+  EXPECT_EQ(query(db, "SELECT status FROM repetitions ORDER BY position"),
+            (std::vector<std::string>{"failed", "ok"}));
+  const auto message = query(db, "SELECT message FROM repetitions WHERE status = 'failed'");
+  ASSERT_EQ(message.size(), 1u);
+  EXPECT_EQ(message[0].rfind("fio timed out after 63 s", 0), 0u) << message[0];
+  for (const std::string& row : query(db, "SELECT status, fio_json FROM repetitions")) {
+    const auto bar = row.find('|');
+    EXPECT_EQ(fs::exists(out + "/" + row.substr(bar + 1)), row.substr(0, bar) == "ok") << row;
+  }
+  EXPECT_EQ(query(db, "SELECT status FROM runs"), std::vector<std::string>{"failed"});
+  EXPECT_TRUE(loops_under(root_).empty());
+  EXPECT_TRUE(data_files_in(scratch_).empty());
+  EXPECT_FALSE(fs::exists(out + "/journal.jsonl"));
+}
+
 TEST_F(RunnerTest, SigintAndSigtermStopAfterTheRepetitionAndCleanUp) {
   for (int sig : {SIGINT, SIGTERM}) {
     const std::string out = runs_ + (sig == SIGINT ? "/a" : "/b");
