@@ -397,11 +397,14 @@ TEST(ReportAmplification, ZfsUsesThePoolsIostatsOverTheLoopDevicesBytes) {
                     "requests smaller than the record (4k < 128k) on a direct path"),
             std::string::npos)
       << md;
+  unsigned rows = 0;
   for (const auto& c : read_csv(run.report("cells.csv"))) {
     if (c.at("cell") == cell) {
+      ++rows;
       EXPECT_EQ(c.at("amplification"), "32.000");
     }
   }
+  EXPECT_EQ(rows, 1u) << cell << " rows in cells.csv";
 }
 
 TEST(ReportCrash, ACrashedCellShowsCrashWithItsExcerpt) {
@@ -418,6 +421,10 @@ TEST(ReportCrash, ACrashedCellShowsCrashWithItsExcerpt) {
   // cells.csv: outcome CRASH with the excerpt, no metrics; the rest ok.
   const auto cells = read_csv(run.report("cells.csv"));
   ASSERT_EQ(cells.size(), 9u);
+  EXPECT_EQ(std::count_if(cells.begin(), cells.end(),
+                          [](const auto& c) { return c.at("cell") == kCrashedCell; }),
+            1)
+      << kCrashedCell << " rows in cells.csv";
   for (const auto& c : cells) {
     if (c.at("cell") == kCrashedCell) {
       EXPECT_EQ(c.at("outcome"), "CRASH");
