@@ -4,6 +4,7 @@
 // or bad input, with a message naming the offending value.
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <ctime>
@@ -347,38 +348,66 @@ int cmd_run(const std::vector<std::string>& args) {
 
 int cmd_restore(const std::vector<std::string>& args) {
   std::vector<std::string> dirs;
+  std::string runs;
   po::options_description desc(
-      "Usage: diobench restore [RUNDIR...]\n\n"
-      "Undoes what interrupted runs left (loop devices, scratch files), from each\n"
-      "run directory's undo journal. Without RUNDIR: every run under\n"
-      "/var/tmp/diobench-runs with a journal.\n\nOptions");
-  desc.add_options()("help,h", "this text")("rundir", po::value(&dirs), "run directories");
+      "Usage: diobench restore [RUNDIR...] [--runs DIR]\n\n"
+      "Undoes what interrupted runs left (loop devices, scratch files, dataset\n"
+      "properties, an exported pool), from each run directory's undo journal.\n"
+      "Without RUNDIR: every run directory under /var/tmp/diobench-runs (or --runs\n"
+      "DIR) with a journal. A journal is acted on only when it is a regular file\n"
+      "(not a link) of the user running diobench with mode 0600, in a directory of\n"
+      "that user not writable by group or others; each one refused is named on\n"
+      "stderr with the reason. An undo that fails is not recorded: run restore\n"
+      "again to retry it.\n\n"
+      "Exit status: 0 all undone; 1 something could not be undone, or a journal\n"
+      "found without RUNDIR was refused; 2 a RUNDIR (or --runs DIR) missing or\n"
+      "refused.\n\nOptions");
+  desc.add_options()("help,h", "this text")(
+      "runs", po::value(&runs)->default_value("/var/tmp/diobench-runs"),
+      "where to look for run directories when no RUNDIR is given")(
+      "rundir", po::value(&dirs), "run directories");
   const po::variables_map vm = parse("restore", desc, args, "rundir", -1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kOk;
   }
-  if (dirs.empty()) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator("/var/tmp/diobench-runs", ec)) {
-      if (fs::exists(e.path() / "journal.jsonl")) dirs.push_back(e.path().string());
+  const bool named = !dirs.empty();
+  if (named && !vm["runs"].defaulted()) throw UsageError("--runs goes without RUNDIR");
+  int status = kOk;
+  if (!named) {
+    try {
+      diobench::JournalSearch found = diobench::find_journals(runs);
+      for (const std::string& why : found.refused) {
+        std::cerr << "diobench: restore: " << why << "; left alone\n";
+        status = kFailed;
+      }
+      dirs = std::move(found.run_dirs);
+    } catch (const diobench::JournalRefused& e) {
+      throw UsageError(e.what());
     }
   }
-  int status = kOk;
   for (const std::string& d : dirs) {
     const fs::path journal = fs::path(d) / "journal.jsonl";
-    if (!fs::exists(d)) throw UsageError("run directory '" + d + "' not found");
-    if (!fs::exists(journal)) {
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(d, ec))) throw UsageError("run directory '" + d + "' not found");
+    if (!fs::exists(fs::symlink_status(journal, ec))) {
       std::cout << d << ": nothing to restore\n";
       continue;
     }
-    const diobench::RestoreReport r = diobench::restore_journal(journal.string());
+    diobench::RestoreReport r;
+    try {
+      r = diobench::restore_journal(journal.string());
+    } catch (const diobench::JournalRefused& e) {
+      std::cerr << "diobench: restore: " << e.what() << "; left alone\n";
+      status = named ? kUsage : std::max(status, kFailed);
+      continue;
+    }
     std::cout << d << ": detached " << r.detached.size() << " loop device(s), removed "
               << r.removed.size() << " scratch file(s) or directories\n";
     for (const auto& what : r.reset) std::cout << "  restored: " << what << "\n";
     for (const auto& p : r.problems) {
       std::cout << "  problem: " << p << "\n";
-      status = kFailed;
+      status = std::max(status, kFailed);
     }
   }
   return status;

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <grp.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,7 +27,9 @@
 #include <thread>
 #include <vector>
 
+#include "diobench/loop_device.hpp"
 #include "diobench/scratch.hpp"
+#include "small_filesystem.hpp"
 
 namespace diobench {
 namespace {
@@ -662,6 +665,126 @@ TEST_F(RunnerTest, ForeignScratchDirectoryIsRefused) {
   EXPECT_TRUE(fs::exists(scratch_ + "/someone-elses.txt"));
 }
 
+// An undo journal as restore finds it: written with `mode` in `dir`.
+void write_journal(const std::string& dir, const std::string& text, mode_t mode) {
+  fs::create_directories(dir);
+  const std::string path = dir + "/journal.jsonl";
+  std::ofstream(path) << text;
+  ::chmod(path.c_str(), mode);
+}
+
+std::string scratch_file_entry(const std::string& file) {
+  return R"({"op":"scratch_file","path":")" + file + "\"}\n";
+}
+
+// Without RUNDIR, restore looks at every run directory: it acts only on
+// journals nobody else could have written, and names each one it refuses.
+TEST_F(RunnerTest, RestoreWithoutRunDirActsOnlyOnTrustedJournals) {
+  ScratchArea area(scratch_);
+  fs::create_directories(runs_);
+  ::chmod(runs_.c_str(), 0755);
+  auto planted = [&](const std::string& name, mode_t mode) {
+    const std::string file = area.create_file(name + ".dat", 4096);
+    write_journal(runs_ + "/" + name, scratch_file_entry(file), mode);
+    return file;
+  };
+  const std::string good = planted("good", 0600);
+  const std::string readable = planted("readable", 0644);
+  const std::string open = planted("open", 0600);
+  ::chmod((runs_ + "/open").c_str(), 0777);
+  const std::string theirs = planted("theirs", 0600);
+  ASSERT_EQ(::chown((runs_ + "/theirs/journal.jsonl").c_str(), 65534, 65534), 0);
+  const std::string linked = area.create_file("linked.dat", 4096);
+  write_journal(root_ + "/elsewhere", scratch_file_entry(linked), 0600);
+  fs::create_directory_symlink(root_ + "/elsewhere", runs_ + "/linked");
+
+  const Exit e = diobench({"restore", "--runs", runs_}, root_ + "/restore.log");
+  EXPECT_EQ(e.status, 1) << e.output;
+  EXPECT_FALSE(fs::exists(good)) << e.output;
+  for (const std::string& file : {readable, open, theirs, linked}) {
+    EXPECT_TRUE(fs::exists(file)) << file << " removed on an untrusted journal\n" << e.output;
+  }
+  for (const std::string& said :
+       {runs_ + "/readable/journal.jsonl: its mode is 0644, not 0600",
+        runs_ + "/open: it is writable by group or others (mode 0777)",
+        runs_ + "/theirs/journal.jsonl: it is owned by uid 65534",
+        runs_ + "/linked: a symbolic link"}) {
+    EXPECT_NE(e.output.find(said), std::string::npos) << said << "\n" << e.output;
+  }
+}
+
+// A run directory named on the command line that restore cannot trust is
+// bad input: exit 2 naming it, nothing undone.
+TEST_F(RunnerTest, RestoreOfANamedUntrustedRunDirExitsTwoNamingIt) {
+  ScratchArea area(scratch_);
+  const std::string file = area.create_file("a.dat", 4096);
+  write_journal(runs_ + "/a", scratch_file_entry(file), 0644);
+  ::chmod((runs_ + "/a").c_str(), 0755);
+  Exit e = diobench({"restore", runs_ + "/a"}, root_ + "/restore.log");
+  EXPECT_EQ(e.status, 2) << e.output;
+  EXPECT_NE(e.output.find(runs_ + "/a/journal.jsonl: its mode is 0644"), std::string::npos) << e.output;
+  EXPECT_TRUE(fs::exists(file));
+
+  ::chmod((runs_ + "/a/journal.jsonl").c_str(), 0600);
+  ::chmod((runs_ + "/a").c_str(), 0775);
+  e = diobench({"restore", runs_ + "/a"}, root_ + "/restore.log");
+  EXPECT_EQ(e.status, 2) << e.output;
+  EXPECT_NE(e.output.find(runs_ + "/a: it is writable by group or others (mode 0775)"), std::string::npos)
+      << e.output;
+  EXPECT_TRUE(fs::exists(file));
+
+  ::chmod((runs_ + "/a").c_str(), 0755);
+  e = diobench({"restore", runs_ + "/a"}, root_ + "/restore.log");
+  EXPECT_EQ(e.status, 0) << e.output;
+  EXPECT_FALSE(fs::exists(file));
+}
+
+// An undo that failed is not recorded: the next restore tries it again.
+// A loop device this test holds open cannot be let go by the kernel.
+TEST_F(RunnerTest, RestoreRetriesALoopDeviceItCouldNotDetach) {
+  ScratchArea area(scratch_);
+  const std::string file = area.create_file("loop.dat", 1 << 20);
+  std::optional<LoopDevice> held;
+  held.emplace(file, LoopOptions{});
+  const std::string journal = runs_ + "/a/journal.jsonl";
+  write_journal(runs_ + "/a", R"({"op":"loop","backing":")" + file + "\"}\n", 0600);
+
+  const Exit first = diobench({"restore", runs_ + "/a"}, root_ + "/restore.log");
+  EXPECT_EQ(first.status, 1) << first.output;
+  EXPECT_NE(first.output.find("still attached"), std::string::npos) << first.output;
+  std::ifstream in(journal);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str().find("\"undo\""), std::string::npos)
+      << "an undo recorded for a loop device still attached:\n" << text.str();
+
+  const Exit second = diobench({"restore", runs_ + "/a"}, root_ + "/restore.log");
+  EXPECT_EQ(second.status, 1) << second.output;
+  EXPECT_NE(second.output.find("still attached"), std::string::npos) << second.output;
+  EXPECT_TRUE(fs::exists(journal)) << second.output;
+
+  held.reset();  // let go
+  const Exit third = diobench({"restore", runs_ + "/a"}, root_ + "/restore.log");
+  EXPECT_EQ(third.status, 0) << third.output;
+  EXPECT_FALSE(fs::exists(journal)) << third.output;
+  EXPECT_TRUE(loops_under(root_).empty());
+}
+
+// Free space is checked before the data file is written: exit 2 with the
+// numbers and the path, nothing left on the file system.
+TEST_F(RunnerTest, RunRefusesAScratchAreaWithoutRoomForTheDataFile) {
+  SmallFileSystem small(64);
+  const std::string scratch = small.mount_point() + "/scratch";
+  const Exit e = diobench({"run", "--profile", "smoke", "--dir", scratch, "--out", runs_ + "/a",
+                           "--filter", "workload=write-1m", "--filter", "target=file"},
+                          root_ + "/run.log");
+  EXPECT_EQ(e.status, 2) << e.output;
+  EXPECT_NE(e.output.find("needed 268435456 bytes (256 MiB), available "), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find(scratch + "/run-a.dat"), std::string::npos) << e.output;
+  EXPECT_TRUE(data_files_in(scratch).empty());
+  EXPECT_FALSE(fs::exists(runs_ + "/a/journal.jsonl"));
+}
+
 }  // namespace
 }  // namespace diobench
 
@@ -826,6 +949,7 @@ TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
   fs::create_directories(killed);
   std::ofstream(killed + "/journal.jsonl")
       << R"({"op":"pool_export","pool":"tank","devices":["/dev/fake-a1","/dev/fake-b1"]})" << "\n";
+  ::chmod((killed + "/journal.jsonl").c_str(), 0600);  // as diobench writes its journals
   std::ofstream(state_ + "/exported") << "";
   const Exit restored = diobench({"restore", killed}, root_ + "/restore.log");
   EXPECT_EQ(restored.status, 0) << restored.output;

@@ -1,6 +1,8 @@
 // ScratchArea: ownership by marker, refusal of foreign data, real data files.
 #include "diobench/scratch.hpp"
 
+#include "small_filesystem.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -276,6 +278,28 @@ TEST_F(ScratchAreaTest, RefusesADirectoryReplacedWhileInUse) {
   ::chmod(area.dir().c_str(), 0700);
   EXPECT_THROW(area.create_file("data.dat", 4096), ScratchRefused);
   EXPECT_FALSE(fs::exists(area.dir() + "/data.dat"));
+}
+
+
+// A data file the file system cannot hold is refused before anything is
+// written (statvfs), with the numbers and the path; one that fits is made.
+TEST_F(ScratchAreaTest, RefusesADataFileTheFileSystemCannotHold) {
+  if (::geteuid() != 0) GTEST_FAIL() << "needs root for a small file system (scripts/test runs as root)";
+  SmallFileSystem small(64);
+  ScratchArea area(small.mount_point() + "/scratch");
+  try {
+    area.create_file("big.dat", std::uint64_t{128} << 20);
+    FAIL() << "a 128 MiB data file was started on a 64 MiB file system";
+  } catch (const ScratchRefused& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("needed 134217728 bytes (128 MiB)"), std::string::npos) << what;
+    EXPECT_NE(what.find("available "), std::string::npos) << what;
+    EXPECT_NE(what.find(area.dir() + "/big.dat"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(area.dir() + "/big.dat"));
+  EXPECT_THROW(area.check_room("big.dat", std::uint64_t{128} << 20), ScratchRefused);
+  EXPECT_NO_THROW(area.check_room("small.dat", std::uint64_t{8} << 20));
+  EXPECT_EQ(fs::file_size(area.create_file("small.dat", std::uint64_t{8} << 20)), std::uint64_t{8} << 20);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -74,8 +75,8 @@ bool marker_present(int dir_fd) {
          std::string_view(head, kMarkerHeading.size()) == kMarkerHeading;
 }
 
-// Why `dir` (already opened as `fd`, without following a link) is not ours
-// to use: owned by someone else, or writable by group or others.
+}  // namespace
+
 std::optional<std::string> unsafe_reason(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return std::string("cannot stat it: ") + std::strerror(errno);
@@ -90,6 +91,8 @@ std::optional<std::string> unsafe_reason(int fd) {
   }
   return std::nullopt;
 }
+
+namespace {
 
 void validate_name(const std::string& name) {
   if (name.empty() || name == "." || name == kScratchMarker ||
@@ -270,10 +273,35 @@ std::string ScratchArea::create_file(const std::string& name,
       S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == bytes) {
     return path;
   }
+  check_room(d.fd(), name, bytes);
   // A leftover of an earlier run in our own area is ours to replace.
   write_data_file(d.fd(), name, path, bytes, std::hash<std::string>{}(name));
   if (!ours) created_.push_back(name);
   return path;
+}
+
+void ScratchArea::check_room(const std::string& name, std::uint64_t bytes) const {
+  validate_name(name);
+  const DirHandle d = open_dir();
+  check_room(d.fd(), name, bytes);
+}
+
+void ScratchArea::check_room(int dir_fd, const std::string& name, std::uint64_t bytes) const {
+  struct statvfs fs_stat {};
+  if (::fstatvfs(dir_fd, &fs_stat) != 0) throw_errno(errno, "scratch area: statvfs " + dir_);
+  // What an unprivileged writer may still use, plus the blocks of a file
+  // of that name the new one replaces.
+  std::uint64_t available = static_cast<std::uint64_t>(fs_stat.f_bavail) * fs_stat.f_frsize;
+  struct stat st {};
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+    available += static_cast<std::uint64_t>(st.st_blocks) * 512;
+  }
+  if (bytes <= available) return;
+  auto mib = [](std::uint64_t b) { return std::to_string(b >> 20) + " MiB"; };
+  throw ScratchRefused("scratch area: not enough free space for " + dir_ + "/" + name + ": needed " +
+                       std::to_string(bytes) + " bytes (" + mib(bytes) + "), available " +
+                       std::to_string(available) + " bytes (" + mib(available) + ") on the file system of " +
+                       dir_ + "; free some space, or choose another --dir or a smaller size");
 }
 
 void ScratchArea::remove_file(const std::string& name) noexcept {

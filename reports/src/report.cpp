@@ -15,6 +15,7 @@
 #include "diobench/reports/bench_results.hpp"
 #include "diobench/reports/document.hpp"
 #include "diobench/reports/plots.hpp"
+#include "diobench/durable_file.hpp"
 #include "diobench/units.hpp"
 
 namespace diobench {
@@ -671,10 +672,7 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
   fs::create_directories(out_dir);
   // Written beside and renamed into place, so a reader never sees half.
   auto publish = [&](const std::string& name, const std::string& text) {
-    const fs::path final = fs::path(out_dir) / name;
-    const fs::path tmp = final.string() + ".tmp";
-    std::ofstream(tmp) << text;
-    fs::rename(tmp, final);
+    write_file_durably((fs::path(out_dir) / name).string(), text);
   };
   const Answer answer = the_answer(run, verdict, threshold, run.seed);
   std::string gnuplot_errors;

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "diobench/durable_file.hpp"
 #include "diobench/runner/result_store.hpp"
 
 namespace diobench {
@@ -21,38 +22,21 @@ namespace {
 
 fs::path current_file(const std::string& run_dir) { return fs::path(run_dir) / "current.json"; }
 
-void fsync_path(const fs::path& p, int flags) {
-  const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + p.string());
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) throw std::system_error(err, std::generic_category(), "fsync " + p.string());
-}
-
 }  // namespace
 
 void mark_running(const std::string& run_dir, const RunningRepetition& r) {
-  const fs::path file = current_file(run_dir);
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << nlohmann::json{{"cell", r.cell},
-                          {"repetition", r.repetition},
-                          {"position", r.position},
-                          {"started", r.started}}
-               .dump()
-        << "\n";
-    if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fsync_path(tmp, O_RDONLY);
-  fs::rename(tmp, file);
-  fsync_path(run_dir, O_RDONLY | O_DIRECTORY);
+  write_file_durably(current_file(run_dir).string(),
+                     nlohmann::json{{"cell", r.cell},
+                                    {"repetition", r.repetition},
+                                    {"position", r.position},
+                                    {"started", r.started}}
+                             .dump() +
+                         "\n");
 }
 
 void clear_running(const std::string& run_dir) {
   std::error_code ec;
-  if (fs::remove(current_file(run_dir), ec)) fsync_path(run_dir, O_RDONLY | O_DIRECTORY);
+  if (fs::remove(current_file(run_dir), ec)) sync_directory(run_dir);
 }
 
 std::optional<RunningRepetition> read_running(const std::string& run_dir) {

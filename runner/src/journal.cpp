@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +16,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "diobench/durable_file.hpp"
 #include "diobench/scratch.hpp"
 #include "diobench/zfs.hpp"
 
@@ -23,22 +27,9 @@ namespace fs = std::filesystem;
 Journal::Journal(std::string path) : path_(std::move(path)) {}
 
 void Journal::record(const nlohmann::json& entry) {
-  const std::string line = entry.dump() + "\n";
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "journal " + path_);
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                  ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!ok) throw std::system_error(err, std::generic_category(), "journal " + path_);
-  if (!dir_synced_) {  // the journal's own directory entry must survive too
-    const int dfd = ::open(fs::path(path_).parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
-    dir_synced_ = true;
-  }
+  // Created 0600 (restore acts only on such journals), never through a
+  // link; the line and, the first time, the directory entry are fsynced.
+  append_durably(path_, entry.dump() + "\n", 0600);
 }
 
 void Journal::scratch_file_created(const std::string& path) {
@@ -127,8 +118,8 @@ bool in_owned_scratch(const std::string& path) {
 
 // Detaches the loop devices backed by `backing` (or by files under it),
 // then waits (up to 5 s) for the kernel to let go: it does so at the last
-// close, e.g. of a fio that was dying with us.
-void detach_loops(const std::string& backing, bool under, RestoreReport& report) {
+// close, e.g. of a fio that was dying with us. True when none is left.
+bool detach_loops(const std::string& backing, bool under, RestoreReport& report) {
   const std::vector<std::string> devices = loops_backed_by(backing, under);
   for (const std::string& dev : devices) {
     const int fd = ::open(dev.c_str(), O_RDONLY | O_CLOEXEC);
@@ -142,9 +133,69 @@ void detach_loops(const std::string& backing, bool under, RestoreReport& report)
   for (int i = 0; i < 100 && !devices.empty() && !loops_backed_by(backing, under).empty(); ++i) {
     ::usleep(50000);
   }
-  for (const std::string& dev : loops_backed_by(backing, under)) {
+  const std::vector<std::string> left = loops_backed_by(backing, under);
+  for (const std::string& dev : left) {
     report.problems.push_back(dev + " is still attached to " + backing + " (in use?)");
   }
+  return left.empty();
+}
+
+// The file descriptor of one check, closed on scope exit.
+struct OpenedFd {
+  int fd;
+  ~OpenedFd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string mode_text(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// The journal's text, read only when it can be trusted: its directory
+// opened without following a link, owned by the user running diobench and
+// not writable by group or others; the journal a regular file (not a
+// link) of that user with mode 0600. "" when there is none.
+std::string read_trusted(const std::string& path) {
+  const fs::path p(path);
+  const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  const OpenedFd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+  if (d.fd < 0) {
+    if (errno == ENOENT) return "";
+    throw JournalRefused("refusing " + dir + ": " +
+                         (errno == ELOOP || errno == ENOTDIR
+                              ? std::string("not a directory of its own (a symbolic link or a file)")
+                              : std::strerror(errno)));
+  }
+  if (const auto why = unsafe_reason(d.fd)) throw JournalRefused("refusing " + dir + ": " + *why);
+  const std::string name = p.filename().string();
+  const OpenedFd f{::openat(d.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+  if (f.fd < 0) {
+    if (errno == ENOENT) return "";
+    throw JournalRefused("refusing " + path + ": " +
+                         (errno == ELOOP ? std::string("a symbolic link (not followed)")
+                                         : std::strerror(errno)));
+  }
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) throw JournalRefused("refusing " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw JournalRefused("refusing " + path + ": not a regular file");
+  if (const auto why = unsafe_reason(f.fd)) throw JournalRefused("refusing " + path + ": " + *why);
+  if ((st.st_mode & 07777) != 0600) {
+    throw JournalRefused("refusing " + path + ": its mode is " + mode_text(st.st_mode) +
+                         ", not 0600 as diobench creates its journals");
+  }
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(f.fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw JournalRefused("refusing " + path + ": cannot read it: " + std::strerror(errno));
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
 }
 
 }  // namespace
@@ -164,7 +215,7 @@ RestoreReport restore_journal(const std::string& path) {
   std::map<std::string, std::string> old_values;  // zfs key -> value to restore
   std::map<std::string, bool> inherit;            // zfs key -> restore by `zfs inherit`
   std::map<std::string, std::vector<std::string>> pool_devices;  // pool -> its vdevs
-  for (const nlohmann::json& e : Journal::read(path)) {
+  for (const nlohmann::json& e : Journal::parse(read_trusted(path))) {
     const std::string op = e.value("op", "");
     if (op == "undo") {
       const std::string of = e.value("of", "");
@@ -214,13 +265,14 @@ RestoreReport restore_journal(const std::string& path) {
   // Loop devices first: their backing files are the scratch files.
   for (const auto& [change, count] : open) {
     if (count <= 0 || change.first != "loop") continue;
-    detach_loops(change.second, false, report);
-    journal.loop_detached(change.second);
+    if (detach_loops(change.second, false, report)) journal.loop_detached(change.second);
   }
   for (const auto& [change, count] : open) {
     if (count <= 0 || change.first != "scratch_dir") continue;
     const std::string& dir = change.second;
-    detach_loops(dir, true, report);
+    // Files that still back a loop device stay (the device would keep a
+    // deleted file nobody could name); the next restore tries again.
+    if (!detach_loops(dir, true, report)) continue;
     std::error_code ec;
     if (!fs::exists(dir, ec)) {
       journal.scratch_dir_removed(dir);
@@ -237,7 +289,9 @@ RestoreReport restore_journal(const std::string& path) {
     if (count <= 0 || change.first != "scratch_file") continue;
     const std::string& file = change.second;
     std::error_code ec;
-    if (!fs::exists(file, ec)) {
+    if (!loops_backed_by(file).empty()) {
+      report.problems.push_back(file + " still backs a loop device: left for the next restore");
+    } else if (!fs::exists(file, ec)) {
       journal.scratch_file_removed(file);
     } else if (!in_owned_scratch(file)) {
       report.problems.push_back(file + " is not in a diobench scratch area: left alone");
@@ -250,6 +304,37 @@ RestoreReport restore_journal(const std::string& path) {
   }
   if (report.problems.empty()) fs::remove(path);
   return report;
+}
+
+JournalSearch find_journals(const std::string& runs_dir) {
+  JournalSearch found;
+  {
+    const OpenedFd d{::open(runs_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+    if (d.fd < 0) {
+      if (errno == ENOENT) return found;
+      throw JournalRefused("refusing " + runs_dir + ": " +
+                           (errno == ELOOP || errno == ENOTDIR
+                                ? std::string("not a directory of its own (a symbolic link or a file)")
+                                : std::strerror(errno)));
+    }
+    if (const auto why = unsafe_reason(d.fd)) throw JournalRefused("refusing " + runs_dir + ": " + *why);
+  }
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(runs_dir, ec)) {
+    const fs::path journal = e.path() / "journal.jsonl";
+    if (e.is_symlink(ec)) {
+      if (fs::exists(journal, ec)) {
+        found.refused.push_back("refusing " + e.path().string() +
+                                ": a symbolic link to a run directory (not followed)");
+      }
+      continue;
+    }
+    if (e.is_directory(ec) && fs::exists(fs::symlink_status(journal, ec))) {
+      found.run_dirs.push_back(e.path().string());
+    }
+  }
+  std::sort(found.run_dirs.begin(), found.run_dirs.end());
+  return found;
 }
 
 }  // namespace diobench

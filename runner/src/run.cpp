@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 
+#include "diobench/durable_file.hpp"
 #include "diobench/loop_device.hpp"
 #include "diobench/runner/arc_check.hpp"
 #include "diobench/runner/crash_record.hpp"
@@ -337,6 +338,15 @@ struct PlanFile {
   std::optional<Decision> until_decided;
 };
 
+// A copy of the user's `from` kept in the run directory as `to`.
+void copy_durably(const fs::path& from, const fs::path& to) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + from.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  write_file_durably(to.string(), text.str());
+}
+
 void write_plan(const std::string& file, const PlanFile& p) {
   nlohmann::json j{{"backend", p.backend},     {"scratch_dir", p.scratch_dir},
                    {"dataset", p.dataset},     {"filters", p.filters},
@@ -347,9 +357,7 @@ void write_plan(const std::string& file, const PlanFile& p) {
                           {"max_repetitions", p.until_decided->max_repetitions},
                           {"threshold", p.until_decided->threshold}};
   }
-  const std::string tmp = file + ".tmp";
-  std::ofstream(tmp) << j.dump(2) << "\n";
-  fs::rename(tmp, file);
+  write_file_durably(file, j.dump(2) + "\n");
 }
 
 PlanFile plan_from_json(const nlohmann::json& j) {
@@ -475,7 +483,11 @@ std::string run_bench_drivers(const BenchSettings& bench, const RunOptions& o,
     const FioExit exit = run_fio(b);
     if (!exit.timed_out && (exit.status == 0 || exit.status == 1)) {
       std::error_code ec;
-      fs::rename(partial, json, ec);
+      try {
+        publish_file_durably(partial, json.string());
+      } catch (const std::system_error& e) {
+        ec = e.code();
+      }
       if (ec) {
         result = "failed: no JSON written (" + ec.message() + "); see " + b.log_file;
       } else {
@@ -712,8 +724,8 @@ RunOutcome RunSession::run() {
 void RunSession::start_run_directory() {
   if (!o_.resume) {
     fs::create_directories(dir_);
-    fs::copy_file(profile_.path, dir_ / "profile.ini");
-    fs::copy_file(profile_.job_template, dir_ / fs::path(profile_.job_template).filename());
+    copy_durably(profile_.path, dir_ / "profile.ini");
+    copy_durably(profile_.job_template, dir_ / fs::path(profile_.job_template).filename());
   }
   PlanFile plan{o_.backend, o_.scratch_dir, o_.dataset, profile_.bench.drivers, o_.arc_drop,
                 o_.filters, profile_.repetitions, profile_.seed, std::nullopt};
@@ -764,6 +776,7 @@ void RunSession::prepare_scratch() {
   }
   file_name_ = "run-" + dir_.filename().string() + ".dat";
   scratch_file_ = (fs::path(scratch_->dir()) / file_name_).string();
+  scratch_->check_room(file_name_, profile_.size);  // before any change: exit 2 with the numbers
   if (!o_.resume) {
     std::map<std::string, std::string> info = collect_system_info(scratch_->dir());
     if (!arc_drop_note_.empty()) info["runner.arc_drop"] = arc_drop_note_;
@@ -1003,8 +1016,12 @@ void RunSession::clean_up() {
   if (profile_.bench.enabled()) {
     outcome_.bench = run_bench_drivers(profile_.bench, o_, dir_, *scratch_, *journal_, progress_);
   }
-  for (const std::string& problem : restore_journal(journal_->path()).problems) {
-    progress_ << "clean-up: " << problem << "\n";
+  try {
+    for (const std::string& problem : restore_journal(journal_->path()).problems) {
+      progress_ << "clean-up: " << problem << "\n";
+    }
+  } catch (const JournalRefused& e) {  // e.g. a journal of an older diobench, mode 0644
+    progress_ << "clean-up: " << e.what() << "\n";
   }
   outcome_.interrupted = InterruptGuard::requested();
   outcome_.signal = InterruptGuard::signal();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +20,11 @@ class ScratchRefused : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
 };
+
+// Why the file or directory open as `fd` (opened without following a
+// link) is not safe for diobench to trust: owned by another user than the
+// one running it, or writable by group or others. nullopt when it is.
+std::optional<std::string> unsafe_reason(int fd);
 
 class ScratchArea {
  public:
@@ -39,7 +45,11 @@ class ScratchArea {
   // Creates (or reuses, if this area created it earlier) `name` of exactly
   // `bytes`, fully allocated with real data written (not sparse: reads of
   // holes would not reach the device), returns its absolute path.
+  // Refused with ScratchRefused (needed bytes, available bytes, the path)
+  // when the file system cannot hold it: checked before anything is written.
   std::string create_file(const std::string& name, std::uint64_t bytes);
+  // The same check alone, e.g. before a run starts.
+  void check_room(const std::string& name, std::uint64_t bytes) const;
   void remove_file(const std::string& name) noexcept;
 
  private:
@@ -48,6 +58,7 @@ class ScratchArea {
   // repetitions), checked to be the same directory as at the start.
   class DirHandle;
   DirHandle open_dir() const;
+  void check_room(int dir_fd, const std::string& name, std::uint64_t bytes) const;
 
   std::string dir_;
   std::uint64_t dev_ = 0, ino_ = 0;  // the directory it was constructed on

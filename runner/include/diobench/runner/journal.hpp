@@ -5,6 +5,7 @@
 // undo too; restore acts only on changes with no recorded undo.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,6 @@ class Journal {
 
  private:
   std::string path_;
-  bool dir_synced_ = false;
 };
 
 struct RestoreReport {
@@ -56,10 +56,32 @@ struct RestoreReport {
   std::vector<std::string> problems;  // what could not be undone
 };
 
+// A journal restore will not act on, with the reason and its path: bad
+// input (a journal anyone else could have written).
+class JournalRefused : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 // Undoes every change in the journal that has no recorded undo, then
-// removes the journal if nothing is left to undo. Loop devices are
-// detached only when their backing file is one the journal names, and
-// files are removed only inside a scratch area with diobench's marker.
+// removes the journal if nothing is left to undo. An undo is recorded only
+// when it succeeded, so a second restore retries what failed. Loop devices
+// are detached only when their backing file is one the journal names, and
+// files are removed only inside a scratch area with diobench's marker (and
+// only once no loop device uses them).
+// Acts only on a journal it can trust, else throws JournalRefused: a
+// regular file (not a link) owned by the user running diobench, mode 0600,
+// in a directory owned by that user and not writable by group or others.
 RestoreReport restore_journal(const std::string& path);
+
+// The run directories under `runs_dir` that hold a journal (for restore
+// without arguments), and the entries refused with the reason (a symbolic
+// link). Throws JournalRefused when `runs_dir` itself is not to be
+// trusted (a link, another user's, writable by group or others).
+struct JournalSearch {
+  std::vector<std::string> run_dirs;
+  std::vector<std::string> refused;
+};
+JournalSearch find_journals(const std::string& runs_dir);
 
 }  // namespace diobench

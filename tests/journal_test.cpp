@@ -1,0 +1,151 @@
+// The undo journal as a file: created private, never written through a
+// link, and acted on by restore only when nobody else could have written it.
+#include "diobench/runner/journal.hpp"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+#include <string>
+#include <system_error>
+
+#include "diobench/scratch.hpp"
+
+namespace diobench {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/var/tmp/diobench-journal-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    run_ = root_ / "run";
+    fs::create_directory(run_);
+    ::chmod(run_.c_str(), 0755);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  // A run directory whose journal says a scratch file was created and
+  // never removed; returns that file (real, in a marked scratch area).
+  std::string journal_with_a_scratch_file(mode_t journal_mode) {
+    area_.emplace((root_ / "scratch").string());
+    const std::string file = area_->create_file("run.dat", 4096);
+    const fs::path journal = run_ / "journal.jsonl";
+    std::ofstream(journal) << R"({"op":"scratch_file","path":")" << file << "\"}\n";
+    ::chmod(journal.c_str(), journal_mode);
+    return file;
+  }
+  std::string expect_refused(const std::string& path, const std::string& why) {
+    try {
+      restore_journal(path);
+      ADD_FAILURE() << "acted on " << path;
+      return "";
+    } catch (const JournalRefused& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+      return e.what();
+    }
+  }
+
+  fs::path root_, run_;
+  std::optional<ScratchArea> area_;
+};
+
+TEST_F(JournalTest, IsCreatedReadableByItsOwnerOnly) {
+  Journal journal((run_ / "journal.jsonl").string());
+  journal.scratch_file_created("/nowhere/run.dat");
+  struct stat st {};
+  ASSERT_EQ(::stat((run_ / "journal.jsonl").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+TEST_F(JournalTest, IsNeverWrittenThroughALink) {
+  const fs::path victim = root_ / "victim";
+  std::ofstream(victim) << "precious\n";
+  fs::create_symlink(victim, run_ / "journal.jsonl");
+  Journal journal((run_ / "journal.jsonl").string());
+  EXPECT_THROW(journal.scratch_file_created("/nowhere/run.dat"), std::system_error);
+  EXPECT_EQ(slurp(victim), "precious\n");
+}
+
+TEST_F(JournalTest, RestoreActsOnATrustedJournal) {
+  const std::string file = journal_with_a_scratch_file(0600);
+  const RestoreReport r = restore_journal((run_ / "journal.jsonl").string());
+  EXPECT_TRUE(r.problems.empty());
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_FALSE(fs::exists(run_ / "journal.jsonl"));
+}
+
+TEST_F(JournalTest, RestoreRefusesAJournalOthersCanRead) {
+  const std::string file = journal_with_a_scratch_file(0644);
+  expect_refused((run_ / "journal.jsonl").string(), "mode is 0644, not 0600");
+  EXPECT_TRUE(fs::exists(file));
+}
+
+TEST_F(JournalTest, RestoreRefusesAJournalInADirectoryOthersCanWrite) {
+  const std::string file = journal_with_a_scratch_file(0600);
+  ::chmod(run_.c_str(), 0777);
+  expect_refused((run_ / "journal.jsonl").string(), "writable by group or others (mode 0777)");
+  EXPECT_TRUE(fs::exists(file));
+}
+
+TEST_F(JournalTest, RestoreRefusesAJournalOfAnotherUser) {
+  if (::geteuid() != 0) GTEST_FAIL() << "needs root to give the journal away (scripts/test runs as root)";
+  const std::string file = journal_with_a_scratch_file(0600);
+  ASSERT_EQ(::chown((run_ / "journal.jsonl").c_str(), 65534, 65534), 0);
+  expect_refused((run_ / "journal.jsonl").string(), "owned by uid 65534");
+  EXPECT_TRUE(fs::exists(file));
+}
+
+TEST_F(JournalTest, RestoreRefusesAJournalInADirectoryOfAnotherUser) {
+  if (::geteuid() != 0) GTEST_FAIL() << "needs root to give the directory away (scripts/test runs as root)";
+  const std::string file = journal_with_a_scratch_file(0600);
+  ASSERT_EQ(::chown(run_.c_str(), 65534, 65534), 0);
+  expect_refused((run_ / "journal.jsonl").string(), "owned by uid 65534");
+  EXPECT_TRUE(fs::exists(file));
+}
+
+TEST_F(JournalTest, RestoreDoesNotFollowALinkedJournalOrRunDirectory) {
+  const std::string file = journal_with_a_scratch_file(0600);
+  fs::rename(run_ / "journal.jsonl", root_ / "elsewhere.jsonl");
+  fs::create_symlink(root_ / "elsewhere.jsonl", run_ / "journal.jsonl");
+  expect_refused((run_ / "journal.jsonl").string(), "a symbolic link");
+  fs::remove(run_ / "journal.jsonl");
+  fs::rename(root_ / "elsewhere.jsonl", run_ / "journal.jsonl");
+  fs::create_directory_symlink(run_, root_ / "linked-run");
+  expect_refused((root_ / "linked-run" / "journal.jsonl").string(), "not a directory of its own");
+  EXPECT_TRUE(fs::exists(file));
+}
+
+TEST_F(JournalTest, FindJournalsListsRunDirectoriesAndRefusesLinks) {
+  fs::create_directories(root_ / "runs" / "a");
+  fs::create_directories(root_ / "runs" / "empty");
+  std::ofstream(root_ / "runs" / "a" / "journal.jsonl") << "";
+  fs::create_directories(root_ / "other");
+  std::ofstream(root_ / "other" / "journal.jsonl") << "";
+  fs::create_directory_symlink(root_ / "other", root_ / "runs" / "b");
+  ::chmod((root_ / "runs").c_str(), 0755);
+  const JournalSearch found = find_journals((root_ / "runs").string());
+  ASSERT_EQ(found.run_dirs.size(), 1u);
+  EXPECT_EQ(found.run_dirs[0], (root_ / "runs" / "a").string());
+  ASSERT_EQ(found.refused.size(), 1u);
+  EXPECT_NE(found.refused[0].find((root_ / "runs" / "b").string()), std::string::npos) << found.refused[0];
+  ::chmod((root_ / "runs").c_str(), 0777);
+  EXPECT_THROW(find_journals((root_ / "runs").string()), JournalRefused);
+}
+
+}  // namespace
+}  // namespace diobench
