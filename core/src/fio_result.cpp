@@ -1,27 +1,41 @@
 #include "diobench/fio_result.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "diobench/json_number.hpp"
 
 namespace diobench {
 
 namespace {
 
+// A key of clat_ns.percentile: fio writes them as "99.000000".
+double percentile_key(const std::string& key, const nlohmann::json& value) {
+  char* end = nullptr;
+  const double p = key.empty() ? -1 : std::strtod(key.c_str(), &end);
+  if (key.empty() || *end != '\0' || !(p >= 0 && p <= 100)) {
+    throw nlohmann::json::type_error::create(
+        302, "percentile key '" + key + "' is not a number from 0 to 100", &value);
+  }
+  return p;
+}
+
 DirectionResult parse_direction(const nlohmann::json& j) {
   DirectionResult d;
-  d.io_bytes = j.at("io_bytes").get<std::uint64_t>();
-  d.total_ios = j.at("total_ios").get<std::uint64_t>();
+  d.io_bytes = json_whole<std::uint64_t>(j, "io_bytes");
+  d.total_ios = json_whole<std::uint64_t>(j, "total_ios");
   d.bw_bytes = j.at("bw_bytes").get<double>();
   d.iops = j.at("iops").get<double>();
-  d.runtime_ms = j.at("runtime").get<std::uint64_t>();
+  d.runtime_ms = json_whole<std::uint64_t>(j, "runtime");
   const nlohmann::json& clat = j.at("clat_ns");
   d.clat_mean_ns = clat.at("mean").get<double>();
   d.lat_mean_ns = j.at("lat_ns").at("mean").get<double>();
   if (clat.contains("percentile")) {
     for (const auto& [key, value] : clat.at("percentile").items()) {
-      d.clat_percentiles_ns[std::stod(key)] = value.get<double>();
+      d.clat_percentiles_ns[percentile_key(key, value)] = value.get<double>();
     }
   }
   return d;
@@ -55,6 +69,8 @@ FioResult parse_fio_json(const std::string& text, const std::string& origin) {
   } catch (const nlohmann::json::parse_error& e) {
     throw FioResultError(origin + ": malformed or truncated fio JSON (byte " +
                          std::to_string(e.byte + start) + ")");
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number beyond a double's range
+    throw FioResultError(origin + ": malformed fio JSON (" + e.what() + ")");
   }
   FioResult result;
   try {
@@ -62,13 +78,13 @@ FioResult parse_fio_json(const std::string& text, const std::string& origin) {
     for (const nlohmann::json& job : j.at("jobs")) {
       FioJobResult r;
       r.name = job.at("jobname").get<std::string>();
-      r.error = job.value("error", 0);
+      r.error = json_whole_or<int>(job, "error", 0);
       r.read = parse_direction(job.at("read"));
       r.write = parse_direction(job.at("write"));
       result.jobs.push_back(std::move(r));
     }
   } catch (const nlohmann::json::exception& e) {
-    throw FioResultError(origin + ": fio JSON lacks an expected field (" +
+    throw FioResultError(origin + ": fio JSON lacks an expected field or has a bad value (" +
                          e.what() + ")");
   }
   if (result.jobs.empty()) throw FioResultError(origin + ": fio JSON has no jobs");

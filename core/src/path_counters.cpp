@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "diobench/json_number.hpp"
+
 namespace diobench {
 
 namespace {
@@ -82,10 +84,10 @@ PathCounters PathCounters::from_json(const nlohmann::json& line) {
     for (Path p : kAllPaths) {
       const nlohmann::json& e = side.at(std::string(to_string(p)));
       PathBucket& b = c.buckets_[index(d)][index(p)];
-      b.requests = e.at("requests").get<std::uint64_t>();
-      b.bytes = e.at("bytes").get<std::uint64_t>();
-      b.direct_bytes = e.value("direct_bytes", std::uint64_t{0});
-      b.buffered_bytes = e.value("buffered_bytes", std::uint64_t{0});
+      b.requests = json_whole<std::uint64_t>(e, "requests");
+      b.bytes = json_whole<std::uint64_t>(e, "bytes");
+      b.direct_bytes = json_whole_or<std::uint64_t>(e, "direct_bytes", 0);
+      b.buffered_bytes = json_whole_or<std::uint64_t>(e, "buffered_bytes", 0);
     }
   }
   return c;
@@ -115,19 +117,20 @@ std::string sidecar_line(const JobCounters& job) {
   return j.dump() + "\n";
 }
 
-JobCounters parse_sidecar_line(const std::string& line) {
-  const nlohmann::json j = nlohmann::json::parse(line);
+namespace {
+
+JobCounters job_from_json(const nlohmann::json& j) {
   JobCounters job;
   job.job = j.at("job").get<std::string>();
-  job.jobnum = j.at("jobnum").get<int>();
+  job.jobnum = json_whole<int>(j, "jobnum");
   const auto policy = parse_policy(j.at("policy").get<std::string>());
   const auto semantics = parse_semantics(j.at("semantics").get<std::string>());
   if (!policy || !semantics) {
-    throw std::invalid_argument("sidecar line: unknown policy or semantics");
+    throw std::invalid_argument("engine counters line: unknown policy or semantics");
   }
   job.config.policy = *policy;
   job.config.semantics = *semantics;
-  job.config.recordsize = j.value("recordsize", job.config.recordsize);
+  job.config.recordsize = json_whole_or(j, "recordsize", job.config.recordsize);
   job.submit = j.at("submit").get<std::string>();
   job.backend = j.value("backend", std::string("emulated"));
   const nlohmann::json& t = j.at("target");
@@ -141,12 +144,22 @@ JobCounters parse_sidecar_line(const std::string& line) {
     LoopInfo loop;
     loop.direct_io = t.at("loop_dio").get<bool>();
     loop.backing_file = t.value("backing_file", std::string());
-    loop.logical_block_size = t.value("logical_block_size", 512u);
+    loop.logical_block_size = json_whole_or(t, "logical_block_size", 512u);
     job.target.loop = loop;
     job.loop_driver = t.value("loop_driver", std::string("kernel"));
   }
   job.counters = PathCounters::from_json(j);
   return job;
+}
+
+}  // namespace
+
+JobCounters parse_sidecar_line(const std::string& line) {
+  try {
+    return job_from_json(nlohmann::json::parse(line));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("engine counters line: ") + e.what());
+  }
 }
 
 int append_sidecar(const std::string& file, const std::string& line) {

@@ -219,41 +219,9 @@ std::string with_nan_as_null(const std::string& text) {
   return out;
 }
 
-}  // namespace
-
-std::vector<double> BenchDriver::times() const {
-  std::vector<double> t;
-  for (const auto& r : repetitions) t.push_back(r.time_us);
-  return t;
-}
-
-std::optional<double> BenchDriver::median_of(const std::string& key) const {
-  std::vector<double> v;
-  for (const auto& r : repetitions) {
-    const auto it = r.values.find(key);
-    if (it != r.values.end()) v.push_back(it->second);
-  }
-  if (v.empty()) return std::nullopt;
-  return median(v);
-}
-
-const BenchDriver* BenchResults::find(const std::string& name) const {
-  for (const BenchDriver& d : drivers) {
-    if (d.name == name) return &d;
-  }
-  return nullptr;
-}
-
-BenchResults parse_bench_results(const std::string& text, const std::string& source) {
-  json doc;
-  try {
-    doc = json::parse(with_nan_as_null(text));
-  } catch (const json::exception& e) {
-    throw ReportError(source + ": not JSON (" + e.what() + ")");
-  }
-  if (!doc.is_object() || !doc.contains("benchmarks") || !doc["benchmarks"].is_array()) {
-    throw ReportError(source + ": not Google Benchmark JSON (no \"benchmarks\" array)");
-  }
+// The results in `doc`, a JSON object with a "benchmarks" array. Throws
+// ReportError, or json::exception for a field of the wrong type.
+BenchResults bench_results_from_json(const json& doc, const std::string& source) {
   BenchResults b;
   b.source = source;
   if (doc.contains("context") && doc["context"].is_object()) {
@@ -311,6 +279,49 @@ BenchResults parse_bench_results(const std::string& text, const std::string& sou
   }
   if (b.drivers.empty()) throw ReportError(source + ": no benchmark repetitions in it");
   return b;
+}
+
+}  // namespace
+
+std::vector<double> BenchDriver::times() const {
+  std::vector<double> t;
+  for (const auto& r : repetitions) t.push_back(r.time_us);
+  return t;
+}
+
+std::optional<double> BenchDriver::median_of(const std::string& key) const {
+  std::vector<double> v;
+  for (const auto& r : repetitions) {
+    const auto it = r.values.find(key);
+    if (it != r.values.end()) v.push_back(it->second);
+  }
+  if (v.empty()) return std::nullopt;
+  return median(v);
+}
+
+const BenchDriver* BenchResults::find(const std::string& name) const {
+  for (const BenchDriver& d : drivers) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+BenchResults parse_bench_results(const std::string& text, const std::string& source) {
+  json doc;
+  try {
+    doc = json::parse(with_nan_as_null(text));
+  } catch (const json::exception& e) {
+    throw ReportError(source + ": not JSON (" + e.what() + ")");
+  }
+  if (!doc.is_object() || !doc.contains("benchmarks") || !doc["benchmarks"].is_array()) {
+    throw ReportError(source + ": not Google Benchmark JSON (no \"benchmarks\" array)");
+  }
+  try {
+    return bench_results_from_json(doc, source);
+  } catch (const json::exception& e) {
+    // A field of the wrong type: nlohmann's message says which.
+    throw ReportError(source + ": not Google Benchmark JSON (" + e.what() + ")");
+  }
 }
 
 BenchResults load_bench_results(const std::string& path) {

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "diobench/durable_file.hpp"
+#include "diobench/json_number.hpp"
 #include "diobench/runner/result_store.hpp"
 
 namespace diobench {
@@ -43,12 +44,19 @@ std::optional<RunningRepetition> read_running(const std::string& run_dir) {
   const fs::path file = current_file(run_dir);
   std::ifstream in(file);
   if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_running(text.str(), file.string());
+}
+
+RunningRepetition parse_running(const std::string& text, const std::string& origin) {
   try {
-    const nlohmann::json j = nlohmann::json::parse(in);
-    return RunningRepetition{j.at("cell").get<std::string>(), j.at("repetition").get<unsigned>(),
-                             j.value("position", 0u), j.value("started", "")};
+    const nlohmann::json j = nlohmann::json::parse(text);
+    return RunningRepetition{j.at("cell").get<std::string>(), json_whole<unsigned>(j, "repetition"),
+                             json_whole_or(j, "position", 0u), j.value("started", "")};
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(file.string() + ": " + e.what());
+    // Bad input: `diobench crashed` exits 2 naming the file.
+    throw std::invalid_argument(origin + " is damaged (" + e.what() + ")");
   }
 }
 

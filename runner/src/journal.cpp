@@ -78,15 +78,40 @@ std::vector<nlohmann::json> Journal::read(const std::string& path) {
   return parse(text.str());
 }
 
+namespace {
+
+// An entry as Journal::record writes it: an object with an "op", and the
+// fields restore reads of their types (text; `inherit` a boolean, `devices`
+// a list of text). Restore reads them without further checks.
+bool well_formed(const nlohmann::json& e) {
+  if (!e.is_object() || !e.contains("op")) return false;
+  for (const auto& [key, value] : e.items()) {
+    const bool ok =
+        key == "inherit"   ? value.is_boolean()
+        : key == "devices" ? value.is_array() && std::all_of(value.begin(), value.end(),
+                                                             [](const auto& d) { return d.is_string(); })
+        : key == "op" || key == "of" || key == "path" || key == "backing" || key == "dataset" ||
+                key == "property" || key == "old" || key == "pool"
+            ? value.is_string()
+            : true;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::vector<nlohmann::json> Journal::parse(const std::string& text) {
   std::vector<nlohmann::json> entries;
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    // A line cut short by a crash mid-write is the last one; skip it.
+    // A line cut short by a crash mid-write (then continued by a later
+    // restore's undo), or one that is not an entry at all, is skipped.
     try {
-      entries.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::parse_error&) {
+      nlohmann::json e = nlohmann::json::parse(line);
+      if (well_formed(e)) entries.push_back(std::move(e));
+    } catch (const nlohmann::json::exception&) {  // not JSON, or a number out of range
     }
   }
   return entries;

@@ -26,6 +26,11 @@ ProfileError::ProfileError(const std::string& file, int line, const std::string&
 
 namespace {
 
+// 23 times profiles/full.ini: more is a mistake (a list of values repeated
+// or multiplied out by accident), and millions of cells would exhaust the
+// memory before the run could begin.
+constexpr std::size_t kMaxCells = 10000;
+
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
@@ -239,7 +244,12 @@ Profile load_profile(const std::string& path, const std::string& backend) {
   if (!in) throw ProfileError(path, 0, "", "cannot be read");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const Layout layout = scan(path, buffer.str());
+  return parse_profile(buffer.str(), path, backend);
+}
+
+Profile parse_profile(const std::string& profile_text, const std::string& path,
+                      const std::string& backend) {
+  const Layout layout = scan(path, profile_text);
 
   po::options_description desc;
   auto text = [&](const std::string& key) { desc.add_options()(key.c_str(), po::value<std::string>()); };
@@ -262,7 +272,7 @@ Profile load_profile(const std::string& path, const std::string& backend) {
   }
   po::variables_map vm;
   try {
-    std::istringstream again(buffer.str());
+    std::istringstream again(profile_text);
     po::store(po::parse_config_file(again, desc, false), vm);
   } catch (const po::unknown_option& e) {
     const auto it = layout.key_line.find(e.get_option_name());
@@ -374,6 +384,10 @@ Profile load_profile(const std::string& path, const std::string& backend) {
                 r.fail(k + "rwmixread", "only applies to rw, readwrite and randrw");
               }
               workloads.emplace_back(w, own_submits);
+              if (workloads.size() > kMaxCells) {
+                r.fail(k + "rw", "the workloads expand to more than " + std::to_string(kMaxCells) +
+                                     " variants (fewer values per key, or several profiles)");
+              }
             }
           }
         }
@@ -402,6 +416,11 @@ Profile load_profile(const std::string& path, const std::string& backend) {
                   c.recordsize = rs;
                   c.workload = w;
                   p.cells.push_back(c);
+                  if (p.cells.size() > kMaxCells) {
+                    throw ProfileError(path, 0, "matrix",
+                                       "expands to more than " + std::to_string(kMaxCells) +
+                                           " cells (fewer values per key, or several profiles)");
+                  }
                 }
               }
             }

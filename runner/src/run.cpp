@@ -26,6 +26,7 @@
 #include "diobench/runner/fio_process.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
+#include "diobench/runner/plan_file.hpp"
 #include "diobench/runner/property_override.hpp"
 #include "diobench/runner/repetition_cost.hpp"
 #include "diobench/page_cache.hpp"
@@ -324,29 +325,6 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
   return read_results(exit, base, pool_delta, rec);
 }
 
-struct PlanFile {
-  std::string backend, scratch_dir, dataset, bench = "none", arc_drop = "none";
-  std::vector<std::string> filters;
-  unsigned repetitions = 1;
-  std::uint64_t seed = 0;
-  // --until-decided, when the run was started with it.
-  struct Decision {
-    double budget_s = 0;
-    unsigned max_repetitions = 0;
-    double threshold = 0.05;
-  };
-  std::optional<Decision> until_decided;
-};
-
-// A copy of the user's `from` kept in the run directory as `to`.
-void copy_durably(const fs::path& from, const fs::path& to) {
-  std::ifstream in(from, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + from.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  write_file_durably(to.string(), text.str());
-}
-
 void write_plan(const std::string& file, const PlanFile& p) {
   nlohmann::json j{{"backend", p.backend},     {"scratch_dir", p.scratch_dir},
                    {"dataset", p.dataset},     {"filters", p.filters},
@@ -358,35 +336,6 @@ void write_plan(const std::string& file, const PlanFile& p) {
                           {"threshold", p.until_decided->threshold}};
   }
   write_file_durably(file, j.dump(2) + "\n");
-}
-
-PlanFile plan_from_json(const nlohmann::json& j) {
-  PlanFile p;
-  p.backend = j.at("backend");
-  p.scratch_dir = j.at("scratch_dir");
-  p.dataset = j.value("dataset", "");
-  p.filters = j.at("filters").get<std::vector<std::string>>();
-  p.repetitions = j.at("repetitions");
-  p.seed = j.at("seed");
-  p.bench = j.value("bench", "none");
-  p.arc_drop = j.value("arc_drop", "none");
-  if (j.contains("until_decided")) {
-    const nlohmann::json& d = j.at("until_decided");
-    p.until_decided = PlanFile::Decision{d.at("budget_s"), d.at("max_repetitions"), d.at("threshold")};
-  }
-  return p;
-}
-
-PlanFile read_plan(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw std::invalid_argument(file + " not found: not a diobench run directory");
-  try {
-    return plan_from_json(nlohmann::json::parse(in));
-  } catch (const nlohmann::json::exception& e) {
-    // Bad input, not a failed run: the command line exits 2 naming the file.
-    throw std::invalid_argument(file + " is damaged (" + e.what() +
-                                "); the run cannot be resumed from it");
-  }
 }
 
 std::string duration_text(double seconds) { return format_duration(seconds); }

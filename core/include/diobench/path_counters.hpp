@@ -72,7 +72,8 @@ struct JobCounters {
 };
 
 std::string sidecar_line(const JobCounters& job);  // one JSON object + '\n'
-JobCounters parse_sidecar_line(const std::string& line);  // throws on bad input
+// Throws std::invalid_argument ("engine counters line: ...") on bad input.
+JobCounters parse_sidecar_line(const std::string& line);
 
 // Appends `line` with a single write(2) on an O_APPEND descriptor, so
 // lines from parallel jobs never interleave. Returns 0 or an errno.

@@ -25,8 +25,10 @@ void mark_running(const std::string& run_dir, const RunningRepetition& r);
 // Removes RUNDIR/current.json (and makes the removal durable).
 void clear_running(const std::string& run_dir);
 // What RUNDIR/current.json says, or nullopt when there is none. Throws
-// std::runtime_error when it is there but unreadable.
+// std::invalid_argument naming the file when it is there but damaged.
 std::optional<RunningRepetition> read_running(const std::string& run_dir);
+// The same from current.json's text; `origin` names it in errors.
+RunningRepetition parse_running(const std::string& text, const std::string& origin);
 
 // The part of a serial console log that tells what happened: from the
 // first line that reports a kernel failure (BUG:, Oops, general protection

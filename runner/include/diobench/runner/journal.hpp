@@ -43,7 +43,10 @@ class Journal {
   void pool_imported(const std::string& pool);
 
   static std::vector<nlohmann::json> read(const std::string& path);
-  static std::vector<nlohmann::json> parse(const std::string& text);  // the same from its text
+  // The same from its text. Only well-formed entries: a line that does
+  // not parse or is not an entry as record() writes it is skipped, so
+  // every field restore reads has its type.
+  static std::vector<nlohmann::json> parse(const std::string& text);
 
  private:
   std::string path_;

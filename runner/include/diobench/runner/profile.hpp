@@ -66,6 +66,9 @@ class ProfileError : public std::runtime_error {
 // Reads, validates and expands a profile; backend applies to every cell.
 // Throws ProfileError (file, line, key) for anything malformed.
 Profile load_profile(const std::string& path, const std::string& backend);
+// The same from the profile's text; `path` names it in errors and locates
+// the job template beside it.
+Profile parse_profile(const std::string& text, const std::string& path, const std::string& backend);
 
 // Keeps the cells whose axes match every filter ("axis=value"); several
 // filters on one axis are alternatives. Throws std::invalid_argument naming
