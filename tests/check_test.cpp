@@ -181,6 +181,27 @@ TEST(PathJudgement, PredictionsComeFromThePolicyModel) {
   EXPECT_NE(disagreement(s, Direction::Read, {}).find("bs=4k-16k"), std::string::npos);
 }
 
+// The qemu lane's 1 MiB writes through loop dio on without O_DIRECT: the
+// loop device's writeback cut some records, a quarter of the bytes went
+// through the ARC. Direct predicted, mixed seen: accepted there only.
+TEST(PathJudgement, ALoopDevicesPageCacheMayCutRecords) {
+  CellShape s;
+  s.loop = true;
+  s.loop_dio = true;
+  s.config.policy = Policy::Standard;
+  s.rw = "write";
+  s.bs = "1m";
+  const PathBytes lane{1055 * kMiB, 379 * kMiB};
+  EXPECT_EQ(disagreement(s, Direction::Write, lane), "");
+  EXPECT_NE(disagreement(s, Direction::Write, {0, 379 * kMiB}), "");  // never ARC alone
+  s.app_direct = true;  // O_DIRECT on the loop device: its requests as fio made them
+  EXPECT_NE(disagreement(s, Direction::Write, lane).find("the model predicts direct, the pool shows mixed"),
+            std::string::npos);
+  s.app_direct = false;
+  s.loop = false;  // a file has no such page cache in between
+  EXPECT_NE(disagreement(s, Direction::Write, lane), "");
+}
+
 TEST(PathJudgement, ADirectionNotIssuedMustMoveNothingDirect) {
   CellShape s;
   s.rw = "write";
