@@ -6,7 +6,7 @@
 // interleaving) are put in front of the user's arguments, so a later
 // --benchmark_repetitions=2 on the command line still wins.
 //
-// Exit status (DESIGN.md): 0 success, 1 a driver reported an error,
+// Exit status (docs/design.md §14): 0 success, 1 a driver reported an error,
 // 2 bad usage or an unusable scratch directory. On SIGINT/SIGTERM/SIGHUP
 // the drivers stop, the workspace is cleaned up (loop devices detached,
 // files removed) and the process then dies of the same signal.

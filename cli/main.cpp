@@ -1,6 +1,6 @@
 // diobench: the command line. One binary, one subcommand per job.
 //
-// Exit status (DESIGN.md): 0 success, 1 a failed benchmark, 2 bad usage
+// Exit status (docs/design.md §14): 0 success, 1 a failed benchmark, 2 bad usage
 // or bad input, with a message naming the offending value.
 #include <unistd.h>
 

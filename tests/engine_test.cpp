@@ -382,7 +382,7 @@ TEST(EngineRules, AlwaysSendsAlignedBufferedReadsDirect) {
 
 TEST(EngineRules, AlwaysFallsBackForMisalignedBuffers) {
   // fio puts buffers at page + iomem_align: 512 leaves them misaligned,
-  // like fio's default heap buffers in DESIGN.md's ground truth.
+  // like fio's default heap buffers in the ground truth (docs/design.md §3.5).
   const FioRun run = run_engine(Scratch::file, {"--policy=always"},
                                 {"--rw=randread", "--bs=4k", "--iomem_align=512",
                                  "--direct=0", "--number_ios=200"});

@@ -1,4 +1,4 @@
-// Every rule of DESIGN.md's policy table, for both semantics, as rows.
+// Every rule of the policy table (docs/design.md §3.2-3.3), for both semantics, as rows.
 #include "diobench/policy.hpp"
 
 #include <gtest/gtest.h>
@@ -127,7 +127,7 @@ TEST(Policy, NamesRoundTrip) {
   EXPECT_FALSE(parse_semantics("2.5").has_value());
 }
 
-// What the loop driver's requests do on the dataset below it: DESIGN.md's
+// What the loop driver's requests do on the dataset below it: docs/design.md §3.5's
 // ground truth observed on OpenZFS 2.3.2.
 TEST(LoopBacking, MatchesGroundTruth) {
   const Request read128k{R, 0, kRecord, kAligned, false};

@@ -375,7 +375,7 @@ void crash_cell(const RunCopy& run, const std::string& cell) {
 }
 
 // On the zfs backend amplification is the pool's iostats over what the
-// loop device passed on in the same window (DESIGN.md's 32x: each 4 KiB
+// loop device passed on in the same window (the 32x of docs/design.md §3.5: each 4 KiB
 // read of a record-sized block moves its 128 KiB record).
 TEST(ReportAmplification, ZfsUsesThePoolsIostatsOverTheLoopDevicesBytes) {
   RunCopy run("run-randread", "zfs-amplification");

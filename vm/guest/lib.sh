@@ -16,7 +16,7 @@ say() { echo "zfsvm-guest: [$(cut -d' ' -f1 /proc/uptime)s] $*"; }
 
 # pool_create NAME [zpool create -O options...]: on the virtual disk,
 # mounted at /run/zfsvm/NAME; recordsize 128k, compression off, atime off
-# (the ground truth of DESIGN.md was taken with these).
+# (the ground truth of docs/design.md §3.5 was taken with these).
 pool_create() {
   local pool=$1
   shift

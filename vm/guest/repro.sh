@@ -2,7 +2,7 @@
 # The crash reproducer of OpenZFS issue 16956, in the guest (chroot of the
 # host's /, vm/guest/init). Usage: repro.sh POOL (an imported pool).
 #
-# Step 1 is the reproducer itself (DESIGN.md): a dataset with
+# Step 1 is the reproducer itself (docs/design.md §2): a dataset with
 # direct=always, `truncate -s 1G f; losetup -f f; dd if=/dev/loopN bs=4k
 # count=1`. The loop driver reads the file from a kernel worker with an
 # ITER_BVEC iterator; `always` sends that page-aligned request down the

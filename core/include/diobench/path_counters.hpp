@@ -1,5 +1,5 @@
 // Per-direction counts of which path served each request, and the
-// counters sidecar line the engine appends for every fio job (DESIGN.md,
+// counters sidecar line the engine appends for every fio job (docs/design.md §5,
 // "Engine counters sidecar").
 #pragma once
 

@@ -1,6 +1,6 @@
 // The policy model: OpenZFS's `direct` dataset property as a pure function
 // from a request to the path that serves it. This is the one place the
-// policy table of DESIGN.md is written down; the engine routes by it, the
+// policy table of docs/design.md §3.2 is written down; the engine routes by it, the
 // zfs backend predicts with it, the tests and the reports read it.
 //
 // Source of the rules: OpenZFS 2.3 Direct I/O (PR 10018, man zfsprops
@@ -22,7 +22,7 @@ enum class Policy { Disabled, Standard, Always };
 enum class Semantics { V2_3, V2_4 };
 enum class Direction { Read, Write };
 
-// Where a request (or its bytes) went. See DESIGN.md "Engine counters".
+// Where a request (or its bytes) went. See docs/design.md §3.1 and §5.
 enum class Path {
   Direct,    // entirely on the Direct I/O path
   Buffered,  // buffered because the policy says so

@@ -1,4 +1,4 @@
-// The verdict of DESIGN.md: does the fallback path cost little?
+// The verdict (docs/design.md §10): does the fallback path cost little?
 //
 // For each workload, every fallback-path cell (a loop target whose
 // requests the policy sends down the direct path) is compared with

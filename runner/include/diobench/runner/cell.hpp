@@ -1,4 +1,4 @@
-// A cell of the matrix: one value on every axis of DESIGN.md's matrix.
+// A cell of the matrix: one value on every axis of the matrix (docs/design.md §6).
 // A cell is what gets repeated, compared and reported.
 #pragma once
 
