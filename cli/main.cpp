@@ -236,7 +236,8 @@ int cmd_run(const std::vector<std::string>& args) {
        "still open and what it would take. --resume continues the decision")
       ("budget", po::value<std::string>(),
        "with --until-decided: the run time allowed, base repetitions included (900, 900s, 15m, "
-       "1h30m; default: the profile's budget). With --resume: a new budget for the decision")
+       "1h30m; default: the profile's budget). With --resume: a new budget for the whole run, "
+       "its earlier invocations' time included (64m after 44m used allows 20 more)")
       ("max-repetitions", po::value<unsigned>(),
        "with --until-decided: at most N repetitions per cell (default: the profile's "
        "max_repetitions). With --resume: a new cap")
