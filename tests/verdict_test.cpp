@@ -153,6 +153,35 @@ TEST(Findings, AmplificationAboveTwiceIsCalledOut) {
   EXPECT_NE(findings[0].cause.find("smaller than the record"), std::string::npos) << findings[0].cause;
 }
 
+// Why a dio-off loop cell amplifies is the policy model's to say: under
+// `always` its page-sized reads go direct (a whole record each), while its
+// writes, a page each, stay in the ARC, so no direct path explains them.
+TEST(Findings, ALoopCellsPageByPageCauseIsThePolicyModels) {
+  CellData read = cell("always", "loop", "off", around(100), around(50));
+  read.axes["backend"] = "zfs";
+  read.axes["rw"] = "read";
+  read.axes["bs"] = "128k";
+  CellData write = read;
+  write.name += ".write";
+  write.axes["rw"] = "write";
+  write.axes["bs"] = "1m";
+  RunData run;
+  run.cells = {read, write};
+  for (CellData& c : run.cells) {
+    for (RepetitionData& r : c.repetitions) {
+      r.bytes_asked = 1 << 20;
+      r.device_bytes = 8 << 20;
+      r.device_measured = true;
+    }
+  }
+  const auto findings = amplification_findings(summarize(run, 1));
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_NE(findings[0].cause.find("direct=always sends each page direct: a direct read of a whole record"),
+            std::string::npos)
+      << findings[0].cause;
+  EXPECT_EQ(findings[1].cause.find("direct"), std::string::npos) << findings[1].cause;
+}
+
 // Below and asked over the same window: the loop device's bytes when there
 // are some, else fio's bytes scaled by (ramp + runtime) / runtime.
 TEST(Findings, AmplificationComparesTheSameTimeWindow) {

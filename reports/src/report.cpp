@@ -246,10 +246,11 @@ std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cell
                                      "random requests seldom use the rest of it"
                                    : " through the ARC: each small write dirties a whole "
                                      "record, which is then written whole");
-    } else if (c.axis("backend") == "zfs" && c.axis("target") == "loop" &&
-               c.axis("loop_dio") == "off" && c.axis("policy") == "always") {
+    } else if (c.axis("backend") == "zfs" && c.axis("loop_dio") == "off" && is_fallback_path_cell(c)) {
+      // the policy model says the loop driver's pages take the direct path
       cause = "the loop device in buffered mode hands the file one page at a time, and "
-              "direct=always turns each page into a direct read of a whole record";
+              "direct=" + c.axis("policy") + " sends each page direct: a direct " +
+              std::string(to_string(d)) + " of a whole record";
     } else if (c.reads() && c.axis("rw").find("rand") != std::string::npos &&
                (c.axis("target") == "loop" ? c.axis("loop_dio") == "off" : direct == 0)) {
       cause = "buffered random reads: the page cache's readahead fetches neighbouring pages "
