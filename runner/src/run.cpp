@@ -325,6 +325,15 @@ RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned positio
   return read_results(exit, base, pool_delta, rec);
 }
 
+// A copy of the user's `from` kept in the run directory as `to`.
+void copy_durably(const fs::path& from, const fs::path& to) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + from.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  write_file_durably(to.string(), text.str());
+}
+
 void write_plan(const std::string& file, const PlanFile& p) {
   nlohmann::json j{{"backend", p.backend},     {"scratch_dir", p.scratch_dir},
                    {"dataset", p.dataset},     {"filters", p.filters},
