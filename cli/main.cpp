@@ -406,6 +406,10 @@ int cmd_restore(const std::vector<std::string>& args) {
     std::cout << d << ": detached " << r.detached.size() << " loop device(s), removed "
               << r.removed.size() << " scratch file(s) or directories\n";
     for (const auto& what : r.reset) std::cout << "  restored: " << what << "\n";
+    for (const auto& line : r.skipped) {
+      std::cerr << "diobench: restore: " << journal.string()
+                << ": skipped a line that is not a journal entry (" << line << ")\n";
+    }
     for (const auto& p : r.problems) {
       std::cout << "  problem: " << p << "\n";
       status = std::max(status, kFailed);

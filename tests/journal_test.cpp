@@ -89,6 +89,16 @@ TEST_F(JournalTest, RestoreActsOnATrustedJournal) {
   EXPECT_FALSE(fs::exists(run_ / "journal.jsonl"));
 }
 
+TEST_F(JournalTest, RestoreNamesTheLinesItCannotRead) {
+  const std::string file = journal_with_a_scratch_file(0600);
+  std::ofstream(run_ / "journal.jsonl", std::ios::app) << "5\n{\"op\":\"loop\",\"backing\":7}\n";
+  const RestoreReport r = restore_journal((run_ / "journal.jsonl").string());
+  EXPECT_FALSE(fs::exists(file));  // the readable entry is still undone
+  ASSERT_EQ(r.skipped.size(), 2u);
+  EXPECT_EQ(r.skipped[0], "line 2: 5");
+  EXPECT_NE(r.skipped[1].find("line 3: "), std::string::npos) << r.skipped[1];
+}
+
 TEST_F(JournalTest, RestoreRefusesAJournalOthersCanRead) {
   const std::string file = journal_with_a_scratch_file(0644);
   expect_refused((run_ / "journal.jsonl").string(), "mode is 0644, not 0600");

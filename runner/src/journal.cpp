@@ -101,17 +101,23 @@ bool well_formed(const nlohmann::json& e) {
 
 }  // namespace
 
-std::vector<nlohmann::json> Journal::parse(const std::string& text) {
+std::vector<nlohmann::json> Journal::parse(const std::string& text,
+                                           std::vector<std::string>* skipped) {
   std::vector<nlohmann::json> entries;
   std::istringstream in(text);
   std::string line;
-  while (std::getline(in, line)) {
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
     // A line cut short by a crash mid-write (then continued by a later
     // restore's undo), or one that is not an entry at all, is skipped.
+    bool ok = false;
     try {
       nlohmann::json e = nlohmann::json::parse(line);
-      if (well_formed(e)) entries.push_back(std::move(e));
+      ok = well_formed(e);
+      if (ok) entries.push_back(std::move(e));
     } catch (const nlohmann::json::exception&) {  // not JSON, or a number out of range
+    }
+    if (!ok && skipped && !line.empty()) {
+      skipped->push_back("line " + std::to_string(number) + ": " + line.substr(0, 80));
     }
   }
   return entries;
@@ -240,7 +246,7 @@ RestoreReport restore_journal(const std::string& path) {
   std::map<std::string, std::string> old_values;  // zfs key -> value to restore
   std::map<std::string, bool> inherit;            // zfs key -> restore by `zfs inherit`
   std::map<std::string, std::vector<std::string>> pool_devices;  // pool -> its vdevs
-  for (const nlohmann::json& e : Journal::parse(read_trusted(path))) {
+  for (const nlohmann::json& e : Journal::parse(read_trusted(path), &report.skipped)) {
     const std::string op = e.value("op", "");
     if (op == "undo") {
       const std::string of = e.value("of", "");

@@ -45,8 +45,10 @@ class Journal {
   static std::vector<nlohmann::json> read(const std::string& path);
   // The same from its text. Only well-formed entries: a line that does
   // not parse or is not an entry as record() writes it is skipped, so
-  // every field restore reads has its type.
-  static std::vector<nlohmann::json> parse(const std::string& text);
+  // every field restore reads has its type; with `skipped`, each skipped
+  // line is added to it as "line N: TEXT" (restore says so).
+  static std::vector<nlohmann::json> parse(const std::string& text,
+                                           std::vector<std::string>* skipped = nullptr);
 
  private:
   std::string path_;
@@ -57,6 +59,7 @@ struct RestoreReport {
   std::vector<std::string> removed;   // scratch files and directories
   std::vector<std::string> reset;     // dataset properties set back, pools imported
   std::vector<std::string> problems;  // what could not be undone
+  std::vector<std::string> skipped;   // journal lines that are not entries ("line N: TEXT")
 };
 
 // A journal restore will not act on, with the reason and its path: bad
