@@ -12,30 +12,22 @@
 #include <sstream>
 #include <system_error>
 
+#include "test_files.hpp"
+
 namespace diobench {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::slurp;
 
 class DurableFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/var/tmp/diobench-durable-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::size_t entries() const {
     return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), fs::directory_iterator{}));
   }
-  fs::path dir_;
+  test::TempDir temp_{"diobench-durable-test"};
+  const fs::path& dir_ = temp_.path();
 };
 
 TEST_F(DurableFileTest, ReplacesTheFileWholeAndLeavesNothingBeside) {

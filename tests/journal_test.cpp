@@ -14,30 +14,24 @@
 #include <system_error>
 
 #include "diobench/scratch.hpp"
+#include "test_files.hpp"
 
 namespace diobench {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::slurp;
 
 class JournalTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/var/tmp/diobench-journal-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    root_ = temp_.path();
     run_ = root_ / "run";
     fs::create_directory(run_);
     ::chmod(run_.c_str(), 0755);
   }
-  void TearDown() override { fs::remove_all(root_); }
+  test::TempDir temp_{"diobench-journal-test"};
 
   // A run directory whose journal says a scratch file was created and
   // never removed; returns that file (real, in a marked scratch area).

@@ -14,14 +14,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace diobench::test {
+#include "test_files.hpp"
 
-inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+namespace diobench::test {
 
 struct Exit {
   int status = -1;

@@ -14,17 +14,14 @@
 #include <string>
 #include <system_error>
 
+#include "test_files.hpp"
+
 namespace diobench {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::slurp;
 
 // A per-test root under /var/tmp, removed whatever the test's outcome; the
 // scratch areas under test live below it.
@@ -49,7 +46,7 @@ TEST_F(ScratchAreaTest, CreatesDirectoryWithParentsAndWritesMarker) {
   ScratchArea area(dir);
   EXPECT_EQ(area.dir(), dir);
   EXPECT_TRUE(fs::is_directory(dir));
-  const std::string marker = read_file(dir + "/" + kScratchMarker);
+  const std::string marker = slurp(dir + "/" + kScratchMarker);
   EXPECT_EQ(marker.rfind("diobench scratch area, created ", 0), 0u) << marker;
   EXPECT_NE(marker.find("by pid " + std::to_string(::getpid()) + "\n"),
             std::string::npos)
@@ -90,16 +87,16 @@ TEST_F(ScratchAreaTest, RefusesForeignNonEmptyDirectory) {
     EXPECT_NE(std::string(e.what()).find(dir), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(dir + "/" + kScratchMarker));
-  EXPECT_EQ(read_file(dir + "/precious"), "do not touch");
+  EXPECT_EQ(slurp(dir + "/precious"), "do not touch");
 }
 
 TEST_F(ScratchAreaTest, ReopensItsOwnAreaAndKeepsTheMarker) {
   const std::string dir = root_ + "/scratch";
   { ScratchArea first(dir); }
-  const std::string marker = read_file(dir + "/" + kScratchMarker);
+  const std::string marker = slurp(dir + "/" + kScratchMarker);
   std::ofstream(dir + "/leftover") << "from a crashed run";
   ScratchArea second(dir);
-  EXPECT_EQ(read_file(dir + "/" + kScratchMarker), marker);
+  EXPECT_EQ(slurp(dir + "/" + kScratchMarker), marker);
 }
 
 TEST_F(ScratchAreaTest, IsOwnedNeedsTheRealMarker) {
@@ -120,7 +117,7 @@ TEST_F(ScratchAreaTest, CreateFileWritesRealAllocatedData) {
   EXPECT_EQ(static_cast<std::uint64_t>(st.st_size), kBytes);
   EXPECT_GE(static_cast<std::uint64_t>(st.st_blocks) * 512, kBytes);
   // Not zeros, not one repeated byte, and no two MiB alike.
-  const std::string data = read_file(path);
+  const std::string data = slurp(path);
   ASSERT_EQ(data.size(), kBytes);
   EXPECT_EQ(data.find_first_not_of('\0'), 0u);
   EXPECT_NE(data.find_first_not_of(data[0]), std::string::npos);
@@ -153,7 +150,7 @@ TEST_F(ScratchAreaTest, RejectsNamesThatLeaveTheAreaOrHitTheMarker) {
   }
   EXPECT_FALSE(fs::exists(root_ + "/escape"));
   EXPECT_EQ(
-      read_file(root_ + "/scratch/" + kScratchMarker).rfind("diobench", 0), 0u);
+      slurp(root_ + "/scratch/" + kScratchMarker).rfind("diobench", 0), 0u);
   // Only the marker is there.
   EXPECT_EQ(std::distance(fs::directory_iterator(root_ + "/scratch"),
                           fs::directory_iterator()),
@@ -254,7 +251,7 @@ TEST_F(ScratchAreaTest, DoesNotFollowALinkPlantedAsTheDataFile) {
   ScratchArea area(root_ + "/area");
   fs::create_symlink(victim, area.dir() + "/data.dat");
   EXPECT_THROW(area.create_file("data.dat", 4096), std::system_error);
-  EXPECT_EQ(read_file(victim), "precious");
+  EXPECT_EQ(slurp(victim), "precious");
 }
 
 // No descriptor of the area stays open between operations: one would keep

@@ -28,6 +28,8 @@
 #include "../core/src/target_parse.hpp"
 #include "diobench/loop_device.hpp"
 
+#include "test_files.hpp"
+
 namespace diobench {
 namespace {
 
@@ -83,12 +85,7 @@ bool can_attach_loop_devices() {
   return ::access("/dev/loop-control", R_OK | W_OK) == 0;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::slurp;
 
 // ---- mountinfo parsing ----------------------------------------------------
 
@@ -498,7 +495,7 @@ TEST(ProbeTarget, WholeDiskReportsItsLogicalBlockSize) {
     const TargetInfo info = probe_target("/dev/" + name);
     EXPECT_EQ(info.kind, TargetKind::Block) << name;
     EXPECT_EQ(std::to_string(info.logical_block_size) + "\n",
-              read_file(entry.path().string() + "/queue/logical_block_size"))
+              slurp(entry.path().string() + "/queue/logical_block_size"))
         << name;
     return;
   }
