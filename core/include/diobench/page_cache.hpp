@@ -28,6 +28,21 @@ int drop_cached_pages(int fd);
 int count_resident(int fd, std::uint64_t bytes, std::uint64_t* resident,
                    std::uint64_t* total);
 
+// The first `bytes` of `fd` as the page cache holds them now: pages cached,
+// and pages the kernel evicted since they came in (reclaim leaves a
+// shadow entry per evicted page; POSIX_FADV_DONTNEED and truncation leave
+// none, so after a drop both counts start at 0). Some machines evict a
+// few cold pages a minute with memory to spare: cached alone then
+// undercounts the pages a run brought in, cached + evicted does not.
+struct CacheCount {
+  std::uint64_t cached = 0;
+  std::uint64_t evicted = 0;
+  std::uint64_t entered() const { return cached + evicted; }
+};
+
+// cachestat(2) over the range (Linux 6.5); ENOSYS on older kernels.
+int count_cache(int fd, std::uint64_t bytes, CacheCount* count);
+
 // Reads the first `bytes` of `fd` through the page cache so that every page
 // becomes resident; EIO if the file is shorter than that.
 int read_through(int fd, std::uint64_t bytes);
