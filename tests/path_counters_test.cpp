@@ -6,8 +6,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "test_files.hpp"
 
 namespace diobench {
 namespace {
@@ -110,6 +114,30 @@ TEST(PathCounters, SharesOfRequests) {
 
 TEST(PathCounters, AppendReportsErrors) {
   EXPECT_EQ(append_sidecar("/nonexistent-dir/x.jsonl", "{}\n"), ENOENT);
+}
+
+// Root appends here: a planted symlink, FIFO or foreign file is refused
+// and left as it was; a new file is private.
+TEST(PathCounters, AppendRefusesWhatItDidNotCreate) {
+  const test::TempDir temp("diobench-sidecar");
+  const std::filesystem::path& dir = temp.path();
+  const std::string victim = dir / "victim", link = dir / "link.jsonl", fifo = dir / "fifo.jsonl",
+                    foreign = dir / "foreign.jsonl", fresh = dir / "fresh.jsonl";
+  { std::ofstream(victim) << "keep\n"; }
+  ASSERT_EQ(symlink(victim.c_str(), link.c_str()), 0);
+  EXPECT_EQ(append_sidecar(link, "{}\n"), ELOOP);
+  EXPECT_EQ(std::filesystem::file_size(victim), 5u) << "the append followed the symlink";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const int fifo_err = append_sidecar(fifo, "{}\n");  // must not hang
+  EXPECT_TRUE(fifo_err == ENXIO || fifo_err == EINVAL) << std::strerror(fifo_err);
+  { std::ofstream(foreign) << ""; }
+  ASSERT_EQ(chown(foreign.c_str(), 65534, 65534), 0);
+  EXPECT_EQ(append_sidecar(foreign, "{}\n"), EPERM);
+  EXPECT_EQ(std::filesystem::file_size(foreign), 0u);
+  ASSERT_EQ(append_sidecar(fresh, "{}\n"), 0);
+  struct stat st {};
+  ASSERT_EQ(stat(fresh.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
 }  // namespace

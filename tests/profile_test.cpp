@@ -151,6 +151,13 @@ TEST_F(ProfileTest, DefectsNameFileLineAndKey) {
             file + ":2: profile.budget: invalid value 'soon' (a duration: 900, 900s, 15m, 1h30m)");
   EXPECT_EQ(error_of("[profile]\nmax_repetitions = 0\n[workload.r]\nrw = read\n"),
             file + ":2: profile.max_repetitions: invalid value '0' (a whole number from 1 to 1000)");
+  for (const char* seed : {"-1", "12abc", "18446744073709551616", "+7", "0x10"}) {
+    EXPECT_EQ(error_of(std::string("[profile]\nseed = ") + seed + "\n[workload.r]\nrw = read\n"),
+              file + ":2: profile.seed: invalid value '" + seed +
+                  "' (a whole number from 0 to 18446744073709551615)");
+  }
+  EXPECT_EQ(load_profile(write("[profile]\nseed = 18446744073709551615\n[workload.r]\nrw = read\n"), "emulated").seed,
+            18446744073709551615ull);
 }
 
 TEST_F(ProfileTest, BudgetAndCapOfUntilDecided) {
@@ -269,6 +276,21 @@ TEST(ResultStoreSchema, AnOldDatabaseGainsTheNewColumns) {
     EXPECT_TRUE(columns.count(c)) << c;
   }
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+}
+
+// Root writes results.db: a symlink planted at its name is refused and
+// what it points at stays as it was (an empty file would otherwise take
+// the schema).
+TEST(ResultStoreSchema, ASymlinkAtTheNameIsRefused) {
+  const fs::path dir = fs::temp_directory_path() / ("diobench-store-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directory(dir);
+  const fs::path victim = dir / "victim", link = dir / "results.db";
+  { std::ofstream touch(victim); }
+  fs::create_symlink(victim, link);
+  EXPECT_THROW(ResultStore store(link.string()), std::runtime_error);
+  EXPECT_EQ(fs::file_size(victim), 0u) << "the store wrote through the symlink";
+  fs::remove_all(dir);
 }
 
 TEST(Duration, ParsesWhatPeopleWrite) {

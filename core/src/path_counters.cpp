@@ -1,6 +1,7 @@
 #include "diobench/path_counters.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -163,8 +164,16 @@ JobCounters parse_sidecar_line(const std::string& line) {
 }
 
 int append_sidecar(const std::string& file, const std::string& line) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // fio runs as root: a symlink or a FIFO planted at the name must not
+  // become a write to somebody else's file or a hang.
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
   if (fd < 0) return errno;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
+    const int err = S_ISREG(st.st_mode) ? EPERM : EINVAL;
+    ::close(fd);
+    return err;
+  }
   const ssize_t n = ::write(fd, line.data(), line.size());
   const int err = n < 0 ? errno : (static_cast<size_t>(n) == line.size() ? 0 : EIO);
   if (::close(fd) != 0 && err == 0) return errno;

@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -299,10 +300,11 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
   p.budget_s = *budget_s;
   p.max_repetitions = r.number("profile.max_repetitions", 30, 1, 1000);
   const std::string seed = r.text("profile.seed", "0");
-  try {
-    p.seed = std::stoull(seed);
-  } catch (const std::exception&) {
-    r.fail("profile.seed", "invalid value '" + seed + "' (a whole number)");
+  // Every character a digit: stoull would take "-1" as 2^64-1 and "12abc" as 12.
+  const char* const end = seed.data() + seed.size();
+  const auto [stop, err] = std::from_chars(seed.data(), end, p.seed);
+  if (seed.empty() || err != std::errc() || stop != end) {
+    r.fail("profile.seed", "invalid value '" + seed + "' (a whole number from 0 to 18446744073709551615)");
   }
   const std::string job_name = r.text("profile.job", "job.fio");
   if (job_name.find('/') != std::string::npos) {

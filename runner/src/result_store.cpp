@@ -116,7 +116,9 @@ class Statement {
 }  // namespace
 
 ResultStore::ResultStore(const std::string& db_path) : path_(db_path) {
-  if (sqlite3_open(db_path.c_str(), &db_) != SQLITE_OK) {
+  // Written as root: a symlink planted at the name is refused, not followed.
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW;
+  if (sqlite3_open_v2(db_path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     throw std::runtime_error(db_path + ": " + msg);

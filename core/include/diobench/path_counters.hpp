@@ -76,7 +76,9 @@ std::string sidecar_line(const JobCounters& job);  // one JSON object + '\n'
 JobCounters parse_sidecar_line(const std::string& line);
 
 // Appends `line` with a single write(2) on an O_APPEND descriptor, so
-// lines from parallel jobs never interleave. Returns 0 or an errno.
+// lines from parallel jobs never interleave. Creates the file 0600; a
+// symlink at `file` is ELOOP, a FIFO or device EINVAL (or ENXIO), a file
+// of another owner EPERM. Returns 0 or an errno.
 int append_sidecar(const std::string& file, const std::string& line);
 
 }  // namespace diobench
