@@ -338,6 +338,11 @@ int cmd_run(const std::vector<std::string>& args) {
                 << "removed; finish with: diobench run --resume " << o.out_dir << "\n";
       return 128 + r.signal;
     }
+    if (!r.stopped.empty()) {
+      std::cerr << ", " << r.left << " not run: stopped, " << r.stopped << "; finish with: diobench run --resume "
+                << o.out_dir << "\n";
+      return kFailed;
+    }
     std::cerr << "\n";
     return r.failed || r.bench_failed() ? kFailed : kOk;
   } catch (const diobench::ProfileError& e) {

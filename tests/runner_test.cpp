@@ -785,6 +785,44 @@ TEST_F(RunnerTest, RunRefusesAScratchAreaWithoutRoomForTheDataFile) {
   EXPECT_FALSE(fs::exists(runs_ + "/a/journal.jsonl"));
 }
 
+// The filesystem under the run directory fills up during the run (fio's
+// stand-in fills it before the second repetition's fio): the run stops
+// there, says why and how to go on, cleans up, and keeps the repetition
+// finished before; once space is freed, --resume finishes the run.
+TEST_F(RunnerTest, AFullFileSystemStopsTheRunKeepingWhatIsDone) {
+  SmallFileSystem small(64);
+  const std::string out = small.mount_point() + "/runs/a", db = out + "/results.db";
+  const std::string filler = small.mount_point() + "/filler", count = root_ + "/fio-count";
+  const std::string fio = root_ + "/fio-then-full";
+  std::ofstream(fio) << "#!/bin/bash\n"
+                     << "case \" $* \" in *' --version '*) exec fio \"$@\" ;; esac\n"
+                     << "n=$(( $(cat " << count << " 2>/dev/null || echo 0) + 1 )); echo $n > " << count << "\n"
+                     // In 4 KiB writes and rounds: ext4 keeps some room for
+                     // delayed allocation until the data is written back.
+                     << "if [ $n -eq 2 ]; then for i in 1 2 3; do\n"
+                     << "  dd if=/dev/zero of=" << filler << ".$i bs=4k status=none 2>/dev/null; sync -f " << filler << ".1\n"
+                     << "done; fi\n"
+                     << "exec fio \"$@\"\n";
+  fs::permissions(fio, fs::perms::owner_all);
+  setenv("DIOBENCH_FIO", fio.c_str(), 1);
+  const std::vector<std::string> filters{"--filter", "workload=randread-4k", "--filter", "target=file"};
+  const Exit e = diobench(run_args(out, filters), root_ + "/run.log");
+  unsetenv("DIOBENCH_FIO");
+  EXPECT_EQ(e.status, 1) << e.output;
+  EXPECT_NE(e.output.find("stopped: no space left ("), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("1 not run: stopped"), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("diobench run --resume " + out), std::string::npos) << e.output;
+  EXPECT_TRUE(data_files_in(scratch_).empty()) << "scratch file left";
+  EXPECT_TRUE(loops_under(root_).empty());
+  EXPECT_FALSE(fs::exists(out + "/journal.jsonl")) << "journal left";
+  for (const char* i : {".1", ".2", ".3"}) fs::remove(filler + i);
+  EXPECT_EQ(query(db, "SELECT count(*) FROM repetitions WHERE status = 'ok'"), std::vector<std::string>{"1"});
+  const Exit resumed = diobench({"run", "--resume", out}, root_ + "/resume.log");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_EQ(query(db, "SELECT count(*) FROM repetitions WHERE status = 'ok'"), std::vector<std::string>{"3"});
+  EXPECT_EQ(query(db, "SELECT status FROM runs ORDER BY rowid DESC LIMIT 1"), std::vector<std::string>{"complete"});
+}
+
 }  // namespace
 }  // namespace diobench
 

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -495,7 +497,15 @@ struct Slot {
 };
 
 // How a list of repetitions ended.
-enum class SlotsEnd { Done, Budget, Interrupted };
+enum class SlotsEnd { Done, Budget, Interrupted, Stopped };
+
+// A full filesystem under the run directory or the scratch file: fio's
+// error text, ours (strerror), or SQLite's for SQLITE_FULL. Every later
+// repetition would fail the same way.
+bool out_of_space(const std::string& message) {
+  return message.find(std::strerror(ENOSPC)) != std::string::npos ||
+         message.find("database or disk is full") != std::string::npos;
+}
 
 // The run's options as they apply: on --resume, the run's own plan
 // (with a new budget or cap when given); and the zfs dataset's checks.
@@ -671,8 +681,13 @@ RunOutcome RunSession::run() {
     progress_ << "; " << todo << " to go\n";
   }
   run_slots(base_, "", std::nullopt);
-  if (o_.until_decided && !InterruptGuard::requested()) decide();
+  if (o_.until_decided && outcome_.stopped.empty() && !InterruptGuard::requested()) decide();
   clean_up();
+  if (!outcome_.stopped.empty()) {
+    progress_ << "stopped: " << outcome_.stopped << "; the repetitions finished before it are in "
+              << (dir_ / "results.db").string() << "; free space, then: diobench run --resume " << dir_.string()
+              << "\n";
+  }
   out_ << "\n";
   print_summary(profile_.cells, done_, out_);
   out_ << "\nrun directory: " << dir_.string() << "\n";
@@ -812,8 +827,24 @@ SlotsEnd RunSession::run_slots(const std::vector<Slot>& slots, const std::string
       continue;
     }
     const RepetitionRecord shown = rec;
-    record(slots[i], std::move(rec), ms_since(slot_start) / 1000);
+    std::string full = out_of_space(rec.message) ? rec.message : "";
+    try {
+      record(slots[i], std::move(rec), ms_since(slot_start) / 1000);
+    } catch (const std::exception& e) {
+      if (!out_of_space(e.what())) throw;
+      clear_running(dir_.string());  // not stored: --resume runs it again
+      full = std::string("storing it: ") + e.what();
+    }
     show_progress(slots[i], shown, phase, ++ran, count, predict(slots, i + 1));
+    if (!full.empty()) {
+      outcome_.stopped = "no space left (" + shown.cell + " repetition " + std::to_string(shown.repetition) +
+                         ": " + full.substr(0, 200) + ")";
+      for (std::size_t j = i + 1; j < slots.size(); ++j) {
+        outcome_.left += !already_done(profile_.cells[slots[j].cell], slots[j].repetition);
+      }
+      end = SlotsEnd::Stopped;
+      break;
+    }
   }
   if (tty_) progress_ << "\n";
   return end;
@@ -929,7 +960,9 @@ std::string RunSession::decide_batches(DecisionState& state) {
               << " open; batch " << batch << ": " << slots.size() << " repetitions, about "
               << duration_text(predict(slots, 0)) << "\n";
     const unsigned ok_before = outcome_.ok;
-    run_slots(slots, "batch " + std::to_string(batch), profile_.budget_s);
+    if (run_slots(slots, "batch " + std::to_string(batch), profile_.budget_s) == SlotsEnd::Stopped) {
+      return "stopped: " + outcome_.stopped;
+    }
     if (outcome_.ok == ok_before && !InterruptGuard::requested()) {
       state = o_.decider(dir_.string(), o_.threshold);
       return "batch " + std::to_string(batch) + " measured nothing (its repetitions failed or were skipped)";
@@ -983,8 +1016,16 @@ void RunSession::clean_up() {
   }
   outcome_.interrupted = InterruptGuard::requested();
   outcome_.signal = InterruptGuard::signal();
-  store_->finish_run(outcome_.interrupted ? "interrupted" : outcome_.failed ? "failed" : "complete",
-                     utc_timestamp());
+  const char* status = outcome_.interrupted       ? "interrupted"
+                       : !outcome_.stopped.empty() ? "stopped"
+                       : outcome_.failed           ? "failed"
+                                                   : "complete";
+  try {
+    store_->finish_run(status, utc_timestamp());
+  } catch (const std::exception& e) {  // still full: the run's end goes unrecorded, its repetitions are kept
+    if (!out_of_space(e.what())) throw;
+    progress_ << "clean-up: cannot record the run's end in results.db: " << e.what() << "\n";
+  }
 }
 
 }  // namespace

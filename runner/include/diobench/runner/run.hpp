@@ -62,6 +62,9 @@ struct RunOptions {
 struct RunOutcome {
   unsigned ok = 0, failed = 0, skipped = 0, left = 0;
   bool interrupted = false;
+  // Why the run stopped before its end, when something every later
+  // repetition would repeat happened (a full filesystem); "" otherwise.
+  std::string stopped;
   // --until-decided: comparisons decided and still open when it stopped.
   std::size_t decided = 0, open = 0;
   int signal = 0;
