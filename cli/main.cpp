@@ -189,11 +189,15 @@ void decision_options(const po::variables_map& vm, diobench::RunOptions& o) {
   o.decider = verdict_state;
 }
 
-int cmd_run(const std::vector<std::string>& args) {
+// What `diobench run` was given, before it is checked.
+struct RunArgs {
   std::string profile, backend, dir, dataset, out, resume;
   unsigned repetitions = 0;
   std::uint64_t seed = 0;
   std::vector<std::string> filters;
+};
+
+po::options_description run_description(RunArgs& a) {
   po::options_description desc(
       "Usage: diobench run [options]\n\n"
       "Runs a profile's matrix (every policy x target x loop_dio x workload it lists)\n"
@@ -204,21 +208,21 @@ int cmd_run(const std::vector<std::string>& args) {
       "cleans up; `diobench restore` undoes what a killed run left.\n\nOptions");
   desc.add_options()
       ("help,h", "this text")
-      ("profile", po::value(&profile)->default_value("smoke"),
+      ("profile", po::value(&a.profile)->default_value("smoke"),
        "profile file, or the name of a shipped one: smoke, quick, full, fallback-cost, capacity")
-      ("backend", po::value(&backend)->default_value("emulated"), "emulated or zfs")
-      ("dir", po::value(&dir)->default_value("/var/tmp/diobench"),
+      ("backend", po::value(&a.backend)->default_value("emulated"), "emulated or zfs")
+      ("dir", po::value(&a.dir)->default_value("/var/tmp/diobench"),
        "scratch area for the emulated backend (created with an ownership marker; only its own files are touched)")
-      ("dataset", po::value(&dataset), "POOL/DATASET for the zfs backend")
-      ("out", po::value(&out), "run directory to create (default: /var/tmp/diobench-runs/<UTC time>)")
-      ("repetitions", po::value(&repetitions), "repetitions per cell (overrides the profile)")
-      ("seed", po::value(&seed), "seed of the repetition order (default: the profile's, else random)")
-      ("filter", po::value(&filters)->composing(),
+      ("dataset", po::value(&a.dataset), "POOL/DATASET for the zfs backend")
+      ("out", po::value(&a.out), "run directory to create (default: /var/tmp/diobench-runs/<UTC time>)")
+      ("repetitions", po::value(&a.repetitions), "repetitions per cell (overrides the profile)")
+      ("seed", po::value(&a.seed), "seed of the repetition order (default: the profile's, else random)")
+      ("filter", po::value(&a.filters)->composing(),
        "AXIS=VALUE: keep only matching cells; repeatable (same axis: any of the values). "
        "Axes: backend policy target loop_dio app_direct submit semantics recordsize workload rw bs iodepth numjobs rwmixread")
       ("dry-run", "print the expanded matrix, the cell count and the estimated duration; run nothing")
       ("json", "with --dry-run: the cells as a JSON array, every axis a key")
-      ("resume", po::value(&resume), "RUNDIR: finish an interrupted run (its finished repetitions are kept)")
+      ("resume", po::value(&a.resume), "RUNDIR: finish an interrupted run (its finished repetitions are kept)")
       ("force-unsafe", "run cells known to crash this host's OpenZFS (2.3.0 with loop devices); never the default")
       ("arc-drop", po::value<std::string>()->default_value("auto"),
        "zfs backend: empty the ARC before each repetition: auto (zpool export + import of the pool "
@@ -243,41 +247,42 @@ int cmd_run(const std::vector<std::string>& args) {
        "max_repetitions). With --resume: a new cap")
       ("threshold", po::value<double>(),
        "with --until-decided: the verdict's cost threshold, in percent (default 5, as diobench report)");
-  const po::variables_map vm = parse("run", desc, args);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return kOk;
+  return desc;
+}
+
+// The run's options from the command line, every value checked (exit 2
+// naming a bad one).
+diobench::RunOptions run_options(const po::variables_map& vm, const RunArgs& a) {
+  if (a.backend != "emulated" && a.backend != "zfs") {
+    throw UsageError("invalid --backend value '" + a.backend + "' (expected emulated or zfs)");
   }
-  if (backend != "emulated" && backend != "zfs") {
-    throw UsageError("invalid --backend value '" + backend + "' (expected emulated or zfs)");
-  }
-  if (backend == "zfs" && dataset.empty() && resume.empty()) {
+  if (a.backend == "zfs" && a.dataset.empty() && a.resume.empty()) {
     throw UsageError("--backend zfs needs --dataset POOL/DATASET");
   }
-  if (vm.count("repetitions") && repetitions == 0) {
+  if (vm.count("repetitions") && a.repetitions == 0) {
     throw UsageError("invalid --repetitions value '0' (at least 1)");
   }
   if (vm.count("json") && !vm.count("dry-run")) throw UsageError("--json goes with --dry-run");
-  if (!resume.empty() && (vm.count("out") || vm.count("filter") || vm.count("bench") ||
-                          !vm["arc-drop"].defaulted() || vm.count("until-decided") ||
-                          vm.count("threshold") || !vm["profile"].defaulted())) {
+  if (!a.resume.empty() && (vm.count("out") || vm.count("filter") || vm.count("bench") ||
+                            !vm["arc-drop"].defaulted() || vm.count("until-decided") ||
+                            vm.count("threshold") || !vm["profile"].defaulted())) {
     throw UsageError("--resume takes the run's own profile, filters, decision and output directory "
                      "(only --budget and --max-repetitions may change)");
   }
 
   diobench::RunOptions o;
-  o.backend = backend;
-  o.scratch_dir = dir;
-  o.dataset = dataset;
-  o.filters = filters;
-  if (vm.count("repetitions")) o.repetitions = repetitions;
-  if (vm.count("seed")) o.seed = seed;
+  o.backend = a.backend;
+  o.scratch_dir = a.dir;
+  o.dataset = a.dataset;
+  o.filters = a.filters;
+  if (vm.count("repetitions")) o.repetitions = a.repetitions;
+  if (vm.count("seed")) o.seed = a.seed;
   o.force_unsafe = vm.count("force-unsafe") > 0;
   o.arc_drop = vm["arc-drop"].as<std::string>();
   if (o.arc_drop != "auto" && o.arc_drop != "none" && o.arc_drop != "export") {
     throw UsageError("invalid --arc-drop value '" + o.arc_drop + "' (expected auto, none or export)");
   }
-  if (!vm["arc-drop"].defaulted() && backend != "zfs" && resume.empty()) {
+  if (!vm["arc-drop"].defaulted() && a.backend != "zfs" && a.resume.empty()) {
     throw UsageError("--arc-drop goes with --backend zfs");
   }
   if (vm.count("bench")) {
@@ -287,64 +292,85 @@ int cmd_run(const std::vector<std::string>& args) {
                        "' (none, all, or a regular expression over driver names)");
     }
   }
-  o.resume = !resume.empty();
+  o.resume = !a.resume.empty();
   decision_options(vm, o);
-  o.out_dir = o.resume ? resume : out.empty() ? default_run_dir() : out;
-  try {
-    if (!o.resume) o.profile_path = resolve_profile(profile);
-    if (vm.count("dry-run")) {
-      const diobench::Profile p = diobench::plan_run(o);
-      if (vm.count("json")) {
-        nlohmann::json cells = nlohmann::json::array();
-        for (const auto& c : p.cells) {
-          nlohmann::json j = c.axes();
-          j["name"] = c.name();
-          cells.push_back(j);
-        }
-        std::cout << cells.dump(2) << "\n";
-        return kOk;
-      }
-      for (std::size_t i = 0; i < p.cells.size(); ++i) {
-        std::cout << i + 1 << "  " << p.cells[i].name() << "\n";
-      }
-      const double s = p.estimated_seconds(p.cells.size(), p.repetitions);
-      std::cout << "\n" << p.cells.size() << " cells x " << p.repetitions << " repetitions = "
-                << p.cells.size() * p.repetitions << " fio runs of " << p.ramp_s << " s ramp + "
-                << p.runtime_s << " s; estimated " << static_cast<long>(s / 60) << " min "
-                << static_cast<long>(s) % 60 << " s\n";
-      if (o.until_decided) {
-        std::cout << "then, until decided: repetitions added to the undecided comparisons' cells "
-                     "within a budget of " << diobench::format_duration(p.budget_s)
-                  << " for the whole run, at most " << p.max_repetitions << " per cell\n";
-      }
-      if (p.bench.enabled()) {
-        std::cout << "then the bench drivers '" << p.bench.drivers << "' (" << p.bench.repetitions
-                  << " repetitions x " << p.bench.min_time_s
-                  << " s each; all of them take about 8 min here, see bench/README.md)\n";
-      }
-      return kOk;
+  o.out_dir = o.resume ? a.resume : a.out.empty() ? default_run_dir() : a.out;
+  if (!o.resume) o.profile_path = resolve_profile(a.profile);
+  return o;
+}
+
+// --dry-run: the cells, their count and the estimated time (or the cells
+// as JSON).
+int print_plan(const diobench::RunOptions& o, bool json) {
+  const diobench::Profile p = diobench::plan_run(o);
+  if (json) {
+    nlohmann::json cells = nlohmann::json::array();
+    for (const auto& c : p.cells) {
+      nlohmann::json j = c.axes();
+      j["name"] = c.name();
+      cells.push_back(j);
     }
+    std::cout << cells.dump(2) << "\n";
+    return kOk;
+  }
+  for (std::size_t i = 0; i < p.cells.size(); ++i) {
+    std::cout << i + 1 << "  " << p.cells[i].name() << "\n";
+  }
+  const double s = p.estimated_seconds(p.cells.size(), p.repetitions);
+  std::cout << "\n" << p.cells.size() << " cells x " << p.repetitions << " repetitions = "
+            << p.cells.size() * p.repetitions << " fio runs of " << p.ramp_s << " s ramp + "
+            << p.runtime_s << " s; estimated " << static_cast<long>(s / 60) << " min "
+            << static_cast<long>(s) % 60 << " s\n";
+  if (o.until_decided) {
+    std::cout << "then, until decided: repetitions added to the undecided comparisons' cells "
+                 "within a budget of " << diobench::format_duration(p.budget_s)
+              << " for the whole run, at most " << p.max_repetitions << " per cell\n";
+  }
+  if (p.bench.enabled()) {
+    std::cout << "then the bench drivers '" << p.bench.drivers << "' (" << p.bench.repetitions
+              << " repetitions x " << p.bench.min_time_s
+              << " s each; all of them take about 8 min here, see bench/README.md)\n";
+  }
+  return kOk;
+}
+
+// The counts on stderr, and the exit status: 128 + the signal when
+// interrupted, 1 when stopped early or something failed.
+int report_outcome(const diobench::RunOutcome& r, const diobench::RunOptions& o) {
+  std::cerr << r.ok << " repetitions ok, " << r.failed << " failed, " << r.skipped
+            << " skipped";
+  if (o.until_decided || r.decided + r.open > 0) {
+    std::cerr << "; " << r.decided << " comparisons decided, " << r.open << " open";
+  }
+  if (r.interrupted) {
+    std::cerr << ", " << r.left << " not run: interrupted; scratch files and loop devices "
+              << "removed; finish with: diobench run --resume " << o.out_dir << "\n";
+    return 128 + r.signal;
+  }
+  if (!r.stopped.empty()) {
+    std::cerr << ", " << r.left << " not run: stopped, " << r.stopped << "; finish with: diobench run --resume "
+              << o.out_dir << "\n";
+    return kFailed;
+  }
+  std::cerr << "\n";
+  return r.failed || r.bench_failed() ? kFailed : kOk;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  RunArgs a;
+  const po::options_description desc = run_description(a);
+  const po::variables_map vm = parse("run", desc, args);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kOk;
+  }
+  try {
+    diobench::RunOptions o = run_options(vm, a);
+    if (vm.count("dry-run")) return print_plan(o, vm.count("json") > 0);
     o.engine_path = engine_path();
     o.bench_path = (fs::path(self_dir()) / "bench" / "diobench-bench").string();
     diobench::InterruptGuard interrupts;
-    const diobench::RunOutcome r = diobench::execute_run(o, std::cout, std::cerr);
-    std::cerr << r.ok << " repetitions ok, " << r.failed << " failed, " << r.skipped
-              << " skipped";
-    if (o.until_decided || r.decided + r.open > 0) {
-      std::cerr << "; " << r.decided << " comparisons decided, " << r.open << " open";
-    }
-    if (r.interrupted) {
-      std::cerr << ", " << r.left << " not run: interrupted; scratch files and loop devices "
-                << "removed; finish with: diobench run --resume " << o.out_dir << "\n";
-      return 128 + r.signal;
-    }
-    if (!r.stopped.empty()) {
-      std::cerr << ", " << r.left << " not run: stopped, " << r.stopped << "; finish with: diobench run --resume "
-                << o.out_dir << "\n";
-      return kFailed;
-    }
-    std::cerr << "\n";
-    return r.failed || r.bench_failed() ? kFailed : kOk;
+    return report_outcome(diobench::execute_run(o, std::cout, std::cerr), o);
   } catch (const diobench::ProfileError& e) {
     throw UsageError(e.what());
   } catch (const std::invalid_argument& e) {
