@@ -170,152 +170,213 @@ std::optional<double> RepetitionData::cpu_per_gib(const std::optional<double>& c
   return *cpu_s / (bytes / 1073741824.0);
 }
 
-RunData load_run(const std::string& dir) {
-  if (!fs::is_directory(dir)) throw ReportError("run directory '" + dir + "' not found");
-  const std::string db_path = (fs::path(dir) / "results.db").string();
-  if (!fs::exists(db_path)) throw ReportError(dir + ": no results.db (not a diobench run directory)");
-  Db db(db_path);
-  RunData run;
-  run.dir = dir;
-  db.each("SELECT profile, backend, seed, status FROM runs", [&](sqlite3_stmt* st) {
-    run.profile = text(st, 0);
-    run.backend = text(st, 1);
-    run.seed = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
-    run.status = text(st, 3);
-  });
-  std::map<std::int64_t, std::size_t> cell_index;
-  db.each("SELECT * FROM cells ORDER BY id", [&](sqlite3_stmt* st) {
-    CellData c;
-    for (int i = 0; i < sqlite3_column_count(st); ++i) {
-      c.axes[sqlite3_column_name(st, i)] = text(st, i);
-    }
-    c.name = c.axes["name"];
-    cell_index[sqlite3_column_int64(st, 0)] = run.cells.size();
-    run.cells.push_back(std::move(c));
-  });
-  std::map<std::int64_t, std::pair<std::size_t, std::size_t>> rep_index;  // id -> cell, rep
-  db.each("SELECT id, cell_id, repetition, status, message, split_check, position FROM repetitions"
-          " ORDER BY cell_id, repetition",
-          [&](sqlite3_stmt* st) {
-            const auto cell = cell_index.find(sqlite3_column_int64(st, 1));
-            if (cell == cell_index.end()) {
-              throw ReportError(db_path + ": a repetition of an unknown cell (damaged index)");
-            }
-            CellData& c = run.cells[cell->second];
-            const std::string status = text(st, 3);
-            if (status == "crash") {
-              c.crashed++;
-              c.crash_excerpts.push_back(text(st, 4));
-              return;
-            }
-            if (status != "ok") {
-              (status == "skipped" ? c.skipped : c.failed)++;
-              c.messages.push_back(text(st, 4));
-              return;
-            }
-            RepetitionData r;
-            r.repetition = static_cast<unsigned>(sqlite3_column_int(st, 2));
-            r.split_check = text(st, 5);
-            r.position = static_cast<std::uint64_t>(sqlite3_column_int64(st, 6));
-            rep_index[sqlite3_column_int64(st, 0)] = {cell->second, c.repetitions.size()};
-            c.repetitions.push_back(r);
-          });
-  auto rep = [&](std::int64_t id) -> RepetitionData* {
-    const auto it = rep_index.find(id);
-    if (it == rep_index.end()) return nullptr;
-    return &run.cells[it->second.first].repetitions[it->second.second];
-  };
-  db.each("SELECT repetition_id, direction, bw_bytes, iops, io_bytes, p50_ns, p90_ns, p99_ns,"
-          " p999_ns, runtime_ms FROM metrics",
-          [&](sqlite3_stmt* st) {
-            RepetitionData* r = rep(sqlite3_column_int64(st, 0));
-            if (!r) return;
-            const std::string dir_name = text(st, 1);
-            r->throughput += sqlite3_column_double(st, 2);
-            r->bytes_total += static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
-            const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
-            if ((dir_name == "read") == c.reads()) {
-              r->bytes_asked = static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
-              r->iops = sqlite3_column_double(st, 3);
-              r->p50 = sqlite3_column_double(st, 5);
-              r->p90 = sqlite3_column_double(st, 6);
-              r->p99 = sqlite3_column_double(st, 7);
-              r->p999 = sqlite3_column_double(st, 8);
-              r->runtime_ms = sqlite3_column_double(st, 9);
-            }
-          });
-  db.each("SELECT repetition_id, direction, percentile, clat_ns FROM percentiles",
-          [&](sqlite3_stmt* st) {
-            RepetitionData* r = rep(sqlite3_column_int64(st, 0));
-            if (!r) return;
-            const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
-            if ((text(st, 1) == "read") == c.reads()) {
-              r->percentiles[sqlite3_column_double(st, 2)] = sqlite3_column_double(st, 3);
-            }
-          });
-  db.each("SELECT repetition_id, direction, path, requests, bytes, direct_bytes, buffered_bytes"
-          " FROM path_counters",
-          [&](sqlite3_stmt* st) {
-            RepetitionData* r = rep(sqlite3_column_int64(st, 0));
-            if (!r) return;
-            const Direction d = text(st, 1) == "read" ? Direction::Read : Direction::Write;
-            const std::string path = text(st, 2);
-            for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
-              if (path != to_string(p)) continue;
-              const auto u = [&](int col) { return static_cast<std::uint64_t>(sqlite3_column_int64(st, col)); };
-              r->counters.count(d, p, u(3), p == Path::Split ? u(5) : (p == Path::Direct ? u(4) : 0),
-                                p == Path::Split ? u(6) : (p == Path::Direct ? 0 : u(4)));
-            }
-          });
+namespace {
+
+// Reads results.db into a RunData, one table at a time; repetitions are
+// found by their id (only the ok ones carry measurements).
+class RunLoader {
+ public:
+  RunLoader(const std::string& dir, const std::string& db_path) : db_(db_path), db_path_(db_path) {
+    run_.dir = dir;
+  }
+
+  RunData load() {
+    read_run();
+    read_cells();
+    read_repetitions();
+    read_metrics();
+    read_percentiles();
+    read_path_counters();
+    read_devices();
+    read_pool();
+    load_cpu_columns(db_, [this](std::int64_t id) { return repetition(id); });
+    db_.each("SELECT key, value FROM system_info ORDER BY key",
+             [&](sqlite3_stmt* st) { run_.system[text(st, 0)] = text(st, 1); });
+    return std::move(run_);
+  }
+
+ private:
+  RepetitionData* repetition(std::int64_t id) {
+    const auto it = rep_index_.find(id);
+    if (it == rep_index_.end()) return nullptr;
+    return &run_.cells[it->second.first].repetitions[it->second.second];
+  }
+  const CellData& cell_of(std::int64_t repetition_id) { return run_.cells[rep_index_[repetition_id].first]; }
+
+  void read_run() {
+    db_.each("SELECT profile, backend, seed, status FROM runs", [&](sqlite3_stmt* st) {
+      run_.profile = text(st, 0);
+      run_.backend = text(st, 1);
+      run_.seed = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
+      run_.status = text(st, 3);
+    });
+  }
+
+  void read_cells() {
+    db_.each("SELECT * FROM cells ORDER BY id", [&](sqlite3_stmt* st) {
+      CellData c;
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        c.axes[sqlite3_column_name(st, i)] = text(st, i);
+      }
+      c.name = c.axes["name"];
+      cell_index_[sqlite3_column_int64(st, 0)] = run_.cells.size();
+      run_.cells.push_back(std::move(c));
+    });
+  }
+
+  // Crashed, failed and skipped repetitions are counted with their
+  // messages; ok ones get a RepetitionData the later tables fill.
+  void read_repetitions() {
+    db_.each("SELECT id, cell_id, repetition, status, message, split_check, position FROM repetitions"
+             " ORDER BY cell_id, repetition",
+             [&](sqlite3_stmt* st) {
+              const auto cell = cell_index_.find(sqlite3_column_int64(st, 1));
+              if (cell == cell_index_.end()) {
+                throw ReportError(db_path_ + ": a repetition of an unknown cell (damaged index)");
+              }
+              CellData& c = run_.cells[cell->second];
+              const std::string status = text(st, 3);
+              if (status == "crash") {
+                c.crashed++;
+                c.crash_excerpts.push_back(text(st, 4));
+                return;
+              }
+              if (status != "ok") {
+                (status == "skipped" ? c.skipped : c.failed)++;
+                c.messages.push_back(text(st, 4));
+                return;
+              }
+              RepetitionData r;
+              r.repetition = static_cast<unsigned>(sqlite3_column_int(st, 2));
+              r.split_check = text(st, 5);
+              r.position = static_cast<std::uint64_t>(sqlite3_column_int64(st, 6));
+              rep_index_[sqlite3_column_int64(st, 0)] = {cell->second, c.repetitions.size()};
+              c.repetitions.push_back(r);
+            });
+  }
+
+  // fio's figures; the latencies and the bytes asked in the workload's
+  // direction.
+  void read_metrics() {
+    db_.each("SELECT repetition_id, direction, bw_bytes, iops, io_bytes, p50_ns, p90_ns, p99_ns,"
+             " p999_ns, runtime_ms FROM metrics",
+             [&](sqlite3_stmt* st) {
+              RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+              if (!r) return;
+              r->throughput += sqlite3_column_double(st, 2);
+              r->bytes_total += static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
+              if ((text(st, 1) == "read") == cell_of(sqlite3_column_int64(st, 0)).reads()) {
+                r->bytes_asked = static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
+                r->iops = sqlite3_column_double(st, 3);
+                r->p50 = sqlite3_column_double(st, 5);
+                r->p90 = sqlite3_column_double(st, 6);
+                r->p99 = sqlite3_column_double(st, 7);
+                r->p999 = sqlite3_column_double(st, 8);
+                r->runtime_ms = sqlite3_column_double(st, 9);
+              }
+            });
+  }
+
+  void read_percentiles() {
+    db_.each("SELECT repetition_id, direction, percentile, clat_ns FROM percentiles", [&](sqlite3_stmt* st) {
+      RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+      if (r && (text(st, 1) == "read") == cell_of(sqlite3_column_int64(st, 0)).reads()) {
+        r->percentiles[sqlite3_column_double(st, 2)] = sqlite3_column_double(st, 3);
+      }
+    });
+  }
+
+  void read_path_counters() {
+    db_.each("SELECT repetition_id, direction, path, requests, bytes, direct_bytes, buffered_bytes"
+             " FROM path_counters",
+             [&](sqlite3_stmt* st) {
+              RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+              if (!r) return;
+              const Direction d = text(st, 1) == "read" ? Direction::Read : Direction::Write;
+              const std::string path = text(st, 2);
+              for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+                if (path != to_string(p)) continue;
+                const auto u = [&](int col) { return static_cast<std::uint64_t>(sqlite3_column_int64(st, col)); };
+                r->counters.count(d, p, u(3), p == Path::Split ? u(5) : (p == Path::Direct ? u(4) : 0),
+                                  p == Path::Split ? u(6) : (p == Path::Direct ? 0 : u(4)));
+              }
+            });
+  }
+
   // The bytes the devices below moved in the workload's direction: the
   // storage under the scratch area, and a loop target's own device.
-  db.each("SELECT repetition_id, role, read_bytes, write_bytes FROM device_io"
-          " WHERE role IN ('storage', 'loop')",
-          [&](sqlite3_stmt* st) {
-            if (RepetitionData* r = rep(sqlite3_column_int64(st, 0))) {
-              const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
+  void read_devices() {
+    db_.each("SELECT repetition_id, role, read_bytes, write_bytes FROM device_io"
+             " WHERE role IN ('storage', 'loop')",
+             [&](sqlite3_stmt* st) {
+              RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+              if (!r) return;
               const bool loop = text(st, 1) == "loop";
+              const bool reads = cell_of(sqlite3_column_int64(st, 0)).reads();
               (loop ? r->loop_bytes : r->device_bytes) +=
-                  static_cast<std::uint64_t>(sqlite3_column_int64(st, c.reads() ? 2 : 3));
+                  static_cast<std::uint64_t>(sqlite3_column_int64(st, reads ? 2 : 3));
               (loop ? r->loop_measured : r->device_measured) = true;
-            }
-          });
+            });
+  }
+
   // What the pool read or wrote for the workload: ARC misses (records read
   // from disk, or written through the ARC) plus direct I/O.
-  db.each("SELECT repetition_id, name, delta FROM zfs_iostats WHERE name IN"
-          " ('arc_read_bytes', 'direct_read_bytes', 'arc_write_bytes', 'direct_write_bytes')",
-          [&](sqlite3_stmt* st) {
-            if (RepetitionData* r = rep(sqlite3_column_int64(st, 0))) {
-              const CellData& c = run.cells[rep_index[sqlite3_column_int64(st, 0)].first];
-              const std::string name = text(st, 1);
-              if ((name.find("_read_") != std::string::npos) == c.reads()) {
+  void read_pool() {
+    db_.each("SELECT repetition_id, name, delta FROM zfs_iostats WHERE name IN"
+             " ('arc_read_bytes', 'direct_read_bytes', 'arc_write_bytes', 'direct_write_bytes')",
+             [&](sqlite3_stmt* st) {
+              RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+              if (!r) return;
+              if ((text(st, 1).find("_read_") != std::string::npos) == cell_of(sqlite3_column_int64(st, 0)).reads()) {
                 r->pool_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
               }
               r->pool_measured = true;
-            }
-          });
-  load_cpu_columns(db, rep);
-  run.ramp_s = profile_ramp_seconds((fs::path(dir) / "profile.ini").string());
-  db.each("SELECT key, value FROM system_info ORDER BY key",
-          [&](sqlite3_stmt* st) { run.system[text(st, 0)] = text(st, 1); });
+            });
+  }
+
+  Db db_;
+  std::string db_path_;
+  RunData run_;
+  std::map<std::int64_t, std::size_t> cell_index_;                          // cell id -> index
+  std::map<std::int64_t, std::pair<std::size_t, std::size_t>> rep_index_;  // id -> cell, repetition
+};
+
+// A run whose every cell crashed the guest is still a result to report;
+// one with nothing measured and nothing crashed is not.
+void require_results(const RunData& run) {
   std::size_t measured = 0, crashed = 0;
   for (const CellData& c : run.cells) {
     measured += c.repetitions.size();
     crashed += c.crashed;
   }
-  // A run whose every cell crashed the guest is still a result to report.
   if (measured == 0 && crashed == 0) {
-    throw ReportError(dir + ": the run has no measured repetition to report");
+    throw ReportError(run.dir + ": the run has no measured repetition to report");
   }
+}
+
+// The bench drivers' results beside the run, if it has them; a file that
+// cannot be read is said in the report, not fatal.
+void load_bench(RunData& run) {
+  const fs::path bench = fs::path(run.dir) / "bench" / "bench.json";
+  if (!fs::exists(bench)) return;
+  try {
+    run.bench = std::make_shared<const BenchResults>(load_bench_results(bench.string()));
+  } catch (const ReportError& e) {
+    run.bench_problem = e.what();
+  }
+}
+
+}  // namespace
+
+RunData load_run(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw ReportError("run directory '" + dir + "' not found");
+  const std::string db_path = (fs::path(dir) / "results.db").string();
+  if (!fs::exists(db_path)) throw ReportError(dir + ": no results.db (not a diobench run directory)");
+  RunData run = RunLoader(dir, db_path).load();
+  run.ramp_s = profile_ramp_seconds((fs::path(dir) / "profile.ini").string());
+  require_results(run);
   load_guest_lane(run);
-  const fs::path bench = fs::path(dir) / "bench" / "bench.json";
-  if (fs::exists(bench)) {
-    try {
-      run.bench = std::make_shared<const BenchResults>(load_bench_results(bench.string()));
-    } catch (const ReportError& e) {
-      run.bench_problem = e.what();
-    }
-  }
+  load_bench(run);
   return run;
 }
 
