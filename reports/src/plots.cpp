@@ -338,148 +338,164 @@ std::optional<Figure> draw_forest_plot(const std::vector<ForestRow>& rows, doubl
   return figure;
 }
 
+namespace {
+
+// The cells by workload group, in the order they first appear.
+struct WorkloadGroups {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const CellSummary*>> cells;
+};
+
+WorkloadGroups group_by_workload(const std::vector<CellSummary>& cells) {
+  WorkloadGroups out;
+  for (const CellSummary& s : cells) {
+    const std::string g = workload_group(*s.cell);
+    if (!out.cells.count(g)) out.order.push_back(g);
+    out.cells[g].push_back(&s);
+  }
+  return out;
+}
+
+// Throughput of a workload group: policy groups, one bar per target the
+// group has, 95% whiskers; "" when no target has data (a column with no
+// data at all is an error to gnuplot).
+std::string throughput_script(const std::string& g, const std::vector<const CellSummary*>& group) {
+  std::vector<const char*> targets;
+  for (const char* target : kTargets) {
+    for (const CellSummary* c : group) {
+      if (target_of(*c->cell) == target && c->n) {
+        targets.push_back(target);
+        break;
+      }
+    }
+  }
+  if (targets.empty()) return "";
+  std::ostringstream body;
+  body << "$tp << EOD\n";
+  for (const char* policy : kPolicies) {
+    body << policy;
+    for (const char* target : targets) {
+      const CellSummary* s = nullptr;
+      for (const CellSummary* c : group) {
+        if (c->cell->axis("policy") == policy && target_of(*c->cell) == target) s = c;
+      }
+      if (s && s->n) {
+        body << " " << s->throughput_median / 1048576 << " " << s->throughput_interval.low / 1048576 << " "
+             << s->throughput_interval.high / 1048576;
+      } else {
+        body << " NaN NaN NaN";
+      }
+    }
+    body << "\n";
+  }
+  body << "EOD\n"
+       << "set title " << quoted("Throughput: " + g + " (median, 95% interval)") << "\n"
+       << "set ylabel 'MiB/s'\nset xlabel 'dataset direct= policy'\nset yrange [0:*]\n"
+       << "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
+       << "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
+       << "plot ";
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    const std::string colour = std::string(targets[t]) == "file"          ? "#4477aa"
+                               : std::string(targets[t]) == "loop dio on" ? "#66ccee"
+                                                                            : "#ee6677";
+    body << (t ? ", ''" : "$tp") << " using " << 2 + 3 * t << ":" << 3 + 3 * t << ":" << 4 + 3 * t
+         << (t ? "" : ":xtic(1)") << " title " << quoted(targets[t]) << " lc rgb '" << colour << "'";
+  }
+  body << "\n";
+  return body.str();
+}
+
+// Latency percentiles of a workload group, a line per cell, x in "nines"
+// (90% -> 1, 99% -> 2, 99.9% -> 3); "" when no cell has percentiles.
+std::string latency_script(const std::string& g, const std::vector<const CellSummary*>& group) {
+  std::ostringstream lat;
+  std::ostringstream plot;
+  int block = 0;
+  for (const CellSummary* c : group) {
+    std::map<double, std::vector<double>> by_p;
+    for (const RepetitionData& r : c->cell->repetitions) {
+      for (const auto& [p, ns] : r.percentiles) {
+        if (p < 100) by_p[p].push_back(ns);
+      }
+    }
+    if (by_p.empty()) continue;
+    lat << "$l" << block << " << EOD\n";
+    for (auto& [p, v] : by_p) lat << -std::log10(1 - p / 100) << " " << median(v) / 1000 << "\n";
+    lat << "EOD\n";
+    plot << (block ? ", " : "plot ") << "$l" << block << " using 1:2 with linespoints title "
+         << quoted(std::string(c->cell->axis("policy")) + ", " + target_of(*c->cell));
+    ++block;
+  }
+  if (!block) return "";
+  return lat.str() + "set title " + quoted("Completion latency percentiles: " + g) + "\n" +
+         "set ylabel 'latency (us)'\nset logscale y\nset xlabel 'percentile'\n" +
+         "set xtics ('50' 0.301, '90' 1, '99' 2, '99.9' 3, '99.99' 4)\n" + plot.str() + "\n";
+}
+
+// The path split of every cell (of the first kMaxSplitBars), stacked, in
+// percent of requests in the cell's main direction.
+std::string path_split_script(const std::vector<CellSummary>& cells) {
+  std::ostringstream body;
+  body << "$split << EOD\n";
+  const std::size_t shown = std::min(cells.size(), kMaxSplitBars);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const CellSummary& s = cells[i];
+    const Direction d = s.cell->reads() ? Direction::Read : Direction::Write;
+    const double total = static_cast<double>(s.split.requests(d));
+    body << data_text(s.cell->name);
+    for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+      body << " " << (total ? 100.0 * static_cast<double>(s.split.bucket(d, p).requests) / total : 0);
+    }
+    body << "\n";
+  }
+  body << "EOD\n"
+       << "set title "
+       << quoted("Path split per cell (share of requests, main direction)" +
+                 (shown < cells.size() ? ", first " + std::to_string(shown) + " of " + std::to_string(cells.size()) +
+                                             " cells"
+                                       : std::string()))
+       << "\n"
+       << "set ylabel '% of requests'\nset yrange [0:100]\n"
+       << "set style data histograms\nset style histogram rowstacked\n"
+       << "set style fill solid 0.8 border -1\nset boxwidth 0.8\nset xtics rotate by -60 font ',7'\n"
+       << "set bmargin 14\n"
+       << "plot $split using 2:xtic(1) title 'direct' lc rgb '#228833',"
+       << " '' using 3 title 'buffered' lc rgb '#4477aa', '' using 4 title 'fallback' lc rgb '#ccbb44',"
+       << " '' using 5 title 'split' lc rgb '#aa3377', '' using 6 title 'einval' lc rgb '#ee6677'\n";
+  return body.str();
+}
+
+}  // namespace
+
 Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& dir) {
   fs::create_directories(dir);
   Figures out;
-  const std::string errors = (fs::path(dir) / ".gnuplot-errors").string();
-  std::map<std::string, std::vector<const CellSummary*>> groups;
-  std::vector<std::string> order;
-  for (const CellSummary& s : cells) {
-    const std::string g = workload_group(*s.cell);
-    if (!groups.count(g)) order.push_back(g);
-    groups[g].push_back(&s);
-  }
+  WorkloadGroups groups = group_by_workload(cells);
   // A figure per workload is for reading: past a few dozen nobody does,
   // and gnuplot's time grows with them (cells.csv has every number).
-  if (order.size() > kMaxWorkloadFigures) {
-    out.omitted = order.size() - kMaxWorkloadFigures;
-    order.resize(kMaxWorkloadFigures);
+  if (groups.order.size() > kMaxWorkloadFigures) {
+    out.omitted = groups.order.size() - kMaxWorkloadFigures;
+    groups.order.resize(kMaxWorkloadFigures);
   }
-  {
-    GnuplotScript gnuplot;
-    Gnuplot& gp = gnuplot.stream();
-    for (const std::string& g : order) {
-      // Throughput: policy groups, one bar per target the group has,
-      // 95% whiskers. (A column with no data at all is an error to gnuplot.)
-      std::vector<const char*> targets;
-      for (const char* target : kTargets) {
-        for (const CellSummary* c : groups[g]) {
-          if (target_of(*c->cell) == target && c->n) {
-            targets.push_back(target);
-            break;
-          }
-        }
-      }
-      if (targets.empty()) continue;
-      std::ostringstream data;
-      data << "$tp << EOD\n";
-      for (const char* policy : kPolicies) {
-        data << policy;
-        for (const char* target : targets) {
-          const CellSummary* s = nullptr;
-          for (const CellSummary* c : groups[g]) {
-            if (c->cell->axis("policy") == policy && target_of(*c->cell) == target) s = c;
-          }
-          if (s && s->n) {
-            data << " " << s->throughput_median / 1048576 << " " << s->throughput_interval.low / 1048576
-                 << " " << s->throughput_interval.high / 1048576;
-          } else {
-            data << " NaN NaN NaN";
-          }
-        }
-        data << "\n";
-      }
-      data << "EOD\n";
-      std::ostringstream body;
-      body << data.str() << "set title " << quoted("Throughput: " + g + " (median, 95% interval)") << "\n"
-           << "set ylabel 'MiB/s'\nset xlabel 'dataset direct= policy'\nset yrange [0:*]\n"
-           << "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
-           << "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-           << "plot ";
-      for (std::size_t t = 0; t < targets.size(); ++t) {
-        const std::string colour = std::string(targets[t]) == "file"          ? "#4477aa"
-                                   : std::string(targets[t]) == "loop dio on" ? "#66ccee"
-                                                                                : "#ee6677";
-        body << (t ? ", ''" : "$tp") << " using " << 2 + 3 * t << ":" << 3 + 3 * t << ":"
-             << 4 + 3 * t << (t ? "" : ":xtic(1)") << " title " << quoted(targets[t])
-             << " lc rgb '" << colour << "'";
-      }
-      body << "\n";
-      const std::string name = "throughput-" + stem(g);
-      render(gp, dir, name, body.str());
-      out.figures.push_back({"Throughput, " + g, name});
-
-      // Latency percentiles: x in "nines" (90% -> 1, 99% -> 2, 99.9% -> 3).
-      std::ostringstream lat;
-      std::ostringstream plot;
-      int block = 0;
-      for (const CellSummary* c : groups[g]) {
-        std::map<double, std::vector<double>> by_p;
-        for (const RepetitionData& r : c->cell->repetitions) {
-          for (const auto& [p, ns] : r.percentiles) {
-            if (p < 100) by_p[p].push_back(ns);
-          }
-        }
-        if (by_p.empty()) continue;
-        lat << "$l" << block << " << EOD\n";
-        for (auto& [p, v] : by_p) lat << -std::log10(1 - p / 100) << " " << median(v) / 1000 << "\n";
-        lat << "EOD\n";
-        plot << (block ? ", " : "plot ") << "$l" << block << " using 1:2 with linespoints title "
-             << quoted(std::string(c->cell->axis("policy")) + ", " + target_of(*c->cell));
-        ++block;
-      }
-      if (block) {
-        std::ostringstream body2;
-        body2 << lat.str() << "set title " << quoted("Completion latency percentiles: " + g) << "\n"
-              << "set ylabel 'latency (us)'\nset logscale y\nset xlabel 'percentile'\n"
-              << "set xtics ('50' 0.301, '90' 1, '99' 2, '99.9' 3, '99.99' 4)\n"
-              << plot.str() << "\n";
-        const std::string lname = "latency-" + stem(g);
-        render(gp, dir, lname, body2.str());
-        out.figures.push_back({"Latency percentiles, " + g, lname});
-      }
-    }
-    std::size_t sweeps = 0;
-    for (const SweepPlot& p : sweep_plots(cells)) {
-      if (++sweeps > kMaxWorkloadFigures) break;
-      const std::string name = "capacity-" + stem(p.group);
-      render(gp, dir, name, p.body);
-      out.figures.push_back({"Latency against IOPS, " + p.group, name});
-    }
-    // Path split of every cell, stacked (percent of requests).
-    std::ostringstream split;
-    split << "$split << EOD\n";
-    const std::size_t shown = std::min(cells.size(), kMaxSplitBars);
-    for (std::size_t i = 0; i < shown; ++i) {
-      const CellSummary& s = cells[i];
-      const Direction d = s.cell->reads() ? Direction::Read : Direction::Write;
-      const double total = static_cast<double>(s.split.requests(d));
-      split << data_text(s.cell->name);
-      for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
-        split << " " << (total ? 100.0 * static_cast<double>(s.split.bucket(d, p).requests) / total : 0);
-      }
-      split << "\n";
-    }
-    split << "EOD\n";
-    std::ostringstream body;
-    body << split.str() << "set title "
-         << quoted("Path split per cell (share of requests, main direction)" +
-                   (shown < cells.size() ? ", first " + std::to_string(shown) + " of " +
-                                               std::to_string(cells.size()) + " cells"
-                                         : std::string()))
-         << "\n"
-         << "set ylabel '% of requests'\nset yrange [0:100]\n"
-         << "set style data histograms\nset style histogram rowstacked\n"
-         << "set style fill solid 0.8 border -1\nset boxwidth 0.8\nset xtics rotate by -60 font ',7'\n"
-         << "set bmargin 14\n"
-         << "plot $split using 2:xtic(1) title 'direct' lc rgb '#228833',"
-         << " '' using 3 title 'buffered' lc rgb '#4477aa', '' using 4 title 'fallback' lc rgb '#ccbb44',"
-         << " '' using 5 title 'split' lc rgb '#aa3377', '' using 6 title 'einval' lc rgb '#ee6677'\n";
-    render(gp, dir, "path-split", body.str());
-    out.figures.push_back({"Path split", "path-split"});
-    gp << "exit\n";
-    out.gnuplot_errors = gnuplot.run(errors, out.figures.size());
+  GnuplotScript gnuplot;
+  Gnuplot& gp = gnuplot.stream();
+  auto draw = [&](const std::string& title, const std::string& name, const std::string& script) {
+    if (script.empty()) return;
+    render(gp, dir, name, script);
+    out.figures.push_back({title, name});
+  };
+  for (const std::string& g : groups.order) {
+    draw("Throughput, " + g, "throughput-" + stem(g), throughput_script(g, groups.cells[g]));
+    draw("Latency percentiles, " + g, "latency-" + stem(g), latency_script(g, groups.cells[g]));
   }
+  std::size_t sweeps = 0;
+  for (const SweepPlot& p : sweep_plots(cells)) {
+    if (++sweeps > kMaxWorkloadFigures) break;
+    draw("Latency against IOPS, " + p.group, "capacity-" + stem(p.group), p.body);
+  }
+  draw("Path split", "path-split", path_split_script(cells));
+  gp << "exit\n";
+  out.gnuplot_errors = gnuplot.run((fs::path(dir) / ".gnuplot-errors").string(), out.figures.size());
   return out;
 }
 
