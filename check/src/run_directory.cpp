@@ -13,54 +13,21 @@
 #include "diobench/check/check.hpp"
 #include "diobench/check/path_judgement.hpp"
 
+#include "diobench/results_reader.hpp"
+
 namespace diobench {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-// results.db opened read-only; any SQLite failure is bad input naming it.
-class ResultsIndex {
- public:
-  explicit ResultsIndex(const std::string& path) : path_(path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      const std::string msg = db_ ? sqlite3_errmsg(db_) : "cannot open";
-      sqlite3_close(db_);
-      throw CheckInputError(path + ": " + msg);
-    }
-  }
-  ~ResultsIndex() { sqlite3_close(db_); }
-  ResultsIndex(const ResultsIndex&) = delete;
-  ResultsIndex& operator=(const ResultsIndex&) = delete;
+[[noreturn]] void bad_input(const std::string& message) { throw CheckInputError(message); }
 
-  void each(const std::string& sql, const std::function<void(sqlite3_stmt*)>& row) const {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-      throw CheckInputError(path_ + ": not a diobench results index (" + sqlite3_errmsg(db_) + ")");
-    }
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) throw CheckInputError(path_ + ": " + sqlite3_errmsg(db_));
-  }
-  bool has_column(const std::string& table, const std::string& column) const {
-    bool found = false;
-    each("PRAGMA table_info(" + table + ")", [&](sqlite3_stmt* st) { found |= text(st, 1) == column; });
-    return found;
-  }
-  static std::string text(sqlite3_stmt* st, int col) {
-    const unsigned char* t = sqlite3_column_text(st, col);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
-  static std::optional<std::uint64_t> count(sqlite3_stmt* st, int col) {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) return std::nullopt;
-    return static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, sqlite3_column_int64(st, col)));
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-  std::string path_;
-};
+// A count column: NULL stays unknown, a negative one counts as 0.
+std::optional<std::uint64_t> count(sqlite3_stmt* st, int col) {
+  if (sqlite3_column_type(st, col) == SQLITE_NULL) return std::nullopt;
+  return static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, sqlite3_column_int64(st, col)));
+}
 
 struct StoredCell {
   std::int64_t id = 0;
@@ -106,11 +73,11 @@ CellShape shape_of(const std::string& name, const std::map<std::string, std::str
 }
 
 StoredRun read_run(const std::string& db_path) {
-  const ResultsIndex db(db_path);
+  const ResultsReader db(db_path, bad_input);
   StoredRun run;
   bool has_run = false;
   db.each("SELECT backend FROM runs", [&](sqlite3_stmt* st) {
-    run.backend = ResultsIndex::text(st, 0);
+    run.backend = ResultsReader::text(st, 0);
     has_run = true;
   });
   if (!has_run) throw CheckInputError(db_path + ": no run recorded (runs table empty)");
@@ -119,12 +86,12 @@ StoredRun read_run(const std::string& db_path) {
           [&](sqlite3_stmt* st) {
             StoredCell c;
             c.id = sqlite3_column_int64(st, 0);
-            c.name = ResultsIndex::text(st, 1);
+            c.name = ResultsReader::text(st, 1);
             std::map<std::string, std::string> axis;
             int i = 2;
             for (const char* k : {"policy", "semantics", "recordsize", "target", "loop_dio",
                                   "app_direct", "rw", "bs"}) {
-              axis[k] = ResultsIndex::text(st, i++);
+              axis[k] = ResultsReader::text(st, i++);
             }
             c.shape = shape_of(c.name, axis);
             run.cells.push_back(c);
@@ -144,12 +111,12 @@ StoredRun read_run(const std::string& db_path) {
             r.id = sqlite3_column_int64(st, 0);
             r.cell_id = sqlite3_column_int64(st, 1);
             r.repetition = static_cast<unsigned>(sqlite3_column_int64(st, 2));
-            r.status = ResultsIndex::text(st, 3);
-            r.message = ResultsIndex::text(st, 4);
-            r.split_check = ResultsIndex::text(st, 5);
-            r.arc_data_before = ResultsIndex::count(st, 6);
-            r.arc_data_after = ResultsIndex::count(st, 7);
-            r.arc_check = ResultsIndex::text(st, 8);
+            r.status = ResultsReader::text(st, 3);
+            r.message = ResultsReader::text(st, 4);
+            r.split_check = ResultsReader::text(st, 5);
+            r.arc_data_before = count(st, 6);
+            r.arc_data_after = count(st, 7);
+            r.arc_check = ResultsReader::text(st, 8);
             r.label = names[r.cell_id] + " rep " + std::to_string(r.repetition);
             run.repetitions.push_back(r);
           });
@@ -160,7 +127,7 @@ StoredRun read_run(const std::string& db_path) {
           [&](sqlite3_stmt* st) {
             const auto it = by_id.find(sqlite3_column_int64(st, 0));
             if (it != by_id.end()) {
-              it->second->iostats[ResultsIndex::text(st, 1)] = ResultsIndex::count(st, 2).value_or(0);
+              it->second->iostats[ResultsReader::text(st, 1)] = count(st, 2).value_or(0);
             }
           });
   return run;

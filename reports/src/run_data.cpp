@@ -13,6 +13,8 @@
 #include "diobench/policy.hpp"
 #include "diobench/reports/bench_results.hpp"
 
+#include "diobench/results_reader.hpp"
+
 namespace diobench {
 
 namespace fs = std::filesystem;
@@ -48,40 +50,9 @@ double profile_ramp_seconds(const std::string& profile_ini) {
   return vm.count("profile.ramp") ? vm["profile.ramp"].as<double>() : 1.0;
 }
 
-class Db {
- public:
-  explicit Db(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      const std::string msg = db_ ? sqlite3_errmsg(db_) : "cannot open";
-      sqlite3_close(db_);
-      db_ = nullptr;
-      throw ReportError(path + ": " + msg);
-    }
-    path_ = path;
-  }
-  ~Db() { sqlite3_close(db_); }
-  // Calls `row` for each result row with the statement to read columns from.
-  void each(const std::string& sql, const std::function<void(sqlite3_stmt*)>& row) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-      const std::string msg = sqlite3_errmsg(db_);
-      throw ReportError(path_ + ": not a diobench results index (" + msg + ")");
-    }
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) throw ReportError(path_ + ": " + sqlite3_errmsg(db_));
-  }
+[[noreturn]] void bad_input(const std::string& message) { throw ReportError(message); }
 
- private:
-  sqlite3* db_ = nullptr;
-  std::string path_;
-};
-
-std::string text(sqlite3_stmt* st, int col) {
-  const unsigned char* t = sqlite3_column_text(st, col);
-  return t ? reinterpret_cast<const char*>(t) : "";
-}
+std::string text(sqlite3_stmt* st, int col) { return ResultsReader::text(st, col); }
 
 std::string json_text(const nlohmann::json& j, const char* key) {
   const auto it = j.find(key);
@@ -127,7 +98,7 @@ std::optional<double> optional_double(sqlite3_stmt* st, int col) {
 
 // The CPU and ARC columns of repetitions, where the run's index has them
 // (runs recorded before the runner wrote them have none: unknown).
-void load_cpu_columns(Db& db, const std::function<RepetitionData*(std::int64_t)>& rep) {
+void load_cpu_columns(const ResultsReader& db, const std::function<RepetitionData*(std::int64_t)>& rep) {
   std::set<std::string> columns;
   db.each("PRAGMA table_info(repetitions)", [&](sqlite3_stmt* st) { columns.insert(text(st, 1)); });
   std::string select = "SELECT id";
@@ -176,7 +147,7 @@ namespace {
 // found by their id (only the ok ones carry measurements).
 class RunLoader {
  public:
-  RunLoader(const std::string& dir, const std::string& db_path) : db_(db_path), db_path_(db_path) {
+  RunLoader(const std::string& dir, const std::string& db_path) : db_(db_path, bad_input), db_path_(db_path) {
     run_.dir = dir;
   }
 
@@ -334,7 +305,7 @@ class RunLoader {
             });
   }
 
-  Db db_;
+  ResultsReader db_;
   std::string db_path_;
   RunData run_;
   std::map<std::int64_t, std::size_t> cell_index_;                          // cell id -> index
