@@ -213,7 +213,12 @@ po::options_description run_description(RunArgs& a) {
       ("backend", po::value(&a.backend)->default_value("emulated"), "emulated or zfs")
       ("dir", po::value(&a.dir)->default_value("/var/tmp/diobench"),
        "scratch area for the emulated backend (created with an ownership marker; only its own files are touched)")
-      ("dataset", po::value(&a.dataset), "POOL/DATASET for the zfs backend")
+      ("dataset", po::value(&a.dataset),
+       "POOL/DATASET for the zfs backend: the run creates a child of it to work in "
+       "(POOL/DATASET/diobench-<random>, inheriting its properties), sets direct= there and "
+       "destroys it at the end; the dataset itself is not changed")
+      ("in-place", "zfs backend: work in --dataset itself, setting its direct= per repetition and "
+       "back at the end, instead of in a child dataset")
       ("out", po::value(&a.out), "run directory to create (default: /var/tmp/diobench-runs/<UTC time>)")
       ("repetitions", po::value(&a.repetitions), "repetitions per cell (overrides the profile)")
       ("seed", po::value(&a.seed), "seed of the repetition order (default: the profile's, else random)")
@@ -281,6 +286,10 @@ diobench::RunOptions run_options(const po::variables_map& vm, const RunArgs& a) 
   o.arc_drop = vm["arc-drop"].as<std::string>();
   if (o.arc_drop != "auto" && o.arc_drop != "none" && o.arc_drop != "export") {
     throw UsageError("invalid --arc-drop value '" + o.arc_drop + "' (expected auto, none or export)");
+  }
+  o.in_place = vm.count("in-place") > 0;
+  if (o.in_place && (a.backend != "zfs" || !a.resume.empty())) {
+    throw UsageError("--in-place goes with --backend zfs (and a resumed run keeps its own choice)");
   }
   if (!vm["arc-drop"].defaulted() && a.backend != "zfs" && a.resume.empty()) {
     throw UsageError("--arc-drop goes with --backend zfs");
@@ -437,6 +446,7 @@ int cmd_restore(const std::vector<std::string>& args) {
     std::cout << d << ": detached " << r.detached.size() << " loop device(s), removed "
               << r.removed.size() << " scratch file(s) or directories\n";
     for (const auto& what : r.reset) std::cout << "  restored: " << what << "\n";
+    for (const auto& what : r.destroyed) std::cout << "  destroyed: dataset " << what << " (made by the run)\n";
     for (const auto& line : r.skipped) {
       std::cerr << "diobench: restore: " << journal.string()
                 << ": skipped a line that is not a journal entry (" << line << ")\n";

@@ -34,6 +34,8 @@ expect "bench on dry-run" 0 "then the bench drivers 'bs:4096/'" -- "$bin" run --
 expect "bad arc-drop" 2 "invalid --arc-drop value 'sometimes'" -- "$bin" run --arc-drop sometimes --dry-run
 expect "arc-drop help" 0 "opt out" -- "$bin" run --help
 expect "arc-drop needs zfs" 2 "--arc-drop goes with --backend zfs" -- "$bin" run --arc-drop export --dry-run
+expect "in-place needs zfs" 2 "--in-place goes with --backend zfs" -- "$bin" run --in-place --dry-run
+expect "in-place help" 0 "work in --dataset itself" -- "$bin" run --help
 expect "run help: until-decided" 0 "--until-decided" -- "$bin" run --help
 expect "run help: budget" 0 "--budget" -- "$bin" run --help
 expect "run help: max-repetitions" 0 "--max-repetitions" -- "$bin" run --help

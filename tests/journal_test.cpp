@@ -13,6 +13,7 @@
 #include <string>
 #include <system_error>
 
+#include "diobench/runner/work_dataset.hpp"
 #include "diobench/scratch.hpp"
 #include "test_files.hpp"
 
@@ -149,6 +150,29 @@ TEST_F(JournalTest, FindJournalsListsRunDirectoriesAndRefusesLinks) {
   EXPECT_NE(found.refused[0].find((root_ / "runs" / "b").string()), std::string::npos) << found.refused[0];
   ::chmod((root_ / "runs").c_str(), 0777);
   EXPECT_THROW(find_journals((root_ / "runs").string()), JournalRefused);
+}
+
+}  // namespace
+}  // namespace diobench
+
+namespace diobench {
+namespace {
+
+// The child a zfs run works in: a fresh random name each time, and only
+// such names pass the check a resumed run's plan goes through.
+TEST(WorkDatasetName, IsARandomChildThatOnlyItsOwnShapePasses) {
+  const std::string a = new_work_dataset_name("tank/ds"), b = new_work_dataset_name("tank/ds");
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.rfind("tank/ds/diobench-", 0), 0u) << a;
+  EXPECT_TRUE(is_work_dataset_name(a, "tank/ds")) << a;
+  EXPECT_FALSE(is_work_dataset_name(a, "tank/other")) << a;
+  for (const char* bad : {"tank/ds", "tank/ds/diobench-", "tank/ds/diobench-0123456789abcdeg",
+                          "tank/ds/diobench-0123456789abcdef0", "tank/ds/x/diobench-0123456789abcdef",
+                          "tank/other", ""}) {
+    EXPECT_FALSE(is_work_dataset_name(bad, "tank/ds")) << bad;
+  }
+  EXPECT_TRUE(is_work_dataset_name("tank/ds/diobench-0123456789abcdef", "tank/ds"));
+  EXPECT_FALSE(is_work_dataset_name("/diobench-0123456789abcdef", ""));
 }
 
 }  // namespace

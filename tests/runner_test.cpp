@@ -30,6 +30,7 @@
 #include "diobench/loop_device.hpp"
 #include "diobench/scratch.hpp"
 #include "small_filesystem.hpp"
+#include "test_files.hpp"
 
 namespace diobench {
 namespace {
@@ -837,29 +838,57 @@ class ZfsBackendTest : public RunnerTest {
   void SetUp() override {
     RunnerTest::SetUp();
     state_ = root_ + "/zfs-state";
-    fs::create_directories(state_);
+    fs::create_directories(state_ + "/tank/ds");
     fs::create_directories(root_ + "/bin");
     fs::create_directories(root_ + "/kstat/tank");
     fs::create_directories(root_ + "/mnt");
-    std::ofstream(state_ + "/direct") << "standard\n";
-    std::ofstream(state_ + "/mountpoint") << root_ + "/mnt\n";
+    std::ofstream(state_ + "/tank/ds/direct") << "standard\n";
+    std::ofstream(state_ + "/tank/ds/mountpoint") << root_ + "/mnt\n";
     std::ofstream(root_ + "/kstat/tank/iostats")
         << "70 1 0x01 8 2176 0 0\nname type data\ndirect_read_count 4 0\n"
            "direct_read_bytes 4 0\narc_read_count 4 100\narc_read_bytes 4 409600\n"
            "direct_write_count 4 0\ndirect_write_bytes 4 0\n";
+    // The stand-in `zfs`: a dataset is a directory under the state
+    // directory, a property a file in it (a child without its own file
+    // inherits its parent's value; a user property, one with a colon, is
+    // "-" where unset); `create` and `destroy` make and remove a child and
+    // its mount directory; every change is logged.
     const std::string zfs = root_ + "/bin/zfs";
-    std::ofstream(zfs) << "#!/bin/bash\nstate=" << state_ << "\n"
-                       << "case $1 in\n"
-                          "  get) p=${@: -2:1}; [ -f \"$state/$p\" ] || exit 1\n"
-                          "       if [ \"$4\" = value,source ]; then\n"
-                          "         printf '%s\\t%s\\n' \"$(cat \"$state/$p\")\" \"$(cat \"$state/$p.source\" 2>/dev/null || echo local)\"\n"
-                          "       else cat \"$state/$p\"; fi ;;\n"
-                          "  set) echo \"${2#*=}\" > \"$state/${2%%=*}\"; echo local > \"$state/${2%%=*}.source\"\n"
-                          "       echo \"$2\" >> \"$state/log\" ;;\n"
-                          "  inherit) echo standard > \"$state/$2\"; echo default > \"$state/$2.source\"\n"
-                          "           echo \"inherit $2\" >> \"$state/log\" ;;\n"
-                          "  *) exit 1 ;;\n"
-                          "esac\n";
+    std::ofstream(zfs) << "#!/bin/bash\nstate=" << state_ << "\n" << R"SH(ds=${@: -1}
+value_of() {  # DATASET PROPERTY -> "value<TAB>source"
+  local d=$1 p=$2 v
+  [ -d "$state/$d" ] || return 1
+  if [ -f "$state/$d/$p" ]; then
+    printf '%s\t%s\n' "$(cat "$state/$d/$p")" "$(cat "$state/$d/$p.source" 2>/dev/null || echo local)"
+    return
+  fi
+  case $p in
+    name) printf '%s\t-\n' "$d"; return ;;
+    *:*) printf -- '-\t-\n'; return ;;
+  esac
+  [ "$d" != "${d%/*}" ] || return 1
+  v=$(value_of "${d%/*}" "$p") || return 1
+  [ "$p" = mountpoint ] && v="${v%%$'\t'*}/${d##*/}"
+  printf '%s\tinherited from %s\n' "${v%%$'\t'*}" "${d%/*}"
+}
+case $1 in
+  get) v=$(value_of "$ds" "${@: -2:1}") || exit 1
+       if [ "$4" = value,source ]; then echo "$v"; else echo "${v%%$'\t'*}"; fi ;;
+  set) [ -d "$state/$ds" ] || exit 1
+       echo "${2#*=}" > "$state/$ds/${2%%=*}"; echo local > "$state/$ds/${2%%=*}.source"
+       echo "set $2 $ds" >> "$state/log" ;;
+  inherit) echo standard > "$state/$ds/$2"; echo default > "$state/$ds/$2.source"
+           echo "inherit $2 $ds" >> "$state/log" ;;
+  create) [ -d "$state/${ds%/*}" ] && [ ! -e "$state/$ds" ] || exit 1
+          mkdir "$state/$ds"; shift
+          while [ "$1" = -o ]; do echo "${2#*=}" > "$state/$ds/${2%%=*}"; shift 2; done
+          m=$(value_of "$ds" mountpoint) && mkdir -p "${m%%$'\t'*}" || exit 1
+          echo "create $ds" >> "$state/log" ;;
+  destroy) m=$(value_of "$ds" mountpoint) || exit 1
+           rm -rf "${m%%$'\t'*}" "$state/$ds"; echo "destroy $ds" >> "$state/log" ;;
+  *) exit 1 ;;
+esac
+)SH";
     fs::permissions(zfs, fs::perms::owner_all);
     // A pool that can be exported and imported (the ARC is emptied that
     // way by default), on a device that does not need to exist.
@@ -892,6 +921,10 @@ class ZfsBackendTest : public RunnerTest {
     s << in.rdbuf();
     return s.str();
   }
+  // The dataset a run worked in, from its plan.
+  static std::string work_dataset_of(const std::string& out) {
+    return nlohmann::json::parse(test::slurp(out + "/plan.json")).value("work_dataset", "");
+  }
   std::vector<std::string> zfs_args(const std::string& out, const std::string& policy = "") {
     std::vector<std::string> a{"run", "--profile", "smoke", "--backend", "zfs", "--dataset",
                                "tank/ds", "--out", out, "--filter", "workload=randread-4k",
@@ -906,11 +939,22 @@ TEST_F(ZfsBackendTest, SetsThePolicyPerRepetitionRestoresItAndChecksTheSplit) {
   const std::string out = runs_ + "/a";
   const Exit e = diobench(zfs_args(out), root_ + "/run.log");
   ASSERT_EQ(e.status, 0) << e.output;
+  // The run made a child of the dataset, set the policies there, and
+  // destroyed it; the user's dataset was never changed.
   const std::string log = read("log");
-  for (const char* p : {"direct=disabled", "direct=always"}) {
-    EXPECT_NE(log.find(p), std::string::npos) << log;
+  const std::string child = work_dataset_of(out);
+  EXPECT_EQ(child.rfind("tank/ds/diobench-", 0), 0u) << child;
+  for (const std::string& p : {"create " + child, "set direct=disabled " + child,
+                              "set direct=always " + child, "destroy " + child}) {
+    EXPECT_NE(log.find(p), std::string::npos) << p << " not in:\n" << log;
   }
-  EXPECT_EQ(read("direct"), "standard\n") << "the original value must come back";
+  EXPECT_EQ(log.find(" tank/ds\n"), std::string::npos) << log;
+  EXPECT_EQ(read("tank/ds/direct"), "standard\n");
+  EXPECT_FALSE(fs::exists(state_ + "/" + child)) << "the child dataset is left";
+  EXPECT_TRUE(fs::is_empty(root_ + "/mnt")) << "its mount directory is left";
+  const auto info = query(out + "/results.db", "SELECT value FROM system_info WHERE key = 'runner.dataset'");
+  ASSERT_EQ(info.size(), 1u);
+  EXPECT_EQ(info[0].rfind(child + " (a child of tank/ds", 0), 0u) << info[0];
   const std::string db = out + "/results.db";
   // Nothing moved in the (static) kstat: where the engine expected direct
   // reads (always), the run flags a contradiction; elsewhere it agrees.
@@ -921,7 +965,6 @@ TEST_F(ZfsBackendTest, SetsThePolicyPerRepetitionRestoresItAndChecksTheSplit) {
   EXPECT_EQ(query(db, "SELECT count(DISTINCT repetition_id) FROM zfs_iostats"),
             std::vector<std::string>{"3"});
   EXPECT_EQ(query(db, "SELECT DISTINCT backend FROM cells"), std::vector<std::string>{"zfs"});
-  EXPECT_TRUE(data_files_in(root_ + "/mnt/diobench").empty());
 }
 
 // --arc-drop export: before each repetition the pool is exported and
@@ -1055,33 +1098,117 @@ TEST_F(ZfsBackendTest, EmptyingTheArcIsRefusedWhereThePoolDoesNotAllowItUnlessOp
 // A property the dataset inherited (here: its default) is handed back to
 // inheritance at the end, not pinned as a local value.
 TEST_F(ZfsBackendTest, AnInheritedPropertyIsInheritedAgainNotSetLocally) {
-  std::ofstream(state_ + "/direct.source") << "default\n";
+  std::ofstream(state_ + "/tank/ds/direct.source") << "default\n";
   const std::string out = runs_ + "/a";
-  const Exit e = diobench(zfs_args(out), root_ + "/run.log");
+  auto args = zfs_args(out);
+  args.push_back("--in-place");
+  const Exit e = diobench(args, root_ + "/run.log");
   ASSERT_EQ(e.status, 0) << e.output;
   const std::string log = read("log");
   EXPECT_NE(log.find("direct=always"), std::string::npos) << log;
   EXPECT_NE(log.find("inherit direct"), std::string::npos) << log;
-  EXPECT_EQ(read("direct.source"), "default\n") << log;
-  EXPECT_EQ(read("direct"), "standard\n");
+  EXPECT_EQ(read("tank/ds/direct.source"), "default\n") << log;
+  EXPECT_EQ(read("tank/ds/direct"), "standard\n");
 }
 
+// --in-place: the user's dataset's property, set back by restore after a
+// kill -9 in the middle of a repetition.
 TEST_F(ZfsBackendTest, RestoreSetsThePropertyBackAfterKillNine) {
   const std::string out = runs_ + "/a";
-  // One 3-second repetition under `always`: killed in the middle of it.
-  const Exit killed =
-      diobench(zfs_args(out, "always"), root_ + "/run.log", std::chrono::milliseconds(2000));
+  auto args = zfs_args(out, "always");
+  args.push_back("--in-place");
+  // Killed as soon as the policy is set: inside the repetition.
+  const Exit killed = diobench_killed_when(args, root_ + "/run.log",
+                                           [&] { return read("tank/ds/direct") == "always\n"; });
   ASSERT_EQ(killed.status, 128 + SIGKILL) << killed.output;
-  EXPECT_EQ(read("direct"), "always\n") << "killed outside the repetition: timing off";
   const Exit restored = diobench({"restore", out}, root_ + "/restore.log");
   EXPECT_EQ(restored.status, 0) << restored.output;
-  EXPECT_EQ(read("direct"), "standard\n") << restored.output;
+  EXPECT_EQ(read("tank/ds/direct"), "standard\n") << restored.output;
   EXPECT_TRUE(data_files_in(root_ + "/mnt/diobench").empty());
   EXPECT_FALSE(fs::exists(out + "/journal.jsonl"));
 }
 
+// The child a killed run left is destroyed by restore (its property with
+// it); a run resumed without restore takes the same child up again and
+// destroys it at its end.
+TEST_F(ZfsBackendTest, AKilledRunsChildDatasetIsDestroyedByRestoreOrTakenUpByResume) {
+  const std::string out = runs_ + "/a";
+  // Killed as soon as the policy is set on the child: inside the repetition.
+  const auto policy_set = [&](const std::string& run) {
+    return [this, run] {
+      const std::string child = fs::exists(run + "/plan.json") ? work_dataset_of(run) : "";
+      return !child.empty() && read(child + "/direct") == "always\n";
+    };
+  };
+  Exit killed = diobench_killed_when(zfs_args(out, "always"), root_ + "/run.log", policy_set(out));
+  ASSERT_EQ(killed.status, 128 + SIGKILL) << killed.output;
+  const std::string child = work_dataset_of(out);
+  EXPECT_EQ(read(child + "/diobench:run"), child.substr(child.rfind('/') + 1) + "\n");
+  const Exit restored = diobench({"restore", out}, root_ + "/restore.log");
+  EXPECT_EQ(restored.status, 0) << restored.output;
+  EXPECT_NE(restored.output.find("destroyed: dataset " + child), std::string::npos) << restored.output;
+  EXPECT_FALSE(fs::exists(state_ + "/" + child));
+  EXPECT_TRUE(fs::is_empty(root_ + "/mnt"));
+  EXPECT_EQ(read("tank/ds/direct"), "standard\n");
+  EXPECT_FALSE(fs::exists(out + "/journal.jsonl"));
+
+  const std::string out2 = runs_ + "/b";
+  killed = diobench_killed_when(zfs_args(out2, "always"), root_ + "/run2.log", policy_set(out2));
+  ASSERT_EQ(killed.status, 128 + SIGKILL) << killed.output;
+  const std::string child2 = work_dataset_of(out2);
+  ASSERT_TRUE(fs::exists(state_ + "/" + child2));
+  const Exit resumed = diobench({"run", "--resume", out2}, root_ + "/resume.log");
+  EXPECT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_EQ(read("log").find("create " + child2), read("log").rfind("create " + child2))
+      << "created twice:\n" << read("log");
+  EXPECT_FALSE(fs::exists(state_ + "/" + child2)) << resumed.output;
+  EXPECT_FALSE(fs::exists(out2 + "/journal.jsonl")) << resumed.output;
+  EXPECT_EQ(query(out2 + "/results.db", "SELECT count(*) FROM repetitions WHERE status = 'ok'"),
+            std::vector<std::string>{"1"});
+}
+
+// Restore destroys a dataset only while it carries the run's token: one
+// of the same name that is not the run's stays, and restore says so.
+TEST_F(ZfsBackendTest, RestoreLeavesADatasetTheRunDidNotMake) {
+  const std::string killed = runs_ + "/k";
+  fs::create_directories(killed);
+  std::ofstream(killed + "/journal.jsonl")
+      << R"({"op":"zfs_dataset","dataset":"tank/ds/diobench-00000000000000aa","token":"diobench-00000000000000aa"})"
+      << "\n";
+  ::chmod((killed + "/journal.jsonl").c_str(), 0600);
+  fs::create_directories(state_ + "/tank/ds/diobench-00000000000000aa");
+  std::ofstream(state_ + "/tank/ds/diobench-00000000000000aa/diobench:run") << "someone-else\n";
+  const Exit restored = diobench({"restore", killed}, root_ + "/restore.log");
+  EXPECT_EQ(restored.status, 1) << restored.output;
+  EXPECT_NE(restored.output.find("not ours, left alone"), std::string::npos) << restored.output;
+  EXPECT_TRUE(fs::exists(state_ + "/tank/ds/diobench-00000000000000aa"));
+  EXPECT_TRUE(fs::exists(killed + "/journal.jsonl"));
+  // Gone by other means: nothing left to undo.
+  fs::remove_all(state_ + "/tank/ds/diobench-00000000000000aa");
+  const Exit again = diobench({"restore", killed}, root_ + "/restore2.log");
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_FALSE(fs::exists(killed + "/journal.jsonl"));
+}
+
+// A resumed run creates and destroys only a child of the shape it makes:
+// a plan.json naming another dataset is refused (exit 2, naming it).
+TEST_F(ZfsBackendTest, AResumedPlanNamingAnotherWorkDatasetIsRefused) {
+  const std::string out = runs_ + "/a";
+  const Exit e = diobench(zfs_args(out, "disabled"), root_ + "/run.log");
+  ASSERT_EQ(e.status, 0) << e.output;
+  auto plan = nlohmann::json::parse(test::slurp(out + "/plan.json"));
+  plan["work_dataset"] = "tank/home";
+  std::ofstream(out + "/plan.json") << plan.dump();
+  const Exit resumed = diobench({"run", "--resume", out}, root_ + "/resume.log");
+  EXPECT_EQ(resumed.status, 2) << resumed.output;
+  EXPECT_NE(resumed.output.find("work_dataset 'tank/home' is not a child diobench makes of 'tank/ds'"),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_EQ(read("log").find("tank/home"), std::string::npos) << read("log");
+}
+
 TEST_F(ZfsBackendTest, ADatasetWithoutDirectIsRefused) {
-  fs::remove(state_ + "/direct");
+  fs::remove(state_ + "/tank/ds/direct");
   const Exit e = diobench(zfs_args(runs_ + "/a"), root_ + "/run.log");
   EXPECT_EQ(e.status, 2) << e.output;
   EXPECT_NE(e.output.find("tank/ds"), std::string::npos) << e.output;

@@ -36,6 +36,17 @@ bool zfs_inherit(const std::string& dataset, const std::string& property) {
   return detail::run_zfs({"inherit", property, dataset}).has_value();
 }
 
+bool zfs_create(const std::string& dataset, const std::map<std::string, std::string>& properties) {
+  std::vector<std::string> args{"create"};
+  for (const auto& [name, value] : properties) args.insert(args.end(), {"-o", name + "=" + value});
+  args.push_back(dataset);
+  return detail::run_zfs(args).has_value();
+}
+
+bool zfs_destroy(const std::string& dataset) {
+  return detail::run_zfs({"destroy", dataset}).has_value();
+}
+
 std::uint64_t PoolIoStats::operator[](const std::string& name) const {
   const auto it = values.find(name);
   return it == values.end() ? 0 : it->second;

@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "diobench/durable_file.hpp"
+#include "diobench/runner/work_dataset.hpp"
 #include "diobench/scratch.hpp"
 #include "diobench/zfs.hpp"
 
@@ -50,6 +51,13 @@ void Journal::scratch_dir_created(const std::string& path) {
 }
 void Journal::scratch_dir_removed(const std::string& path) {
   record({{"op", "undo"}, {"of", "scratch_dir"}, {"path", path}});
+}
+
+void Journal::zfs_dataset_creating(const std::string& dataset, const std::string& token) {
+  record({{"op", "zfs_dataset"}, {"dataset", dataset}, {"token", token}});
+}
+void Journal::zfs_dataset_destroyed(const std::string& dataset) {
+  record({{"op", "undo"}, {"of", "zfs_dataset"}, {"dataset", dataset}});
 }
 
 void Journal::pool_exporting(const std::string& pool, const std::vector<std::string>& devices) {
@@ -91,7 +99,7 @@ bool well_formed(const nlohmann::json& e) {
         : key == "devices" ? value.is_array() && std::all_of(value.begin(), value.end(),
                                                              [](const auto& d) { return d.is_string(); })
         : key == "op" || key == "of" || key == "path" || key == "backing" || key == "dataset" ||
-                key == "property" || key == "old" || key == "pool"
+                key == "property" || key == "old" || key == "pool" || key == "token"
             ? value.is_string()
             : true;
     if (!ok) return false;
@@ -229,78 +237,137 @@ std::string read_trusted(const std::string& path) {
   return text;
 }
 
+// Destroys a dataset the run created, if it still carries the run's token
+// (a dataset of the same name that is not ours is left alone). True when
+// it is gone: destroyed now, or not there any more.
+bool destroy_own_dataset(const std::string& dataset, const std::string& token, RestoreReport& report) {
+  const auto tag = zfs_get(dataset, kRunTokenProperty);
+  if (!tag) {
+    const std::string parent = dataset.substr(0, dataset.rfind('/'));
+    if (zfs_get(parent, "name")) return true;  // the parent answers, the dataset is gone
+    report.problems.push_back("cannot tell whether dataset " + dataset + " is still there (zfs get failed)");
+    return false;
+  }
+  if (token.empty() || *tag != token) {
+    report.problems.push_back("dataset " + dataset + " does not carry " + kRunTokenProperty + "=" + token +
+                              " (it has '" + *tag + "'): not ours, left alone");
+    return false;
+  }
+  if (!zfs_destroy(dataset)) {
+    report.problems.push_back("cannot destroy dataset " + dataset + " (zfs destroy " + dataset + "; in use?)");
+    return false;
+  }
+  report.destroyed.push_back(dataset);
+  return true;
+}
+
 }  // namespace
 
-RestoreReport restore_journal(const std::string& path) {
-  RestoreReport report;
-  // Outstanding changes: each change's count minus its undos.
-  // Changes are keyed by what they changed: a scratch file's path, a loop
-  // device's backing file, "dataset\tproperty".
-  auto key_of = [](const std::string& kind, const nlohmann::json& e) {
-    if (kind == "loop") return e.value("backing", "");
-    if (kind == "zfs_property") return e.value("dataset", "") + "\t" + e.value("property", "");
-    if (kind == "pool_export") return e.value("pool", "");
-    return e.value("path", "");
-  };
-  std::map<std::pair<std::string, std::string>, int> open;
-  std::map<std::string, std::string> old_values;  // zfs key -> value to restore
-  std::map<std::string, bool> inherit;            // zfs key -> restore by `zfs inherit`
+namespace {
+
+// What a journal leaves to undo: each change's count minus its undos,
+// keyed by what it changed (a scratch file's or directory's path, a loop
+// device's backing file, "dataset\tproperty", a pool, a dataset), with
+// what undoing it needs.
+struct Outstanding {
+  std::map<std::pair<std::string, std::string>, int> open;  // (kind, key) -> count
+  std::map<std::string, std::string> old_values;              // zfs property key -> value to restore
+  std::map<std::string, bool> inherit;                        // zfs property key -> by `zfs inherit`
   std::map<std::string, std::vector<std::string>> pool_devices;  // pool -> its vdevs
-  for (const nlohmann::json& e : Journal::parse(read_trusted(path), &report.skipped)) {
+  std::map<std::string, std::string> tokens;                     // dataset the run made -> its token
+
+  // The keys of one kind of change still open.
+  std::vector<std::string> of(const std::string& kind) const {
+    std::vector<std::string> keys;
+    for (const auto& [change, count] : open) {
+      if (count > 0 && change.first == kind) keys.push_back(change.second);
+    }
+    return keys;
+  }
+  bool is_open(const std::string& kind, const std::string& key) const {
+    const auto it = open.find({kind, key});
+    return it != open.end() && it->second > 0;
+  }
+};
+
+std::string key_of(const std::string& kind, const nlohmann::json& e) {
+  if (kind == "loop") return e.value("backing", "");
+  if (kind == "zfs_property") return e.value("dataset", "") + "\t" + e.value("property", "");
+  if (kind == "pool_export") return e.value("pool", "");
+  if (kind == "zfs_dataset") return e.value("dataset", "");
+  return e.value("path", "");
+}
+
+Outstanding outstanding_changes(const std::vector<nlohmann::json>& entries) {
+  Outstanding o;
+  for (const nlohmann::json& e : entries) {
     const std::string op = e.value("op", "");
     if (op == "undo") {
       const std::string of = e.value("of", "");
-      --open[{of, key_of(of, e)}];
-    } else if (op == "scratch_file" || op == "scratch_dir" || op == "loop" ||
-               op == "zfs_property" || op == "pool_export") {
-      const std::string key = key_of(op, e);
-      if (op == "pool_export") {
-        pool_devices[key] = e.value("devices", std::vector<std::string>{});
-      }
-      if (op == "zfs_property" && open[{op, key}] <= 0) {
-        old_values[key] = e.value("old", "");
-        inherit[key] = e.value("inherit", false);
-      }
-      ++open[{op, key}];
+      --o.open[{of, key_of(of, e)}];
+      continue;
     }
+    if (op != "scratch_file" && op != "scratch_dir" && op != "loop" && op != "zfs_property" &&
+        op != "pool_export" && op != "zfs_dataset") {
+      continue;
+    }
+    const std::string key = key_of(op, e);
+    if (op == "pool_export") o.pool_devices[key] = e.value("devices", std::vector<std::string>{});
+    if (op == "zfs_dataset") o.tokens[key] = e.value("token", "");
+    if (op == "zfs_property" && o.open[{op, key}] <= 0) {  // the first change's value is the original
+      o.old_values[key] = e.value("old", "");
+      o.inherit[key] = e.value("inherit", false);
+    }
+    ++o.open[{op, key}];
   }
-  Journal journal(path);
-  // A pool exported to drop the ARC comes back first: its datasets hold
-  // the properties and files below.
-  for (const auto& [change, count] : open) {
-    if (count <= 0 || change.first != "pool_export") continue;
-    const std::string& pool = change.second;
+  return o;
+}
+
+// A pool exported to drop the ARC comes back first: its datasets hold
+// the properties and files undone after it.
+void import_pools(const Outstanding& o, Journal& journal, RestoreReport& report) {
+  for (const std::string& pool : o.of("pool_export")) {
     if (pool_imported(pool)) {
       journal.pool_imported(pool);
-    } else if (zpool_import(pool, pool_devices[pool])) {
+    } else if (zpool_import(pool, o.pool_devices.at(pool))) {
       report.reset.push_back("pool " + pool + " imported");
       journal.pool_imported(pool);
     } else {
       report.problems.push_back("cannot import pool " + pool + " (zpool import " + pool + ")");
     }
   }
-  for (const auto& [change, count] : open) {
-    if (count <= 0 || change.first != "zfs_property") continue;
-    const auto tab = change.second.find('\t');
-    const std::string dataset = change.second.substr(0, tab);
-    const std::string property = change.second.substr(tab + 1);
-    const std::string& old = old_values[change.second];
-    if (inherit[change.second] ? zfs_inherit(dataset, property) : zfs_set(dataset, property, old)) {
-      report.reset.push_back(dataset + " " + property + "=" + old +
-                             (inherit[change.second] ? " (inherited again)" : ""));
+}
+
+// Properties go back, except on a dataset the run made: they go with it
+// (settled here once it is gone, else by destroy_datasets).
+void restore_properties(const Outstanding& o, Journal& journal, RestoreReport& report) {
+  for (const std::string& key : o.of("zfs_property")) {
+    const auto tab = key.find('\t');
+    const std::string dataset = key.substr(0, tab), property = key.substr(tab + 1);
+    if (o.tokens.count(dataset)) {
+      if (!o.is_open("zfs_dataset", dataset)) journal.zfs_property_restored(dataset, property);
+      continue;
+    }
+    const std::string& old = o.old_values.at(key);
+    const bool inherit = o.inherit.at(key);
+    if (inherit ? zfs_inherit(dataset, property) : zfs_set(dataset, property, old)) {
+      report.reset.push_back(dataset + " " + property + "=" + old + (inherit ? " (inherited again)" : ""));
       journal.zfs_property_restored(dataset, property);
     } else {
       report.problems.push_back("cannot set " + property + "=" + old + " on " + dataset);
     }
   }
-  // Loop devices first: their backing files are the scratch files.
-  for (const auto& [change, count] : open) {
-    if (count <= 0 || change.first != "loop") continue;
-    if (detach_loops(change.second, false, report)) journal.loop_detached(change.second);
+}
+
+// Loop devices before the files: their backing files are the scratch files.
+void detach_loop_devices(const Outstanding& o, Journal& journal, RestoreReport& report) {
+  for (const std::string& backing : o.of("loop")) {
+    if (detach_loops(backing, false, report)) journal.loop_detached(backing);
   }
-  for (const auto& [change, count] : open) {
-    if (count <= 0 || change.first != "scratch_dir") continue;
-    const std::string& dir = change.second;
+}
+
+void remove_scratch_dirs(const Outstanding& o, Journal& journal, RestoreReport& report) {
+  for (const std::string& dir : o.of("scratch_dir")) {
     // Files that still back a loop device stay (the device would keep a
     // deleted file nobody could name); the next restore tries again.
     if (!detach_loops(dir, true, report)) continue;
@@ -316,9 +383,10 @@ RestoreReport restore_journal(const std::string& path) {
       report.problems.push_back("cannot remove " + dir + ": " + ec.message());
     }
   }
-  for (const auto& [change, count] : open) {
-    if (count <= 0 || change.first != "scratch_file") continue;
-    const std::string& file = change.second;
+}
+
+void remove_scratch_files(const Outstanding& o, Journal& journal, RestoreReport& report) {
+  for (const std::string& file : o.of("scratch_file")) {
     std::error_code ec;
     if (!loops_backed_by(file).empty()) {
       report.problems.push_back(file + " still backs a loop device: left for the next restore");
@@ -333,6 +401,32 @@ RestoreReport restore_journal(const std::string& path) {
       report.problems.push_back("cannot remove " + file + ": " + ec.message());
     }
   }
+}
+
+// Last, the datasets the run made, with their properties: their files and
+// loop devices are gone by now.
+void destroy_datasets(const Outstanding& o, Journal& journal, RestoreReport& report) {
+  for (const std::string& dataset : o.of("zfs_dataset")) {
+    if (!destroy_own_dataset(dataset, o.tokens.at(dataset), report)) continue;
+    journal.zfs_dataset_destroyed(dataset);
+    for (const std::string& key : o.of("zfs_property")) {
+      if (key.rfind(dataset + "\t", 0) == 0) journal.zfs_property_restored(dataset, key.substr(dataset.size() + 1));
+    }
+  }
+}
+
+}  // namespace
+
+RestoreReport restore_journal(const std::string& path) {
+  RestoreReport report;
+  const Outstanding o = outstanding_changes(Journal::parse(read_trusted(path), &report.skipped));
+  Journal journal(path);
+  import_pools(o, journal, report);
+  restore_properties(o, journal, report);
+  detach_loop_devices(o, journal, report);
+  remove_scratch_dirs(o, journal, report);
+  remove_scratch_files(o, journal, report);
+  destroy_datasets(o, journal, report);
   if (report.problems.empty()) fs::remove(path);
   return report;
 }

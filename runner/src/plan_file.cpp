@@ -21,6 +21,7 @@ PlanFile plan_from_json(const nlohmann::json& j) {
   p.seed = json_whole<std::uint64_t>(j, "seed");
   p.bench = j.value("bench", "none");
   p.arc_drop = j.value("arc_drop", "none");
+  p.work_dataset = j.value("work_dataset", p.dataset);
   if (j.contains("until_decided")) {
     const nlohmann::json& d = j.at("until_decided");
     p.until_decided = PlanFile::Decision{d.at("budget_s"), json_whole<unsigned>(d, "max_repetitions"),

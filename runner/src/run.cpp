@@ -30,6 +30,7 @@
 #include "diobench/runner/journal.hpp"
 #include "diobench/runner/plan_file.hpp"
 #include "diobench/runner/property_override.hpp"
+#include "diobench/runner/work_dataset.hpp"
 #include "diobench/runner/repetition_cost.hpp"
 #include "diobench/page_cache.hpp"
 #include "diobench/runner/result_store.hpp"
@@ -341,6 +342,7 @@ void write_plan(const std::string& file, const PlanFile& p) {
                    {"dataset", p.dataset},     {"filters", p.filters},
                    {"repetitions", p.repetitions}, {"seed", p.seed},
                    {"bench", p.bench}, {"arc_drop", p.arc_drop}};
+  if (!p.work_dataset.empty()) j["work_dataset"] = p.work_dataset;
   if (p.until_decided) {
     j["until_decided"] = {{"budget_s", p.until_decided->budget_s},
                           {"max_repetitions", p.until_decided->max_repetitions},
@@ -528,6 +530,12 @@ RunOptions resolve_options(const RunOptions& given, const fs::path& dir) {
   o.seed = plan.seed;
   o.bench_drivers = plan.bench;
   o.arc_drop = plan.arc_drop;
+  o.work_dataset = plan.work_dataset;
+  o.in_place = plan.work_dataset == plan.dataset;
+  if (o.backend == "zfs" && !o.in_place && !is_work_dataset_name(o.work_dataset, o.dataset)) {
+    throw std::invalid_argument((dir / "plan.json").string() + ": work_dataset '" + o.work_dataset +
+                                "' is not a child diobench makes of '" + o.dataset + "'");
+  }
   if (plan.until_decided) {
     o.until_decided = true;
     if (!o.budget_s) o.budget_s = plan.until_decided->budget_s;
@@ -537,9 +545,10 @@ RunOptions resolve_options(const RunOptions& given, const fs::path& dir) {
   return o;
 }
 
-// zfs backend: the scratch area lives on the dataset; the engine passes
-// requests through and ZFS applies the policy the runner sets per
-// repetition. Returns the pool's name.
+// zfs backend: the scratch area lives on the dataset the run works in
+// (work_dataset.hpp); the engine passes requests through and ZFS applies
+// the policy the runner sets per repetition. Checks the user's dataset
+// and names the one to work in; returns the pool's name.
 std::string check_zfs_dataset(RunOptions& o) {
   const auto direct = zfs_get(o.dataset, "direct");
   if (!direct || direct->empty() || *direct == "-") {
@@ -551,7 +560,12 @@ std::string check_zfs_dataset(RunOptions& o) {
   if (!mountpoint || mountpoint->empty() || mountpoint->front() != '/') {
     throw std::invalid_argument("dataset '" + o.dataset + "' is not mounted");
   }
-  o.scratch_dir = *mountpoint + "/diobench";
+  if (o.in_place) {
+    o.work_dataset = o.dataset;
+    o.scratch_dir = *mountpoint + "/diobench";
+  } else if (o.work_dataset.empty()) {
+    o.work_dataset = new_work_dataset_name(o.dataset);
+  }
   return o.dataset.substr(0, o.dataset.find('/'));
 }
 
@@ -567,7 +581,7 @@ std::string resolve_arc_drop(RunOptions& o, const std::string& pool, const std::
     return "none (opted out with --arc-drop none: a repetition may be served by the ARC)";
   }
   if (o.arc_drop == "export") return "export (zpool export + import before each repetition)";
-  if (const auto why = arc_export_refusal(pool, o.dataset, run_dir)) {
+  if (const auto why = arc_export_refusal(pool, o.work_dataset, run_dir)) {
     throw std::invalid_argument("cannot empty the ARC before each repetition: " + *why +
                                 "; use a pool dedicated to benchmarking, or --arc-drop none to run "
                                 "without (a repetition may then be served by the ARC)");
@@ -596,6 +610,8 @@ class RunSession {
 
  private:
   void start_run_directory();
+  void prepare_work_dataset();
+  void store_plan();
   void read_back_stored();
   void prepare_scratch();
   void ensure_target();
@@ -629,6 +645,7 @@ class RunSession {
   double spent_before_s_ = 0;  // repetition time of earlier invocations (resume)
   std::unique_ptr<ResultStore> store_;
   std::unique_ptr<Journal> journal_;
+  std::optional<WorkDataset> work_dataset_;  // declared before what lives in it
   std::optional<ScratchArea> scratch_;
   std::string file_name_, scratch_file_;
   std::optional<PropertyOverride> direct_property_;
@@ -670,6 +687,8 @@ RunSession::RunSession(const RunOptions& given, std::ostream& out, std::ostream&
 
 RunOutcome RunSession::run() {
   start_run_directory();
+  prepare_work_dataset();
+  store_plan();
   read_back_stored();
   prepare_scratch();
   prepare_context();
@@ -700,8 +719,21 @@ void RunSession::start_run_directory() {
     copy_durably(profile_.path, dir_ / "profile.ini");
     copy_durably(profile_.job_template, dir_ / fs::path(profile_.job_template).filename());
   }
+  journal_ = std::make_unique<Journal>((dir_ / "journal.jsonl").string());
+}
+
+// zfs backend: the child dataset the run works in, made (or, resumed,
+// taken up again) before anything is written to it.
+void RunSession::prepare_work_dataset() {
+  if (o_.backend != "zfs" || o_.in_place) return;
+  work_dataset_.emplace(*journal_, o_.work_dataset);
+  o_.scratch_dir = work_dataset_->mountpoint() + "/diobench";
+  progress_ << "working in dataset " << o_.work_dataset << " (made for this run, destroyed at its end)\n";
+}
+
+void RunSession::store_plan() {
   PlanFile plan{o_.backend, o_.scratch_dir, o_.dataset, profile_.bench.drivers, o_.arc_drop,
-                o_.filters, profile_.repetitions, profile_.seed, std::nullopt};
+                o_.filters, profile_.repetitions, profile_.seed, std::nullopt, o_.work_dataset};
   if (o_.until_decided) {
     plan.until_decided = PlanFile::Decision{profile_.budget_s, profile_.max_repetitions, o_.threshold};
   }
@@ -711,7 +743,6 @@ void RunSession::start_run_directory() {
   store_->add_cells(profile_.cells);
   finished_ = store_->finished_repetitions();
   crashed_ = store_->crashed_cells();
-  journal_ = std::make_unique<Journal>((dir_ / "journal.jsonl").string());
 }
 
 // What earlier invocations stored (the raw files read back for the
@@ -753,6 +784,11 @@ void RunSession::prepare_scratch() {
   if (!o_.resume) {
     std::map<std::string, std::string> info = collect_system_info(scratch_->dir());
     if (!arc_drop_note_.empty()) info["runner.arc_drop"] = arc_drop_note_;
+    if (o_.backend == "zfs") {
+      info["runner.dataset"] = o_.in_place ? o_.dataset + " (in place: its direct= set per repetition and back)"
+                                           : o_.work_dataset + " (a child of " + o_.dataset +
+                                                 " made for this run and destroyed at its end)";
+    }
     store_->add_system_info(info);
   }
 }
@@ -769,7 +805,7 @@ void RunSession::ensure_target() {
 }
 
 void RunSession::prepare_context() {
-  if (o_.backend == "zfs") direct_property_.emplace(*journal_, o_.dataset, "direct");
+  if (o_.backend == "zfs") direct_property_.emplace(*journal_, o_.work_dataset, "direct");
   ctx_ = std::make_unique<Context>(Context{profile_, o_, dir_.string(), scratch_file_, {}, *journal_,
                                            direct_property_ ? &*direct_property_ : nullptr, pool_, {}});
   if (o_.backend == "zfs") {
@@ -1007,6 +1043,8 @@ void RunSession::clean_up() {
   if (profile_.bench.enabled()) {
     outcome_.bench = run_bench_drivers(profile_.bench, o_, dir_, *scratch_, *journal_, progress_);
   }
+  scratch_.reset();
+  work_dataset_.reset();  // destroyed with what is left in it
   try {
     for (const std::string& problem : restore_journal(journal_->path()).problems) {
       progress_ << "clean-up: " << problem << "\n";

@@ -230,6 +230,16 @@ run_runner() {
   else
     check runner-property-restored FAIL "was '${saved/$'\t'/ }' before diobench run, now '${now/$'\t'/ }'"
   fi
+  # The runner worked in a child of $rds (plan.json's work_dataset) and
+  # destroyed it at the end.
+  local child left
+  child=$(jq -r '.work_dataset // empty' "$out/plan.json" 2>/dev/null)
+  left=$(zfs list -H -o name -r "$rds" | grep -vx "$rds" | tr '\n' ' ')
+  if [ "${child#"$rds"/diobench-}" != "$child" ] && [ -z "$left" ]; then
+    check runner-child-dataset PASS "the run worked in $child and destroyed it"
+  else
+    check runner-child-dataset FAIL "work dataset '${child:-none}'; left under $rds: ${left:-nothing}"
+  fi
   zfs destroy -r "$rds"
 }
 

@@ -29,6 +29,12 @@ std::optional<PropertyValue> zfs_get_with_source(const std::string& dataset,
                                                  const std::string& property);
 // `zfs inherit PROPERTY DATASET`; false if it fails.
 bool zfs_inherit(const std::string& dataset, const std::string& property);
+// `zfs create -o NAME=VALUE ... DATASET` (mounted where it inherits its
+// mountpoint); false if it fails.
+bool zfs_create(const std::string& dataset, const std::map<std::string, std::string>& properties);
+// `zfs destroy DATASET` (no -r: a dataset with children or snapshots
+// stays); false if it fails.
+bool zfs_destroy(const std::string& dataset);
 
 // A pool's iostats kstat: name -> value (direct_read_count, arc_read_bytes, ...).
 struct PoolIoStats {

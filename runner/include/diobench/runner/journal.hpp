@@ -38,6 +38,12 @@ class Journal {
                              const std::string& old, bool inherit = false);
   void zfs_property_restored(const std::string& dataset, const std::string& property);
 
+  // zfs backend: a dataset the run creates to work in (call before
+  // creating it), tagged with `token` in its user property diobench:run;
+  // restore destroys it only while it carries that token.
+  void zfs_dataset_creating(const std::string& dataset, const std::string& token);
+  void zfs_dataset_destroyed(const std::string& dataset);
+
   // zfs backend, --arc-drop export: the pool goes away between these two.
   void pool_exporting(const std::string& pool, const std::vector<std::string>& devices);
   void pool_imported(const std::string& pool);
@@ -58,6 +64,7 @@ struct RestoreReport {
   std::vector<std::string> detached;  // loop devices
   std::vector<std::string> removed;   // scratch files and directories
   std::vector<std::string> reset;     // dataset properties set back, pools imported
+  std::vector<std::string> destroyed;  // datasets the run created
   std::vector<std::string> problems;  // what could not be undone
   std::vector<std::string> skipped;   // journal lines that are not entries ("line N: TEXT")
 };

@@ -21,6 +21,10 @@ struct PlanFile {
     double threshold = 0.05;
   };
   std::optional<Decision> until_decided;
+  // zfs backend: the dataset the run works in (a child of `dataset` the
+  // run creates, or `dataset` itself with --in-place). A plan without it
+  // (older diobench) worked in place.
+  std::string work_dataset;
 };
 
 // A plan from its JSON text. Throws std::invalid_argument naming `origin`

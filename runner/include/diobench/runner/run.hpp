@@ -30,7 +30,13 @@ struct RunOptions {
   std::string profile_path;
   std::string backend = "emulated";
   std::string scratch_dir = "/var/tmp/diobench";
-  std::string dataset;  // zfs backend
+  std::string dataset;  // zfs backend: the user's dataset
+  // zfs backend: work in `dataset` itself (its direct= set back at the
+  // end) instead of in a child dataset the run creates and destroys.
+  bool in_place = false;
+  // zfs backend: the dataset the run works in (the child, or `dataset`);
+  // a resumed run's from its plan, else made up when the run starts.
+  std::string work_dataset;
   std::string out_dir;  // the run directory (created)
   std::optional<unsigned> repetitions;  // overrides the profile's
   std::vector<std::string> filters;
