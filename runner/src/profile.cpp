@@ -248,10 +248,11 @@ Profile load_profile(const std::string& path, const std::string& backend) {
   return parse_profile(buffer.str(), path, backend);
 }
 
-Profile parse_profile(const std::string& profile_text, const std::string& path,
-                      const std::string& backend) {
-  const Layout layout = scan(path, profile_text);
+namespace {
 
+// Every key the profile may hold, known to Boost; an unknown one is named
+// with its line.
+po::variables_map read_keys(const std::string& profile_text, const std::string& path, const Layout& layout) {
   po::options_description desc;
   auto text = [&](const std::string& key) { desc.add_options()(key.c_str(), po::value<std::string>()); };
   for (const char* k : {"profile.description", "profile.repetitions", "profile.ramp",
@@ -282,11 +283,12 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
   } catch (const po::error& e) {
     throw ProfileError(path, 0, "", e.what());
   }
-  const Reader r(path, layout, vm);
+  return vm;
+}
 
-  Profile p;
-  p.path = fs::absolute(path).lexically_normal().string();
-  p.name = fs::path(path).stem().string();
+// [profile]: repetitions, timing, size, the decision's budget and cap, the
+// seed, the job template beside the profile.
+void read_run_settings(const Reader& r, Profile& p) {
   p.description = r.text("profile.description", "");
   p.repetitions = r.number("profile.repetitions", 1, 1, 1000);
   p.ramp_s = r.number("profile.ramp", 1, 0, 3600);
@@ -313,16 +315,17 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
   const fs::path job = fs::path(p.path).parent_path() / job_name;
   if (!fs::exists(job)) r.fail("profile.job", "fio job template " + job.string() + " not found");
   p.job_template = job.string();
-  if (layout.workloads.empty()) {
-    throw ProfileError(path, 0, "", "no [workload.NAME] section: nothing to run");
-  }
-  p.bench.drivers = trim(r.text("bench.drivers", "none"));
-  if (p.bench.drivers.empty()) r.fail("bench.drivers", "needs a value (none, all or a filter)");
-  if (!BenchSettings::valid_drivers(p.bench.drivers)) {
-    r.fail("bench.drivers", "invalid value '" + p.bench.drivers +
+}
+
+// [bench]: which Google Benchmark drivers run after the matrix, and how.
+void read_bench_settings(const Reader& r, BenchSettings& bench) {
+  bench.drivers = trim(r.text("bench.drivers", "none"));
+  if (bench.drivers.empty()) r.fail("bench.drivers", "needs a value (none, all or a filter)");
+  if (!BenchSettings::valid_drivers(bench.drivers)) {
+    r.fail("bench.drivers", "invalid value '" + bench.drivers +
                                 "' (none, all, or a regular expression over driver names)");
   }
-  p.bench.repetitions = r.number("bench.repetitions", 9, 2, 1000);
+  bench.repetitions = r.number("bench.repetitions", 9, 2, 1000);
   {
     const std::string t = r.text("bench.min_time", "0.5");
     std::size_t used = 0;
@@ -335,24 +338,38 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
     if (used != t.size() || !(v > 0 && v <= 60)) {
       r.fail("bench.min_time", "invalid value '" + t + "' (seconds, above 0 and at most 60)");
     }
-    p.bench.min_time_s = v;
+    bench.min_time_s = v;
   }
-  p.bench.file_size_mib = r.number("bench.file_size", 1024, 64, 1u << 20);
+  bench.file_size_mib = r.number("bench.file_size", 1024, 64, 1u << 20);
+}
 
-  const auto policies = r.choices("matrix.policy", "disabled standard always",
-                                  {"disabled", "standard", "always"});
-  const auto targets = r.choices("matrix.target", "file loop", {"file", "loop"});
-  const auto loop_dios = r.choices("matrix.loop_dio", "on off", {"on", "off"});
-  const auto app_directs = r.choices("matrix.app_direct", "0", {"0", "1"});
-  const auto submits = r.choices("matrix.submit", "psync", {"psync", "uring"});
-  const auto semantics = r.choices("matrix.semantics", "2.3", {"2.3", "2.4"});
-  const auto recordsizes = r.sizes("matrix.recordsize", "128k", 512, 16ull << 20);
-  for (std::uint64_t rs : recordsizes) {
+// [matrix]: the values of each axis.
+struct MatrixAxes {
+  std::vector<std::string> policies, targets, loop_dios, app_directs, submits, semantics;
+  std::vector<std::uint64_t> recordsizes;
+};
+
+MatrixAxes read_matrix(const Reader& r) {
+  MatrixAxes a;
+  a.policies = r.choices("matrix.policy", "disabled standard always",
+                        {"disabled", "standard", "always"});
+  a.targets = r.choices("matrix.target", "file loop", {"file", "loop"});
+  a.loop_dios = r.choices("matrix.loop_dio", "on off", {"on", "off"});
+  a.app_directs = r.choices("matrix.app_direct", "0", {"0", "1"});
+  a.submits = r.choices("matrix.submit", "psync", {"psync", "uring"});
+  a.semantics = r.choices("matrix.semantics", "2.3", {"2.3", "2.4"});
+  a.recordsizes = r.sizes("matrix.recordsize", "128k", 512, 16ull << 20);
+  for (std::uint64_t rs : a.recordsizes) {
     if (rs & (rs - 1)) r.fail("matrix.recordsize", "must be a power of two, got " + format_size(rs));
   }
+  return a;
+}
 
-  // Each workload with the submit methods it runs under (a workload may
-  // override the matrix's, e.g. a queue depth of 32 needs io_uring).
+// Each workload with the submit methods it runs under (a workload may
+// override the matrix's, e.g. a queue depth of 32 needs io_uring).
+std::vector<std::pair<Workload, std::vector<std::string>>> expand_workloads(
+    const Reader& r, const std::string& path, const Layout& layout, std::uint64_t size,
+    const std::vector<std::string>& matrix_submits) {
   std::vector<std::pair<Workload, std::vector<std::string>>> workloads;
   for (const std::string& name : layout.workloads) {
     const std::string k = "workload." + name + ".";
@@ -366,9 +383,9 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
     const auto jobs = r.numbers(k + "numjobs", "1", 1, 64);
     const auto mixes = r.numbers(k + "rwmixread", "0", 0, 100);
     const auto own_submits =
-        r.has(k + "submit") ? r.choices(k + "submit", "", {"psync", "uring"}) : submits;
+        r.has(k + "submit") ? r.choices(k + "submit", "", {"psync", "uring"}) : matrix_submits;
     for (std::uint64_t bs : bss) {
-      if (bs > p.size) r.fail(k + "bs", "block size " + format_size(bs) + " exceeds profile.size");
+      if (bs > size) r.fail(k + "bs", "block size " + format_size(bs) + " exceeds profile.size");
     }
     for (const auto& rw : rws) {
       for (std::uint64_t bs : bss) {
@@ -397,16 +414,23 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
     }
   }
 
+  return workloads;
+}
+
+// The cells: every workload under every combination of the axes.
+std::vector<Cell> expand_cells(const std::vector<std::pair<Workload, std::vector<std::string>>>& workloads,
+                               const MatrixAxes& axes, const std::string& backend, const std::string& path) {
+  std::vector<Cell> cells;
   for (const auto& [w, w_submits] : workloads) {
-    for (const auto& policy : policies) {
-      for (const auto& target : targets) {
+    for (const auto& policy : axes.policies) {
+      for (const auto& target : axes.targets) {
         const std::vector<std::string> dios =
-            target == "loop" ? loop_dios : std::vector<std::string>{"n/a"};
+            target == "loop" ? axes.loop_dios : std::vector<std::string>{"n/a"};
         for (const auto& dio : dios) {
-          for (const auto& ad : app_directs) {
+          for (const auto& ad : axes.app_directs) {
             for (const auto& submit : w_submits) {
-              for (const auto& sem : semantics) {
-                for (std::uint64_t rs : recordsizes) {
+              for (const auto& sem : axes.semantics) {
+                for (std::uint64_t rs : axes.recordsizes) {
                   Cell c;
                   c.backend = backend;
                   c.policy = *parse_policy(policy);
@@ -417,8 +441,8 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
                   c.semantics = *parse_semantics(sem);
                   c.recordsize = rs;
                   c.workload = w;
-                  p.cells.push_back(c);
-                  if (p.cells.size() > kMaxCells) {
+                  cells.push_back(c);
+                  if (cells.size() > kMaxCells) {
                     throw ProfileError(path, 0, "matrix",
                                        "expands to more than " + std::to_string(kMaxCells) +
                                            " cells (fewer values per key, or several profiles)");
@@ -431,6 +455,26 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
       }
     }
   }
+  return cells;
+}
+
+}  // namespace
+
+Profile parse_profile(const std::string& profile_text, const std::string& path,
+                      const std::string& backend) {
+  const Layout layout = scan(path, profile_text);
+  const po::variables_map vm = read_keys(profile_text, path, layout);
+  const Reader r(path, layout, vm);
+  Profile p;
+  p.path = fs::absolute(path).lexically_normal().string();
+  p.name = fs::path(path).stem().string();
+  read_run_settings(r, p);
+  if (layout.workloads.empty()) {
+    throw ProfileError(path, 0, "", "no [workload.NAME] section: nothing to run");
+  }
+  read_bench_settings(r, p.bench);
+  const MatrixAxes axes = read_matrix(r);
+  p.cells = expand_cells(expand_workloads(r, path, layout, p.size, axes.submits), axes, backend, path);
   return p;
 }
 
