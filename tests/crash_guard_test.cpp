@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "diobench/runner/safety.hpp"
+#include "loops.hpp"
 
 namespace diobench {
 namespace {
@@ -116,13 +117,7 @@ TEST_F(LoopAttachRisk, AttachLoopRefusesBeforeAttaching) {
     ADD_FAILURE() << "not a refusal: " << e.what();
   }
   ::unsetenv("DIOBENCH_ZFS_VERSION_FILE");
-  std::string bound;
-  for (const auto& entry : fs::directory_iterator("/sys/block")) {
-    std::ifstream backing(entry.path() / "loop" / "backing_file");
-    std::string name;
-    if (backing && std::getline(backing, name) && name.rfind(dir, 0) == 0) bound += entry.path().filename().string() + " ";
-  }
-  EXPECT_EQ(bound, "");
+  EXPECT_EQ(test::loops_under(dir), std::vector<std::string>{});
   fs::remove_all(dir);
 }
 

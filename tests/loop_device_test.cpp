@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "loops.hpp"
+
 namespace diobench {
 namespace {
 
@@ -40,22 +42,8 @@ std::string read_file(const std::string& path) {
   return s;
 }
 
-// Loop devices whose backing file lies under `prefix`, by sysfs.
-std::vector<std::string> sysfs_loops_under(const std::string& prefix) {
-  std::vector<std::string> found;
-  for (const auto& entry : fs::directory_iterator("/sys/block")) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("loop", 0) != 0) continue;
-    std::ifstream backing(entry.path() / "loop" / "backing_file");
-    std::string file;
-    if (backing && std::getline(backing, file) && file.rfind(prefix, 0) == 0) {
-      found.push_back("/dev/" + name);
-    }
-  }
-  return found;
-}
-
-// The same question asked of util-linux, which reads it its own way.
+// The same question asked of util-linux, which reads it its own way:
+// bound_loop_devices() is held against it.
 std::string losetup_lines_under(const std::string& prefix) {
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(
       ::popen("losetup -l -n -O NAME,BACK-FILE 2>/dev/null", "r"), ::pclose);
@@ -71,7 +59,7 @@ std::string losetup_lines_under(const std::string& prefix) {
 // Unbinds every loop device whose backing file lies under `prefix`: the
 // safety net for a LoopDevice that failed to detach. Returns what it found.
 std::vector<std::string> clear_loops_under(const std::string& prefix) {
-  const std::vector<std::string> left = sysfs_loops_under(prefix);
+  const std::vector<std::string> left = test::loops_under(prefix);
   for (const std::string& device : left) {
     const int fd = ::open(device.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -135,7 +123,7 @@ TEST_F(LoopDeviceTest, AttachBindsTheFileAndDestructionUnbindsIt) {
   }
   EXPECT_FALSE(
       fs::exists("/sys/block/loop" + std::to_string(number) + "/loop"));
-  EXPECT_TRUE(sysfs_loops_under(dir_).empty());
+  EXPECT_TRUE(test::loops_under(dir_).empty());
   EXPECT_EQ(losetup_lines_under(dir_), "");
 }
 
@@ -213,9 +201,9 @@ TEST_F(LoopDeviceTest, MoveConstructionTransfersOwnership) {
   EXPECT_TRUE(first.path().empty());
   // The moved-from object owns nothing: detaching it must not touch the device.
   EXPECT_TRUE(first.detach());
-  EXPECT_EQ(sysfs_loops_under(backing_), std::vector<std::string>{path});
+  EXPECT_EQ(test::loops_under(backing_), std::vector<std::string>{path});
   EXPECT_TRUE(second.detach());
-  EXPECT_TRUE(sysfs_loops_under(backing_).empty());
+  EXPECT_TRUE(test::loops_under(backing_).empty());
 }
 
 TEST_F(LoopDeviceTest, MoveAssignmentDetachesTheDeviceItReplaces) {
@@ -224,17 +212,17 @@ TEST_F(LoopDeviceTest, MoveAssignmentDetachesTheDeviceItReplaces) {
   LoopDevice replaced(other_backing, {});
   const int kept_number = kept.number();
   replaced = std::move(kept);
-  EXPECT_TRUE(sysfs_loops_under(other_backing).empty());
+  EXPECT_TRUE(test::loops_under(other_backing).empty());
   EXPECT_EQ(replaced.number(), kept_number);
   EXPECT_EQ(
-      sysfs_loops_under(backing_),
+      test::loops_under(backing_),
       std::vector<std::string>{"/dev/loop" + std::to_string(kept_number)});
 }
 
 TEST_F(LoopDeviceTest, DetachIsImmediateAndIdempotent) {
   LoopDevice loop(backing_, {});
   EXPECT_TRUE(loop.detach());
-  EXPECT_TRUE(sysfs_loops_under(backing_).empty());
+  EXPECT_TRUE(test::loops_under(backing_).empty());
   EXPECT_TRUE(loop.detach());
 }
 
@@ -249,7 +237,7 @@ TEST_F(LoopDeviceTest, DetachWaitsForAnotherOpenerToLetGo) {
   });
   const bool detached = loop.detach();
   // Checked before the holder is joined: detach() itself must have waited.
-  const std::vector<std::string> left = sysfs_loops_under(backing_);
+  const std::vector<std::string> left = test::loops_under(backing_);
   holder.join();
   EXPECT_TRUE(detached);
   EXPECT_TRUE(left.empty());
@@ -304,7 +292,7 @@ TEST_F(LoopDeviceTest, ConcurrentAttachesGetDistinctDevices) {
     if (devices[i]) numbers.insert(devices[i]->number());
   }
   EXPECT_EQ(numbers.size(), static_cast<std::size_t>(kThreads));
-  EXPECT_EQ(sysfs_loops_under(dir_ + "/race").size(),
+  EXPECT_EQ(test::loops_under(dir_ + "/race").size(),
             static_cast<std::size_t>(kThreads));
 }
 
@@ -349,7 +337,7 @@ TEST_F(LoopDeviceTest, DirectIoOnFilesystemWithoutODirectIsRefused) {
     EXPECT_NE(std::string(e.what()).find("did not enable direct I/O"), std::string::npos)
         << e.what();
   }
-  EXPECT_TRUE(sysfs_loops_under(file).empty());
+  EXPECT_TRUE(test::loops_under(file).empty());
   // Buffered mode works on the same file.
   LoopDevice buffered(file, {false, 4096, false});
   EXPECT_EQ(read_file("/sys/block/loop" + std::to_string(buffered.number()) +

@@ -29,6 +29,7 @@
 
 #include "diobench/loop_device.hpp"
 #include "diobench/scratch.hpp"
+#include "loops.hpp"
 #include "small_filesystem.hpp"
 #include "test_files.hpp"
 
@@ -36,6 +37,7 @@ namespace diobench {
 namespace {
 
 namespace fs = std::filesystem;
+using test::loops_under;
 
 struct Exit {
   int status = -1;
@@ -102,19 +104,6 @@ Exit diobench_killed_when(const std::vector<std::string>& args, const std::strin
   }
   kill(pid, SIGKILL);
   return wait_diobench(pid, log);
-}
-
-// Loop devices whose backing file lies under `dir`.
-std::vector<std::string> loops_under(const std::string& dir) {
-  std::vector<std::string> found;
-  for (const auto& e : fs::directory_iterator("/sys/block")) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("loop", 0) != 0) continue;
-    std::ifstream f(e.path() / "loop" / "backing_file");
-    std::string file;
-    if (f && std::getline(f, file) && file.rfind(dir, 0) == 0) found.push_back(name);
-  }
-  return found;
 }
 
 std::vector<std::string> data_files_in(const std::string& dir) {

@@ -3,6 +3,7 @@
 // goes away, and a crash leaves it visible for `diobench restore`.
 #include "diobench/loop_device.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
@@ -222,6 +223,23 @@ bool LoopDevice::detach() noexcept {
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(kPollInterval);
   }
+}
+
+std::vector<BoundLoop> bound_loop_devices() {
+  std::vector<BoundLoop> found;
+  DIR* dir = ::opendir("/sys/block");
+  if (!dir) return found;
+  while (const dirent* e = ::readdir(dir)) {
+    int number = -1;
+    char tail = 0;
+    if (std::sscanf(e->d_name, "loop%d%c", &number, &tail) != 1 || number < 0) continue;
+    char backing[4096];
+    if (read_loop_attribute(number, "loop/backing_file", backing, sizeof backing)) {
+      found.push_back({"/dev/loop" + std::to_string(number), backing});
+    }
+  }
+  ::closedir(dir);
+  return found;
 }
 
 }  // namespace diobench

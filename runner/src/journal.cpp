@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "diobench/durable_file.hpp"
+#include "diobench/loop_device.hpp"
 #include "diobench/runner/work_dataset.hpp"
 #include "diobench/scratch.hpp"
 #include "diobench/zfs.hpp"
@@ -134,18 +135,12 @@ std::vector<nlohmann::json> Journal::parse(const std::string& text,
 namespace {
 
 // Loop devices whose backing file is `backing` (with `under`: any file
-// below the directory `backing`), from sysfs.
+// below the directory `backing`).
 std::vector<std::string> loops_backed_by(const std::string& backing, bool under = false) {
   std::vector<std::string> found;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("loop", 0) != 0) continue;
-    std::ifstream f(e.path() / "loop" / "backing_file");
-    std::string file;
-    if (f && std::getline(f, file) &&
-        (under ? file.rfind(backing + "/", 0) == 0 : file == backing)) {
-      found.push_back("/dev/" + name);
+  for (const BoundLoop& loop : bound_loop_devices()) {
+    if (under ? loop.backing_file.rfind(backing + "/", 0) == 0 : loop.backing_file == backing) {
+      found.push_back(loop.path);
     }
   }
   return found;

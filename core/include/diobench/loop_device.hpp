@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace diobench {
 
@@ -39,5 +40,14 @@ class LoopDevice {
   int number_ = -1;
   int fd_ = -1;  // kept open until detach
 };
+
+// A loop device bound to a file now, as sysfs shows it.
+struct BoundLoop {
+  std::string path;          // "/dev/loopN"
+  std::string backing_file;  // as the kernel names it
+};
+// Every loop device bound to a file, from /sys/block/loop*/loop/backing_file:
+// the one listing of loop devices (restore, the tests' leak checks).
+std::vector<BoundLoop> bound_loop_devices();
 
 }  // namespace diobench
