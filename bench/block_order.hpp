@@ -20,12 +20,8 @@ class BlockOrder {
   enum class Kind { Sequential, Shuffled };
 
   BlockOrder() = default;
-  BlockOrder(std::uint64_t target_bytes, std::uint64_t block_bytes, Kind kind,
-             std::uint64_t seed)
-      : block_bytes_(block_bytes),
-        blocks_(target_bytes / block_bytes),
-        kind_(kind),
-        random_(seed) {
+  BlockOrder(std::uint64_t target_bytes, std::uint64_t block_bytes, Kind kind, std::uint64_t seed)
+      : block_bytes_(block_bytes), blocks_(target_bytes / block_bytes), kind_(kind), random_(seed) {
     if (kind_ == Kind::Shuffled && blocks_ <= kMaxPermutation) {
       permutation_.resize(blocks_);
       std::iota(permutation_.begin(), permutation_.end(), 0u);
@@ -47,8 +43,7 @@ class BlockOrder {
     std::uint64_t block = i;
     if (kind_ == Kind::Shuffled) {
       block = permutation_.empty()
-                  ? std::uniform_int_distribution<std::uint64_t>(
-                        0, blocks_ - 1)(random_)
+                  ? std::uniform_int_distribution<std::uint64_t>(0, blocks_ - 1)(random_)
                   : permutation_[i];
     }
     return block * block_bytes_;

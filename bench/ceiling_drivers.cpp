@@ -79,10 +79,9 @@ class Device : public benchmark::Fixture {
       return;
     }
     static std::uint64_t runs = 0;
-    order_ = BlockOrder(
-        target_.bytes, bs,
-        sequential ? BlockOrder::Kind::Sequential : BlockOrder::Kind::Shuffled,
-        (static_cast<std::uint64_t>(getpid()) << 32) ^ ++runs);
+    order_ = BlockOrder(target_.bytes, bs,
+                        sequential ? BlockOrder::Kind::Sequential : BlockOrder::Kind::Shuffled,
+                        (static_cast<std::uint64_t>(getpid()) << 32) ^ ++runs);
     reads_.Open(state, depth, bs, true);
   }
   void TearDown(benchmark::State&) override {

@@ -91,8 +91,7 @@ bool TakeOption(std::vector<char*>& args, std::size_t& i, std::string_view name,
                args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
     return true;
   }
-  if (arg.size() > name.size() && arg.substr(0, name.size()) == name &&
-      arg[name.size()] == '=') {
+  if (arg.size() > name.size() && arg.substr(0, name.size()) == name && arg[name.size()] == '=') {
     *value = std::string(arg.substr(name.size() + 1));
     args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
     return true;
@@ -145,8 +144,7 @@ WorkspaceOptions ParseOurOptions(std::vector<char*>& args) {
 void ValidateScratch(const WorkspaceOptions& options) {
   const std::string& dir = options.scratch_parent;
   auto fail = [&](const std::string& why) {
-    std::fprintf(stderr, "diobench-bench: scratch directory %s: %s\n",
-                 dir.c_str(), why.c_str());
+    std::fprintf(stderr, "diobench-bench: scratch directory %s: %s\n", dir.c_str(), why.c_str());
     std::exit(kUsage);
   };
   struct stat st {};
@@ -157,11 +155,9 @@ void ValidateScratch(const WorkspaceOptions& options) {
   if ((vfs.f_flag & ST_RDONLY) != 0) fail(std::strerror(EROFS));
   if (access(dir.c_str(), W_OK | X_OK) != 0) fail(std::strerror(errno));
   const std::uint64_t needed =
-      options.data_bytes +
-      diobench::bench::Workspace::HotBytes(options.data_bytes) +
+      options.data_bytes + diobench::bench::Workspace::HotBytes(options.data_bytes) +
       diobench::bench::Workspace::WriteBytes(options.data_bytes) + 64 * kMiB;
-  const std::uint64_t available =
-      static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  const std::uint64_t available = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   if (available < needed) {
     fail("needs " + std::to_string(needed / kMiB) + " MiB free, has " +
          std::to_string(available / kMiB) + " MiB (try a smaller --file-size)");
@@ -169,8 +165,7 @@ void ValidateScratch(const WorkspaceOptions& options) {
 }
 
 // Recorded beside the results, as OpenZFS's perf tests do with config.json.
-void AddContext(const WorkspaceOptions& options,
-                const diobench::bench::Workspace& workspace) {
+void AddContext(const WorkspaceOptions& options, const diobench::bench::Workspace& workspace) {
   benchmark::AddCustomContext("diobench_version", diobench::kVersion);
   utsname uts{};
   if (uname(&uts) == 0) benchmark::AddCustomContext("kernel", uts.release);
@@ -180,11 +175,9 @@ void AddContext(const WorkspaceOptions& options,
     benchmark::AddCustomContext("scratch_fs", info.fs_type);
     benchmark::AddCustomContext("scratch_source", info.fs_source);
   } catch (const std::exception& e) {
-    benchmark::AddCustomContext("scratch_fs",
-                                std::string("unknown: ") + e.what());
+    benchmark::AddCustomContext("scratch_fs", std::string("unknown: ") + e.what());
   }
-  benchmark::AddCustomContext("data_file_mib",
-                              std::to_string(options.data_bytes / kMiB));
+  benchmark::AddCustomContext("data_file_mib", std::to_string(options.data_bytes / kMiB));
 }
 
 }  // namespace

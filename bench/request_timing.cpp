@@ -18,8 +18,7 @@ double Percentile(std::vector<double> values, double q) {
   const double rank = q * static_cast<double>(values.size() - 1);
   const auto below = static_cast<std::size_t>(std::floor(rank));
   const std::size_t above = std::min(below + 1, values.size() - 1);
-  return values[below] +
-         (rank - static_cast<double>(below)) * (values[above] - values[below]);
+  return values[below] + (rank - static_cast<double>(below)) * (values[above] - values[below]);
 }
 
 double P50(const std::vector<double>& v) { return Percentile(v, 0.50); }
@@ -31,11 +30,9 @@ double Max(const std::vector<double>& v) {
 // Nearest-rank percentile of request latencies, in microseconds. The
 // vector is reordered (nth_element), which is fine once the run is over.
 double LatencyUs(std::vector<std::uint64_t>& ns, double q) {
-  const auto rank =
-      static_cast<std::size_t>(std::ceil(q * static_cast<double>(ns.size())));
+  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ns.size())));
   const std::size_t index = rank == 0 ? 0 : rank - 1;
-  std::nth_element(ns.begin(), ns.begin() + static_cast<std::ptrdiff_t>(index),
-                   ns.end());
+  std::nth_element(ns.begin(), ns.begin() + static_cast<std::ptrdiff_t>(index), ns.end());
   return static_cast<double>(ns[index]) / 1e3;
 }
 
@@ -50,14 +47,11 @@ void CommonDefaults(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 RequestClock::RequestClock(const benchmark::State& state) {
-  latencies_ns_.reserve(
-      static_cast<std::size_t>(std::min(state.max_iterations, kMaxReserved)));
+  latencies_ns_.reserve(static_cast<std::size_t>(std::min(state.max_iterations, kMaxReserved)));
 }
 
-void RequestClock::Publish(benchmark::State& state,
-                           std::uint64_t bytes_per_request) {
-  SetRateCounters(state, static_cast<std::uint64_t>(state.iterations()),
-                  bytes_per_request);
+void RequestClock::Publish(benchmark::State& state, std::uint64_t bytes_per_request) {
+  SetRateCounters(state, static_cast<std::uint64_t>(state.iterations()), bytes_per_request);
   if (latencies_ns_.empty()) return;
   // Plain values (no flags): a repetition's own distribution, not a rate.
   state.counters["lat_p50_us"] = LatencyUs(latencies_ns_, 0.50);
@@ -68,11 +62,9 @@ void RequestClock::Publish(benchmark::State& state,
 void SetRateCounters(benchmark::State& state, std::uint64_t requests,
                      std::uint64_t bytes_per_request) {
   using benchmark::Counter;
-  state.counters["bytes_per_second"] =
-      Counter(static_cast<double>(requests * bytes_per_request),
-              Counter::kIsRate, Counter::kIs1024);
-  state.counters["items_per_second"] =
-      Counter(static_cast<double>(requests), Counter::kIsRate);
+  state.counters["bytes_per_second"] = Counter(static_cast<double>(requests * bytes_per_request),
+                                               Counter::kIsRate, Counter::kIs1024);
+  state.counters["items_per_second"] = Counter(static_cast<double>(requests), Counter::kIsRate);
 }
 
 void RequestDefaults(benchmark::internal::Benchmark* b) {

@@ -75,9 +75,8 @@ PolicyConfig Config(Policy policy, Semantics semantics = Semantics::V2_3,
   return c;
 }
 
-const RequestPlan kBufferedRead{.config = Config(Policy::Standard),
-                                .expect = Path::Buffered,
-                                .label = "buffered"};
+const RequestPlan kBufferedRead{
+    .config = Config(Policy::Standard), .expect = Path::Buffered, .label = "buffered"};
 const RequestPlan kDirectRead{.config = Config(Policy::Standard),
                               .app_direct = true,
                               .expect = Path::Direct,
@@ -85,21 +84,19 @@ const RequestPlan kDirectRead{.config = Config(Policy::Standard),
 // ZFS writes direct one whole record at a time (the rest goes buffered);
 // a dataset with recordsize=4k makes every page-aligned write direct, which
 // is the path this driver is about.
-const RequestPlan kDirectWrite{
-    .config = Config(Policy::Standard, Semantics::V2_3, 4096),
-    .direction = Direction::Write,
-    .app_direct = true,
-    .expect = Path::Direct,
-    .label = "direct (recordsize=4k)"};
+const RequestPlan kDirectWrite{.config = Config(Policy::Standard, Semantics::V2_3, 4096),
+                               .direction = Direction::Write,
+                               .app_direct = true,
+                               .expect = Path::Direct,
+                               .label = "direct (recordsize=4k)"};
 // Under `always` the application does not ask for O_DIRECT at all.
 const RequestPlan kAlwaysAligned{.config = Config(Policy::Always),
                                  .expect = Path::Direct,
                                  .label = "always, page-aligned: direct"};
-const RequestPlan kAlwaysMisaligned{
-    .config = Config(Policy::Always),
-    .misalign = kMisalignment,
-    .expect = Path::Fallback,
-    .label = "always, buffer at page+16: fallback"};
+const RequestPlan kAlwaysMisaligned{.config = Config(Policy::Always),
+                                    .misalign = kMisalignment,
+                                    .expect = Path::Fallback,
+                                    .label = "always, buffer at page+16: fallback"};
 const RequestPlan kStandard23Retry{
     .config = Config(Policy::Standard, Semantics::V2_3),
     .app_direct = true,
@@ -116,12 +113,11 @@ const RequestPlan kStandard23KernelRetry{
     .label =
         "2.3 standard, buffer at page+16: kernel EINVAL, retried "
         "buffered"};
-const RequestPlan kStandard24Fallback{
-    .config = Config(Policy::Standard, Semantics::V2_4),
-    .app_direct = true,
-    .misalign = kMisalignment,
-    .expect = Path::Fallback,
-    .label = "2.4 standard, buffer at page+16: fallback"};
+const RequestPlan kStandard24Fallback{.config = Config(Policy::Standard, Semantics::V2_4),
+                                      .app_direct = true,
+                                      .misalign = kMisalignment,
+                                      .expect = Path::Fallback,
+                                      .label = "2.4 standard, buffer at page+16: fallback"};
 
 enum class Cache {
   kAny,   // O_DIRECT targets: the page cache is not on the path
@@ -168,9 +164,8 @@ class RoutedFixture : public benchmark::Fixture {
   // descriptor), puts `cache_file` (the target itself, or a loop device's
   // backing file) in the `cache` state, and lays out the run. Failures
   // fail the run; the loop in Run() then does nothing.
-  void Prepare(benchmark::State& state, const std::string& target, int flags,
-               Cache cache, const std::string& cache_file,
-               std::uint64_t block_bytes) {
+  void Prepare(benchmark::State& state, const std::string& target, int flags, Cache cache,
+               const std::string& cache_file, std::uint64_t block_bytes) {
     if (FailIfInterrupted(state)) return;
     bs_ = block_bytes;
     cache_ = cache;
@@ -182,15 +177,13 @@ class RoutedFixture : public benchmark::Fixture {
     }
     const std::uint64_t bytes = TargetBytes(file_.buffered_fd());
     if (bytes < bs_) {
-      Fail(state, target + " is smaller than one " + std::to_string(bs_) +
-                      "-byte block");
+      Fail(state, target + " is smaller than one " + std::to_string(bs_) + "-byte block");
       return;
     }
     int err = 0;
     // Slack for the misaligned variants, which start kMisalignment in.
     if (!buffer_.Allocate(bs_ + kPage, kPage, &err)) {
-      FailErrno(state, "allocate a " + std::to_string(bs_) + "-byte buffer",
-                err);
+      FailErrno(state, "allocate a " + std::to_string(bs_) + "-byte buffer", err);
       return;
     }
     order_ = BlockOrder(bytes, bs_, BlockOrder::Kind::Shuffled, Seed());
@@ -223,21 +216,17 @@ class RoutedFixture : public benchmark::Fixture {
     }
     if (cache == Cache::kHot && resident < total) {
       if ((err = diobench::read_through(cache_fd_, cache_bytes)) != 0 ||
-          (err = diobench::count_resident(cache_fd_, cache_bytes, &resident, &total)) !=
-              0) {
+          (err = diobench::count_resident(cache_fd_, cache_bytes, &resident, &total)) != 0) {
         FailErrno(state, "read " + cache_file + " into the page cache", err);
         return;
       }
     }
-    const double pct = total ? 100.0 * static_cast<double>(resident) /
-                                   static_cast<double>(total)
-                             : 0.0;
+    const double pct =
+        total ? 100.0 * static_cast<double>(resident) / static_cast<double>(total) : 0.0;
     state.counters["cached_pct_at_start"] = pct;
-    if ((cache == Cache::kCold && pct > 1.0) ||
-        (cache == Cache::kHot && pct < 99.0)) {
+    if ((cache == Cache::kCold && pct > 1.0) || (cache == Cache::kHot && pct < 99.0)) {
       Fail(state, "page cache of " + cache_file + " is " + std::to_string(pct) +
-                      "% resident after " +
-                      (cache == Cache::kCold ? "dropping it" : "reading it") +
+                      "% resident after " + (cache == Cache::kCold ? "dropping it" : "reading it") +
                       " (mapped elsewhere, or memory pressure?)");
     }
   }
@@ -258,8 +247,7 @@ class RoutedFixture : public benchmark::Fixture {
           break;
         }
       }
-      diobench::Request request{plan.direction, offset, bs_,
-                                reinterpret_cast<std::uintptr_t>(buf),
+      diobench::Request request{plan.direction, offset, bs_, reinterpret_cast<std::uintptr_t>(buf),
                                 plan.app_direct};
 
       const std::uint64_t start = NowNs();
@@ -271,48 +259,40 @@ class RoutedFixture : public benchmark::Fixture {
           // The O_DIRECT attempt the application made before learning it
           // was refused; on ZFS 2.3 the refusal is a syscall like this.
           kernel_errno =
-              pread(file_.direct_fd(), buf, bs_, static_cast<off_t>(offset)) < 0
-                  ? errno
-                  : 0;
+              pread(file_.direct_fd(), buf, bs_, static_cast<off_t>(offset)) < 0 ? errno : 0;
         }
         request.app_direct = false;  // the application's buffered retry
         chosen = diobench::route(plan.config, request);
       }
       std::uint64_t resid = 0;
-      const int err = chosen.path == Path::Einval
-                          ? EINVAL
-                          : file_.issue(chosen, plan.direction, buf, &resid);
+      const int err =
+          chosen.path == Path::Einval ? EINVAL : file_.issue(chosen, plan.direction, buf, &resid);
       const std::uint64_t elapsed = NowNs() - start;
 
       if (first.path != plan.expect) {
-        Fail(state, std::string("route() chose ") +
-                        std::string(diobench::to_string(first.path)) +
-                        ", this driver measures " +
-                        std::string(diobench::to_string(plan.expect)));
+        Fail(state, std::string("route() chose ") + std::string(diobench::to_string(first.path)) +
+                        ", this driver measures " + std::string(diobench::to_string(plan.expect)));
         break;
       }
       if (plan.retry == EinvalRetry::kKernel && kernel_errno != EINVAL) {
         Fail(state, kernel_errno == 0
                         ? "the kernel accepted a misaligned O_DIRECT read "
                           "here, so its EINVAL cannot be measured"
-                        : std::string("misaligned O_DIRECT read: ") +
-                              std::strerror(kernel_errno) +
+                        : std::string("misaligned O_DIRECT read: ") + std::strerror(kernel_errno) +
                               " (expected Invalid argument)");
         break;
       }
       if (err != 0) {
         FailErrno(state,
-                  std::string(diobench::to_string(plan.direction)) + " of " +
-                      std::to_string(bs_) + " bytes at " +
-                      std::to_string(offset),
+                  std::string(diobench::to_string(plan.direction)) + " of " + std::to_string(bs_) +
+                      " bytes at " + std::to_string(offset),
                   err);
         break;
       }
       if (resid != 0) {
-        Fail(state, "short " +
-                        std::string(diobench::to_string(plan.direction)) +
-                        " at " + std::to_string(offset) + ": " +
-                        std::to_string(resid) + " bytes not transferred");
+        Fail(state, "short " + std::string(diobench::to_string(plan.direction)) + " at " +
+                        std::to_string(offset) + ": " + std::to_string(resid) +
+                        " bytes not transferred");
         break;
       }
       clock.Iteration(state, elapsed);
@@ -353,8 +333,7 @@ class HotFile : public RoutedFixture {
     if (!WorkspacePath(
             state, [](Workspace& w) { return w.HotFile(); }, &path))
       return;
-    Prepare(state, path, O_RDONLY, Cache::kHot, path,
-            static_cast<std::uint64_t>(state.range(0)));
+    Prepare(state, path, O_RDONLY, Cache::kHot, path, static_cast<std::uint64_t>(state.range(0)));
   }
 };
 
@@ -367,8 +346,7 @@ class ColdFile : public RoutedFixture {
     if (!WorkspacePath(
             state, [](Workspace& w) { return w.DataFile(); }, &path))
       return;
-    Prepare(state, path, O_RDONLY, Cache::kCold, path,
-            static_cast<std::uint64_t>(state.range(0)));
+    Prepare(state, path, O_RDONLY, Cache::kCold, path, static_cast<std::uint64_t>(state.range(0)));
   }
 };
 
@@ -382,8 +360,7 @@ class WriteFile : public RoutedFixture {
     if (!WorkspacePath(
             state, [](Workspace& w) { return w.WriteFile(); }, &path))
       return;
-    Prepare(state, path, O_RDWR, Cache::kAny, path,
-            static_cast<std::uint64_t>(state.range(0)));
+    Prepare(state, path, O_RDWR, Cache::kAny, path, static_cast<std::uint64_t>(state.range(0)));
   }
 };
 
@@ -397,8 +374,7 @@ class LoopRead : public RoutedFixture {
     const bool dio = state.range(0) != 0;
     std::string device, backing;
     if (!WorkspacePath(
-            state, [dio](Workspace& w) { return w.Loop(dio).path(); },
-            &device) ||
+            state, [dio](Workspace& w) { return w.Loop(dio).path(); }, &device) ||
         !WorkspacePath(
             state, [](Workspace& w) { return w.DataFile(); }, &backing))
       return;
@@ -409,37 +385,19 @@ class LoopRead : public RoutedFixture {
 
 }  // namespace
 
-BENCHMARK_DEFINE_F(HotFile, BufferedRead)(benchmark::State& state) {
-  Run(state, kBufferedRead);
-}
-BENCHMARK_REGISTER_F(HotFile, BufferedRead)
-    ->Apply(RequestDefaults)
-    ->Apply(AllBlockSizes);
+BENCHMARK_DEFINE_F(HotFile, BufferedRead)(benchmark::State& state) { Run(state, kBufferedRead); }
+BENCHMARK_REGISTER_F(HotFile, BufferedRead)->Apply(RequestDefaults)->Apply(AllBlockSizes);
 
-BENCHMARK_DEFINE_F(ColdFile, BufferedRead)(benchmark::State& state) {
-  Run(state, kBufferedRead);
-}
-BENCHMARK_REGISTER_F(ColdFile, BufferedRead)
-    ->Apply(RequestDefaults)
-    ->Apply(AllBlockSizes);
+BENCHMARK_DEFINE_F(ColdFile, BufferedRead)(benchmark::State& state) { Run(state, kBufferedRead); }
+BENCHMARK_REGISTER_F(ColdFile, BufferedRead)->Apply(RequestDefaults)->Apply(AllBlockSizes);
 
-BENCHMARK_DEFINE_F(ColdFile, DirectRead)(benchmark::State& state) {
-  Run(state, kDirectRead);
-}
-BENCHMARK_REGISTER_F(ColdFile, DirectRead)
-    ->Apply(RequestDefaults)
-    ->Apply(AllBlockSizes);
+BENCHMARK_DEFINE_F(ColdFile, DirectRead)(benchmark::State& state) { Run(state, kDirectRead); }
+BENCHMARK_REGISTER_F(ColdFile, DirectRead)->Apply(RequestDefaults)->Apply(AllBlockSizes);
 
-BENCHMARK_DEFINE_F(WriteFile, DirectWrite)(benchmark::State& state) {
-  Run(state, kDirectWrite);
-}
-BENCHMARK_REGISTER_F(WriteFile, DirectWrite)
-    ->Apply(RequestDefaults)
-    ->Apply(AllBlockSizes);
+BENCHMARK_DEFINE_F(WriteFile, DirectWrite)(benchmark::State& state) { Run(state, kDirectWrite); }
+BENCHMARK_REGISTER_F(WriteFile, DirectWrite)->Apply(RequestDefaults)->Apply(AllBlockSizes);
 
-BENCHMARK_DEFINE_F(LoopRead, DirectRead)(benchmark::State& state) {
-  Run(state, kDirectRead);
-}
+BENCHMARK_DEFINE_F(LoopRead, DirectRead)(benchmark::State& state) { Run(state, kDirectRead); }
 BENCHMARK_REGISTER_F(LoopRead, DirectRead)
     ->Apply(RequestDefaults)
     ->ArgNames({"dio", "bs"})
@@ -448,9 +406,7 @@ BENCHMARK_REGISTER_F(LoopRead, DirectRead)
 BENCHMARK_DEFINE_F(ColdFile, AlwaysAlignedDirect)(benchmark::State& state) {
   Run(state, kAlwaysAligned);
 }
-BENCHMARK_REGISTER_F(ColdFile, AlwaysAlignedDirect)
-    ->Apply(RequestDefaults)
-    ->Apply(AllBlockSizes);
+BENCHMARK_REGISTER_F(ColdFile, AlwaysAlignedDirect)->Apply(RequestDefaults)->Apply(AllBlockSizes);
 
 BENCHMARK_DEFINE_F(ColdFile, AlwaysMisalignedFallback)
 (benchmark::State& state) { Run(state, kAlwaysMisaligned); }
@@ -464,9 +420,7 @@ BENCHMARK_REGISTER_F(ColdFile, AlwaysMisalignedFallback)
 BENCHMARK_DEFINE_F(HotFile, Standard23EinvalRetry)(benchmark::State& state) {
   Run(state, kStandard23Retry);
 }
-BENCHMARK_REGISTER_F(HotFile, Standard23EinvalRetry)
-    ->Apply(RequestDefaults)
-    ->Apply(FewBlockSizes);
+BENCHMARK_REGISTER_F(HotFile, Standard23EinvalRetry)->Apply(RequestDefaults)->Apply(FewBlockSizes);
 
 BENCHMARK_DEFINE_F(HotFile, Standard23KernelEinvalRetry)
 (benchmark::State& state) { Run(state, kStandard23KernelRetry); }
@@ -477,8 +431,6 @@ BENCHMARK_REGISTER_F(HotFile, Standard23KernelEinvalRetry)
 BENCHMARK_DEFINE_F(HotFile, Standard24Fallback)(benchmark::State& state) {
   Run(state, kStandard24Fallback);
 }
-BENCHMARK_REGISTER_F(HotFile, Standard24Fallback)
-    ->Apply(RequestDefaults)
-    ->Apply(FewBlockSizes);
+BENCHMARK_REGISTER_F(HotFile, Standard24Fallback)->Apply(RequestDefaults)->Apply(FewBlockSizes);
 
 }  // namespace diobench::bench

@@ -50,8 +50,6 @@ bool FailIfInterrupted(benchmark::State& state) {
   return true;
 }
 
-int FailedRuns() noexcept {
-  return g_failed_runs.load(std::memory_order_relaxed);
-}
+int FailedRuns() noexcept { return g_failed_runs.load(std::memory_order_relaxed); }
 
 }  // namespace diobench::bench

@@ -41,13 +41,12 @@ class UringFile : public benchmark::Fixture {
     }
     const off_t bytes = lseek(file_.buffered_fd(), 0, SEEK_END);
     if (bytes < static_cast<off_t>(bs * depth)) {
-      Fail(state, "the data file is smaller than " + std::to_string(depth) +
-                      " blocks of " + std::to_string(bs) + " bytes");
+      Fail(state, "the data file is smaller than " + std::to_string(depth) + " blocks of " +
+                      std::to_string(bs) + " bytes");
       return;
     }
     static std::uint64_t runs = 0;
-    order_ = BlockOrder(static_cast<std::uint64_t>(bytes), bs,
-                        BlockOrder::Kind::Shuffled,
+    order_ = BlockOrder(static_cast<std::uint64_t>(bytes), bs, BlockOrder::Kind::Shuffled,
                         (static_cast<std::uint64_t>(getpid()) << 32) ^ ++runs);
     reads_.Open(state, depth, bs, fixed);
   }
@@ -72,8 +71,7 @@ BENCHMARK_DEFINE_F(UringFile, DirectRead)(benchmark::State& state) {
   target.config.policy = diobench::Policy::Standard;
   reads_.Run(state, target, order_);
   if (!state.error_occurred()) {
-    state.SetLabel(state.range(0) ? "direct, registered buffers"
-                                  : "direct, plain buffers");
+    state.SetLabel(state.range(0) ? "direct, registered buffers" : "direct, plain buffers");
   }
 }
 BENCHMARK_REGISTER_F(UringFile, DirectRead)

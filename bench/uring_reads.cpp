@@ -11,8 +11,8 @@
 
 namespace diobench::bench {
 
-bool UringReads::Open(benchmark::State& state, unsigned depth,
-                      std::uint64_t block_bytes, bool fixed_buffers) {
+bool UringReads::Open(benchmark::State& state, unsigned depth, std::uint64_t block_bytes,
+                      bool fixed_buffers) {
   bs_ = block_bytes;
   fixed_ = fixed_buffers;
   int rc = diobench::init_ring(&ring_, depth);
@@ -44,15 +44,13 @@ bool UringReads::Open(benchmark::State& state, unsigned depth,
   return true;
 }
 
-int UringReads::Queue(Slot& slot, const UringTarget& target,
-                      BlockOrder& order) {
+int UringReads::Queue(Slot& slot, const UringTarget& target, BlockOrder& order) {
   bool wrapped = false;  // O_DIRECT: a second pass is no warmer
   slot.offset = order.Next(&wrapped);
   int fd = target.raw_fd;
   if (target.routed != nullptr) {
-    const diobench::Request request{
-        diobench::Direction::Read, slot.offset, bs_,
-        reinterpret_cast<std::uintptr_t>(slot.buffer), true};
+    const diobench::Request request{diobench::Direction::Read, slot.offset, bs_,
+                                    reinterpret_cast<std::uintptr_t>(slot.buffer), true};
     const diobench::Route route = diobench::route(target.config, request);
     if (route.path != diobench::Path::Direct || route.segment_count != 1) {
       return -1;
@@ -62,19 +60,17 @@ int UringReads::Queue(Slot& slot, const UringTarget& target,
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   if (sqe == nullptr) return EBUSY;  // cannot happen: depth == ring size
   if (fixed_) {
-    io_uring_prep_read_fixed(sqe, fd, slot.buffer, static_cast<unsigned>(bs_),
-                             slot.offset, static_cast<int>(slot.index));
+    io_uring_prep_read_fixed(sqe, fd, slot.buffer, static_cast<unsigned>(bs_), slot.offset,
+                             static_cast<int>(slot.index));
   } else {
-    io_uring_prep_read(sqe, fd, slot.buffer, static_cast<unsigned>(bs_),
-                       slot.offset);
+    io_uring_prep_read(sqe, fd, slot.buffer, static_cast<unsigned>(bs_), slot.offset);
   }
   io_uring_sqe_set_data(sqe, &slot);
   slot.submitted_ns = NowNs();
   return 0;
 }
 
-void UringReads::Run(benchmark::State& state, const UringTarget& target,
-                     BlockOrder& order) {
+void UringReads::Run(benchmark::State& state, const UringTarget& target, BlockOrder& order) {
   RequestClock clock(state);
   auto fail_queue = [&](int err) {
     if (err < 0) {
@@ -120,15 +116,13 @@ void UringReads::Run(benchmark::State& state, const UringTarget& target,
     const std::uint64_t done = NowNs();
     if (res < 0) {
       FailErrno(state,
-                "read of " + std::to_string(bs_) + " bytes at " +
-                    std::to_string(slot.offset),
+                "read of " + std::to_string(bs_) + " bytes at " + std::to_string(slot.offset),
                 -res);
       break;
     }
     if (static_cast<std::uint64_t>(res) != bs_) {
-      Fail(state, "short read at " + std::to_string(slot.offset) + ": " +
-                      std::to_string(res) + " of " + std::to_string(bs_) +
-                      " bytes");
+      Fail(state, "short read at " + std::to_string(slot.offset) + ": " + std::to_string(res) +
+                      " of " + std::to_string(bs_) + " bytes");
       break;
     }
     clock.Request(done - slot.submitted_ns);

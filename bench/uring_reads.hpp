@@ -40,11 +40,9 @@ class UringReads {
   UringReads& operator=(const UringReads&) = delete;
 
   // Ring, buffers and (fixed) their registration; fails the run on error.
-  bool Open(benchmark::State& state, unsigned depth, std::uint64_t block_bytes,
-            bool fixed_buffers);
+  bool Open(benchmark::State& state, unsigned depth, std::uint64_t block_bytes, bool fixed_buffers);
   // The timed loop. `order` supplies the offsets.
-  void Run(benchmark::State& state, const UringTarget& target,
-           BlockOrder& order);
+  void Run(benchmark::State& state, const UringTarget& target, BlockOrder& order);
   void Close() noexcept;
 
  private:

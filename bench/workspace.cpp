@@ -51,8 +51,7 @@ std::uint64_t ProbeReadable(const std::string& path, bool* block_device) {
   const std::uint64_t bytes = SizeOf(fd, &err);
   close(fd);
   if (bytes == 0) {
-    throw std::system_error(err ? err : EINVAL, std::generic_category(),
-                            "size of " + path);
+    throw std::system_error(err ? err : EINVAL, std::generic_category(), "size of " + path);
   }
   return bytes;
 }
@@ -94,8 +93,8 @@ Workspace::~Workspace() {
   // rmdir, never a recursive removal: something we did not create in here
   // is not ours to delete.
   if (rmdir(dir_.c_str()) != 0 && errno != ENOENT) {
-    std::fprintf(stderr, "diobench-bench: could not remove %s: %s\n",
-                 dir_.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "diobench-bench: could not remove %s: %s\n", dir_.c_str(),
+                 std::strerror(errno));
   }
 }
 
@@ -113,37 +112,32 @@ const T& Workspace::Once(Made<T>& slot, Make make) {
   return *slot.value;
 }
 
-const std::string& Workspace::File(Made<std::string>& slot, const char* name,
-                                   std::uint64_t bytes) {
-  return Once(slot, [&](std::optional<std::string>& value) {
-    value = scratch_->create_file(name, bytes);
-  });
+const std::string& Workspace::File(Made<std::string>& slot, const char* name, std::uint64_t bytes) {
+  return Once(
+      slot, [&](std::optional<std::string>& value) { value = scratch_->create_file(name, bytes); });
 }
 
 const std::string& Workspace::HotFile() {
   return File(hot_, "hot.dat", HotBytes(options_.data_bytes));
 }
 
-const std::string& Workspace::DataFile() {
-  return File(data_, "data.dat", options_.data_bytes);
-}
+const std::string& Workspace::DataFile() { return File(data_, "data.dat", options_.data_bytes); }
 
 const std::string& Workspace::WriteFile() {
   return File(write_, "write.dat", WriteBytes(options_.data_bytes));
 }
 
 const diobench::LoopDevice& Workspace::Loop(bool direct_io) {
-  return Once(
-      loops_[direct_io], [&](std::optional<diobench::LoopDevice>& value) {
-        const std::string& backing = DataFile();
-        // Read-only: the drivers only read through it, and a bug
-        // cannot then scribble over the data the cold drivers use.
-        // 512-byte blocks, like the runner's loop cells.
-        std::vector<diobench::LoopTraffic> reads;
-        for (std::int64_t bs : kLoopReadSizes) reads.push_back({"read", std::to_string(bs)});
-        value.emplace(diobench::attach_loop(backing, diobench::LoopOptions{direct_io, 512, true},
-                                            reads, options_.force_unsafe));
-      });
+  return Once(loops_[direct_io], [&](std::optional<diobench::LoopDevice>& value) {
+    const std::string& backing = DataFile();
+    // Read-only: the drivers only read through it, and a bug
+    // cannot then scribble over the data the cold drivers use.
+    // 512-byte blocks, like the runner's loop cells.
+    std::vector<diobench::LoopTraffic> reads;
+    for (std::int64_t bs : kLoopReadSizes) reads.push_back({"read", std::to_string(bs)});
+    value.emplace(diobench::attach_loop(backing, diobench::LoopOptions{direct_io, 512, true}, reads,
+                                        options_.force_unsafe));
+  });
 }
 
 const CeilingTarget& Workspace::Ceiling() {
@@ -153,8 +147,8 @@ const CeilingTarget& Workspace::Ceiling() {
       // Asked for explicitly: measure exactly that or fail.
       t.path = options_.ceiling_device;
       t.bytes = ProbeReadable(t.path, &t.block_device);
-      t.label = std::string(t.block_device ? "block device " : "file ") +
-                t.path + " (--ceiling-device)";
+      t.label =
+          std::string(t.block_device ? "block device " : "file ") + t.path + " (--ceiling-device)";
       value = t;
       return;
     }
@@ -168,8 +162,7 @@ const CeilingTarget& Workspace::Ceiling() {
       struct stat st {};
       if (info.fs_source.empty() || stat(info.fs_source.c_str(), &st) != 0 ||
           !S_ISBLK(st.st_mode)) {
-        why = "mount source '" + info.fs_source + "' of " + dir_ +
-              " is not a block device";
+        why = "mount source '" + info.fs_source + "' of " + dir_ + " is not a block device";
       } else {
         t.path = info.fs_source;
         t.bytes = ProbeReadable(t.path, &t.block_device);

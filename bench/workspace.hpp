@@ -24,8 +24,7 @@ struct WorkspaceOptions {
   // An existing writable directory; the workspace lives in a new
   // subdirectory diobench-bench-<pid> of it.
   std::string scratch_parent = "/var/tmp";
-  std::uint64_t data_bytes = std::uint64_t{1}
-                             << 30;  // cold, direct, loop, uring
+  std::uint64_t data_bytes = std::uint64_t{1} << 30;  // cold, direct, loop, uring
   // Empty: the block device under the scratch directory, falling back to
   // the data file when it cannot be opened. Set: exactly this, no fallback.
   std::string ceiling_device;
@@ -36,7 +35,7 @@ struct WorkspaceOptions {
 // The request sizes the LoopRead drivers read through a loop device: the
 // crash guard is asked about each before a loop device is attached.
 inline const std::vector<std::int64_t> kLoopReadSizes{4 << 10, 16 << 10, 64 << 10, 256 << 10,
-                                                       1 << 20};
+                                                      1 << 20};
 
 // Where the O_DIRECT read ceiling is measured.
 struct CeilingTarget {
@@ -84,8 +83,7 @@ class Workspace {
   };
   template <class T, class Make>
   const T& Once(Made<T>& slot, Make make);
-  const std::string& File(Made<std::string>& slot, const char* name,
-                          std::uint64_t bytes);
+  const std::string& File(Made<std::string>& slot, const char* name, std::uint64_t bytes);
 
   WorkspaceOptions options_;
   std::string dir_;

@@ -12,10 +12,9 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "diobench/check/check.hpp"
 #include "diobench/check/path_judgement.hpp"
@@ -79,9 +78,8 @@ std::string self_dir() {
 // The engine sits beside the binary in the build tree (engines/); the
 // path compiled in is the fallback when the binary was copied elsewhere.
 std::string engine_path() {
-  for (const fs::path& candidate :
-       {fs::path(self_dir()) / "engines" / "diobench-engine.so",
-        fs::path(DIOBENCH_ENGINE_BUILD_PATH)}) {
+  for (const fs::path& candidate : {fs::path(self_dir()) / "engines" / "diobench-engine.so",
+                                    fs::path(DIOBENCH_ENGINE_BUILD_PATH)}) {
     if (fs::exists(candidate)) return fs::canonical(candidate).string();
   }
   throw std::runtime_error(
@@ -114,7 +112,8 @@ po::variables_map parse(const std::string& command, const po::options_descriptio
 }
 
 int cmd_engine_path(const std::vector<std::string>& args) {
-  po::options_description desc("Usage: diobench engine-path\n\nPrints the absolute path of the fio engine.\n\nOptions");
+  po::options_description desc(
+      "Usage: diobench engine-path\n\nPrints the absolute path of the fio engine.\n\nOptions");
   desc.add_options()("help,h", "this text");
   const po::variables_map vm = parse("engine-path", desc, args);
   if (vm.count("help")) {
@@ -127,8 +126,8 @@ int cmd_engine_path(const std::vector<std::string>& args) {
 
 std::string profiles_dir() {
   // Beside the source tree's profiles/ (the binary lives in build/).
-  for (const fs::path& candidate : {fs::path(self_dir()) / ".." / "profiles",
-                                    fs::path(DIOBENCH_SOURCE_DIR) / "profiles"}) {
+  for (const fs::path& candidate :
+       {fs::path(self_dir()) / ".." / "profiles", fs::path(DIOBENCH_SOURCE_DIR) / "profiles"}) {
     if (fs::exists(candidate / "smoke.ini")) return fs::canonical(candidate).string();
   }
   return "profiles";
@@ -137,9 +136,11 @@ std::string profiles_dir() {
 // A profile by path, or by name from the shipped ones ("quick").
 std::string resolve_profile(const std::string& given) {
   if (given.find('/') != std::string::npos || fs::exists(given)) return given;
-  const fs::path shipped = fs::path(profiles_dir()) / (given + (fs::path(given).has_extension() ? "" : ".ini"));
+  const fs::path shipped =
+      fs::path(profiles_dir()) / (given + (fs::path(given).has_extension() ? "" : ".ini"));
   if (fs::exists(shipped)) return shipped.string();
-  throw UsageError("invalid --profile value '" + given + "': no such file, and no shipped profile of that name in " + profiles_dir());
+  throw UsageError("invalid --profile value '" + given +
+                   "': no such file, and no shipped profile of that name in " + profiles_dir());
 }
 
 // The verdict as `run --until-decided` sees it: the reports library's,
@@ -170,7 +171,8 @@ void decision_options(const po::variables_map& vm, diobench::RunOptions& o) {
   if (vm.count("budget")) {
     const std::string b = vm["budget"].as<std::string>();
     o.budget_s = diobench::parse_duration(b);
-    if (!o.budget_s) throw UsageError("invalid --budget value '" + b + "' (a duration: 900, 900s, 15m, 1h30m)");
+    if (!o.budget_s)
+      throw UsageError("invalid --budget value '" + b + "' (a duration: 900, 900s, 15m, 1h30m)");
   }
   if (vm.count("max-repetitions")) {
     const unsigned n = vm["max-repetitions"].as<unsigned>();
@@ -182,7 +184,8 @@ void decision_options(const po::variables_map& vm, diobench::RunOptions& o) {
   if (vm.count("threshold")) {
     const double t = vm["threshold"].as<double>();
     if (!(t > 0 && t < 100)) {
-      throw UsageError("invalid --threshold value '" + std::to_string(t) + "' (a percentage between 0 and 100)");
+      throw UsageError("invalid --threshold value '" + std::to_string(t) +
+                       "' (a percentage between 0 and 100)");
     }
     o.threshold = t / 100;
   }
@@ -206,52 +209,60 @@ po::options_description run_description(RunArgs& a) {
       "directory (raw fio JSON, engine counters, results.db). Loop cells need root;\n"
       "without it they are skipped. Ctrl-C stops after the current repetition and\n"
       "cleans up; `diobench restore` undoes what a killed run left.\n\nOptions");
-  desc.add_options()
-      ("help,h", "this text")
-      ("profile", po::value(&a.profile)->default_value("smoke"),
-       "profile file, or the name of a shipped one: smoke, quick, full, fallback-cost, capacity")
-      ("backend", po::value(&a.backend)->default_value("emulated"), "emulated or zfs")
-      ("dir", po::value(&a.dir)->default_value("/var/tmp/diobench"),
-       "scratch area for the emulated backend (created with an ownership marker; only its own files are touched)")
-      ("dataset", po::value(&a.dataset),
-       "POOL/DATASET for the zfs backend: the run creates a child of it to work in "
-       "(POOL/DATASET/diobench-<random>, inheriting its properties), sets direct= there and "
-       "destroys it at the end; the dataset itself is not changed")
-      ("in-place", "zfs backend: work in --dataset itself, setting its direct= per repetition and "
-       "back at the end, instead of in a child dataset")
-      ("out", po::value(&a.out), "run directory to create (default: /var/tmp/diobench-runs/<UTC time>)")
-      ("repetitions", po::value(&a.repetitions), "repetitions per cell (overrides the profile)")
-      ("seed", po::value(&a.seed), "seed of the repetition order (default: the profile's, else random)")
-      ("filter", po::value(&a.filters)->composing(),
-       "AXIS=VALUE: keep only matching cells; repeatable (same axis: any of the values). "
-       "Axes: backend policy target loop_dio app_direct submit semantics recordsize workload rw bs iodepth numjobs rwmixread")
-      ("dry-run", "print the expanded matrix, the cell count and the estimated duration; run nothing")
-      ("json", "with --dry-run: the cells as a JSON array, every axis a key")
-      ("resume", po::value(&a.resume), "RUNDIR: finish an interrupted run (its finished repetitions are kept)")
-      ("force-unsafe", "run cells known to crash this host's OpenZFS (2.3.0 with loop devices); never the default")
-      ("arc-drop", po::value<std::string>()->default_value("auto"),
-       "zfs backend: empty the ARC before each repetition: auto (zpool export + import of the pool "
-       "where it allows it: no other mounted dataset, the run directory elsewhere; refused with the "
-       "reason where it does not), export (the same without those checks: you vouch the pool is "
-       "dedicated to benchmarking), or none (opt out: a repetition may be served by the ARC; the "
-       "run's system information says so)")
-      ("bench", po::value<std::string>(),
-       "the Google Benchmark drivers after the matrix: none, all, or a filter over their names "
-       "(e.g. 'bs:4096/'); overrides the profile's [bench] drivers")
-      ("until-decided",
-       "after the base repetitions, add repetitions (in batches, the two cells of each comparison "
-       "interleaved in random order) to the cells of the verdict's undecided comparisons until "
-       "every one is PASS, FAIL or CRASH, or the budget or the cap is reached; then name what is "
-       "still open and what it would take. --resume continues the decision")
-      ("budget", po::value<std::string>(),
-       "with --until-decided: the run time allowed, base repetitions included (900, 900s, 15m, "
-       "1h30m; default: the profile's budget). With --resume: a new budget for the whole run, "
-       "its earlier invocations' time included (64m after 44m used allows 20 more)")
-      ("max-repetitions", po::value<unsigned>(),
-       "with --until-decided: at most N repetitions per cell (default: the profile's "
-       "max_repetitions). With --resume: a new cap")
-      ("threshold", po::value<double>(),
-       "with --until-decided: the verdict's cost threshold, in percent (default 5, as diobench report)");
+  desc.add_options()("help,h", "this text")(
+      "profile", po::value(&a.profile)->default_value("smoke"),
+      "profile file, or the name of a shipped one: smoke, quick, full, fallback-cost, capacity")(
+      "backend", po::value(&a.backend)->default_value("emulated"), "emulated or zfs")(
+      "dir", po::value(&a.dir)->default_value("/var/tmp/diobench"),
+      "scratch area for the emulated backend (created with an ownership marker; only its own files "
+      "are touched)")(
+      "dataset", po::value(&a.dataset),
+      "POOL/DATASET for the zfs backend: the run creates a child of it to work in "
+      "(POOL/DATASET/diobench-<random>, inheriting its properties), sets direct= there and "
+      "destroys it at the end; the dataset itself is not changed")(
+      "in-place",
+      "zfs backend: work in --dataset itself, setting its direct= per repetition and "
+      "back at the end, instead of in a child dataset")(
+      "out", po::value(&a.out),
+      "run directory to create (default: /var/tmp/diobench-runs/<UTC time>)")(
+      "repetitions", po::value(&a.repetitions), "repetitions per cell (overrides the profile)")(
+      "seed", po::value(&a.seed),
+      "seed of the repetition order (default: the profile's, else random)")(
+      "filter", po::value(&a.filters)->composing(),
+      "AXIS=VALUE: keep only matching cells; repeatable (same axis: any of the values). "
+      "Axes: backend policy target loop_dio app_direct submit semantics recordsize workload rw bs "
+      "iodepth numjobs rwmixread")(
+      "dry-run",
+      "print the expanded matrix, the cell count and the estimated duration; run nothing")(
+      "json", "with --dry-run: the cells as a JSON array, every axis a key")(
+      "resume", po::value(&a.resume),
+      "RUNDIR: finish an interrupted run (its finished repetitions are kept)")(
+      "force-unsafe",
+      "run cells known to crash this host's OpenZFS (2.3.0 with loop devices); never the default")(
+      "arc-drop", po::value<std::string>()->default_value("auto"),
+      "zfs backend: empty the ARC before each repetition: auto (zpool export + import of the pool "
+      "where it allows it: no other mounted dataset, the run directory elsewhere; refused with the "
+      "reason where it does not), export (the same without those checks: you vouch the pool is "
+      "dedicated to benchmarking), or none (opt out: a repetition may be served by the ARC; the "
+      "run's system information says so)")(
+      "bench", po::value<std::string>(),
+      "the Google Benchmark drivers after the matrix: none, all, or a filter over their names "
+      "(e.g. 'bs:4096/'); overrides the profile's [bench] drivers")(
+      "until-decided",
+      "after the base repetitions, add repetitions (in batches, the two cells of each comparison "
+      "interleaved in random order) to the cells of the verdict's undecided comparisons until "
+      "every one is PASS, FAIL or CRASH, or the budget or the cap is reached; then name what is "
+      "still open and what it would take. --resume continues the decision")(
+      "budget", po::value<std::string>(),
+      "with --until-decided: the run time allowed, base repetitions included (900, 900s, 15m, "
+      "1h30m; default: the profile's budget). With --resume: a new budget for the whole run, "
+      "its earlier invocations' time included (64m after 44m used allows 20 more)")(
+      "max-repetitions", po::value<unsigned>(),
+      "with --until-decided: at most N repetitions per cell (default: the profile's "
+      "max_repetitions). With --resume: a new cap")(
+      "threshold", po::value<double>(),
+      "with --until-decided: the verdict's cost threshold, in percent (default 5, as diobench "
+      "report)");
   return desc;
 }
 
@@ -268,11 +279,12 @@ diobench::RunOptions run_options(const po::variables_map& vm, const RunArgs& a) 
     throw UsageError("invalid --repetitions value '0' (at least 1)");
   }
   if (vm.count("json") && !vm.count("dry-run")) throw UsageError("--json goes with --dry-run");
-  if (!a.resume.empty() && (vm.count("out") || vm.count("filter") || vm.count("bench") ||
-                            !vm["arc-drop"].defaulted() || vm.count("until-decided") ||
-                            vm.count("threshold") || !vm["profile"].defaulted())) {
-    throw UsageError("--resume takes the run's own profile, filters, decision and output directory "
-                     "(only --budget and --max-repetitions may change)");
+  if (!a.resume.empty() &&
+      (vm.count("out") || vm.count("filter") || vm.count("bench") || !vm["arc-drop"].defaulted() ||
+       vm.count("until-decided") || vm.count("threshold") || !vm["profile"].defaulted())) {
+    throw UsageError(
+        "--resume takes the run's own profile, filters, decision and output directory "
+        "(only --budget and --max-repetitions may change)");
   }
 
   diobench::RunOptions o;
@@ -285,7 +297,8 @@ diobench::RunOptions run_options(const po::variables_map& vm, const RunArgs& a) 
   o.force_unsafe = vm.count("force-unsafe") > 0;
   o.arc_drop = vm["arc-drop"].as<std::string>();
   if (o.arc_drop != "auto" && o.arc_drop != "none" && o.arc_drop != "export") {
-    throw UsageError("invalid --arc-drop value '" + o.arc_drop + "' (expected auto, none or export)");
+    throw UsageError("invalid --arc-drop value '" + o.arc_drop +
+                     "' (expected auto, none or export)");
   }
   o.in_place = vm.count("in-place") > 0;
   if (o.in_place && (a.backend != "zfs" || !a.resume.empty())) {
@@ -326,14 +339,16 @@ int print_plan(const diobench::RunOptions& o, bool json) {
     std::cout << i + 1 << "  " << p.cells[i].name() << "\n";
   }
   const double s = p.estimated_seconds(p.cells.size(), p.repetitions);
-  std::cout << "\n" << p.cells.size() << " cells x " << p.repetitions << " repetitions = "
-            << p.cells.size() * p.repetitions << " fio runs of " << p.ramp_s << " s ramp + "
-            << p.runtime_s << " s; estimated " << static_cast<long>(s / 60) << " min "
-            << static_cast<long>(s) % 60 << " s\n";
+  std::cout << "\n"
+            << p.cells.size() << " cells x " << p.repetitions
+            << " repetitions = " << p.cells.size() * p.repetitions << " fio runs of " << p.ramp_s
+            << " s ramp + " << p.runtime_s << " s; estimated " << static_cast<long>(s / 60)
+            << " min " << static_cast<long>(s) % 60 << " s\n";
   if (o.until_decided) {
     std::cout << "then, until decided: repetitions added to the undecided comparisons' cells "
-                 "within a budget of " << diobench::format_duration(p.budget_s)
-              << " for the whole run, at most " << p.max_repetitions << " per cell\n";
+                 "within a budget of "
+              << diobench::format_duration(p.budget_s) << " for the whole run, at most "
+              << p.max_repetitions << " per cell\n";
   }
   if (p.bench.enabled()) {
     std::cout << "then the bench drivers '" << p.bench.drivers << "' (" << p.bench.repetitions
@@ -346,8 +361,7 @@ int print_plan(const diobench::RunOptions& o, bool json) {
 // The counts on stderr, and the exit status: 128 + the signal when
 // interrupted, 1 when stopped early or something failed.
 int report_outcome(const diobench::RunOutcome& r, const diobench::RunOptions& o) {
-  std::cerr << r.ok << " repetitions ok, " << r.failed << " failed, " << r.skipped
-            << " skipped";
+  std::cerr << r.ok << " repetitions ok, " << r.failed << " failed, " << r.skipped << " skipped";
   if (o.until_decided || r.decided + r.open > 0) {
     std::cerr << "; " << r.decided << " comparisons decided, " << r.open << " open";
   }
@@ -357,8 +371,8 @@ int report_outcome(const diobench::RunOutcome& r, const diobench::RunOptions& o)
     return 128 + r.signal;
   }
   if (!r.stopped.empty()) {
-    std::cerr << ", " << r.left << " not run: stopped, " << r.stopped << "; finish with: diobench run --resume "
-              << o.out_dir << "\n";
+    std::cerr << ", " << r.left << " not run: stopped, " << r.stopped
+              << "; finish with: diobench run --resume " << o.out_dir << "\n";
     return kFailed;
   }
   std::cerr << "\n";
@@ -405,8 +419,8 @@ int cmd_restore(const std::vector<std::string>& args) {
       "refused.\n\nOptions");
   desc.add_options()("help,h", "this text")(
       "runs", po::value(&runs)->default_value("/var/tmp/diobench-runs"),
-      "where to look for run directories when no RUNDIR is given")(
-      "rundir", po::value(&dirs), "run directories");
+      "where to look for run directories when no RUNDIR is given")("rundir", po::value(&dirs),
+                                                                   "run directories");
   const po::variables_map vm = parse("restore", desc, args, "rundir", -1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -430,7 +444,8 @@ int cmd_restore(const std::vector<std::string>& args) {
   for (const std::string& d : dirs) {
     const fs::path journal = fs::path(d) / "journal.jsonl";
     std::error_code ec;
-    if (!fs::exists(fs::symlink_status(d, ec))) throw UsageError("run directory '" + d + "' not found");
+    if (!fs::exists(fs::symlink_status(d, ec)))
+      throw UsageError("run directory '" + d + "' not found");
     if (!fs::exists(fs::symlink_status(journal, ec))) {
       std::cout << d << ": nothing to restore\n";
       continue;
@@ -446,7 +461,8 @@ int cmd_restore(const std::vector<std::string>& args) {
     std::cout << d << ": detached " << r.detached.size() << " loop device(s), removed "
               << r.removed.size() << " scratch file(s) or directories\n";
     for (const auto& what : r.reset) std::cout << "  restored: " << what << "\n";
-    for (const auto& what : r.destroyed) std::cout << "  destroyed: dataset " << what << " (made by the run)\n";
+    for (const auto& what : r.destroyed)
+      std::cout << "  destroyed: dataset " << what << " (made by the run)\n";
     for (const auto& line : r.skipped) {
       std::cerr << "diobench: restore: " << journal.string()
                 << ": skipped a line that is not a journal entry (" << line << ")\n";
@@ -468,8 +484,8 @@ int cmd_crashed(const std::vector<std::string>& args) {
       "the kernel's failure report found in the console log FILE (and/or TEXT,\n"
       "e.g. \"guest timeout after 600 s\"). `diobench run --resume RUNDIR` then\n"
       "skips that cell. Exit 2 when nothing was running.\n\nOptions");
-  desc.add_options()("help,h", "this text")(
-      "console", po::value(&console), "the serial console log of the machine that died")(
+  desc.add_options()("help,h", "this text")("console", po::value(&console),
+                                            "the serial console log of the machine that died")(
       "reason", po::value(&reason), "what else is known (e.g. a timeout)")(
       "rundir", po::value(&dir), "the run directory");
   const po::variables_map vm = parse("crashed", desc, args, "rundir", 1);
@@ -477,7 +493,8 @@ int cmd_crashed(const std::vector<std::string>& args) {
     std::cout << desc << "\n";
     return kOk;
   }
-  if (dir.empty()) throw UsageError("crashed: a run directory is needed (see: diobench crashed --help)");
+  if (dir.empty())
+    throw UsageError("crashed: a run directory is needed (see: diobench crashed --help)");
   if (!fs::is_directory(dir)) throw UsageError("run directory '" + dir + "' not found");
   std::string text;
   if (!console.empty()) {
@@ -516,7 +533,8 @@ int cmd_report(const std::vector<std::string>& args) {
       "carries a banner saying so.\n\nOptions");
   desc.add_options()("help,h", "this text")("rundir", po::value(&dir), "the run directory")(
       "out", po::value(&out), "where to write (default: RUNDIR/report)")(
-      "threshold", po::value(&threshold_pct)->default_value(5), "cost threshold of the verdict, in percent");
+      "threshold", po::value(&threshold_pct)->default_value(5),
+      "cost threshold of the verdict, in percent");
   const po::variables_map vm = parse("report", desc, args, "rundir", 1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -595,13 +613,15 @@ int cmd_compare(const std::vector<std::string>& args) {
       "a run on an emulated CPU (TCG), or two runs on different accelerators, are\n"
       "warned about.\n\nOptions");
   desc.add_options()("help,h", "this text")("format", po::value(&format)->default_value("md"),
-                                             "md, csv or json")("run", po::value(&dirs), "the two runs");
+                                            "md, csv or json")("run", po::value(&dirs),
+                                                               "the two runs");
   const po::variables_map vm = parse("compare", desc, args, "run", 2);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kOk;
   }
-  if (dirs.size() != 2) throw UsageError("compare needs two run directories (see: diobench compare --help)");
+  if (dirs.size() != 2)
+    throw UsageError("compare needs two run directories (see: diobench compare --help)");
   if (format != "md" && format != "csv" && format != "json") {
     throw UsageError("invalid --format value '" + format + "' (expected md, csv or json)");
   }
@@ -631,7 +651,8 @@ int cmd_bench_table(const std::vector<std::string>& args) {
       "ceilings, and the comparisons as ratios of medians with bootstrap 95%\n"
       "intervals.\n\nOptions");
   desc.add_options()("help,h", "this text")("file", po::value(&file), "the JSON file")(
-      "bs", po::value(&bs_text)->default_value("4096"), "block size of the table (4096, 4k, 64k, ...)")(
+      "bs", po::value(&bs_text)->default_value("4096"),
+      "block size of the table (4096, 4k, 64k, ...)")(
       "sizes", "also the comparisons at every other block size measured")(
       "families", "also a table per driver family with every instance");
   const po::variables_map vm = parse("bench-table", desc, args, "file", 1);
@@ -639,13 +660,17 @@ int cmd_bench_table(const std::vector<std::string>& args) {
     std::cout << desc << "\n";
     return kOk;
   }
-  if (file.empty()) throw UsageError("bench-table needs a JSON file (see: diobench bench-table --help)");
+  if (file.empty())
+    throw UsageError("bench-table needs a JSON file (see: diobench bench-table --help)");
   const auto bs = diobench::parse_size(bs_text);
-  if (!bs || *bs == 0) throw UsageError("invalid --bs value '" + bs_text + "' (a block size, e.g. 4096 or 64k)");
+  if (!bs || *bs == 0)
+    throw UsageError("invalid --bs value '" + bs_text + "' (a block size, e.g. 4096 or 64k)");
   try {
     const diobench::BenchResults b = diobench::load_bench_results(file);
-    std::cout << diobench::to_markdown(diobench::request_cost_document(b, *bs, vm.count("sizes") > 0));
-    if (vm.count("families")) std::cout << diobench::to_markdown(diobench::driver_family_document(b, 2));
+    std::cout << diobench::to_markdown(
+        diobench::request_cost_document(b, *bs, vm.count("sizes") > 0));
+    if (vm.count("families"))
+      std::cout << diobench::to_markdown(diobench::driver_family_document(b, 2));
   } catch (const diobench::ReportError& e) {
     throw UsageError(e.what());
   }

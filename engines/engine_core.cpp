@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -88,9 +88,8 @@ class Engine {
 
   int open(const char* path, OpenTarget** out, int* fio_fd);
   int close(OpenTarget* t);
-  int queue(OpenTarget* t, int ddir, void* buf, unsigned long long len,
-            unsigned long long offset, void* cookie, int* error,
-            unsigned long long* resid) noexcept;
+  int queue(OpenTarget* t, int ddir, void* buf, unsigned long long len, unsigned long long offset,
+            void* cookie, int* error, unsigned long long* resid) noexcept;
   int commit();
   int getevents(unsigned min, unsigned max, const timespec* t);
   const Completion& event(int i) const { return batch_.at(i); }
@@ -162,8 +161,7 @@ Engine::Engine(const dbe_settings& s)
     while (entries < depth * per_io && entries < 32768) entries <<= 1;
     const int rc = init_ring(&ring_, entries);
     if (rc < 0) {
-      throw std::system_error(-rc, std::generic_category(),
-                              "io_uring_queue_init");
+      throw std::system_error(-rc, std::generic_category(), "io_uring_queue_init");
     }
     uring_ = true;
     slots_.resize(depth);
@@ -181,17 +179,22 @@ int Engine::open(const char* path, OpenTarget** out, int* fio_fd) {
   t->info = probe_target(path);
   const bool on_zfs = t->info.fs_type == "zfs";
   switch (settings_.backend) {
-    case DBE_BACKEND_EMULATED: t->backend = Backend::Emulated; break;
-    case DBE_BACKEND_ZFS: t->backend = Backend::Zfs; break;
-    default: t->backend = on_zfs ? Backend::Zfs : Backend::Emulated; break;
+    case DBE_BACKEND_EMULATED:
+      t->backend = Backend::Emulated;
+      break;
+    case DBE_BACKEND_ZFS:
+      t->backend = Backend::Zfs;
+      break;
+    default:
+      t->backend = on_zfs ? Backend::Zfs : Backend::Emulated;
+      break;
   }
   t->config = config_;
   if (t->backend == Backend::Zfs && t->info.zfs) {
     const ZfsDataset& ds = *t->info.zfs;
     if (!ds.direct.empty() && ds.direct != to_string(config_.policy)) {
       last_error = "dataset " + ds.name + " has direct=" + ds.direct +
-                   " but the job says policy=" +
-                   std::string(to_string(config_.policy));
+                   " but the job says policy=" + std::string(to_string(config_.policy));
       return EINVAL;
     }
     if (ds.recordsize) t->config.recordsize = ds.recordsize;
@@ -280,8 +283,8 @@ unsigned sqes_for(const Route& r) {
 
 }  // namespace
 
-int Engine::queue_ring(const OpenTarget* t, const Route& r, Direction dir,
-                       void* buf, unsigned long long len, void* cookie) noexcept {
+int Engine::queue_ring(const OpenTarget* t, const Route& r, Direction dir, void* buf,
+                       unsigned long long len, void* cookie) noexcept {
   const unsigned sqes = sqes_for(r);
   if (free_slots_.empty() || io_uring_sq_space_left(&ring_) < sqes) {
     // A request larger than the whole ring can never fit: say so.
@@ -316,8 +319,7 @@ int Engine::queue_ring_sync(OpenTarget* t, int ddir, void* cookie) noexcept {
   free_slots_.pop_back();
   *slot = InFlight{cookie, 1, 0, 0, 0};
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  io_uring_prep_fsync(sqe, t->file.buffered_fd(),
-                      ddir == DBE_DATASYNC ? IORING_FSYNC_DATASYNC : 0);
+  io_uring_prep_fsync(sqe, t->file.buffered_fd(), ddir == DBE_DATASYNC ? IORING_FSYNC_DATASYNC : 0);
   io_uring_sqe_set_data(sqe, slot);
   return DBE_QUEUED;
 }
@@ -330,8 +332,7 @@ int Engine::queue(OpenTarget* t, int ddir, void* buf, unsigned long long len,
     return queue_other(t, ddir, cookie, error);
   }
   const Direction dir = ddir == DBE_READ ? Direction::Read : Direction::Write;
-  const Request request{dir, offset, len, reinterpret_cast<std::uintptr_t>(buf),
-                        app_direct_};
+  const Request request{dir, offset, len, reinterpret_cast<std::uintptr_t>(buf), app_direct_};
   const Route r = plan(t, request);
   if (r.path == Path::Einval) {
     *error = EINVAL;
@@ -389,8 +390,7 @@ unsigned Engine::reap(unsigned max) {
       slot->done += static_cast<unsigned long long>(cqe->res);
     }
     if (--slot->pending == 0) {
-      const unsigned long long resid =
-          slot->done < slot->length ? slot->length - slot->done : 0;
+      const unsigned long long resid = slot->done < slot->length ? slot->length - slot->done : 0;
       batch_.push_back(Completion{slot->cookie, slot->error, resid});
       free_slots_.push_back(slot);
     }
@@ -494,9 +494,7 @@ int dbe_destroy(dbe_engine* e, char* err, size_t errlen) {
   return rc;
 }
 
-const char* dbe_last_error(const dbe_engine* e) {
-  return e ? e->impl.last_error.c_str() : "";
-}
+const char* dbe_last_error(const dbe_engine* e) { return e ? e->impl.last_error.c_str() : ""; }
 
 int dbe_open(dbe_engine* e, const char* path, dbe_file** file, int* fio_fd) {
   return guarded(e, [&] {
@@ -514,9 +512,8 @@ int dbe_close(dbe_engine* e, dbe_file* file) {
   return rc;
 }
 
-int dbe_queue(dbe_engine* e, dbe_file* file, int ddir, void* buf,
-              unsigned long long len, unsigned long long offset, void* cookie,
-              int* error, unsigned long long* resid) {
+int dbe_queue(dbe_engine* e, dbe_file* file, int ddir, void* buf, unsigned long long len,
+              unsigned long long offset, void* cookie, int* error, unsigned long long* resid) {
   // Engine::queue is noexcept (no allocation, nothing that throws), so
   // the per-request call needs no guard.
   return e->impl.queue(file->target, ddir, buf, len, offset, cookie, error, resid);
@@ -531,8 +528,7 @@ int dbe_commit(dbe_engine* e) {
   return rc ? -rc : result;
 }
 
-int dbe_getevents(dbe_engine* e, unsigned int min, unsigned int max,
-                  const struct timespec* t) {
+int dbe_getevents(dbe_engine* e, unsigned int min, unsigned int max, const struct timespec* t) {
   int result = 0;
   const int rc = guarded(e, [&] {
     result = e->impl.getevents(min, max, t);

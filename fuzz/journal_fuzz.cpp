@@ -9,7 +9,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   for (const nlohmann::json& e : diobench::Journal::parse(diobench::fuzz::text(data, size))) {
-    for (const char* key : {"op", "of", "path", "backing", "dataset", "property", "old", "pool", "token"}) {
+    for (const char* key :
+         {"op", "of", "path", "backing", "dataset", "property", "old", "pool", "token"}) {
       (void)e.value(key, "");
     }
     (void)e.value("inherit", false);

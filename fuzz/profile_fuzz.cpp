@@ -6,8 +6,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    const diobench::Profile p =
-        diobench::parse_profile(diobench::fuzz::text(data, size), DIOBENCH_FUZZ_PROFILE, "emulated");
+    const diobench::Profile p = diobench::parse_profile(diobench::fuzz::text(data, size),
+                                                        DIOBENCH_FUZZ_PROFILE, "emulated");
     for (const diobench::Cell& c : p.cells) (void)c.name();
   } catch (const diobench::ProfileError&) {
   }

@@ -4,7 +4,6 @@
 // file), or a number was converted with undefined behaviour. Each is
 // refused now with the parser's own error, naming where it came from.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -43,9 +42,8 @@ std::string fio_json(const std::string& read_fields, const std::string& job_extr
   const std::string side =
       R"({"io_bytes": 4096, "total_ios": 1, "bw_bytes": 4096, "iops": 1, "runtime": 1000,
           "clat_ns": {"mean": 1.5}, "lat_ns": {"mean": 2.5})";
-  return R"({"fio version": "fio-3.33", "jobs": [{"jobname": "j")" + job_extra +
-         R"(, "read": )" + (read_fields.empty() ? side + "}" : read_fields) +
-         R"(, "write": )" + side + "}}]}";
+  return R"({"fio version": "fio-3.33", "jobs": [{"jobname": "j")" + job_extra + R"(, "read": )" +
+         (read_fields.empty() ? side + "}" : read_fields) + R"(, "write": )" + side + "}}]}";
 }
 
 void expect_fio_refused(const std::string& text) {
@@ -81,12 +79,12 @@ TEST(BadInput, FioJsonPercentileKeysMustBeNumbers) {
   }
 }
 
-
 // One sidecar line as the engine writes it, with `target` and `read` free.
 std::string sidecar(const std::string& jobnum, const std::string& target_extra = "") {
   std::string side = "{";
   for (const char* path : {"direct", "buffered", "fallback", "split", "einval"}) {
-    side += std::string(side.size() > 1 ? ", " : "") + "\"" + path + "\": {\"requests\": 1, \"bytes\": 4096}";
+    side += std::string(side.size() > 1 ? ", " : "") + "\"" + path +
+            "\": {\"requests\": 1, \"bytes\": 4096}";
   }
   side += "}";
   return R"({"job": "j", "jobnum": )" + jobnum +
@@ -103,13 +101,15 @@ TEST(BadInput, SidecarTheEngineShapeIsAccepted) {
 }
 
 TEST(BadInput, SidecarIsRefusedWithInvalidArgumentOnly) {
-  for (const std::string& line :
-       {std::string("[1]"), std::string("5"), std::string("{\"job\": 5}"), std::string("not json"),
-        sidecar("\"3\""), sidecar("1e300"), sidecar("-1e300"), sidecar("4294967296"),
-        sidecar("1", R"(, "loop_dio": true, "logical_block_size": 1e300)"),
-        sidecar("1", R"(, "loop_dio": 1)"),
-        // The fuzzer's first find: "target" misspelt, nlohmann's out_of_range escaped.
-        std::string(R"({"job": "j", "jobnum": 0, "policy": "standard", "semantics": "2.3", "submit": "psync", "targed": {}})")}) {
+  for (
+      const std::string& line :
+      {std::string("[1]"), std::string("5"), std::string("{\"job\": 5}"), std::string("not json"),
+       sidecar("\"3\""), sidecar("1e300"), sidecar("-1e300"), sidecar("4294967296"),
+       sidecar("1", R"(, "loop_dio": true, "logical_block_size": 1e300)"),
+       sidecar("1", R"(, "loop_dio": 1)"),
+       // The fuzzer's first find: "target" misspelt, nlohmann's out_of_range escaped.
+       std::string(
+           R"({"job": "j", "jobnum": 0, "policy": "standard", "semantics": "2.3", "submit": "psync", "targed": {}})")}) {
     expect_sidecar_refused(line);
   }
 }
@@ -121,7 +121,8 @@ void expect_plan_refused(const std::string& text) {
 
 std::string plan(const std::string& repetitions, const std::string& extra = "") {
   return R"({"backend": "emulated", "scratch_dir": "/var/tmp/diobench", "filters": [],
-             "repetitions": )" + repetitions + R"(, "seed": 7)" + extra + "}";
+             "repetitions": )" +
+         repetitions + R"(, "seed": 7)" + extra + "}";
 }
 
 TEST(BadInput, PlanTheRunnerShapeIsAccepted) {
@@ -130,8 +131,10 @@ TEST(BadInput, PlanTheRunnerShapeIsAccepted) {
 
 TEST(BadInput, PlanNumbersMustBeWholeAndInRange) {
   for (const char* n : {"1e300", "-1", "2.5", "4294967296"}) expect_plan_refused(plan(n));
-  expect_plan_refused(plan("1", R"(, "until_decided": {"budget_s": 60, "max_repetitions": 1e300, "threshold": 0.05})"));
-  expect_plan_refused(R"({"backend": "emulated", "scratch_dir": "/x", "filters": [], "repetitions": 1, "seed": -5})");
+  expect_plan_refused(plan(
+      "1", R"(, "until_decided": {"budget_s": 60, "max_repetitions": 1e300, "threshold": 0.05})"));
+  expect_plan_refused(
+      R"({"backend": "emulated", "scratch_dir": "/x", "filters": [], "repetitions": 1, "seed": -5})");
 }
 
 void expect_current_refused(const std::string& text) {
@@ -140,21 +143,25 @@ void expect_current_refused(const std::string& text) {
 }
 
 TEST(BadInput, CurrentTheRunnerShapeIsAccepted) {
-  EXPECT_EQ(parse_running(R"({"cell": "c", "repetition": 2, "position": 5})", "run/current.json").position, 5u);
+  EXPECT_EQ(parse_running(R"({"cell": "c", "repetition": 2, "position": 5})", "run/current.json")
+                .position,
+            5u);
 }
 
 // The fuzzer's find: an empty current.json gave std::runtime_error, which
 // `diobench crashed` reported with exit 1 instead of 2.
 TEST(BadInput, CurrentIsRefusedAsBadInput) {
-  for (const char* text : {"", "{", "[]", R"({"cell": "c"})", R"({"cell": "c", "repetition": 1e300})",
-                           R"({"cell": "c", "repetition": -1})", R"({"cell": "c", "repetition": 1, "position": 2.5})"}) {
+  for (const char* text :
+       {"", "{", "[]", R"({"cell": "c"})", R"({"cell": "c", "repetition": 1e300})",
+        R"({"cell": "c", "repetition": -1})",
+        R"({"cell": "c", "repetition": 1, "position": 2.5})"}) {
     expect_current_refused(text);
   }
 }
 
 void expect_bench_refused(const std::string& text) {
-  expect_refused<ReportError>([&] { parse_bench_results(text, "bench/bench.json"); }, "bench/bench.json",
-                              text);
+  expect_refused<ReportError>([&] { parse_bench_results(text, "bench/bench.json"); },
+                              "bench/bench.json", text);
 }
 
 std::string bench_row(const std::string& extra) {
@@ -163,55 +170,72 @@ std::string bench_row(const std::string& extra) {
 }
 
 TEST(BadInput, BenchTheGoogleBenchmarkShapeIsAccepted) {
-  EXPECT_EQ(parse_bench_results(bench_row(R"(, "run_type": "iteration")"), "bench/bench.json").drivers.size(), 1u);
+  EXPECT_EQ(parse_bench_results(bench_row(R"(, "run_type": "iteration")"), "bench/bench.json")
+                .drivers.size(),
+            1u);
 }
 
 TEST(BadInput, BenchFieldsOfTheWrongTypeAreRefused) {
-  for (const char* extra : {R"(, "run_type": 5)", R"(, "error_occurred": "yes")",
-                            R"(, "time_unit": 1)", R"(, "error_occurred": true, "error_message": 5)"}) {
+  for (const char* extra :
+       {R"(, "run_type": 5)", R"(, "error_occurred": "yes")", R"(, "time_unit": 1)",
+        R"(, "error_occurred": true, "error_message": 5)"}) {
     expect_bench_refused(bench_row(extra));
   }
-  expect_bench_refused(R"({"context": {"load_avg": ["high"]}, "benchmarks": [{"run_name": "a", "real_time": 1}]})");
+  expect_bench_refused(
+      R"({"context": {"load_avg": ["high"]}, "benchmarks": [{"run_name": "a", "real_time": 1}]})");
 }
-
 
 // Found with -timeout=10: 4 x 6 x 199 x 64 workload variants times the
 // default matrix, 2.75 million cells, took minutes and gigabytes before
 // anything was said. Refused now, naming the key.
 TEST(BadInput, ProfileMatrixOfMillionsOfCellsIsRefused) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("diobench-bad-input-" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("diobench-bad-input-" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "job.fio") << "[global]\n";
   const std::string path = (dir / "big.ini").string();
   std::string depths, jobs;
   for (int i = 1; i < 200; ++i) depths += " " + std::to_string(i);
   for (int i = 1; i <= 64; ++i) jobs += " " + std::to_string(i);
-  const std::string text = "[workload.a]\nrw = read write randread randwrite\nbs = 4k 8k 16k 32k 64k 128k\n"
-                           "iodepth =" + depths + "\nnumjobs =" + jobs + "\n";
+  const std::string text =
+      "[workload.a]\nrw = read write randread randwrite\nbs = 4k 8k 16k 32k 64k 128k\n"
+      "iodepth =" +
+      depths + "\nnumjobs =" + jobs + "\n";
   expect_refused<ProfileError>([&] { parse_profile(text, path, "emulated"); }, path, "big.ini");
   // 10,000 cells is still a profile (4 x 5 x 500: 4 workload variants, ...).
-  EXPECT_EQ(parse_profile("[matrix]\npolicy = always\ntarget = file\n[workload.a]\nrw = read write\n"
-                          "iodepth = 1 2 3 4 5\nnumjobs = 1 2\n", path, "emulated").cells.size(), 20u);
+  EXPECT_EQ(
+      parse_profile("[matrix]\npolicy = always\ntarget = file\n[workload.a]\nrw = read write\n"
+                    "iodepth = 1 2 3 4 5\nnumjobs = 1 2\n",
+                    path, "emulated")
+          .cells.size(),
+      20u);
   fs::remove_all(dir);
 }
-
 
 // restore read every parsed line with e.value("op", "") and the like,
 // which throws for a line that is JSON but not an object, or a field of
 // another type: restore stopped with nlohmann's message (exit 1).
 TEST(BadInput, JournalKeepsOnlyEntriesRestoreCanRead) {
   const std::string good = R"({"op": "loop", "backing": "/var/tmp/diobench/x.dat"})";
-  const auto entries = Journal::parse("5\n[1]\n\"loop\"\n{\"op\": 5}\n{\"path\": \"/x\"}\n"
-                                      R"({"op": "loop", "backing": 7})" "\n"
-                                      R"({"op": "zfs_property", "dataset": "d", "property": "direct", "old": "x", "inherit": "yes"})" "\n"
-                                      R"({"op": "pool_export", "pool": "p", "devices": ["/dev/a", 1]})" "\n" +
-                                      good + "\n" + R"({"op": "undo", "of": "lo)");
+  const auto entries = Journal::parse(
+      "5\n[1]\n\"loop\"\n{\"op\": 5}\n{\"path\": \"/x\"}\n"
+      R"({"op": "loop", "backing": 7})"
+      "\n"
+      R"({"op": "zfs_property", "dataset": "d", "property": "direct", "old": "x", "inherit": "yes"})"
+      "\n"
+      R"({"op": "pool_export", "pool": "p", "devices": ["/dev/a", 1]})"
+      "\n" +
+      good + "\n" + R"({"op": "undo", "of": "lo)");
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0], nlohmann::json::parse(good));
   // A number beyond a double's range is out_of_range to nlohmann, not a
   // parse error: skipped like any line that is not an entry.
-  EXPECT_EQ(Journal::parse(R"({"op": "loop", "backing": "/x", "n": 1e999})" "\n" + good + "\n").size(), 1u);
+  EXPECT_EQ(Journal::parse(R"({"op": "loop", "backing": "/x", "n": 1e999})"
+                           "\n" +
+                           good + "\n")
+                .size(),
+            1u);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // written by the runner's own ResultStore; a lane test directory with the
 // files vm/guest/test.sh collects), judged by the library and by the
 // binary (exit status 0 / 1 / 2).
+#include "diobench/check/check.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +14,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "diobench/check/check.hpp"
 #include "diobench/check/path_judgement.hpp"
 #include "diobench/path_counters.hpp"
 #include "diobench/runner/result_store.hpp"
@@ -42,8 +43,8 @@ Exit run_check(const std::vector<std::string>& args) {
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
 }
 
-Cell make_cell(Policy policy, TargetKind target, std::optional<bool> loop_dio, const std::string& rw,
-               const std::string& bs) {
+Cell make_cell(Policy policy, TargetKind target, std::optional<bool> loop_dio,
+               const std::string& rw, const std::string& bs) {
   Cell c;
   c.backend = "zfs";
   c.policy = policy;
@@ -106,8 +107,10 @@ class CheckTest : public ::testing::Test {
         r.status = "ok";
         r.split_check = "agrees";
         r.arc_check = "ok";
-        r.zfs_iostats = {{"direct_read_bytes", seen.direct_read}, {"arc_read_bytes", seen.arc_read},
-                         {"direct_write_bytes", seen.direct_write}, {"arc_write_bytes", seen.arc_write},
+        r.zfs_iostats = {{"direct_read_bytes", seen.direct_read},
+                         {"arc_read_bytes", seen.arc_read},
+                         {"direct_write_bytes", seen.direct_write},
+                         {"arc_write_bytes", seen.arc_write},
                          {"direct_read_count", seen.direct_read / 4096}};
         r.arc_data_before = 64 * kMiB;
         r.arc_data_after = 1 * kMiB;
@@ -195,7 +198,8 @@ TEST(PathJudgement, ALoopDevicesPageCacheMayCutRecords) {
   EXPECT_EQ(disagreement(s, Direction::Write, lane), "");
   EXPECT_NE(disagreement(s, Direction::Write, {0, 379 * kMiB}), "");  // never ARC alone
   s.app_direct = true;  // O_DIRECT on the loop device: its requests as fio made them
-  EXPECT_NE(disagreement(s, Direction::Write, lane).find("the model predicts direct, the pool shows mixed"),
+  EXPECT_NE(disagreement(s, Direction::Write, lane)
+                .find("the model predicts direct, the pool shows mixed"),
             std::string::npos);
   s.app_direct = false;
   s.loop = false;  // a file has no such page cache in between
@@ -209,7 +213,8 @@ TEST(PathJudgement, ADirectionNotIssuedMustMoveNothingDirect) {
   s.config.policy = Policy::Always;
   // a partial write reads its record through the ARC: fine
   EXPECT_EQ(disagreement(s, Direction::Read, {0, 128 * 1024}), "");
-  EXPECT_NE(disagreement(s, Direction::Read, {4096, 0}).find("unexpected direct read"), std::string::npos);
+  EXPECT_NE(disagreement(s, Direction::Read, {4096, 0}).find("unexpected direct read"),
+            std::string::npos);
 }
 
 TEST_F(CheckTest, AnAgreeingRunPasses) {
@@ -217,7 +222,8 @@ TEST_F(CheckTest, AnAgreeingRunPasses) {
   const CheckResult r = check_directory(dir);
   EXPECT_EQ(r.kind, "run directory");
   ASSERT_EQ(r.cells.size(), 5u);
-  for (const CellCheck& c : r.cells) EXPECT_EQ(c.verdict, CellVerdict::Ok) << c.cell << ": " << c.reason;
+  for (const CellCheck& c : r.cells)
+    EXPECT_EQ(c.verdict, CellVerdict::Ok) << c.cell << ": " << c.reason;
   for (const RunFact& f : r.facts) EXPECT_TRUE(f.ok) << f.name << ": " << f.detail;
   EXPECT_TRUE(r.passed());
   const CellCheck& loop = row_of(r, agreeing_cells()[2].first.name());
@@ -226,8 +232,9 @@ TEST_F(CheckTest, AnAgreeingRunPasses) {
 
   const Exit e = run_check({dir});
   EXPECT_EQ(e.status, 0) << e.output;
-  EXPECT_NE(e.output.find("tolerance: a direction is 'direct' when its ARC bytes are at most 1/16 of"),
-            std::string::npos)
+  EXPECT_NE(
+      e.output.find("tolerance: a direction is 'direct' when its ARC bytes are at most 1/16 of"),
+      std::string::npos)
       << e.output;
   EXPECT_NE(e.output.find("check: PASS"), std::string::npos) << e.output;
 }
@@ -253,7 +260,8 @@ TEST_F(CheckTest, AnObservedSplitThatContradictsTheModelFailsNamingTheCell) {
   const Exit e = run_check({dir});
   EXPECT_EQ(e.status, 1) << e.output;
   EXPECT_NE(e.output.find(bad), std::string::npos);
-  EXPECT_NE(e.output.find("MISMATCH: rep 1: reads: the model predicts direct"), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("MISMATCH: rep 1: reads: the model predicts direct"), std::string::npos)
+      << e.output;
 }
 
 TEST_F(CheckTest, DirectBytesUnderDisabledAreAContradiction) {
@@ -269,9 +277,10 @@ TEST_F(CheckTest, AFlushThatLeftTheArcFullFailsTheRun) {
   const CheckResult r = check_directory(write_run("warm", agreeing_cells()));
   const RunFact& f = fact_of(r, "arc-flushed");
   EXPECT_FALSE(f.ok);
-  EXPECT_NE(f.detail.find("rep 1: ARC data 1.0 MiB after the previous flush, 64.0 MiB before this one, "
-                          "40.0 MiB after it"),
-            std::string::npos)
+  EXPECT_NE(
+      f.detail.find("rep 1: ARC data 1.0 MiB after the previous flush, 64.0 MiB before this one, "
+                    "40.0 MiB after it"),
+      std::string::npos)
       << f.detail;
   EXPECT_FALSE(r.passed());
 }
@@ -314,9 +323,10 @@ TEST_F(CheckTest, TheMeasuredArcResiduePasses) {
   EXPECT_TRUE(fact_of(r, "arc-flushed").ok) << fact_of(r, "arc-flushed").detail;
   const RunFact& f = fact_of(r, "arc-residue");
   EXPECT_TRUE(f.ok) << f.detail;
-  EXPECT_NE(f.detail.find("56.0 MiB left after the last flush of 18000.0 MiB that came in over the run "
-                          "(bound 1800.0 MiB"),
-            std::string::npos)
+  EXPECT_NE(
+      f.detail.find("56.0 MiB left after the last flush of 18000.0 MiB that came in over the run "
+                    "(bound 1800.0 MiB"),
+      std::string::npos)
       << f.detail;
   EXPECT_TRUE(r.passed());
 }
@@ -332,8 +342,10 @@ TEST_F(CheckTest, AResidueGrowingOverTheRunFailsIt) {
             std::string::npos)
       << f.detail;
   EXPECT_NE(f.detail.find("bound 180.0 MiB"), std::string::npos) << f.detail;
-  for (const char* other : {"statuses", "iostats-agree", "arc-cold"}) EXPECT_TRUE(fact_of(r, other).ok) << other;
-  for (const CellCheck& c : r.cells) EXPECT_EQ(c.verdict, CellVerdict::Ok) << c.cell << ": " << c.reason;
+  for (const char* other : {"statuses", "iostats-agree", "arc-cold"})
+    EXPECT_TRUE(fact_of(r, other).ok) << other;
+  for (const CellCheck& c : r.cells)
+    EXPECT_EQ(c.verdict, CellVerdict::Ok) << c.cell << ": " << c.reason;
   EXPECT_FALSE(r.passed());
   // a short run stays under the 16 MiB floor at the same rate
   const CheckResult short_run = check_directory(write_flush_run(root_ + "/short", 4, 20, 3994));
@@ -349,12 +361,13 @@ TEST_F(CheckTest, BadInputExitsTwoNamingIt) {
   fs::create_directories(root_ + "/empty");
   e = run_check({root_ + "/empty"});
   EXPECT_EQ(e.status, 2) << e.output;
-  EXPECT_NE(e.output.find("neither a run directory (results.db) nor a lane test directory"), std::string::npos)
+  EXPECT_NE(e.output.find("neither a run directory (results.db) nor a lane test directory"),
+            std::string::npos)
       << e.output;
 
   fs::create_directories(root_ + "/corrupt");
-  std::ofstream(root_ + "/corrupt/results.db") << "this is not an SQLite database, but long enough to be read"
-                                               << std::string(200, 'x');
+  std::ofstream(root_ + "/corrupt/results.db")
+      << "this is not an SQLite database, but long enough to be read" << std::string(200, 'x');
   e = run_check({root_ + "/corrupt"});
   EXPECT_EQ(e.status, 2) << e.output;
   EXPECT_NE(e.output.find(root_ + "/corrupt/results.db"), std::string::npos) << e.output;
@@ -376,7 +389,8 @@ std::string kstat(std::uint64_t direct_read, std::uint64_t arc_read, std::uint64
                   std::uint64_t arc_write) {
   std::ostringstream s;
   s << "41 1 0x01 12 3264 0 0\nname type data\n"
-    << "direct_read_count 4 " << direct_read / 4096 << "\ndirect_read_bytes 4 " << direct_read << "\n"
+    << "direct_read_count 4 " << direct_read / 4096 << "\ndirect_read_bytes 4 " << direct_read
+    << "\n"
     << "arc_read_count 4 " << arc_read / 4096 << "\narc_read_bytes 4 " << arc_read << "\n"
     << "direct_write_bytes 4 " << direct_write << "\narc_write_bytes 4 " << arc_write << "\n";
   return s.str();
@@ -391,10 +405,16 @@ void write_lane_cell(const fs::path& cells, const std::string& policy, const std
   fs::create_directories(d);
   nlohmann::json args = nlohmann::json::array({"fio", "--rw=" + rw, "--bs=" + bs});
   if (!iomem_align.empty()) args.push_back("--iomem_align=" + iomem_align);
-  std::ofstream(d / "meta.json") << nlohmann::json{
-      {"id", d.filename().string()}, {"policy", policy}, {"target", target}, {"rw", rw},
-      {"bs", bs}, {"app_direct", app_direct}, {"loop_dio", loop_dio}, {"zfs_direct", policy},
-      {"recordsize", 131072}, {"fio_args", args}};
+  std::ofstream(d / "meta.json") << nlohmann::json{{"id", d.filename().string()},
+                                                   {"policy", policy},
+                                                   {"target", target},
+                                                   {"rw", rw},
+                                                   {"bs", bs},
+                                                   {"app_direct", app_direct},
+                                                   {"loop_dio", loop_dio},
+                                                   {"zfs_direct", policy},
+                                                   {"recordsize", 131072},
+                                                   {"fio_args", args}};
   JobCounters job;
   job.job = "cell";
   job.config.policy = *parse_policy(policy);
@@ -424,15 +444,16 @@ TEST_F(CheckTest, ALaneTestDirectoryIsJudgedCellByCell) {
   write_lane_cell(cells, "always", "file-odirect", "read", "128k", "4k", true, "", Path::Direct,
                   kstat(16 * kMiB, 512 * 1024, 0, 0), 0, 0);
   // standard, O_DIRECT with a misaligned buffer: EINVAL, fio ends the job
-  write_lane_cell(cells, "standard", "file-odirect-unaligned", "read", "128k", "512", true, "", Path::Einval,
-                  kstat(0, 128 * 1024, 0, 0), 1, 22);
+  write_lane_cell(cells, "standard", "file-odirect-unaligned", "read", "128k", "512", true, "",
+                  Path::Einval, kstat(0, 128 * 1024, 0, 0), 1, 22);
   // always through a dio-off loop device, writes: the ARC
-  write_lane_cell(cells, "always", "loop-dio-off", "write", "128k", "4k", true, "off", Path::Fallback,
-                  kstat(0, 0, 0, 16 * kMiB), 0, 0);
+  write_lane_cell(cells, "always", "loop-dio-off", "write", "128k", "4k", true, "off",
+                  Path::Fallback, kstat(0, 0, 0, 16 * kMiB), 0, 0);
   CheckResult r = check_directory(root_ + "/lane");
   EXPECT_EQ(r.kind, "lane test directory");
   ASSERT_EQ(r.cells.size(), 3u);
-  for (const CellCheck& c : r.cells) EXPECT_EQ(c.verdict, CellVerdict::Ok) << c.cell << ": " << c.reason;
+  for (const CellCheck& c : r.cells)
+    EXPECT_EQ(c.verdict, CellVerdict::Ok) << c.cell << ": " << c.reason;
   EXPECT_TRUE(r.passed());
   EXPECT_EQ(run_check({root_ + "/lane"}).status, 0);
 
@@ -442,7 +463,8 @@ TEST_F(CheckTest, ALaneTestDirectoryIsJudgedCellByCell) {
   r = check_directory(root_ + "/lane");
   const CellCheck& bad = row_of(r, "disabled.file-odirect.read");
   EXPECT_EQ(bad.verdict, CellVerdict::Mismatch);
-  EXPECT_NE(bad.reason.find("the model predicts ARC (ARC (buffered)), the pool shows direct"), std::string::npos)
+  EXPECT_NE(bad.reason.find("the model predicts ARC (ARC (buffered)), the pool shows direct"),
+            std::string::npos)
       << bad.reason;
   const Exit e = run_check({root_ + "/lane"});
   EXPECT_EQ(e.status, 1) << e.output;
@@ -452,7 +474,8 @@ TEST_F(CheckTest, ALaneTestDirectoryIsJudgedCellByCell) {
   std::ofstream(cells / "disabled.file-odirect.read" / "meta.json") << "{not json";
   const Exit damaged = run_check({root_ + "/lane"});
   EXPECT_EQ(damaged.status, 2) << damaged.output;
-  EXPECT_NE(damaged.output.find("disabled.file-odirect.read/meta.json: not JSON"), std::string::npos)
+  EXPECT_NE(damaged.output.find("disabled.file-odirect.read/meta.json: not JSON"),
+            std::string::npos)
       << damaged.output;
 }
 
@@ -483,7 +506,8 @@ TEST_F(CheckTest, ALaneCellWhoseShapeTheEngineContradictsIsAnError) {
                   "128k", "", false, "", Path::Direct, kstat(16 * kMiB, 0, 0, 0), 0, 0);
   const CheckResult r = check_directory(root_ + "/lane");
   EXPECT_EQ(r.cells.at(0).verdict, CellVerdict::Error);
-  EXPECT_NE(r.cells.at(0).reason.find("the engine counted direct reads where the model predicts ARC (fallback)"),
+  EXPECT_NE(r.cells.at(0).reason.find(
+                "the engine counted direct reads where the model predicts ARC (fallback)"),
             std::string::npos)
       << r.cells.at(0).reason;
 }

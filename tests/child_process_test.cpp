@@ -238,7 +238,9 @@ std::vector<pid_t> survivors_of_killed_parent(const std::function<void()>& start
 TEST(ChildProcess, AChildDiesWithItsParent) {
   const std::string marker = unique_seconds();
   const auto left = survivors_of_killed_parent(
-      [&] { run_child(command({"sleep", marker}, 600)); },
+      [&] {
+        run_child(command({"sleep", marker}, 600));
+      },
       [&] { return !processes_with_argument(marker).empty(); }, marker, 3);
   EXPECT_TRUE(left.empty()) << left.size() << " left, first pid " << left.front();
   for (pid_t p : left) ::kill(p, SIGKILL);
@@ -256,9 +258,10 @@ TEST(FioProcess, EveryFioProcessDiesWithTheProcessThatStartedIt) {
   const auto left = survivors_of_killed_parent(
       [&] {
         FioInvocation fio;
-        fio.args = {"--name=survivor", "--filename=" + marker, "--ioengine=psync",
-                    "--rw=randread", "--size=1m", "--numjobs=2", "--time_based",
-                    "--runtime=600", "--output=/dev/null"};
+        fio.args = {
+            "--name=survivor",   "--filename=" + marker, "--ioengine=psync", "--rw=randread",
+            "--size=1m",         "--numjobs=2",          "--time_based",     "--runtime=600",
+            "--output=/dev/null"};
         fio.log_file = dir + "/fio.log";
         run_fio(fio);
       },
@@ -277,8 +280,10 @@ TEST(FioProcess, AHungFioIsKilledAndLeavesNoJsonUnderItsName) {
   ASSERT_NE(::mkdtemp(dir_template), nullptr);
   const std::string dir = dir_template;
   FioInvocation fio;
-  fio.args = {"--name=hung", "--filename=" + dir + "/data", "--ioengine=psync", "--rw=randread",
-              "--size=1m", "--time_based", "--runtime=600", "--output-format=json"};
+  fio.args = {"--name=hung",      "--filename=" + dir + "/data",
+              "--ioengine=psync", "--rw=randread",
+              "--size=1m",        "--time_based",
+              "--runtime=600",    "--output-format=json"};
   fio.output_file = dir + "/fio.json";
   fio.log_file = dir + "/fio.log";
   fio.timeout_s = 3;
@@ -286,9 +291,8 @@ TEST(FioProcess, AHungFioIsKilledAndLeavesNoJsonUnderItsName) {
     // fio, once it is at work on its file: stopped, as a hung fio is.
     const auto begin = Clock::now();
     std::error_code ec;
-    while (seconds_since(begin) < 3 &&
-           (processes_with_argument(dir + "/data").empty() ||
-            fs::file_size(dir + "/data", ec) != 1024 * 1024)) {
+    while (seconds_since(begin) < 3 && (processes_with_argument(dir + "/data").empty() ||
+                                        fs::file_size(dir + "/data", ec) != 1024 * 1024)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     for (pid_t p : processes_with_argument(dir + "/data")) ::kill(p, SIGSTOP);
@@ -310,8 +314,9 @@ TEST(FioProcess, AFailedFioLeavesNoJsonUnderItsNameAndAGoodOneDoes) {
   const std::string dir = dir_template;
   FioInvocation fio;
   fs::create_directory(dir + "/a-directory");
-  fio.args = {"--name=bad", "--filename=" + dir + "/a-directory", "--ioengine=psync",
-              "--rw=read", "--size=1m", "--output-format=json"};
+  fio.args = {"--name=bad",       "--filename=" + dir + "/a-directory",
+              "--ioengine=psync", "--rw=read",
+              "--size=1m",        "--output-format=json"};
   fio.output_file = dir + "/fio.json";
   fio.log_file = dir + "/fio.log";
   // Its file is a directory: fio writes its JSON (with the error) and
@@ -319,11 +324,12 @@ TEST(FioProcess, AFailedFioLeavesNoJsonUnderItsNameAndAGoodOneDoes) {
   const FioExit bad = run_fio(fio);
   EXPECT_FALSE(bad.ok()) << bad.log;
   EXPECT_NE(bad.reason.find("exited with status"), std::string::npos) << bad.reason;
-  EXPECT_TRUE(fs::exists(fio.output_file + ".partial")) << "fio wrote no JSON: the case is not tested";
+  EXPECT_TRUE(fs::exists(fio.output_file + ".partial"))
+      << "fio wrote no JSON: the case is not tested";
   EXPECT_FALSE(fs::exists(fio.output_file));
 
   fio.args = {"--name=good", "--filename=" + dir + "/data", "--ioengine=psync", "--rw=read",
-              "--size=1m", "--output-format=json"};
+              "--size=1m",   "--output-format=json"};
   const FioExit good = run_fio(fio);
   EXPECT_TRUE(good.ok()) << good.reason << good.log;
   EXPECT_TRUE(fs::exists(fio.output_file));
@@ -341,10 +347,12 @@ TEST(FioProcess, TheTimeLimitFollowsWhatFioIsAskedToDo) {
   const auto sized = fio_work_from_args({"--size=16m", "--loops=2", "--numjobs=2"});
   ASSERT_TRUE(sized);
   EXPECT_EQ(fio_time_limit_s(*sized), 60 + 64);
-  const auto capped = fio_work_from_args({"--size=16m", "--loops=2", "--numjobs=2", "--runtime=10"});
+  const auto capped =
+      fio_work_from_args({"--size=16m", "--loops=2", "--numjobs=2", "--runtime=10"});
   EXPECT_EQ(fio_time_limit_s(*capped), 60 + 10);
   // A verify phase reads the file back: 8 MiB more at the floor.
-  const auto verified = fio_work_from_args({"--size=8m", "--verify=md5", "--time_based", "--runtime=3m"});
+  const auto verified =
+      fio_work_from_args({"--size=8m", "--verify=md5", "--time_based", "--runtime=3m"});
   EXPECT_EQ(fio_time_limit_s(*verified), 60 + 180 + 8);
   EXPECT_FALSE(fio_work_from_args({"--name=x", "job.fio"}));
   FioInvocation none;

@@ -73,7 +73,8 @@ TEST(Compare, CrashedCellsAreListedApartWithTheirRun) {
   a.cells = {cell("x", nine(100), 50), cell("y", nine(200), 80), cell("z", nine(1), 1)};
   b.cells = {cell("x", nine(100), 50), cell("y", {}, 0), cell("z", nine(1), 1)};
   b.cells[1].crashed = 2;
-  b.cells[1].crash_excerpts = {"", "BUG: kernel NULL pointer dereference\nRIP: zfs_uio_get_dio_pages_alloc"};
+  b.cells[1].crash_excerpts = {
+      "", "BUG: kernel NULL pointer dereference\nRIP: zfs_uio_get_dio_pages_alloc"};
   a.cells[2].crashed = 1;  // crashed once in A, measured in both: compared and listed
   a.cells[2].crash_excerpts = {"Oops: 0000"};
   const RunComparison c = compare_runs(a, b);
@@ -86,14 +87,16 @@ TEST(Compare, CrashedCellsAreListedApartWithTheirRun) {
   EXPECT_EQ(c.crashed[0].cell, "y");
   EXPECT_FALSE(c.crashed[0].in_a);
   EXPECT_TRUE(c.crashed[0].in_b);
-  EXPECT_EQ(c.crashed[0].excerpt_b, "BUG: kernel NULL pointer dereference\nRIP: zfs_uio_get_dio_pages_alloc");
+  EXPECT_EQ(c.crashed[0].excerpt_b,
+            "BUG: kernel NULL pointer dereference\nRIP: zfs_uio_get_dio_pages_alloc");
   EXPECT_TRUE(c.crashed[1].in_a);
   EXPECT_FALSE(c.crashed[1].in_b);
   std::ostringstream md, csv, json;
   write_comparison(c, a, b, "md", md);
   write_comparison(c, a, b, "csv", csv);
   write_comparison(c, a, b, "json", json);
-  EXPECT_NE(md.str().find("| y | B | `BUG: kernel NULL pointer dereference` |"), std::string::npos) << md.str();
+  EXPECT_NE(md.str().find("| y | B | `BUG: kernel NULL pointer dereference` |"), std::string::npos)
+      << md.str();
   EXPECT_NE(md.str().find("| z | A | `Oops: 0000` |"), std::string::npos) << md.str();
   EXPECT_NE(csv.str().find("\ny,,,,,,,,,,,,crash in B\n"), std::string::npos) << csv.str();
   const auto j = nlohmann::json::parse(json.str());

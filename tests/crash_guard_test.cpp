@@ -1,6 +1,7 @@
 // The crash guard for loop devices about to be attached (runner/safety.hpp):
 // which backing files, loop modes and traffic it refuses, and that
 // attach_loop refuses before anything is attached.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -8,8 +9,6 @@
 #include <fstream>
 #include <optional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "diobench/runner/safety.hpp"
 #include "loops.hpp"
@@ -57,12 +56,15 @@ TEST_F(LoopAttachRisk, RefusesExactlyWhereTheLoopsRequestsGoDirect) {
   EXPECT_TRUE(loop_attach_risk(on_zfs("always"), false, kReads4k, bad).has_value());
   EXPECT_FALSE(loop_attach_risk(on_zfs("always"), false, kWrites4k, bad).has_value());
   // Any of the traffic going direct is enough.
-  EXPECT_TRUE(loop_attach_risk(on_zfs("always"), false, {kWrites4k[0], kReads4k[0]}, bad).has_value());
+  EXPECT_TRUE(
+      loop_attach_risk(on_zfs("always"), false, {kWrites4k[0], kReads4k[0]}, bad).has_value());
 }
 
 TEST_F(LoopAttachRisk, OnlyTheBuggyReleasesAndOnlyOnZfs) {
   EXPECT_TRUE(loop_attach_risk(on_zfs("standard"), true, kReads4k, "2.3.0-rc5").has_value());
-  EXPECT_TRUE(loop_attach_risk(on_zfs("standard"), true, kReads4k, "2.3.2-2~bpo12+2.diobench_unfixed").has_value());
+  EXPECT_TRUE(
+      loop_attach_risk(on_zfs("standard"), true, kReads4k, "2.3.2-2~bpo12+2.diobench_unfixed")
+          .has_value());
   EXPECT_FALSE(loop_attach_risk(on_zfs("standard"), true, kReads4k, "2.3.1").has_value());
   EXPECT_FALSE(loop_attach_risk(on_zfs("standard"), true, kReads4k, std::nullopt).has_value());
   EXPECT_FALSE(loop_attach_risk(on_ext4(), true, kReads4k, "2.3.0").has_value());
@@ -109,7 +111,8 @@ TEST_F(LoopAttachRisk, AttachLoopRefusesBeforeAttaching) {
   ::setenv("DIOBENCH_POSE_ZFS_DIRECT", "standard", 1);
   try {
     const LoopDevice loop = attach_loop(file, LoopOptions{true, 512, true}, kReads4k, false);
-    ADD_FAILURE() << "attached " << loop.path() << " over a (posed) OpenZFS 2.3.0 dataset with dio on";
+    ADD_FAILURE() << "attached " << loop.path()
+                  << " over a (posed) OpenZFS 2.3.0 dataset with dio on";
   } catch (const LoopRefused& e) {
     EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("refused: OpenZFS 2.3.0"), std::string::npos) << e.what();

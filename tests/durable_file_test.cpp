@@ -2,13 +2,13 @@
 // no symbolic link followed.
 #include "diobench/durable_file.hpp"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <sstream>
 #include <system_error>
 
@@ -24,7 +24,8 @@ using test::slurp;
 class DurableFileTest : public ::testing::Test {
  protected:
   std::size_t entries() const {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), fs::directory_iterator{}));
+    return static_cast<std::size_t>(
+        std::distance(fs::directory_iterator(dir_), fs::directory_iterator{}));
   }
   test::TempDir temp_{"diobench-durable-test"};
   const fs::path& dir_ = temp_.path();

@@ -3,6 +3,7 @@
 // against the policy table (written out here by hand, not computed with
 // the model the engine uses).
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,8 +16,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "diobench/fio_result.hpp"
 #include "diobench/loop_device.hpp"
@@ -36,8 +35,8 @@ constexpr std::uint64_t kFileSize = 8ull << 20;
 class Scratch : public ::testing::Environment {
  public:
   void SetUp() override {
-    area = std::make_unique<ScratchArea>("/var/tmp/diobench-engine-test-" +
-                                         std::to_string(getpid()));
+    area =
+        std::make_unique<ScratchArea>("/var/tmp/diobench-engine-test-" + std::to_string(getpid()));
     file = area->create_file("target.dat", kFileSize);
   }
   void TearDown() override {
@@ -108,9 +107,9 @@ FioRun run_engine(const std::string& target, const std::vector<std::string>& eng
 void prefill(const std::string& target, const std::string& bs) {
   FioInvocation inv;
   inv.log_file = Scratch::area->dir() + "/prefill.log";
-  inv.args = {"--name=prefill", "--filename=" + target, "--ioengine=psync",
-              "--rw=write", "--bs=" + bs, "--size=" + std::to_string(kFileSize),
-              "--verify=crc32c", "--do_verify=0", "--verify_state_save=0",
+  inv.args = {"--name=prefill",    "--filename=" + target, "--ioengine=psync",
+              "--rw=write",        "--bs=" + bs,           "--size=" + std::to_string(kFileSize),
+              "--verify=crc32c",   "--do_verify=0",        "--verify_state_save=0",
               "--output=/dev/null"};
   const FioExit exit = run_fio(inv);
   ASSERT_EQ(exit.status, 0) << exit.log;
@@ -142,9 +141,7 @@ std::string Label(const MatrixCell& c) {
          (c.app_direct ? "_odirect" : "_buffered");
 }
 
-std::string Name(const ::testing::TestParamInfo<MatrixCell>& info) {
-  return Label(info.param);
-}
+std::string Name(const ::testing::TestParamInfo<MatrixCell>& info) { return Label(info.param); }
 
 // Shown by gtest instead of a byte dump of the struct.
 void PrintTo(const MatrixCell& c, std::ostream* os) { *os << Label(c); }
@@ -161,8 +158,7 @@ Path expected_path(const std::string& policy, bool app_direct) {
 // is the same range with O_DIRECT, whatever the app asked; with dio off
 // one buffered 4 KiB page at a time, which `always` sends direct for
 // reads and keeps buffered for writes (a page is under a 128k record).
-Path expected_path(const std::string& policy, bool app_direct, TargetChoice target,
-                   Direction d) {
+Path expected_path(const std::string& policy, bool app_direct, TargetChoice target, Direction d) {
   if (target == TargetChoice::File) return expected_path(policy, app_direct);
   if (policy == "disabled") return Path::Buffered;
   if (target == TargetChoice::LoopDioOn) return Path::Direct;
@@ -182,17 +178,15 @@ TEST_P(EngineMatrix, VerifiesDataAndCountsByTheTable) {
   std::optional<LoopDevice> loop;
   std::string target = Scratch::file;
   if (c.target != TargetChoice::File) {
-    loop.emplace(Scratch::file,
-                 LoopOptions{c.target == TargetChoice::LoopDioOn, 512, false});
+    loop.emplace(Scratch::file, LoopOptions{c.target == TargetChoice::LoopDioOn, 512, false});
     target = loop->path();
   }
   if (c.rw != "write") prefill(target, "128k");
 
-  const FioRun run = run_engine(
-      target, {"--policy=" + c.policy, "--submit=" + c.submit},
-      {"--rw=" + c.rw, "--bs=128k", "--iodepth=4", "--iomem_align=4k",
-       std::string("--direct=") + (c.app_direct ? "1" : "0"), "--verify=crc32c",
-       "--verify_fatal=1"});
+  const FioRun run = run_engine(target, {"--policy=" + c.policy, "--submit=" + c.submit},
+                                {"--rw=" + c.rw, "--bs=128k", "--iodepth=4", "--iomem_align=4k",
+                                 std::string("--direct=") + (c.app_direct ? "1" : "0"),
+                                 "--verify=crc32c", "--verify_fatal=1"});
   ASSERT_EQ(run.status, 0) << run.log;
   ASSERT_TRUE(run.result.has_value());
   ASSERT_EQ(run.result->first_error(), 0);
@@ -200,8 +194,7 @@ TEST_P(EngineMatrix, VerifiesDataAndCountsByTheTable) {
   const JobCounters& job = run.jobs[0];
   EXPECT_EQ(job.submit, c.submit);
   EXPECT_EQ(to_string(job.config.policy), c.policy);
-  EXPECT_EQ(job.target.kind, c.target == TargetChoice::File ? TargetKind::File
-                                                            : TargetKind::Loop);
+  EXPECT_EQ(job.target.kind, c.target == TargetChoice::File ? TargetKind::File : TargetKind::Loop);
   if (loop) {
     ASSERT_TRUE(job.target.loop.has_value());
     EXPECT_EQ(job.target.loop->direct_io, c.target == TargetChoice::LoopDioOn);
@@ -230,8 +223,8 @@ std::vector<MatrixCell> matrix() {
   std::vector<MatrixCell> cells;
   for (const char* policy : {"disabled", "standard", "always"}) {
     for (const char* submit : {"psync", "uring"}) {
-      for (TargetChoice t : {TargetChoice::File, TargetChoice::LoopDioOn,
-                             TargetChoice::LoopDioOff}) {
+      for (TargetChoice t :
+           {TargetChoice::File, TargetChoice::LoopDioOn, TargetChoice::LoopDioOff}) {
         for (const char* rw : {"read", "write", "randrw"}) {
           for (bool app_direct : {false, true}) {
             cells.push_back(MatrixCell{policy, submit, t, rw, app_direct});
@@ -280,7 +273,8 @@ void PrintTo(const VerifyCell& c, std::ostream* os) {
 
 std::vector<VerifyCase> verify_modes() {
   return {
-      {"md5AfterLoops", {"--rw=randwrite", "--bs=4k", "--loops=3", "--verify=md5", "--do_verify=1"}},
+      {"md5AfterLoops",
+       {"--rw=randwrite", "--bs=4k", "--loops=3", "--verify=md5", "--do_verify=1"}},
       {"crc32cSequential", {"--rw=write", "--bs=64k", "--verify=crc32c"}},
       {"sha256Random", {"--rw=randwrite", "--bs=16k", "--verify=sha256"}},
       {"backlog", {"--rw=randwrite", "--bs=4k", "--verify=crc32c", "--verify_backlog=16"}},
@@ -299,7 +293,8 @@ TEST_P(EngineVerify, WritesAndReadsBackLikeTheBuiltInEngine) {
   std::vector<std::string> job = c.mode.options;
   job.push_back("--iodepth=8");
   job.push_back("--verify_fatal=1");
-  const FioRun ours = run_engine(Scratch::file, {"--policy=" + c.policy, "--submit=" + c.submit}, job);
+  const FioRun ours =
+      run_engine(Scratch::file, {"--policy=" + c.policy, "--submit=" + c.submit}, job);
   ASSERT_EQ(ours.status, 0) << ours.log;
   ASSERT_TRUE(ours.result.has_value());
   EXPECT_EQ(ours.result->first_error(), 0);
@@ -372,9 +367,9 @@ INSTANTIATE_TEST_SUITE_P(SubmitModes, EngineVerifyReads,
 // The named rules of the table, one run each.
 
 TEST(EngineRules, AlwaysSendsAlignedBufferedReadsDirect) {
-  const FioRun run = run_engine(Scratch::file, {"--policy=always"},
-                                {"--rw=randread", "--bs=4k", "--iomem_align=4k",
-                                 "--direct=0", "--number_ios=500"});
+  const FioRun run = run_engine(
+      Scratch::file, {"--policy=always"},
+      {"--rw=randread", "--bs=4k", "--iomem_align=4k", "--direct=0", "--number_ios=500"});
   ASSERT_EQ(run.status, 0) << run.log;
   EXPECT_EQ(requests(run, Direction::Read, Path::Direct), 500u);
   EXPECT_EQ(run.total().requests(Direction::Read), 500u);
@@ -383,18 +378,18 @@ TEST(EngineRules, AlwaysSendsAlignedBufferedReadsDirect) {
 TEST(EngineRules, AlwaysFallsBackForMisalignedBuffers) {
   // fio puts buffers at page + iomem_align: 512 leaves them misaligned,
   // like fio's default heap buffers in the ground truth (docs/design.md §3.5).
-  const FioRun run = run_engine(Scratch::file, {"--policy=always"},
-                                {"--rw=randread", "--bs=4k", "--iomem_align=512",
-                                 "--direct=0", "--number_ios=200"});
+  const FioRun run = run_engine(
+      Scratch::file, {"--policy=always"},
+      {"--rw=randread", "--bs=4k", "--iomem_align=512", "--direct=0", "--number_ios=200"});
   ASSERT_EQ(run.status, 0) << run.log;
   EXPECT_EQ(requests(run, Direction::Read, Path::Fallback), 200u);
   EXPECT_EQ(requests(run, Direction::Read, Path::Direct), 0u);
 }
 
 TEST(EngineRules, AlwaysFallsBackForMisalignedLength) {
-  const FioRun run = run_engine(Scratch::file, {"--policy=always"},
-                                {"--rw=randread", "--bs=4608", "--iomem_align=4k",
-                                 "--direct=0", "--number_ios=200"});
+  const FioRun run = run_engine(
+      Scratch::file, {"--policy=always"},
+      {"--rw=randread", "--bs=4608", "--iomem_align=4k", "--direct=0", "--number_ios=200"});
   ASSERT_EQ(run.status, 0) << run.log;
   EXPECT_EQ(requests(run, Direction::Read, Path::Fallback), 200u);
   EXPECT_EQ(run.total().requests(Direction::Read), 200u);
@@ -402,10 +397,9 @@ TEST(EngineRules, AlwaysFallsBackForMisalignedLength) {
 
 TEST(EngineRules, Standard23RejectsMisalignedODirectWithEinval) {
   for (const char* submit : {"psync", "uring"}) {
-    const FioRun run = run_engine(Scratch::file, {"--policy=standard", "--semantics=2.3",
-                                                  std::string("--submit=") + submit},
-                                  {"--rw=randread", "--bs=4608", "--direct=1",
-                                   "--number_ios=10"});
+    const FioRun run = run_engine(
+        Scratch::file, {"--policy=standard", "--semantics=2.3", std::string("--submit=") + submit},
+        {"--rw=randread", "--bs=4608", "--direct=1", "--number_ios=10"});
     EXPECT_NE(run.status, 0) << submit;
     ASSERT_TRUE(run.result.has_value()) << submit;
     EXPECT_EQ(run.result->first_error(), EINVAL) << submit;
@@ -416,8 +410,7 @@ TEST(EngineRules, Standard23RejectsMisalignedODirectWithEinval) {
 
 TEST(EngineRules, Standard24FallsBackForMisalignedODirect) {
   const FioRun run = run_engine(Scratch::file, {"--policy=standard", "--semantics=2.4"},
-                                {"--rw=randread", "--bs=4608", "--direct=1",
-                                 "--number_ios=100"});
+                                {"--rw=randread", "--bs=4608", "--direct=1", "--number_ios=100"});
   ASSERT_EQ(run.status, 0) << run.log;
   EXPECT_EQ(requests(run, Direction::Read, Path::Fallback), 100u);
   EXPECT_EQ(requests(run, Direction::Read, Path::Einval), 0u);
@@ -425,8 +418,8 @@ TEST(EngineRules, Standard24FallsBackForMisalignedODirect) {
 
 TEST(EngineRules, AlwaysSplitsAWriteOfOneAndAHalfRecords) {
   const FioRun run = run_engine(Scratch::file, {"--policy=always", "--recordsize=128k"},
-                                {"--rw=write", "--bs=192k", "--iomem_align=4k",
-                                 "--direct=0", "--number_ios=20", "--verify=crc32c"});
+                                {"--rw=write", "--bs=192k", "--iomem_align=4k", "--direct=0",
+                                 "--number_ios=20", "--verify=crc32c"});
   ASSERT_EQ(run.status, 0) << run.log;
   const PathCounters total = run.total();
   const PathBucket& split = total.bucket(Direction::Write, Path::Split);
@@ -437,9 +430,9 @@ TEST(EngineRules, AlwaysSplitsAWriteOfOneAndAHalfRecords) {
 }
 
 TEST(EngineRules, SubRecordWritesUnderAlwaysFallBack) {
-  const FioRun run = run_engine(Scratch::file, {"--policy=always"},
-                                {"--rw=randwrite", "--bs=4k", "--iomem_align=4k",
-                                 "--direct=0", "--number_ios=100"});
+  const FioRun run = run_engine(
+      Scratch::file, {"--policy=always"},
+      {"--rw=randwrite", "--bs=4k", "--iomem_align=4k", "--direct=0", "--number_ios=100"});
   ASSERT_EQ(run.status, 0) << run.log;
   EXPECT_EQ(requests(run, Direction::Write, Path::Fallback), 100u);
 }
@@ -447,8 +440,8 @@ TEST(EngineRules, SubRecordWritesUnderAlwaysFallBack) {
 TEST(EngineRules, ThreadsAndProcessesEachWriteTheirOwnLine) {
   for (const char* mode : {"--thread=1", "--thread=0"}) {
     const FioRun run = run_engine(Scratch::file, {"--policy=always", "--submit=uring"},
-                                  {mode, "--numjobs=3", "--iodepth=16", "--rw=randread",
-                                   "--bs=4k", "--iomem_align=4k", "--number_ios=300"});
+                                  {mode, "--numjobs=3", "--iodepth=16", "--rw=randread", "--bs=4k",
+                                   "--iomem_align=4k", "--number_ios=300"});
     ASSERT_EQ(run.status, 0) << run.log;
     ASSERT_EQ(run.jobs.size(), 3u) << mode;
     std::vector<int> jobnums;
@@ -463,9 +456,9 @@ TEST(EngineRules, ThreadsAndProcessesEachWriteTheirOwnLine) {
 
 TEST(EngineRules, ZfsBackendPassesThroughAndCountsTheExpectedSplit) {
   // Forced on a non-ZFS file: the engine must not emulate, only predict.
-  const FioRun run = run_engine(Scratch::file, {"--policy=always", "--backend=zfs"},
-                                {"--rw=randread", "--bs=4k", "--iomem_align=4k",
-                                 "--direct=0", "--number_ios=50"});
+  const FioRun run =
+      run_engine(Scratch::file, {"--policy=always", "--backend=zfs"},
+                 {"--rw=randread", "--bs=4k", "--iomem_align=4k", "--direct=0", "--number_ios=50"});
   ASSERT_EQ(run.status, 0) << run.log;
   ASSERT_EQ(run.jobs.size(), 1u);
   EXPECT_EQ(run.jobs[0].backend, "zfs");
@@ -474,8 +467,7 @@ TEST(EngineRules, ZfsBackendPassesThroughAndCountsTheExpectedSplit) {
   // On a buffered loop device the dataset sees one request per page.
   LoopDevice loop(Scratch::file, LoopOptions{false, 512, false});
   const FioRun paged = run_engine(loop.path(), {"--policy=always", "--backend=zfs"},
-                                  {"--rw=read", "--bs=128k", "--direct=1",
-                                   "--number_ios=4"});
+                                  {"--rw=read", "--bs=128k", "--direct=1", "--number_ios=4"});
   ASSERT_EQ(paged.status, 0) << paged.log;
   EXPECT_EQ(requests(paged, Direction::Read, Path::Direct), 4u * 32);
 }
@@ -483,9 +475,9 @@ TEST(EngineRules, ZfsBackendPassesThroughAndCountsTheExpectedSplit) {
 TEST(EngineRules, PsyncLatencyIsMeasuredAroundTheIo) {
   // psync completes inside queue(); fio must know (FIO_SYNCIO for the job)
   // or its completion clock starts after the I/O and reads ~0.
-  const FioRun run = run_engine(Scratch::file, {"--submit=psync", "--policy=always"},
-                                {"--rw=randread", "--bs=4k", "--iomem_align=4k",
-                                 "--number_ios=300"});
+  const FioRun run =
+      run_engine(Scratch::file, {"--submit=psync", "--policy=always"},
+                 {"--rw=randread", "--bs=4k", "--iomem_align=4k", "--number_ios=300"});
   ASSERT_EQ(run.status, 0) << run.log;
   const DirectionResult& r = run.result->jobs[0].read;
   EXPECT_GT(r.clat_mean_ns, 0.9 * r.lat_mean_ns)
@@ -493,8 +485,7 @@ TEST(EngineRules, PsyncLatencyIsMeasuredAroundTheIo) {
 }
 
 TEST(EngineOptions, InvalidValueIsRejectedWithTheValidOnes) {
-  const FioRun run = run_engine(Scratch::file, {"--policy=sometimes"},
-                                {"--rw=read", "--bs=4k"});
+  const FioRun run = run_engine(Scratch::file, {"--policy=sometimes"}, {"--rw=read", "--bs=4k"});
   EXPECT_NE(run.status, 0);
   EXPECT_NE(run.log.find("policy=sometimes"), std::string::npos) << run.log;
   EXPECT_NE(run.log.find("valid values"), std::string::npos) << run.log;

@@ -37,8 +37,8 @@ TEST(FioResult, ReadsTheRecordedRun) {
 }
 
 TEST(FioResult, SkipsTextBeforeTheJson) {
-  const FioResult r = parse_fio_json(
-      "fio: some warning\nnote: something else\n" + fixture_text(), "x");
+  const FioResult r =
+      parse_fio_json("fio: some warning\nnote: something else\n" + fixture_text(), "x");
   EXPECT_EQ(r.jobs.size(), 1u);
 }
 

@@ -2,13 +2,13 @@
 // link, and acted on by restore only when nobody else could have written it.
 #include "diobench/runner/journal.hpp"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -108,7 +108,8 @@ TEST_F(JournalTest, RestoreRefusesAJournalInADirectoryOthersCanWrite) {
 }
 
 TEST_F(JournalTest, RestoreRefusesAJournalOfAnotherUser) {
-  if (::geteuid() != 0) GTEST_FAIL() << "needs root to give the journal away (scripts/test runs as root)";
+  if (::geteuid() != 0)
+    GTEST_FAIL() << "needs root to give the journal away (scripts/test runs as root)";
   const std::string file = journal_with_a_scratch_file(0600);
   ASSERT_EQ(::chown((run_ / "journal.jsonl").c_str(), 65534, 65534), 0);
   expect_refused((run_ / "journal.jsonl").string(), "owned by uid 65534");
@@ -116,7 +117,8 @@ TEST_F(JournalTest, RestoreRefusesAJournalOfAnotherUser) {
 }
 
 TEST_F(JournalTest, RestoreRefusesAJournalInADirectoryOfAnotherUser) {
-  if (::geteuid() != 0) GTEST_FAIL() << "needs root to give the directory away (scripts/test runs as root)";
+  if (::geteuid() != 0)
+    GTEST_FAIL() << "needs root to give the directory away (scripts/test runs as root)";
   const std::string file = journal_with_a_scratch_file(0600);
   ASSERT_EQ(::chown(run_.c_str(), 65534, 65534), 0);
   expect_refused((run_ / "journal.jsonl").string(), "owned by uid 65534");
@@ -147,7 +149,8 @@ TEST_F(JournalTest, FindJournalsListsRunDirectoriesAndRefusesLinks) {
   ASSERT_EQ(found.run_dirs.size(), 1u);
   EXPECT_EQ(found.run_dirs[0], (root_ / "runs" / "a").string());
   ASSERT_EQ(found.refused.size(), 1u);
-  EXPECT_NE(found.refused[0].find((root_ / "runs" / "b").string()), std::string::npos) << found.refused[0];
+  EXPECT_NE(found.refused[0].find((root_ / "runs" / "b").string()), std::string::npos)
+      << found.refused[0];
   ::chmod((root_ / "runs").c_str(), 0777);
   EXPECT_THROW(find_journals((root_ / "runs").string()), JournalRefused);
 }
@@ -167,8 +170,8 @@ TEST(WorkDatasetName, IsARandomChildThatOnlyItsOwnShapePasses) {
   EXPECT_TRUE(is_work_dataset_name(a, "tank/ds")) << a;
   EXPECT_FALSE(is_work_dataset_name(a, "tank/other")) << a;
   for (const char* bad : {"tank/ds", "tank/ds/diobench-", "tank/ds/diobench-0123456789abcdeg",
-                          "tank/ds/diobench-0123456789abcdef0", "tank/ds/x/diobench-0123456789abcdef",
-                          "tank/other", ""}) {
+                          "tank/ds/diobench-0123456789abcdef0",
+                          "tank/ds/x/diobench-0123456789abcdef", "tank/other", ""}) {
     EXPECT_FALSE(is_work_dataset_name(bad, "tank/ds")) << bad;
   }
   EXPECT_TRUE(is_work_dataset_name("tank/ds/diobench-0123456789abcdef", "tank/ds"));

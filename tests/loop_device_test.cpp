@@ -79,8 +79,7 @@ class LoopDeviceTest : public ::testing::Test {
       GTEST_SKIP() << "needs root and /dev/loop-control";
     }
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = "/var/tmp/diobench-test-" + std::to_string(::getpid()) + "-" +
-           info->name();
+    dir_ = "/var/tmp/diobench-test-" + std::to_string(::getpid()) + "-" + info->name();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     backing_ = make_backing("backing", 16 << 20);
@@ -115,14 +114,12 @@ TEST_F(LoopDeviceTest, AttachBindsTheFileAndDestructionUnbindsIt) {
     EXPECT_EQ(loop.path(), "/dev/loop" + std::to_string(number));
     EXPECT_EQ(loop.backing_file(), backing_);
     const std::string sys = "/sys/block/loop" + std::to_string(number);
-    EXPECT_EQ(read_file(sys + "/loop/backing_file"),
-              fs::canonical(backing_).string());
+    EXPECT_EQ(read_file(sys + "/loop/backing_file"), fs::canonical(backing_).string());
     EXPECT_EQ(read_file(sys + "/loop/autoclear"), "0");
     EXPECT_EQ(read_file(sys + "/queue/logical_block_size"), "512");
     EXPECT_NE(losetup_lines_under(backing_), "");
   }
-  EXPECT_FALSE(
-      fs::exists("/sys/block/loop" + std::to_string(number) + "/loop"));
+  EXPECT_FALSE(fs::exists("/sys/block/loop" + std::to_string(number) + "/loop"));
   EXPECT_TRUE(test::loops_under(dir_).empty());
   EXPECT_EQ(losetup_lines_under(dir_), "");
 }
@@ -150,9 +147,7 @@ TEST_F(LoopDeviceTest, ReadOnlyDeviceIsReadOnly) {
     file << std::string(512, 'r');
   }
   LoopDevice loop(backing_, {false, 512, true});
-  EXPECT_EQ(
-      read_file("/sys/block/loop" + std::to_string(loop.number()) + "/ro"),
-      "1");
+  EXPECT_EQ(read_file("/sys/block/loop" + std::to_string(loop.number()) + "/ro"), "1");
   const int fd = ::open(loop.path().c_str(), O_WRONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0) << std::strerror(errno);
   char block[512];
@@ -177,8 +172,7 @@ TEST_F(LoopDeviceTest, WritesThroughTheDeviceLandInTheBackingFile) {
     ASSERT_EQ(::posix_memalign(&raw, 4096, 4096), 0);
     std::unique_ptr<void, void (*)(void*)> block(raw, std::free);
     std::memset(block.get(), 0xA5, 4096);
-    EXPECT_EQ(::pwrite(fd, block.get(), 4096, 8192), 4096)
-        << std::strerror(errno);
+    EXPECT_EQ(::pwrite(fd, block.get(), 4096, 8192), 4096) << std::strerror(errno);
     EXPECT_EQ(::fsync(fd), 0);
     ::close(fd);
   }
@@ -214,9 +208,8 @@ TEST_F(LoopDeviceTest, MoveAssignmentDetachesTheDeviceItReplaces) {
   replaced = std::move(kept);
   EXPECT_TRUE(test::loops_under(other_backing).empty());
   EXPECT_EQ(replaced.number(), kept_number);
-  EXPECT_EQ(
-      test::loops_under(backing_),
-      std::vector<std::string>{"/dev/loop" + std::to_string(kept_number)});
+  EXPECT_EQ(test::loops_under(backing_),
+            std::vector<std::string>{"/dev/loop" + std::to_string(kept_number)});
 }
 
 TEST_F(LoopDeviceTest, DetachIsImmediateAndIdempotent) {
@@ -250,8 +243,7 @@ TEST_F(LoopDeviceTest, NonexistentBackingFileThrowsEnoent) {
     FAIL() << "attached " << loop.path() << " to a missing file";
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
-    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
   }
 }
 
@@ -292,8 +284,7 @@ TEST_F(LoopDeviceTest, ConcurrentAttachesGetDistinctDevices) {
     if (devices[i]) numbers.insert(devices[i]->number());
   }
   EXPECT_EQ(numbers.size(), static_cast<std::size_t>(kThreads));
-  EXPECT_EQ(test::loops_under(dir_ + "/race").size(),
-            static_cast<std::size_t>(kThreads));
+  EXPECT_EQ(test::loops_under(dir_ + "/race").size(), static_cast<std::size_t>(kThreads));
 }
 
 // ramfs has no O_DIRECT at all: the one filesystem at hand on which the
@@ -340,9 +331,7 @@ TEST_F(LoopDeviceTest, DirectIoOnFilesystemWithoutODirectIsRefused) {
   EXPECT_TRUE(test::loops_under(file).empty());
   // Buffered mode works on the same file.
   LoopDevice buffered(file, {false, 4096, false});
-  EXPECT_EQ(read_file("/sys/block/loop" + std::to_string(buffered.number()) +
-                      "/loop/dio"),
-            "0");
+  EXPECT_EQ(read_file("/sys/block/loop" + std::to_string(buffered.number()) + "/loop/dio"), "0");
 }
 
 }  // namespace

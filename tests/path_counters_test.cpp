@@ -1,14 +1,14 @@
 #include "diobench/path_counters.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sys/stat.h>
-#include <cstring>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "test_files.hpp"
@@ -60,8 +60,7 @@ TEST(PathCounters, RoundTripsThroughTheSidecar) {
   EXPECT_EQ(out.config.policy, Policy::Always);
   ASSERT_TRUE(out.target.loop.has_value());
   EXPECT_EQ(out.target.loop->logical_block_size, 4096u);
-  EXPECT_EQ(out.counters.bucket(Direction::Write, Path::Split).direct_bytes,
-            128u * 1024);
+  EXPECT_EQ(out.counters.bucket(Direction::Write, Path::Split).direct_bytes, 128u * 1024);
   EXPECT_EQ(out.counters.requests(Direction::Read), 2u);
 }
 
@@ -75,8 +74,8 @@ TEST(PathCounters, BadLinesAreRejected) {
 
 // Parallel writers (fio's numjobs as processes) must never interleave.
 TEST(PathCounters, ParallelAppendsStayWholeLines) {
-  const std::string file = std::filesystem::temp_directory_path() /
-                           ("diobench-sidecar-" + std::to_string(getpid()));
+  const std::string file =
+      std::filesystem::temp_directory_path() / ("diobench-sidecar-" + std::to_string(getpid()));
   std::filesystem::remove(file);
   const std::string line = sidecar_line(sample());
   constexpr int kWriters = 8, kLines = 200;

@@ -16,6 +16,7 @@
 // model. An engine that sent "direct" segments down its buffered
 // descriptor (or the other way round) fails here whatever it counted.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/loop.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -35,8 +36,6 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "diobench/loop_device.hpp"
 #include "diobench/page_cache.hpp"
 #include "test_files.hpp"
@@ -45,7 +44,7 @@ namespace diobench {
 namespace {
 
 constexpr std::uint64_t kMiB = 1 << 20;
-constexpr std::uint64_t kFileBytes = 8 * kMiB;   // what each fio job moves
+constexpr std::uint64_t kFileBytes = 8 * kMiB;    // what each fio job moves
 constexpr std::uint64_t kImageBytes = 64 * kMiB;  // the ext4 filesystem
 constexpr std::uint64_t kPage = 4096;
 constexpr std::uint64_t kFilePages = kFileBytes / kPage;
@@ -103,7 +102,9 @@ CacheCount cache_count(const std::string& path) {
   int err = count_cache(fd, kFileBytes, &count);
   if (err == ENOSYS) {
     static const bool said = [] {
-      std::fprintf(stderr, "note: no cachestat(2) on this kernel; counting cached pages with mincore, evictions unknown\n");
+      std::fprintf(stderr,
+                   "note: no cachestat(2) on this kernel; counting cached pages with mincore, "
+                   "evictions unknown\n");
       return true;
     }();
     (void)said;
@@ -111,7 +112,8 @@ CacheCount cache_count(const std::string& path) {
     err = count_resident(fd, kFileBytes, &count.cached, &total);
   }
   ::close(fd);
-  if (err != 0) throw std::runtime_error("count the cached pages of " + path + ": " + std::strerror(err));
+  if (err != 0)
+    throw std::runtime_error("count the cached pages of " + path + ": " + std::strerror(err));
   return count;
 }
 
@@ -130,7 +132,8 @@ void warm_cache(const std::string& path) {
   if (fd < 0) throw std::runtime_error("open " + path + ": " + errno_text());
   std::vector<char> buf(kMiB);
   for (std::uint64_t off = 0; off < kFileBytes; off += buf.size()) {
-    if (::pread(fd, buf.data(), buf.size(), static_cast<off_t>(off)) != static_cast<ssize_t>(buf.size())) {
+    if (::pread(fd, buf.data(), buf.size(), static_cast<off_t>(off)) !=
+        static_cast<ssize_t>(buf.size())) {
       ::close(fd);
       throw std::runtime_error("read " + path + ": " + errno_text());
     }
@@ -162,7 +165,8 @@ class ExtOnLoop : public ::testing::Environment {
         << slurp(dir_ + "/mkfs.log");
     mount_point_ = dir_ + "/mnt";
     ASSERT_EQ(::mkdir(mount_point_.c_str(), 0700), 0) << errno_text();
-    ASSERT_EQ(::mount(device_->path().c_str(), mount_point_.c_str(), "ext4", MS_NOATIME, nullptr), 0)
+    ASSERT_EQ(::mount(device_->path().c_str(), mount_point_.c_str(), "ext4", MS_NOATIME, nullptr),
+              0)
         << "mount " << device_->path() << ": " << errno_text();
     mounted_ = true;
     file_ = mount_point_ + "/target.dat";
@@ -185,7 +189,8 @@ class ExtOnLoop : public ::testing::Environment {
     }
     device_.reset();  // detaches
     if (!dir_.empty()) {
-      for (const char* name : {"/ext4.img", "/mkfs.log", "/fio.log"}) ::unlink((dir_ + name).c_str());
+      for (const char* name : {"/ext4.img", "/mkfs.log", "/fio.log"})
+        ::unlink((dir_ + name).c_str());
       ::rmdir(dir_.c_str());
     }
   }
@@ -225,8 +230,11 @@ Expect expected(const Cell& c) {
 }
 
 std::string Label(const Cell& c) {
-  const char* t = c.target == Target::File ? "file" : c.target == Target::LoopDioOn ? "loopDioOn" : "loopDioOff";
-  return c.policy + "_" + c.submit + "_" + t + "_" + c.rw + (c.app_direct ? "_odirect" : "_buffered");
+  const char* t = c.target == Target::File        ? "file"
+                  : c.target == Target::LoopDioOn ? "loopDioOn"
+                                                  : "loopDioOff";
+  return c.policy + "_" + c.submit + "_" + t + "_" + c.rw +
+         (c.app_direct ? "_odirect" : "_buffered");
 }
 void PrintTo(const Cell& c, std::ostream* os) { *os << Label(c); }
 
@@ -235,13 +243,14 @@ void PrintTo(const Cell& c, std::ostream* os) { *os << Label(c); }
 void run_engine(const Cell& c, const std::string& target) {
   const char* fio = std::getenv("DIOBENCH_FIO");
   const std::string log = ExtOnLoop::dir_ + "/fio.log";
-  const int status = run_program(
-      {fio && *fio ? fio : "fio", "--name=proof", "--filename=" + target,
-       std::string("--ioengine=external:") + DIOBENCH_ENGINE_PATH, "--policy=" + c.policy,
-       "--submit=" + c.submit, "--rw=" + c.rw, "--bs=128k", "--iodepth=4", "--iomem_align=4k",
-       "--size=" + std::to_string(kFileBytes), std::string("--direct=") + (c.app_direct ? "1" : "0"),
-       "--invalidate=0", "--output=/dev/null"},
-      log);
+  const int status =
+      run_program({fio && *fio ? fio : "fio", "--name=proof", "--filename=" + target,
+                   std::string("--ioengine=external:") + DIOBENCH_ENGINE_PATH,
+                   "--policy=" + c.policy, "--submit=" + c.submit, "--rw=" + c.rw, "--bs=128k",
+                   "--iodepth=4", "--iomem_align=4k", "--size=" + std::to_string(kFileBytes),
+                   std::string("--direct=") + (c.app_direct ? "1" : "0"), "--invalidate=0",
+                   "--output=/dev/null"},
+                  log);
   ASSERT_EQ(status, 0) << slurp(log);
 }
 
@@ -273,15 +282,18 @@ class PathProof : public ::testing::TestWithParam<Cell> {
   std::pair<DeviceBytes, std::uint64_t> measure() {
     // Nothing earlier still on its way to the device.
     const int fs = ::open(ExtOnLoop::mount_point_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    EXPECT_TRUE(fs >= 0 && ::syncfs(fs) == 0) << "syncfs " << ExtOnLoop::mount_point_ << ": " << errno_text();
+    EXPECT_TRUE(fs >= 0 && ::syncfs(fs) == 0)
+        << "syncfs " << ExtOnLoop::mount_point_ << ": " << errno_text();
     if (fs >= 0) ::close(fs);
     const DeviceBytes before = device_bytes(ExtOnLoop::block_name_);
     run_engine(GetParam(), target_);
     const DeviceBytes after = device_bytes(ExtOnLoop::block_name_);
     const CacheCount cache = cache_count(ExtOnLoop::file_);
     if (cache.evicted > 0) {
-      std::fprintf(stderr, "note: the kernel evicted %llu of the file's pages during the run; counted as cached\n",
-                   static_cast<unsigned long long>(cache.evicted));
+      std::fprintf(
+          stderr,
+          "note: the kernel evicted %llu of the file's pages during the run; counted as cached\n",
+          static_cast<unsigned long long>(cache.evicted));
     }
     return {{after.read - before.read, after.written - before.written}, cache.entered()};
   }
@@ -337,13 +349,15 @@ TEST_P(WritePath, LeavesTheTracesOfItsPath) {
   if (HasFatalFailure()) return;
   if (expected(c) == Expect::Direct) {
     EXPECT_EQ(cached, 0u) << "direct writes left pages in the page cache";
-    EXPECT_GE(moved.written, kFileBytes) << "direct writes had not reached the device when fio exited";
+    EXPECT_GE(moved.written, kFileBytes)
+        << "direct writes had not reached the device when fio exited";
   } else {
     EXPECT_EQ(cached, kFilePages) << "buffered writes did not go through the page cache";
     // Through a loop device the engine flushes the device when it closes
     // it (and with it the backing file), so there only the cache tells.
     if (c.target == Target::File) {
-      EXPECT_LT(moved.written, kFileBytes / 2) << "buffered writes reached the device before write-back";
+      EXPECT_LT(moved.written, kFileBytes / 2)
+          << "buffered writes reached the device before write-back";
     }
   }
   drop_cache(ExtOnLoop::file_);  // written back before the next cell
@@ -353,8 +367,10 @@ std::vector<Cell> cells(const char* rw) {
   std::vector<Cell> out;
   for (const char* policy : {"disabled", "standard", "always"}) {
     for (const char* submit : {"psync", "uring"}) {
-      for (bool app_direct : {false, true}) out.push_back({policy, submit, rw, app_direct, Target::File});
-      for (Target t : {Target::LoopDioOn, Target::LoopDioOff}) out.push_back({policy, submit, rw, true, t});
+      for (bool app_direct : {false, true})
+        out.push_back({policy, submit, rw, app_direct, Target::File});
+      for (Target t : {Target::LoopDioOn, Target::LoopDioOff})
+        out.push_back({policy, submit, rw, true, t});
     }
   }
   return out;

@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::uint64_t K = 1024;
 constexpr std::uint64_t kRecord = 128 * K;
-constexpr std::uintptr_t kAligned = 0x10000;    // page-aligned buffer
+constexpr std::uintptr_t kAligned = 0x10000;     // page-aligned buffer
 constexpr std::uintptr_t kMisaligned = 0x10010;  // fio's default heap buffer
 
 struct Row {
@@ -36,35 +36,62 @@ constexpr auto V24 = Semantics::V2_4;
 
 const Row kTable[] = {
     // disabled: everything buffered, O_DIRECT silently ignored
-    {"disabled ignores O_DIRECT on reads", Policy::Disabled, V23, R, true, kAligned, 0, 4 * K, Path::Buffered, 0, 4 * K},
-    {"disabled ignores O_DIRECT on writes", Policy::Disabled, V24, W, true, kAligned, 0, kRecord, Path::Buffered, 0, kRecord},
-    {"disabled buffered read", Policy::Disabled, V23, R, false, kAligned, 0, 4 * K, Path::Buffered, 0, 4 * K},
-    {"disabled misaligned O_DIRECT is not an error", Policy::Disabled, V23, R, true, kMisaligned, 512, 4 * K + 512, Path::Buffered, 0, 4 * K + 512},
+    {"disabled ignores O_DIRECT on reads", Policy::Disabled, V23, R, true, kAligned, 0, 4 * K,
+     Path::Buffered, 0, 4 * K},
+    {"disabled ignores O_DIRECT on writes", Policy::Disabled, V24, W, true, kAligned, 0, kRecord,
+     Path::Buffered, 0, kRecord},
+    {"disabled buffered read", Policy::Disabled, V23, R, false, kAligned, 0, 4 * K, Path::Buffered,
+     0, 4 * K},
+    {"disabled misaligned O_DIRECT is not an error", Policy::Disabled, V23, R, true, kMisaligned,
+     512, 4 * K + 512, Path::Buffered, 0, 4 * K + 512},
     // standard
-    {"standard without O_DIRECT is buffered", Policy::Standard, V23, R, false, kAligned, 0, 4 * K, Path::Buffered, 0, 4 * K},
-    {"standard buffered write", Policy::Standard, V23, W, false, kAligned, 0, kRecord, Path::Buffered, 0, kRecord},
-    {"standard aligned O_DIRECT read goes direct", Policy::Standard, V23, R, true, kAligned, 8 * K, 4 * K, Path::Direct, 4 * K, 0},
-    {"standard reads need no record alignment", Policy::Standard, V23, R, true, kAligned, 4 * K, 12 * K, Path::Direct, 12 * K, 0},
-    {"standard whole-record O_DIRECT write goes direct", Policy::Standard, V23, W, true, kAligned, kRecord, 2 * kRecord, Path::Direct, 2 * kRecord, 0},
-    {"standard 1.5 records: head direct, tail buffered", Policy::Standard, V23, W, true, kAligned, 0, kRecord + 64 * K, Path::Split, kRecord, 64 * K},
-    {"standard unaligned head and tail around a record", Policy::Standard, V23, W, true, kAligned, 64 * K, 2 * kRecord, Path::Split, kRecord, kRecord},
-    {"standard sub-record O_DIRECT write is served buffered", Policy::Standard, V23, W, true, kAligned, 0, 4 * K, Path::Fallback, 0, 4 * K},
-    {"standard 2.3 misaligned length is EINVAL", Policy::Standard, V23, R, true, kAligned, 0, 4 * K + 512, Path::Einval, 0, 0},
-    {"standard 2.3 misaligned offset is EINVAL", Policy::Standard, V23, W, true, kAligned, 512, kRecord, Path::Einval, 0, 0},
-    {"standard 2.3 misaligned buffer is EINVAL", Policy::Standard, V23, R, true, kMisaligned, 0, 4 * K, Path::Einval, 0, 0},
-    {"standard 2.4 misaligned length falls back", Policy::Standard, V24, R, true, kAligned, 0, 4 * K + 512, Path::Fallback, 0, 4 * K + 512},
-    {"standard 2.4 misaligned buffer falls back", Policy::Standard, V24, W, true, kMisaligned, 0, kRecord, Path::Fallback, 0, kRecord},
-    {"standard 2.4 aligned still direct", Policy::Standard, V24, R, true, kAligned, 0, 4 * K, Path::Direct, 4 * K, 0},
+    {"standard without O_DIRECT is buffered", Policy::Standard, V23, R, false, kAligned, 0, 4 * K,
+     Path::Buffered, 0, 4 * K},
+    {"standard buffered write", Policy::Standard, V23, W, false, kAligned, 0, kRecord,
+     Path::Buffered, 0, kRecord},
+    {"standard aligned O_DIRECT read goes direct", Policy::Standard, V23, R, true, kAligned, 8 * K,
+     4 * K, Path::Direct, 4 * K, 0},
+    {"standard reads need no record alignment", Policy::Standard, V23, R, true, kAligned, 4 * K,
+     12 * K, Path::Direct, 12 * K, 0},
+    {"standard whole-record O_DIRECT write goes direct", Policy::Standard, V23, W, true, kAligned,
+     kRecord, 2 * kRecord, Path::Direct, 2 * kRecord, 0},
+    {"standard 1.5 records: head direct, tail buffered", Policy::Standard, V23, W, true, kAligned,
+     0, kRecord + 64 * K, Path::Split, kRecord, 64 * K},
+    {"standard unaligned head and tail around a record", Policy::Standard, V23, W, true, kAligned,
+     64 * K, 2 * kRecord, Path::Split, kRecord, kRecord},
+    {"standard sub-record O_DIRECT write is served buffered", Policy::Standard, V23, W, true,
+     kAligned, 0, 4 * K, Path::Fallback, 0, 4 * K},
+    {"standard 2.3 misaligned length is EINVAL", Policy::Standard, V23, R, true, kAligned, 0,
+     4 * K + 512, Path::Einval, 0, 0},
+    {"standard 2.3 misaligned offset is EINVAL", Policy::Standard, V23, W, true, kAligned, 512,
+     kRecord, Path::Einval, 0, 0},
+    {"standard 2.3 misaligned buffer is EINVAL", Policy::Standard, V23, R, true, kMisaligned, 0,
+     4 * K, Path::Einval, 0, 0},
+    {"standard 2.4 misaligned length falls back", Policy::Standard, V24, R, true, kAligned, 0,
+     4 * K + 512, Path::Fallback, 0, 4 * K + 512},
+    {"standard 2.4 misaligned buffer falls back", Policy::Standard, V24, W, true, kMisaligned, 0,
+     kRecord, Path::Fallback, 0, kRecord},
+    {"standard 2.4 aligned still direct", Policy::Standard, V24, R, true, kAligned, 0, 4 * K,
+     Path::Direct, 4 * K, 0},
     // always
-    {"always aligned read without O_DIRECT goes direct", Policy::Always, V23, R, false, kAligned, 4 * K, 4 * K, Path::Direct, 4 * K, 0},
-    {"always aligned O_DIRECT read goes direct", Policy::Always, V24, R, true, kAligned, 0, 128 * K, Path::Direct, 128 * K, 0},
-    {"always misaligned length falls back", Policy::Always, V23, R, false, kAligned, 0, 4 * K + 512, Path::Fallback, 0, 4 * K + 512},
-    {"always misaligned O_DIRECT falls back, no EINVAL (2.3)", Policy::Always, V23, R, true, kAligned, 512, 4 * K, Path::Fallback, 0, 4 * K},
-    {"always misaligned buffer falls back", Policy::Always, V23, R, false, kMisaligned, 0, 4 * K, Path::Fallback, 0, 4 * K},
-    {"always whole-record write without O_DIRECT goes direct", Policy::Always, V23, W, false, kAligned, 0, kRecord, Path::Direct, kRecord, 0},
-    {"always 1.5 records split", Policy::Always, V23, W, false, kAligned, 0, kRecord + 64 * K, Path::Split, kRecord, 64 * K},
-    {"always sub-record write falls back", Policy::Always, V24, W, false, kAligned, 4 * K, 8 * K, Path::Fallback, 0, 8 * K},
-    {"always misaligned write falls back", Policy::Always, V23, W, true, kAligned, 0, kRecord + 512, Path::Fallback, 0, kRecord + 512},
+    {"always aligned read without O_DIRECT goes direct", Policy::Always, V23, R, false, kAligned,
+     4 * K, 4 * K, Path::Direct, 4 * K, 0},
+    {"always aligned O_DIRECT read goes direct", Policy::Always, V24, R, true, kAligned, 0, 128 * K,
+     Path::Direct, 128 * K, 0},
+    {"always misaligned length falls back", Policy::Always, V23, R, false, kAligned, 0, 4 * K + 512,
+     Path::Fallback, 0, 4 * K + 512},
+    {"always misaligned O_DIRECT falls back, no EINVAL (2.3)", Policy::Always, V23, R, true,
+     kAligned, 512, 4 * K, Path::Fallback, 0, 4 * K},
+    {"always misaligned buffer falls back", Policy::Always, V23, R, false, kMisaligned, 0, 4 * K,
+     Path::Fallback, 0, 4 * K},
+    {"always whole-record write without O_DIRECT goes direct", Policy::Always, V23, W, false,
+     kAligned, 0, kRecord, Path::Direct, kRecord, 0},
+    {"always 1.5 records split", Policy::Always, V23, W, false, kAligned, 0, kRecord + 64 * K,
+     Path::Split, kRecord, 64 * K},
+    {"always sub-record write falls back", Policy::Always, V24, W, false, kAligned, 4 * K, 8 * K,
+     Path::Fallback, 0, 8 * K},
+    {"always misaligned write falls back", Policy::Always, V23, W, true, kAligned, 0, kRecord + 512,
+     Path::Fallback, 0, kRecord + 512},
 };
 
 class PolicyTable : public ::testing::TestWithParam<Row> {};
@@ -72,8 +99,8 @@ class PolicyTable : public ::testing::TestWithParam<Row> {};
 TEST_P(PolicyTable, RoutesAsTheTableSays) {
   const Row& row = GetParam();
   PolicyConfig config{row.policy, row.semantics, kRecord, 4096};
-  const Route r = route(config, Request{row.direction, row.offset, row.length,
-                                        row.buffer, row.app_direct});
+  const Route r =
+      route(config, Request{row.direction, row.offset, row.length, row.buffer, row.app_direct});
   EXPECT_EQ(to_string(r.path), to_string(row.expected));
   EXPECT_EQ(r.direct_bytes(), row.direct_bytes);
   EXPECT_EQ(r.buffered_bytes(), row.buffered_bytes);
@@ -89,14 +116,13 @@ TEST_P(PolicyTable, RoutesAsTheTableSays) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Rules, PolicyTable, ::testing::ValuesIn(kTable),
-                         [](const auto& info) {
-                           std::string name = info.param.rule;
-                           for (char& c : name) {
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Rules, PolicyTable, ::testing::ValuesIn(kTable), [](const auto& info) {
+  std::string name = info.param.rule;
+  for (char& c : name) {
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+});
 
 TEST(Policy, SplitSegmentsAreHeadDirectMiddleTail) {
   PolicyConfig config{Policy::Always, V23, kRecord, 4096};

@@ -2,15 +2,15 @@
 // file, line and key.
 #include "diobench/runner/profile.hpp"
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
-#include <fstream>
-#include <gtest/gtest.h>
 
 #include "diobench/runner/cpu_usage.hpp"
 #include "diobench/runner/decision.hpp"
@@ -91,9 +91,10 @@ TEST_F(ProfileTest, FiltersAreAndAcrossAxesOrWithinOne) {
 
 TEST_F(ProfileTest, BenchSectionSwitchesTheDriversOn) {
   EXPECT_FALSE(load_profile(write(kMinimal), "emulated").bench.enabled());
-  const Profile p = load_profile(
-      write(std::string(kMinimal) + "[bench]\ndrivers = bs:4096/\nrepetitions = 3\nmin_time = 0.05\n"),
-      "emulated");
+  const Profile p =
+      load_profile(write(std::string(kMinimal) +
+                         "[bench]\ndrivers = bs:4096/\nrepetitions = 3\nmin_time = 0.05\n"),
+                   "emulated");
   EXPECT_TRUE(p.bench.enabled());
   EXPECT_EQ(p.bench.drivers, "bs:4096/");
   EXPECT_EQ(p.bench.repetitions, 3u);
@@ -101,8 +102,9 @@ TEST_F(ProfileTest, BenchSectionSwitchesTheDriversOn) {
   EXPECT_EQ(p.bench.file_size_mib, 1024u);
   const std::string file = (dir_ / "p.ini").string();
   EXPECT_EQ(error_of(std::string(kMinimal) + "[bench]\ndrivers = (Hot\n"),
-            file + ":12: bench.drivers: invalid value '(Hot' (none, all, or a regular expression "
-                   "over driver names)");
+            file +
+                ":12: bench.drivers: invalid value '(Hot' (none, all, or a regular expression "
+                "over driver names)");
   EXPECT_EQ(error_of(std::string(kMinimal) + "[bench]\nrepetitions = 1\n"),
             file + ":12: bench.repetitions: invalid value '1' (a whole number from 2 to 1000)");
   EXPECT_EQ(error_of(std::string(kMinimal) + "[bench]\nmin_time = 0\n"),
@@ -115,7 +117,8 @@ TEST_F(ProfileTest, BenchSectionSwitchesTheDriversOn) {
 // alphabet only, the offending name in the message (the CLI exits 2).
 TEST_F(ProfileTest, WorkloadNamesAreRestrictedToASafeAlphabet) {
   const std::string base = "[matrix]\npolicy = always\ntarget = file\n";
-  for (const std::string bad : {"rr`touch x`", "a b", "caf\xc3\xa9", "x$(id)", "quote'd", "dot.ted"}) {
+  for (const std::string bad :
+       {"rr`touch x`", "a b", "caf\xc3\xa9", "x$(id)", "quote'd", "dot.ted"}) {
     const std::string e = error_of(base + "[workload." + bad + "]\nrw = read\n");
     EXPECT_NE(e.find("invalid workload name '" + bad + "'"), std::string::npos) << bad << ": " << e;
   }
@@ -126,37 +129,45 @@ TEST_F(ProfileTest, DefectsNameFileLineAndKey) {
   const std::string file = (dir_ / "p.ini").string();
   EXPECT_EQ(error_of("[profile]\nrepetitions = 0\n[workload.r]\nrw = read\n"),
             file + ":2: profile.repetitions: invalid value '0' (a whole number from 1 to 1000)");
-  EXPECT_EQ(error_of("[matrix]\n\npolicy = always sometimes\n[workload.r]\nrw = read\n"),
-            file + ":3: matrix.policy: invalid value 'sometimes' (expected disabled, standard, always)");
+  EXPECT_EQ(
+      error_of("[matrix]\n\npolicy = always sometimes\n[workload.r]\nrw = read\n"),
+      file + ":3: matrix.policy: invalid value 'sometimes' (expected disabled, standard, always)");
   EXPECT_EQ(error_of("[matrix]\ncolour = red\n[workload.r]\nrw = read\n"),
             file + ":2: matrix.colour: unknown key");
   EXPECT_EQ(error_of("[workload.r]\nrw = read\nbs = 4q\n"),
             file + ":3: workload.r.bs: invalid size '4q' (from 512 to 64m, e.g. 4k, 1m)");
-  EXPECT_EQ(error_of("[workload.r]\nrw read\n"), file + ":2: expected 'key = value', got 'rw read'");
+  EXPECT_EQ(error_of("[workload.r]\nrw read\n"),
+            file + ":2: expected 'key = value', got 'rw read'");
   EXPECT_EQ(error_of("[profile\n"), file + ":1: malformed section header '[profile'");
   EXPECT_EQ(error_of("[extras]\n"),
-            file + ":1: extras: unknown section (expected [profile], [matrix], [bench] or "
-                   "[workload.NAME])");
+            file +
+                ":1: extras: unknown section (expected [profile], [matrix], [bench] or "
+                "[workload.NAME])");
   EXPECT_EQ(error_of("[workload.r]\nrw = read\nrw = write\n"),
             file + ":3: workload.r.rw: given twice (first on line 2)");
   EXPECT_EQ(error_of("[matrix]\nrecordsize = 96k\n[workload.r]\nrw = read\n"),
             file + ":2: matrix.recordsize: must be a power of two, got 96k");
   EXPECT_EQ(error_of("[profile]\njob = ../elsewhere.fio\n[workload.r]\nrw = read\n"),
             file + ":2: profile.job: must name a file beside the profile, got '../elsewhere.fio'");
-  EXPECT_EQ(error_of("[profile]\nrepetitions = 1\n"), file + ": no [workload.NAME] section: nothing to run");
-  EXPECT_EQ(error_of("[workload.r]\nbs = 4k\n"), file + ": workload.r: needs rw = (read, write, randread, ...)");
+  EXPECT_EQ(error_of("[profile]\nrepetitions = 1\n"),
+            file + ": no [workload.NAME] section: nothing to run");
+  EXPECT_EQ(error_of("[workload.r]\nbs = 4k\n"),
+            file + ": workload.r: needs rw = (read, write, randread, ...)");
   EXPECT_EQ(error_of("[workload.r]\nrw = read\nrwmixread = 70\n"),
             file + ":3: workload.r.rwmixread: only applies to rw, readwrite and randrw");
   EXPECT_EQ(error_of("[profile]\nbudget = soon\n[workload.r]\nrw = read\n"),
             file + ":2: profile.budget: invalid value 'soon' (a duration: 900, 900s, 15m, 1h30m)");
-  EXPECT_EQ(error_of("[profile]\nmax_repetitions = 0\n[workload.r]\nrw = read\n"),
-            file + ":2: profile.max_repetitions: invalid value '0' (a whole number from 1 to 1000)");
+  EXPECT_EQ(
+      error_of("[profile]\nmax_repetitions = 0\n[workload.r]\nrw = read\n"),
+      file + ":2: profile.max_repetitions: invalid value '0' (a whole number from 1 to 1000)");
   for (const char* seed : {"-1", "12abc", "18446744073709551616", "+7", "0x10"}) {
     EXPECT_EQ(error_of(std::string("[profile]\nseed = ") + seed + "\n[workload.r]\nrw = read\n"),
               file + ":2: profile.seed: invalid value '" + seed +
                   "' (a whole number from 0 to 18446744073709551615)");
   }
-  EXPECT_EQ(load_profile(write("[profile]\nseed = 18446744073709551615\n[workload.r]\nrw = read\n"), "emulated").seed,
+  EXPECT_EQ(load_profile(write("[profile]\nseed = 18446744073709551615\n[workload.r]\nrw = read\n"),
+                         "emulated")
+                .seed,
             18446744073709551615ull);
 }
 
@@ -165,7 +176,8 @@ TEST_F(ProfileTest, BudgetAndCapOfUntilDecided) {
   EXPECT_EQ(defaults.budget_s, 30 * 60);
   EXPECT_EQ(defaults.max_repetitions, 30u);
   const Profile p = load_profile(
-      write("[profile]\nbudget = 14m30s\nmax_repetitions = 12\n[workload.r]\nrw = read\n"), "emulated");
+      write("[profile]\nbudget = 14m30s\nmax_repetitions = 12\n[workload.r]\nrw = read\n"),
+      "emulated");
   EXPECT_EQ(p.budget_s, 14 * 60 + 30);
   EXPECT_EQ(p.max_repetitions, 12u);
 }
@@ -231,7 +243,6 @@ TEST(CrashGuard, VersionSourceIsInjectable) {
   fs::remove(f);
 }
 
-
 TEST(CpuUsage, BusyIsTheWindowLessTheIdleAndIowaitTime) {
   const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
   // user nice system idle iowait irq softirq steal guest guest_nice
@@ -251,28 +262,32 @@ TEST(CpuUsage, BusyIsTheWindowLessTheIdleAndIowaitTime) {
 // A results.db written before the CPU and ARC columns existed opens, and
 // gains them (a run of an older diobench can be resumed).
 TEST(ResultStoreSchema, AnOldDatabaseGainsTheNewColumns) {
-  const std::string db = (fs::temp_directory_path() / ("diobench-old-" + std::to_string(getpid()) + ".db")).string();
+  const std::string db =
+      (fs::temp_directory_path() / ("diobench-old-" + std::to_string(getpid()) + ".db")).string();
   fs::remove(db);
   sqlite3* h = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(h,
-                         "CREATE TABLE repetitions(id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL,"
-                         " repetition INTEGER NOT NULL, position INTEGER NOT NULL, status TEXT NOT NULL,"
-                         " message TEXT, started TEXT, finished TEXT, fio_json TEXT, counters_file TEXT,"
-                         " elapsed_ms REAL, cache_drop_ms REAL, fio_ms REAL, split_check TEXT,"
-                         " UNIQUE(cell_id, repetition));",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(h,
+                   "CREATE TABLE repetitions(id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL,"
+                   " repetition INTEGER NOT NULL, position INTEGER NOT NULL, status TEXT NOT NULL,"
+                   " message TEXT, started TEXT, finished TEXT, fio_json TEXT, counters_file TEXT,"
+                   " elapsed_ms REAL, cache_drop_ms REAL, fio_ms REAL, split_check TEXT,"
+                   " UNIQUE(cell_id, repetition));",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(h);
   { ResultStore store(db); }
   ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
   std::set<std::string> columns;
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(h, "PRAGMA table_info(repetitions)", -1, &st, nullptr);
-  while (sqlite3_step(st) == SQLITE_ROW) columns.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+  while (sqlite3_step(st) == SQLITE_ROW)
+    columns.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
   sqlite3_finalize(st);
   sqlite3_close(h);
-  for (const char* c : {"cpu_busy_s", "cpu_window_s", "fio_cpu_s", "arc_check", "arc_data_before"}) {
+  for (const char* c :
+       {"cpu_busy_s", "cpu_window_s", "fio_cpu_s", "arc_check", "arc_data_before"}) {
     EXPECT_TRUE(columns.count(c)) << c;
   }
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
@@ -321,13 +336,17 @@ TEST(UntilDecided, TheBatchGrowsOnlyTheOpenComparisonsCells) {
   for (auto& [cell, reps] : added) std::sort(reps.begin(), reps.end());
   // 9 wanted, at most half again (6 -> 9) and never past the cap of 8;
   // no estimate: half again, at least two (4 -> 6).
-  EXPECT_EQ(added, (std::map<std::string, std::vector<unsigned>>{
-                       {"loop-on", {7, 8}}, {"file", {7, 8}}, {"loop-off", {5, 6}}, {"buffered", {5, 6}}}));
+  EXPECT_EQ(
+      added,
+      (std::map<std::string, std::vector<unsigned>>{
+          {"loop-on", {7, 8}}, {"file", {7, 8}}, {"loop-off", {5, 6}}, {"buffered", {5, 6}}}));
   // Random order, reproducible from the seed, not cell by cell.
   EXPECT_EQ(batch, plan_batch(state, attempts, 8, 42));
   EXPECT_NE(batch, plan_batch(state, attempts, 8, 43));
   // Everything at the cap: nothing left to add.
-  EXPECT_TRUE(plan_batch(state, {{"loop-on", 8}, {"file", 8}, {"loop-off", 8}, {"buffered", 8}}, 8, 1).empty());
+  EXPECT_TRUE(
+      plan_batch(state, {{"loop-on", 8}, {"file", 8}, {"loop-off", 8}, {"buffered", 8}}, 8, 1)
+          .empty());
 }
 
 TEST(UntilDecided, TheBudgetKeepsWholeRoundsSoPairsStayLevel) {

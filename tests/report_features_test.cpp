@@ -380,20 +380,31 @@ void crash_cell(const RunCopy& run, const std::string& cell) {
 TEST(ReportAmplification, ZfsUsesThePoolsIostatsOverTheLoopDevicesBytes) {
   RunCopy run("run-randread", "zfs-amplification");
   const std::string cell = "randread-4k.always.loop-dio-off.buffered.psync";
-  const std::string reps = "SELECT r.id FROM repetitions r JOIN cells c ON c.id = r.cell_id"
-                           " WHERE c.name = '" + cell + "'";
-  run.sql("UPDATE cells SET backend = 'zfs';"
-          "DELETE FROM device_io WHERE role = 'loop' AND repetition_id IN (" + reps + ");"
-          "INSERT INTO device_io(repetition_id, device, role, read_bytes, write_bytes)"
-          " SELECT id, 'loop9', 'loop', 1048576, 0 FROM (" + reps + ");"
-          "INSERT INTO zfs_iostats(repetition_id, name, delta)"
-          " SELECT id, 'direct_read_bytes', 33554432 FROM (" + reps + ");"
-          "INSERT INTO zfs_iostats(repetition_id, name, delta)"
-          " SELECT id, 'direct_write_bytes', 999999999 FROM (" + reps + ");");
+  const std::string reps =
+      "SELECT r.id FROM repetitions r JOIN cells c ON c.id = r.cell_id"
+      " WHERE c.name = '" +
+      cell + "'";
+  run.sql(
+      "UPDATE cells SET backend = 'zfs';"
+      "DELETE FROM device_io WHERE role = 'loop' AND repetition_id IN (" +
+      reps +
+      ");"
+      "INSERT INTO device_io(repetition_id, device, role, read_bytes, write_bytes)"
+      " SELECT id, 'loop9', 'loop', 1048576, 0 FROM (" +
+      reps +
+      ");"
+      "INSERT INTO zfs_iostats(repetition_id, name, delta)"
+      " SELECT id, 'direct_read_bytes', 33554432 FROM (" +
+      reps +
+      ");"
+      "INSERT INTO zfs_iostats(repetition_id, name, delta)"
+      " SELECT id, 'direct_write_bytes', 999999999 FROM (" +
+      reps + ");");
   const Exit e = report(run);
   ASSERT_EQ(e.status, 0) << e.output;
   const std::string md = slurp(run.report("report.md"));
-  EXPECT_NE(md.find("- `" + cell + "`: the storage below moved 32.0x the bytes asked. Likely cause: "
+  EXPECT_NE(md.find("- `" + cell +
+                    "`: the storage below moved 32.0x the bytes asked. Likely cause: "
                     "requests smaller than the record (4k < 128k) on a direct path"),
             std::string::npos)
       << md;
@@ -511,7 +522,6 @@ TEST(ReportHtml, BenchCrashAndBannerRenderInChromium) {
   EXPECT_EQ(dom.output.find("CONSOLE"), std::string::npos) << "console messages:\n" << dom.output;
 }
 
-
 // ---- The answer first, the forest plot, CPU per GiB (issue 10, part 3) ----
 
 // A run with a known answer, built on the recorded cells of run-randread:
@@ -538,15 +548,18 @@ std::vector<double> spreads(int n) {
 
 void make_decided_run(const RunCopy& run, bool cpu_columns = true) {
   std::string sql =
-      "DELETE FROM metrics; DELETE FROM percentiles; DELETE FROM path_counters; DELETE FROM device_io;"
+      "DELETE FROM metrics; DELETE FROM percentiles; DELETE FROM path_counters; DELETE FROM "
+      "device_io;"
       "DELETE FROM repetitions;";
   if (cpu_columns) {
-    sql += "ALTER TABLE repetitions ADD COLUMN cpu_busy_s REAL; ALTER TABLE repetitions ADD COLUMN "
-           "cpu_window_s REAL; ALTER TABLE repetitions ADD COLUMN fio_cpu_s REAL;"
-           "ALTER TABLE repetitions ADD COLUMN arc_check TEXT;";
+    sql +=
+        "ALTER TABLE repetitions ADD COLUMN cpu_busy_s REAL; ALTER TABLE repetitions ADD COLUMN "
+        "cpu_window_s REAL; ALTER TABLE repetitions ADD COLUMN fio_cpu_s REAL;"
+        "ALTER TABLE repetitions ADD COLUMN arc_check TEXT;";
   }
   const std::string names = shell("sqlite3 " + (run.dir() / "results.db").string() +
-                                  " 'SELECT id || \" \" || name FROM cells'").output;
+                                  " 'SELECT id || \" \" || name FROM cells'")
+                                .output;
   std::istringstream in(names);
   int id = 0, rep_id = 0;
   std::string name;
@@ -558,18 +571,21 @@ void make_decided_run(const RunCopy& run, bool cpu_columns = true) {
       const double bytes = bps * kRuntimeMs / 1000;
       const double gib_window = bytes * (kRuntimeMs + 1000 * kRampS) / kRuntimeMs / 1073741824.0;
       const std::string rid = std::to_string(++rep_id);
-      sql += "INSERT INTO repetitions(id, cell_id, repetition, position, status" +
-             std::string(cpu_columns ? ", cpu_busy_s, cpu_window_s, fio_cpu_s" : "") + ") VALUES(" + rid +
-             ", " + std::to_string(id) + ", " + std::to_string(r) + ", " + rid + ", 'ok'" +
-             (cpu_columns ? ", " + std::to_string(f.cpu_per_gib * gib_window * spread(r)) + ", 3.2, " +
-                                std::to_string(f.fio_cpu_per_gib * gib_window * spread(r))
-                          : std::string()) +
-             ");";
-      sql += "INSERT INTO metrics(repetition_id, direction, io_bytes, bw_bytes, iops, runtime_ms, p50_ns,"
-             " p90_ns, p99_ns, p999_ns) VALUES(" + rid + ", 'read', " + std::to_string(std::llround(bytes)) +
-             ", " + std::to_string(bps) + ", " + std::to_string(bps / 4096) + ", " +
-             std::to_string(kRuntimeMs) + ", 10000, 20000, " + std::to_string(kBaseP99 * f.p99 * spread(r)) +
-             ", 400000);";
+      sql +=
+          "INSERT INTO repetitions(id, cell_id, repetition, position, status" +
+          std::string(cpu_columns ? ", cpu_busy_s, cpu_window_s, fio_cpu_s" : "") + ") VALUES(" +
+          rid + ", " + std::to_string(id) + ", " + std::to_string(r) + ", " + rid + ", 'ok'" +
+          (cpu_columns ? ", " + std::to_string(f.cpu_per_gib * gib_window * spread(r)) + ", 3.2, " +
+                             std::to_string(f.fio_cpu_per_gib * gib_window * spread(r))
+                       : std::string()) +
+          ");";
+      sql +=
+          "INSERT INTO metrics(repetition_id, direction, io_bytes, bw_bytes, iops, runtime_ms, "
+          "p50_ns,"
+          " p90_ns, p99_ns, p999_ns) VALUES(" +
+          rid + ", 'read', " + std::to_string(std::llround(bytes)) + ", " + std::to_string(bps) +
+          ", " + std::to_string(bps / 4096) + ", " + std::to_string(kRuntimeMs) +
+          ", 10000, 20000, " + std::to_string(kBaseP99 * f.p99 * spread(r)) + ", 400000);";
     }
   }
   run.sql(sql);
@@ -582,10 +598,12 @@ std::size_t position(const std::string& text, const std::string& what) {
 }
 
 constexpr const char* kPassLine =
-    "4k random reads at queue depth 1 (psync, buffered application) through the loop-driver model, `always`, "
+    "4k random reads at queue depth 1 (psync, buffered application) through the loop-driver model, "
+    "`always`, "
     "dio on, against the native file (same policy): 2.00x faster";
 constexpr const char* kFailLine =
-    "4k random reads at queue depth 1 (psync, buffered application) through the loop-driver model, `always`, "
+    "4k random reads at queue depth 1 (psync, buffered application) through the loop-driver model, "
+    "`always`, "
     "dio off, against the buffered loop path (`disabled`, dio off): 40.0% slower";
 
 TEST(ReportAnswer, StdoutOpensWithTheAnswerInWords) {
@@ -594,7 +612,8 @@ TEST(ReportAnswer, StdoutOpensWithTheAnswerInWords) {
   const Exit e = report(run);
   ASSERT_EQ(e.status, 0) << e.output;
   const std::string& out = e.output;
-  EXPECT_EQ(out.rfind("The answer: does the fallback path cost little? (threshold 5%)\n", 0), 0u) << out;
+  EXPECT_EQ(out.rfind("The answer: does the fallback path cost little? (threshold 5%)\n", 0), 0u)
+      << out;
   // Six answers: each fallback cell against the file and the buffered loop.
   const std::size_t pass = position(out, std::string("  ") + kPassLine);
   EXPECT_NE(out.find("p99 latency 50.0% lower", pass), std::string::npos);
@@ -602,12 +621,16 @@ TEST(ReportAnswer, StdoutOpensWithTheAnswerInWords) {
   const std::size_t fail = position(out, std::string("  ") + kFailLine);
   EXPECT_NE(out.find("and p99 latency 1.70x as long", fail), std::string::npos);
   EXPECT_LT(out.find("— FAIL at 5%", fail), out.find('\n', fail));
-  const std::size_t open = position(out, "through the loop-driver model, `standard`, dio on, against the native file");
-  EXPECT_NE(out.substr(open, out.find('\n', open) - open).find("still open at 5%: about 5 repetitions per cell"),
+  const std::size_t open =
+      position(out, "through the loop-driver model, `standard`, dio on, against the native file");
+  EXPECT_NE(out.substr(open, out.find('\n', open) - open)
+                .find("still open at 5%: about 5 repetitions per cell"),
             std::string::npos)
       << "three repetitions: the open answer says what would decide it";
-  const std::size_t counts = position(out, "2 PASS, 2 FAIL, 2 still open (6 answers from 12 comparisons)");
-  EXPECT_LT(counts, position(out, "Verdict, comparison by comparison")) << "the answer before the table";
+  const std::size_t counts =
+      position(out, "2 PASS, 2 FAIL, 2 still open (6 answers from 12 comparisons)");
+  EXPECT_LT(counts, position(out, "Verdict, comparison by comparison"))
+      << "the answer before the table";
   // The rows of the table agree with the counts.
   EXPECT_EQ(count(out, "  PASS  "), 4u) << out;
   EXPECT_EQ(count(out, "  FAIL  "), 4u) << out;
@@ -680,7 +703,7 @@ TEST(ReportAnswer, TheForestPlotHasARowPerComparisonColouredByOutcome) {
   ASSERT_EQ(report(crashed).status, 0);
   const std::string csvg = slurp(crashed.report("forest.svg"));
   EXPECT_EQ(count(csvg, ">CRASH</tspan>"), 5u) << "its four comparisons' rows and the legend";
-  EXPECT_NE(slurp(crashed.report("report.md")).find("— CRASH") , std::string::npos);
+  EXPECT_NE(slurp(crashed.report("report.md")).find("— CRASH"), std::string::npos);
 }
 
 // Values of one cell's row in cells.csv.
@@ -700,19 +723,23 @@ TEST(ReportCpu, CpuPerGibPerCellAndPerComparison) {
   // Per cell: the CPU seconds over the GiB moved in fio's whole window
   // (its bytes scaled by (ramp + runtime) / runtime), median of the reps.
   const double m = median_of(spreads(kReps));
-  const auto on = csv_row(run.report("cells.csv"), "cell", "randread-4k.always.loop-dio-on.buffered.psync");
+  const auto on =
+      csv_row(run.report("cells.csv"), "cell", "randread-4k.always.loop-dio-on.buffered.psync");
   EXPECT_EQ(on.at("cpu_repetitions"), "12");
   EXPECT_NEAR(std::stod(on.at("cpu_s_per_GiB")), 1.2 * m, 1e-4);
   EXPECT_NEAR(std::stod(on.at("fio_cpu_s_per_GiB")), 0.3 * m, 1e-4);
   EXPECT_LE(std::stod(on.at("cpu_s_per_GiB_ci_low")), std::stod(on.at("cpu_s_per_GiB")));
   EXPECT_GE(std::stod(on.at("cpu_s_per_GiB_ci_high")), std::stod(on.at("cpu_s_per_GiB")));
   EXPECT_GT(std::stod(on.at("cpu_s_per_GiB_ci_high")), std::stod(on.at("cpu_s_per_GiB_ci_low")));
-  const auto file = csv_row(run.report("cells.csv"), "cell", "randread-4k.always.file.buffered.psync");
+  const auto file =
+      csv_row(run.report("cells.csv"), "cell", "randread-4k.always.file.buffered.psync");
   EXPECT_NEAR(std::stod(file.at("cpu_s_per_GiB")), 0.8 * m, 1e-4);
   // Per comparison: the fallback's CPU per GiB over its reference's.
   bool seen = false;
   for (const auto& c : read_csv(run.report("comparisons.csv"))) {
-    if (c.at("subject") != "randread-4k.always.loop-dio-on.buffered.psync" || c.at("kind") != "loop tax") continue;
+    if (c.at("subject") != "randread-4k.always.loop-dio-on.buffered.psync" ||
+        c.at("kind") != "loop tax")
+      continue;
     seen = true;
     EXPECT_NEAR(std::stod(c.at("cpu_ratio")), 1.5, 1e-6);
     EXPECT_LE(std::stod(c.at("cpu_ratio_low")), 1.5);
@@ -735,7 +762,8 @@ TEST(ReportCpu, CpuPerGibPerCellAndPerComparison) {
     EXPECT_EQ(c.at("cpu_repetitions"), "0");
     EXPECT_TRUE(c.at("cpu_s_per_GiB").empty());
   }
-  EXPECT_NE(slurp(old.report("report.md")).find("CPU s/GiB: not recorded in this run"), std::string::npos);
+  EXPECT_NE(slurp(old.report("report.md")).find("CPU s/GiB: not recorded in this run"),
+            std::string::npos);
   EXPECT_EQ(slurp(old.report("report.md")).find("CPU per GiB 1."), std::string::npos);
 }
 
@@ -765,7 +793,8 @@ TEST(ReportFigures, AWorkloadNameCannotRunACommandThroughGnuplot) {
   run.sql("UPDATE cells SET workload = 'rr' || char(96) || 'touch " + witness.string() +
           "' || char(96) || 'x';");
   ASSERT_FALSE(fs::exists(witness));
-  ASSERT_NE(shell("sqlite3 " + (run.dir() / "results.db").string() + " 'SELECT workload FROM cells LIMIT 1'")
+  ASSERT_NE(shell("sqlite3 " + (run.dir() / "results.db").string() +
+                  " 'SELECT workload FROM cells LIMIT 1'")
                 .output.find("`touch"),
             std::string::npos);
   const Exit e = report(run);
@@ -794,7 +823,8 @@ TEST(ReportAnswer, EmulatedLoopCellsSayTheyAreTheLoopDriverModel) {
   ASSERT_EQ(e.status, 0) << e.output;
   EXPECT_EQ(e.output.find(kLoopModelScope), std::string::npos) << e.output;
   EXPECT_EQ(e.output.find("loop-driver model"), std::string::npos) << e.output;
-  EXPECT_NE(e.output.find("through a loop device, `always`, dio on"), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("through a loop device, `always`, dio on"), std::string::npos)
+      << e.output;
 }
 
 // Where the page puts things, as Chromium lays it out in a 1400x900
@@ -819,13 +849,15 @@ std::map<std::string, Box> first_screen_boxes(const fs::path& html, const fs::pa
   const Exit dom = shell(
       "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
-      (work / "chromium-probe").string() + " --window-size=1400,900 --dump-dom file://" + copy.string());
+      (work / "chromium-probe").string() + " --window-size=1400,900 --dump-dom file://" +
+      copy.string());
   EXPECT_EQ(dom.status, 0) << dom.output;
   std::map<std::string, Box> boxes;
   const std::size_t start = dom.output.find("<pre id=\"probe\">");
   EXPECT_NE(start, std::string::npos) << dom.output.substr(0, 2000);
   if (start == std::string::npos) return boxes;
-  std::istringstream in(dom.output.substr(start + 16, dom.output.find("</pre>", start) - start - 16));
+  std::istringstream in(
+      dom.output.substr(start + 16, dom.output.find("</pre>", start) - start - 16));
   std::string key;
   Box b;
   while (in >> key >> b.top >> b.bottom >> b.left >> b.right) boxes[key] = b;
@@ -845,7 +877,8 @@ std::size_t pixels_of(const fs::path& png, unsigned rgb, const Box& box) {
   for (unsigned y = from(box.top); y < image.height && y < box.bottom; ++y) {
     for (unsigned x = from(box.left); x < image.width && x < box.right; ++x) {
       const std::size_t i = 3 * (static_cast<std::size_t>(y) * image.width + x);
-      const unsigned colour = static_cast<unsigned>((unsigned char)px[i] << 16 | (unsigned char)px[i + 1] << 8 | (unsigned char)px[i + 2]);
+      const unsigned colour = static_cast<unsigned>(
+          (unsigned char)px[i] << 16 | (unsigned char)px[i + 1] << 8 | (unsigned char)px[i + 2]);
       n += colour == rgb;
     }
   }
@@ -857,7 +890,8 @@ TEST(ReportFirstScreen, AnswerAndForestPlotFillTheFirstScreenNotATable) {
   make_decided_run(run);
   ASSERT_EQ(report(run).status, 0);
   const auto boxes = first_screen_boxes(run.report("index.html"), run.dir());
-  ASSERT_TRUE(boxes.count("answer") && boxes.count("forest")) << "answer and forest plot are laid out";
+  ASSERT_TRUE(boxes.count("answer") && boxes.count("forest"))
+      << "answer and forest plot are laid out";
   const Box answer = boxes.at("answer"), forest = boxes.at("forest");
   EXPECT_LT(answer.top, 300) << "the answer starts near the top";
   EXPECT_LT(forest.top, 300) << "so does the forest plot";
@@ -875,8 +909,8 @@ TEST(ReportFirstScreen, AnswerAndForestPlotFillTheFirstScreenNotATable) {
   const Exit s = shell(
       "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
-      (run.dir() / "chromium-shot").string() + " --window-size=1400,900 --screenshot=" + shot.string() +
-      " file://" + run.report("index.html").string());
+      (run.dir() / "chromium-shot").string() + " --window-size=1400,900 --screenshot=" +
+      shot.string() + " file://" + run.report("index.html").string());
   ASSERT_EQ(s.status, 0) << s.output;
   int w = 0, h = 0;
   png_colours(shot, &w, &h);
@@ -884,7 +918,8 @@ TEST(ReportFirstScreen, AnswerAndForestPlotFillTheFirstScreenNotATable) {
   EXPECT_EQ(h, 900);
   EXPECT_GT(pixels_of(shot, 0xcc3311, forest), 50u) << "FAIL bars drawn in the plot's box";
   EXPECT_GT(pixels_of(shot, 0x228833, forest), 50u) << "PASS bars drawn in the plot's box";
-  if (const char* keep = std::getenv("DIOBENCH_KEEP_SCREENSHOT")) fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
+  if (const char* keep = std::getenv("DIOBENCH_KEEP_SCREENSHOT"))
+    fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // diobench report on a run recorded here (fixtures/run-randread): the
 // files it writes, that its figures are real pictures, and that the HTML
 // renders in a real browser (headless Chromium) without console errors.
+#include <gtest/gtest.h>
 #include <png.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,7 +10,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -45,11 +45,14 @@ TEST_F(ReportTest, WritesEverythingAndPrintsTheVerdict) {
   ASSERT_EQ(result_.status, 0) << result_.output;
   EXPECT_EQ(result_.output.find("gnuplot reported"), std::string::npos) << result_.output;
   EXPECT_EQ(result_.output.rfind("The answer: does the fallback path cost little?", 0), 0u)
-      << "stdout opens with the answer:\n" << result_.output;
+      << "stdout opens with the answer:\n"
+      << result_.output;
   EXPECT_NE(result_.output.find("Verdict, comparison by comparison"), std::string::npos);
   // Three fallback-path cells x {loop tax, degradation} x {throughput, p99}.
   std::size_t rows = 0;
-  for (std::size_t at = 0; (at = result_.output.find("randread-4k psync", at)) != std::string::npos; ++at) ++rows;
+  for (std::size_t at = 0; (at = result_.output.find("randread-4k psync", at)) != std::string::npos;
+       ++at)
+    ++rows;
   EXPECT_EQ(rows, 12u) << result_.output;
   for (const char* f : {"index.html", "report.md", "cells.csv"}) {
     EXPECT_TRUE(fs::exists(out() / f)) << f;
@@ -64,7 +67,8 @@ TEST_F(ReportTest, WritesEverythingAndPrintsTheVerdict) {
 
 TEST_F(ReportTest, FiguresAreRealPictures) {
   ASSERT_EQ(result_.status, 0) << result_.output;
-  for (const char* name : {"throughput-randread-4k-psync", "latency-randread-4k-psync", "path-split"}) {
+  for (const char* name :
+       {"throughput-randread-4k-psync", "latency-randread-4k-psync", "path-split"}) {
     // (the forest plot has a size of its own: ReportAnswer tests it)
     const std::string svg = slurp(out() / (std::string(name) + ".svg"));
     EXPECT_NE(svg.find("<svg"), std::string::npos) << name;
@@ -90,8 +94,10 @@ TEST_F(ReportTest, HtmlRendersInChromiumWithoutConsoleErrors) {
   const std::string chromium =
       "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync "
-      "--user-data-dir=" + (dir_ / "profile").string() + " --window-size=1280,3000 ";
-  const Exit dom = shell(chromium + "--enable-logging=stderr --v=0 --dump-dom file://" + html.string());
+      "--user-data-dir=" +
+      (dir_ / "profile").string() + " --window-size=1280,3000 ";
+  const Exit dom =
+      shell(chromium + "--enable-logging=stderr --v=0 --dump-dom file://" + html.string());
   ASSERT_EQ(dom.status, 0) << dom.output;
   EXPECT_NE(dom.output.find("<table id=\"verdict\">"), std::string::npos);
   const bool has_outcome = dom.output.find("class=\"PASS\"") != std::string::npos ||
@@ -104,7 +110,8 @@ TEST_F(ReportTest, HtmlRendersInChromiumWithoutConsoleErrors) {
   EXPECT_EQ(dom.output.find("CONSOLE"), std::string::npos) << "console messages:\n" << dom.output;
 
   const fs::path shot = dir_ / "page.png";
-  const Exit screenshot = shell(chromium + "--screenshot=" + shot.string() + " file://" + html.string());
+  const Exit screenshot =
+      shell(chromium + "--screenshot=" + shot.string() + " file://" + html.string());
   ASSERT_EQ(screenshot.status, 0) << screenshot.output;
   int w = 0, h = 0;
   EXPECT_GT(png_colours(shot, &w, &h), 50u) << "the page rendered text and figures";
@@ -118,12 +125,15 @@ namespace {
 // A profile that leaves a target out (capacity.ini has no loop dio off):
 // the figures draw what there is, gnuplot has nothing to complain about.
 TEST(ReportInput, AMissingTargetIsNoProblemForTheFigures) {
-  const fs::path dir = fs::temp_directory_path() / ("diobench-no-dio-off-" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("diobench-no-dio-off-" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::copy(DIOBENCH_FIXTURES "/run-randread", dir);
   ASSERT_EQ(shell("sqlite3 " + (dir / "results.db").string() +
                   " \"DELETE FROM repetitions WHERE cell_id IN (SELECT id FROM cells WHERE"
-                  " loop_dio = 'off'); DELETE FROM cells WHERE loop_dio = 'off'\"").status, 0);
+                  " loop_dio = 'off'); DELETE FROM cells WHERE loop_dio = 'off'\"")
+                .status,
+            0);
   const Exit e = shell(std::string(DIOBENCH_BINARY) + " report " + dir.string());
   EXPECT_EQ(e.status, 0) << e.output;
   EXPECT_EQ(e.output.find("gnuplot reported"), std::string::npos) << e.output;
@@ -132,10 +142,12 @@ TEST(ReportInput, AMissingTargetIsNoProblemForTheFigures) {
 }
 
 TEST(ReportInput, AnEmptyRunIsAClearErrorNotACrash) {
-  const fs::path dir = fs::temp_directory_path() / ("diobench-empty-run-" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("diobench-empty-run-" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::copy(DIOBENCH_FIXTURES "/run-randread", dir);
-  ASSERT_EQ(shell("sqlite3 " + (dir / "results.db").string() + " 'DELETE FROM repetitions'").status, 0);
+  ASSERT_EQ(shell("sqlite3 " + (dir / "results.db").string() + " 'DELETE FROM repetitions'").status,
+            0);
   const Exit e = shell(std::string(DIOBENCH_BINARY) + " report " + dir.string());
   EXPECT_EQ(e.status, 2) << e.output;
   EXPECT_NE(e.output.find("no measured repetition"), std::string::npos) << e.output;

@@ -2,23 +2,22 @@
 // real fio and engine, real loop devices; then results.db, the machine's
 // loop devices and the scratch area are inspected from the outside.
 #include <fcntl.h>
-#include <signal.h>
 #include <grp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
-
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <regex>
@@ -181,8 +180,9 @@ TEST_F(RunnerTest, SmokeRunStoresEveryRepetitionAndCleansUp) {
   EXPECT_EQ(query(db, "SELECT value FROM system_info WHERE key = 'vm.accelerator'"),
             std::vector<std::string>{"tcg"});
   EXPECT_EQ(query(db, "SELECT status FROM runs"), std::vector<std::string>{"complete"});
-  EXPECT_EQ(query(db, "SELECT count(*) FROM metrics WHERE direction = 'read' AND iops > 0 "
-                      "AND p99_ns > 0 AND io_bytes > 0"),
+  EXPECT_EQ(query(db,
+                  "SELECT count(*) FROM metrics WHERE direction = 'read' AND iops > 0 "
+                  "AND p99_ns > 0 AND io_bytes > 0"),
             std::vector<std::string>{"9"});
   // The engine's split agrees with the policy table for buffered 4k reads
   // on page-aligned buffers: always -> all direct, disabled -> all
@@ -238,13 +238,14 @@ TEST_F(RunnerTest, SmokeRunStoresEveryRepetitionAndCleansUp) {
 
 TEST_F(RunnerTest, KillNineThenRestoreThenResume) {
   const std::string out = runs_ + "/a";
-  const auto args = run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always",
-                                   "--repetitions", "2"});
+  const auto args = run_args(
+      out, {"--filter", "workload=randread-4k", "--filter", "policy=always", "--repetitions", "2"});
   // Somewhere inside the run: after set-up, before the end (6 x ~3.5 s).
   std::mt19937 rng(std::random_device{}());
   const auto when = std::chrono::milliseconds(std::uniform_int_distribution<int>(1500, 12000)(rng));
   const Exit killed = diobench(args, root_ + "/killed.log", when, SIGKILL);
-  ASSERT_EQ(killed.status, 128 + SIGKILL) << "killed after " << when.count() << " ms\n" << killed.output;
+  ASSERT_EQ(killed.status, 128 + SIGKILL) << "killed after " << when.count() << " ms\n"
+                                          << killed.output;
   ASSERT_TRUE(fs::exists(out + "/journal.jsonl"));
 
   const Exit restored = diobench({"restore", out}, root_ + "/restore.log");
@@ -264,7 +265,8 @@ TEST_F(RunnerTest, KillNineThenRestoreThenResume) {
   std::size_t complete_rows = 0;
   std::istringstream lines(resumed.output);
   for (std::string line; std::getline(lines, line);) {
-    complete_rows += std::regex_search(line, std::regex(R"(^randread-4k\s+always\s+(file|loop dio on|loop dio off)\s+2\s)"));
+    complete_rows += std::regex_search(
+        line, std::regex(R"(^randread-4k\s+always\s+(file|loop dio on|loop dio off)\s+2\s)"));
   }
   EXPECT_EQ(complete_rows, 3u) << resumed.output;
   // Resuming a finished run is harmless: nothing to do, success.
@@ -281,11 +283,11 @@ TEST_F(RunnerTest, KillNineThenRestoreThenResume) {
 // records it from the console log, and --resume skips that cell.
 TEST_F(RunnerTest, AMachineDeathIsRecordedAsCrashAndResumeSkipsTheCell) {
   const std::string out = runs_ + "/a";
-  const auto args = run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always",
-                                   "--repetitions", "2"});
+  const auto args = run_args(
+      out, {"--filter", "workload=randread-4k", "--filter", "policy=always", "--repetitions", "2"});
   const std::string current = out + "/current.json";
-  const Exit killed = diobench_killed_when(args, root_ + "/killed.log",
-                                           [&] { return fs::exists(current); });
+  const Exit killed =
+      diobench_killed_when(args, root_ + "/killed.log", [&] { return fs::exists(current); });
   ASSERT_EQ(killed.status, 128 + SIGKILL) << killed.output;
   ASSERT_TRUE(fs::exists(current)) << killed.output;
   std::string running;
@@ -294,30 +296,34 @@ TEST_F(RunnerTest, AMachineDeathIsRecordedAsCrashAndResumeSkipsTheCell) {
     running = nlohmann::json::parse(in).at("cell").get<std::string>();
   }
   const std::string console = root_ + "/console.log";
-  std::ofstream(console) << "[    5.1] zfs: module loaded\n"
-                         << "randread-4k  always  loop dio on  0  -  [crash: [ 9.9] BUG: an old one]\n"
-                         << "[   14.2] BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
-                         << "[   14.2] RIP: 0010:zfs_uio_get_dio_pages_alloc+0x5c/0x2f0 [zfs]\n";
+  std::ofstream(console)
+      << "[    5.1] zfs: module loaded\n"
+      << "randread-4k  always  loop dio on  0  -  [crash: [ 9.9] BUG: an old one]\n"
+      << "[   14.2] BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
+      << "[   14.2] RIP: 0010:zfs_uio_get_dio_pages_alloc+0x5c/0x2f0 [zfs]\n";
 
   const Exit crashed = diobench({"crashed", out, "--console", console}, root_ + "/crashed.log");
   ASSERT_EQ(crashed.status, 0) << crashed.output;
   EXPECT_NE(crashed.output.find(running), std::string::npos) << crashed.output;
   EXPECT_FALSE(fs::exists(current));
-  const auto rows = query(out + "/results.db",
-                          "SELECT c.name, r.message FROM repetitions r JOIN cells c ON c.id = r.cell_id"
-                          " WHERE r.status = 'crash'");
+  const auto rows =
+      query(out + "/results.db",
+            "SELECT c.name, r.message FROM repetitions r JOIN cells c ON c.id = r.cell_id"
+            " WHERE r.status = 'crash'");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].substr(0, rows[0].find('|')), running);
   EXPECT_NE(rows[0].find("BUG: kernel NULL pointer dereference"), std::string::npos) << rows[0];
   EXPECT_NE(rows[0].find("zfs_uio_get_dio_pages_alloc"), std::string::npos) << rows[0];
-  EXPECT_EQ(rows[0].find("module loaded"), std::string::npos) << "the excerpt starts at the failure";
+  EXPECT_EQ(rows[0].find("module loaded"), std::string::npos)
+      << "the excerpt starts at the failure";
   EXPECT_EQ(rows[0].find("an old one"), std::string::npos) << "a line quoting a crash is not one";
   // Nothing is running any more: a second report of the same death is refused.
   EXPECT_EQ(diobench({"crashed", out, "--console", console}, root_ + "/again.log").status, 2);
 
   const std::string crashed_ok_sql =
       "SELECT count(*) FROM repetitions r JOIN cells c ON c.id = r.cell_id"
-      " WHERE c.name = '" + running + "' AND r.status = 'ok'";
+      " WHERE c.name = '" +
+      running + "' AND r.status = 'ok'";
   const auto crashed_ok_before = query(out + "/results.db", crashed_ok_sql);
   ASSERT_EQ(diobench({"restore", out}, root_ + "/restore.log").status, 0);
   const Exit resumed = diobench({"run", "--resume", out}, root_ + "/resume.log");
@@ -327,7 +333,8 @@ TEST_F(RunnerTest, AMachineDeathIsRecordedAsCrashAndResumeSkipsTheCell) {
   EXPECT_EQ(query(out + "/results.db", crashed_ok_sql), crashed_ok_before);
   EXPECT_EQ(query(out + "/results.db",
                   "SELECT count(*) FROM repetitions r JOIN cells c ON c.id = r.cell_id"
-                  " WHERE c.name <> '" + running + "' AND r.status = 'ok'"),
+                  " WHERE c.name <> '" +
+                      running + "' AND r.status = 'ok'"),
             std::vector<std::string>{"4"});
   EXPECT_TRUE(loops_under(root_).empty());
   EXPECT_TRUE(data_files_in(scratch_).empty());
@@ -343,14 +350,15 @@ TEST_F(RunnerTest, BenchSectionRunsTheDriversIntoTheRunDirectory) {
   {
     std::ifstream in(std::string(DIOBENCH_SOURCE_DIR) + "/profiles/smoke.ini");
     std::ofstream out(profiles + "/with-bench.ini");
-    out << in.rdbuf() << "\n[bench]\ndrivers = ^(HotFile/BufferedRead|LoopRead/DirectRead)/.*bs:4096/\n"
+    out << in.rdbuf()
+        << "\n[bench]\ndrivers = ^(HotFile/BufferedRead|LoopRead/DirectRead)/.*bs:4096/\n"
         << "repetitions = 2\nmin_time = 0.01\nfile_size = 64\n";
   }
-  const std::vector<std::string> one_cell{"--filter", "workload=randread-4k", "--filter",
-                                          "policy=always", "--filter", "target=file"};
+  const std::vector<std::string> one_cell{
+      "--filter", "workload=randread-4k", "--filter", "policy=always", "--filter", "target=file"};
   auto args = [&](const std::string& out) {
-    std::vector<std::string> a{"run", "--profile", profiles + "/with-bench.ini", "--dir", scratch_,
-                               "--out", out};
+    std::vector<std::string> a{
+        "run", "--profile", profiles + "/with-bench.ini", "--dir", scratch_, "--out", out};
     a.insert(a.end(), one_cell.begin(), one_cell.end());
     return a;
   };
@@ -362,16 +370,17 @@ TEST_F(RunnerTest, BenchSectionRunsTheDriversIntoTheRunDirectory) {
   std::stringstream text;
   text << in.rdbuf();
   // Google Benchmark writes a counter's undefined cv as a bare NaN.
-  const nlohmann::json j = nlohmann::json::parse(
-      std::regex_replace(text.str(), std::regex(R"(: -?(nan|inf)\b)", std::regex::icase), ": null"));
+  const nlohmann::json j = nlohmann::json::parse(std::regex_replace(
+      text.str(), std::regex(R"(: -?(nan|inf)\b)", std::regex::icase), ": null"));
   std::map<std::string, int> iterations;  // run name -> repetitions seen
   for (const auto& b : j.at("benchmarks")) {
     ASSERT_FALSE(b.value("error_occurred", false)) << b.dump();
     if (b.value("run_type", "") == "iteration") ++iterations[b.at("run_name").get<std::string>()];
   }
-  EXPECT_EQ(iterations, (std::map<std::string, int>{{"HotFile/BufferedRead/bs:4096/manual_time", 2},
-                                                     {"LoopRead/DirectRead/dio:0/bs:4096/manual_time", 2},
-                                                     {"LoopRead/DirectRead/dio:1/bs:4096/manual_time", 2}}));
+  EXPECT_EQ(iterations,
+            (std::map<std::string, int>{{"HotFile/BufferedRead/bs:4096/manual_time", 2},
+                                        {"LoopRead/DirectRead/dio:0/bs:4096/manual_time", 2},
+                                        {"LoopRead/DirectRead/dio:1/bs:4096/manual_time", 2}}));
   EXPECT_TRUE(fs::exists(out + "/bench/bench.log"));
   EXPECT_FALSE(fs::exists(out + "/journal.jsonl"));
   EXPECT_TRUE(loops_under(root_).empty());
@@ -379,8 +388,9 @@ TEST_F(RunnerTest, BenchSectionRunsTheDriversIntoTheRunDirectory) {
 
   // Killed while the drivers hold a loop device: restore takes it all back.
   const std::string killed_out = runs_ + "/b";
-  const Exit killed = diobench_killed_when(args(killed_out), root_ + "/killed.log",
-                                           [&] { return !loops_under(scratch_ + "/bench-b").empty(); });
+  const Exit killed = diobench_killed_when(args(killed_out), root_ + "/killed.log", [&] {
+    return !loops_under(scratch_ + "/bench-b").empty();
+  });
   ASSERT_EQ(killed.status, 128 + SIGKILL) << killed.output;
   const Exit restored = diobench({"restore", killed_out}, root_ + "/restore.log");
   EXPECT_EQ(restored.status, 0) << restored.output;
@@ -399,7 +409,8 @@ TEST_F(RunnerTest, NotRootRunsTheFileCellsAndSkipsTheLoopCellsSayingWhy) {
   // this way (the binary or the engine would not load): say so, not fail.
   const Exit where = wait_diobench(start_diobench({"engine-path"}, root_ + "/where.log", kNobody),
                                    root_ + "/where.log");
-  if (where.status != 0) GTEST_SKIP() << "nobody cannot run " << DIOBENCH_BINARY << ": " << where.output;
+  if (where.status != 0)
+    GTEST_SKIP() << "nobody cannot run " << DIOBENCH_BINARY << ": " << where.output;
   const std::string out = runs_ + "/a";
   const pid_t pid = start_diobench(
       run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always"}),
@@ -410,8 +421,7 @@ TEST_F(RunnerTest, NotRootRunsTheFileCellsAndSkipsTheLoopCellsSayingWhy) {
                   "SELECT c.target, r.status, r.message FROM repetitions r"
                   " JOIN cells c ON c.id = r.cell_id ORDER BY c.target, c.loop_dio"),
             (std::vector<std::string>{
-                "file|ok|",
-                "loop|skipped|loop devices need root (run as root for the loop cells)",
+                "file|ok|", "loop|skipped|loop devices need root (run as root for the loop cells)",
                 "loop|skipped|loop devices need root (run as root for the loop cells)"}));
   EXPECT_EQ(e.output.find("nan"), std::string::npos) << e.output;
   EXPECT_TRUE(data_files_in(scratch_).empty());
@@ -442,7 +452,8 @@ TEST_F(RunnerTest, BufferedWritesThroughALoopDeviceAreCountedBelow) {
     // Sequential writes wrap the 256 MiB target many times in the page
     // cache: every block is dirty at the end, and flushing moves each once.
     const double distinct = std::min(asked, 256.0 * 1024 * 1024);
-    EXPECT_GE(below, distinct) << "fio wrote " << asked << " bytes, the storage below moved " << below;
+    EXPECT_GE(below, distinct) << "fio wrote " << asked << " bytes, the storage below moved "
+                               << below;
   }
 }
 
@@ -529,9 +540,10 @@ TEST_F(RunnerTest, SigintAndSigtermStopAfterTheRepetitionAndCleanUp) {
 void RunnerTest::expect_stopped_cleanly(const Exit& e, const std::string& out, int sig) {
   EXPECT_EQ(e.status, 128 + sig) << e.output;
   // Repetitions finished before the signal (and the one it let finish) are kept.
-  EXPECT_GE(std::stoi(query(out + "/results.db",
-                            "SELECT count(*) FROM repetitions WHERE status = 'ok'").at(0)),
-            1);
+  EXPECT_GE(
+      std::stoi(
+          query(out + "/results.db", "SELECT count(*) FROM repetitions WHERE status = 'ok'").at(0)),
+      1);
   EXPECT_NE(e.output.find("--resume"), std::string::npos) << e.output;
   EXPECT_EQ(query(out + "/results.db", "SELECT status FROM runs"),
             std::vector<std::string>{"interrupted"});
@@ -542,10 +554,11 @@ void RunnerTest::expect_stopped_cleanly(const Exit& e, const std::string& out, i
 
 // Repetitions per cell, "cell-suffix:count" in cell order.
 std::vector<std::string> repetitions_per_cell(const std::string& db) {
-  return query(db,
-               "SELECT substr(c.name, length('randread-4k.') + 1) || ':' || count(r.id) FROM cells c"
-               " LEFT JOIN repetitions r ON r.cell_id = c.id AND r.status = 'ok'"
-               " GROUP BY c.id ORDER BY c.name");
+  return query(
+      db,
+      "SELECT substr(c.name, length('randread-4k.') + 1) || ':' || count(r.id) FROM cells c"
+      " LEFT JOIN repetitions r ON r.cell_id = c.id AND r.status = 'ok'"
+      " GROUP BY c.id ORDER BY c.name");
 }
 
 // --until-decided adds repetitions only to the cells of the comparisons
@@ -555,23 +568,29 @@ std::vector<std::string> repetitions_per_cell(const std::string& db) {
 // higher cap, and through kill -9, restore and --resume.
 TEST_F(RunnerTest, UntilDecidedGrowsOnlyTheOpenComparisonsAndResumeContinues) {
   const std::string out = runs_ + "/a", db = out + "/results.db";
-  const Exit e = diobench(run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always",
-                                         "--filter", "policy=disabled", "--until-decided",
-                                         "--max-repetitions", "2"}),
-                          root_ + "/run.log");
+  const Exit e = diobench(
+      run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always", "--filter",
+                     "policy=disabled", "--until-decided", "--max-repetitions", "2"}),
+      root_ + "/run.log");
   ASSERT_EQ(e.status, 0) << e.output;
   const std::vector<std::string> capped_at_2{
-      "always.file.buffered.psync:2",          "always.loop-dio-off.buffered.psync:2",
-      "always.loop-dio-on.buffered.psync:2",   "disabled.file.buffered.psync:1",
+      "always.file.buffered.psync:2",           "always.loop-dio-off.buffered.psync:2",
+      "always.loop-dio-on.buffered.psync:2",    "disabled.file.buffered.psync:1",
       "disabled.loop-dio-off.buffered.psync:2", "disabled.loop-dio-on.buffered.psync:1"};
   EXPECT_EQ(repetitions_per_cell(db), capped_at_2);
   // Stopped on the cap: which comparisons are open and what each would take.
-  EXPECT_NE(e.output.find("stopped: the open comparisons' cells have the most repetitions allowed (2 per cell)"),
-            std::string::npos) << e.output;
+  EXPECT_NE(
+      e.output.find(
+          "stopped: the open comparisons' cells have the most repetitions allowed (2 per cell)"),
+      std::string::npos)
+      << e.output;
   std::size_t open_lines = 0;
   std::istringstream lines(e.output);
   for (std::string line; std::getline(lines, line);) {
-    open_lines += std::regex_search(line, std::regex(R"(^  randread-4k psync, (loop tax|degradation), (throughput|p99 latency): randread-4k\.always\.loop-dio-o(n|ff)\.buffered\.psync vs .*: about \d+ repetitions per cell \(\d+ more in all, about \d+(:\d\d)+\)$)"));
+    open_lines += std::regex_search(
+        line,
+        std::regex(
+            R"(^  randread-4k psync, (loop tax|degradation), (throughput|p99 latency): randread-4k\.always\.loop-dio-o(n|ff)\.buffered\.psync vs .*: about \d+ repetitions per cell \(\d+ more in all, about \d+(:\d\d)+\)$)"));
   }
   EXPECT_EQ(open_lines, 8u) << e.output;
   {
@@ -581,7 +600,8 @@ TEST_F(RunnerTest, UntilDecidedGrowsOnlyTheOpenComparisonsAndResumeContinues) {
   }
 
   // A new cap on --resume: the same four cells grow on.
-  const Exit resumed = diobench({"run", "--resume", out, "--max-repetitions", "3"}, root_ + "/resume.log");
+  const Exit resumed =
+      diobench({"run", "--resume", out, "--max-repetitions", "3"}, root_ + "/resume.log");
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   auto capped_at = [&](const std::string& n) {
     std::vector<std::string> rows = capped_at_2;
@@ -615,29 +635,33 @@ TEST_F(RunnerTest, UntilDecidedGrowsOnlyTheOpenComparisonsAndResumeContinues) {
 // is open.
 TEST_F(RunnerTest, UntilDecidedStopsOnTheBudgetNamingWhatIsOpen) {
   const std::string out = runs_ + "/a";
-  const Exit e = diobench(run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always",
-                                         "--filter", "policy=disabled", "--until-decided",
-                                         "--budget", "40s"}),
-                          root_ + "/run.log");
+  const Exit e =
+      diobench(run_args(out, {"--filter", "workload=randread-4k", "--filter", "policy=always",
+                              "--filter", "policy=disabled", "--until-decided", "--budget", "40s"}),
+               root_ + "/run.log");
   ASSERT_EQ(e.status, 0) << e.output;
-  EXPECT_EQ(query(out + "/results.db",
-                  "SELECT count(DISTINCT cell_id) FROM repetitions WHERE status = 'ok' AND repetition = 1"),
-            std::vector<std::string>{"6"});
-  EXPECT_TRUE(std::regex_search(e.output, std::regex(R"(stopped: budget 0:40 reached \(\d+:\d\d used\))"))) << e.output;
+  EXPECT_EQ(
+      query(
+          out + "/results.db",
+          "SELECT count(DISTINCT cell_id) FROM repetitions WHERE status = 'ok' AND repetition = 1"),
+      std::vector<std::string>{"6"});
+  EXPECT_TRUE(
+      std::regex_search(e.output, std::regex(R"(stopped: budget 0:40 reached \(\d+:\d\d used\))")))
+      << e.output;
   EXPECT_NE(e.output.find("still open"), std::string::npos) << e.output;
   EXPECT_EQ(e.output.find("INCONCLUSIVE"), std::string::npos) << e.output;
 }
 
 TEST_F(RunnerTest, WritesNeverTouchAFileTheRunnerDidNotCreate) {
-  { ScratchArea area(scratch_); }  // an area diobench owns...
+  { ScratchArea area(scratch_); }                       // an area diobench owns...
   const std::string canary = scratch_ + "/canary.bin";  // ...holding a file it did not make
   std::string bytes(1 << 20, '\0');
   std::mt19937 rng(7);
   for (char& c : bytes) c = static_cast<char>(rng());
   std::ofstream(canary, std::ios::binary) << bytes;
-  const Exit e = diobench(run_args(runs_ + "/a", {"--filter", "workload=write-1m", "--filter",
-                                                  "target=file"}),
-                          root_ + "/run.log");
+  const Exit e =
+      diobench(run_args(runs_ + "/a", {"--filter", "workload=write-1m", "--filter", "target=file"}),
+               root_ + "/run.log");
   ASSERT_EQ(e.status, 0) << e.output;
   std::ifstream in(canary, std::ios::binary);
   std::stringstream after;
@@ -648,8 +672,8 @@ TEST_F(RunnerTest, WritesNeverTouchAFileTheRunnerDidNotCreate) {
 TEST_F(RunnerTest, ForeignScratchDirectoryIsRefused) {
   fs::create_directories(scratch_);
   std::ofstream(scratch_ + "/someone-elses.txt") << "keep me\n";
-  const Exit e = diobench(run_args(runs_ + "/a", {"--filter", "workload=write-1m"}),
-                          root_ + "/run.log");
+  const Exit e =
+      diobench(run_args(runs_ + "/a", {"--filter", "workload=write-1m"}), root_ + "/run.log");
   EXPECT_EQ(e.status, 2) << e.output;
   EXPECT_NE(e.output.find(scratch_), std::string::npos) << e.output;
   EXPECT_TRUE(fs::exists(scratch_ + "/someone-elses.txt"));
@@ -694,11 +718,10 @@ TEST_F(RunnerTest, RestoreWithoutRunDirActsOnlyOnTrustedJournals) {
   for (const std::string& file : {readable, open, theirs, linked}) {
     EXPECT_TRUE(fs::exists(file)) << file << " removed on an untrusted journal\n" << e.output;
   }
-  for (const std::string& said :
-       {runs_ + "/readable/journal.jsonl: its mode is 0644, not 0600",
-        runs_ + "/open: it is writable by group or others (mode 0777)",
-        runs_ + "/theirs/journal.jsonl: it is owned by uid 65534",
-        runs_ + "/linked: a symbolic link"}) {
+  for (const std::string& said : {runs_ + "/readable/journal.jsonl: its mode is 0644, not 0600",
+                                  runs_ + "/open: it is writable by group or others (mode 0777)",
+                                  runs_ + "/theirs/journal.jsonl: it is owned by uid 65534",
+                                  runs_ + "/linked: a symbolic link"}) {
     EXPECT_NE(e.output.find(said), std::string::npos) << said << "\n" << e.output;
   }
 }
@@ -712,14 +735,16 @@ TEST_F(RunnerTest, RestoreOfANamedUntrustedRunDirExitsTwoNamingIt) {
   ::chmod((runs_ + "/a").c_str(), 0755);
   Exit e = diobench({"restore", runs_ + "/a"}, root_ + "/restore.log");
   EXPECT_EQ(e.status, 2) << e.output;
-  EXPECT_NE(e.output.find(runs_ + "/a/journal.jsonl: its mode is 0644"), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find(runs_ + "/a/journal.jsonl: its mode is 0644"), std::string::npos)
+      << e.output;
   EXPECT_TRUE(fs::exists(file));
 
   ::chmod((runs_ + "/a/journal.jsonl").c_str(), 0600);
   ::chmod((runs_ + "/a").c_str(), 0775);
   e = diobench({"restore", runs_ + "/a"}, root_ + "/restore.log");
   EXPECT_EQ(e.status, 2) << e.output;
-  EXPECT_NE(e.output.find(runs_ + "/a: it is writable by group or others (mode 0775)"), std::string::npos)
+  EXPECT_NE(e.output.find(runs_ + "/a: it is writable by group or others (mode 0775)"),
+            std::string::npos)
       << e.output;
   EXPECT_TRUE(fs::exists(file));
 
@@ -746,7 +771,8 @@ TEST_F(RunnerTest, RestoreRetriesALoopDeviceItCouldNotDetach) {
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_EQ(text.str().find("\"undo\""), std::string::npos)
-      << "an undo recorded for a loop device still attached:\n" << text.str();
+      << "an undo recorded for a loop device still attached:\n"
+      << text.str();
 
   const Exit second = diobench({"restore", runs_ + "/a"}, root_ + "/restore.log");
   EXPECT_EQ(second.status, 1) << second.output;
@@ -769,7 +795,8 @@ TEST_F(RunnerTest, RunRefusesAScratchAreaWithoutRoomForTheDataFile) {
                            "--filter", "workload=write-1m", "--filter", "target=file"},
                           root_ + "/run.log");
   EXPECT_EQ(e.status, 2) << e.output;
-  EXPECT_NE(e.output.find("needed 268435456 bytes (256 MiB), available "), std::string::npos) << e.output;
+  EXPECT_NE(e.output.find("needed 268435456 bytes (256 MiB), available "), std::string::npos)
+      << e.output;
   EXPECT_NE(e.output.find(scratch + "/run-a.dat"), std::string::npos) << e.output;
   EXPECT_TRUE(data_files_in(scratch).empty());
   EXPECT_FALSE(fs::exists(runs_ + "/a/journal.jsonl"));
@@ -786,16 +813,20 @@ TEST_F(RunnerTest, AFullFileSystemStopsTheRunKeepingWhatIsDone) {
   const std::string fio = root_ + "/fio-then-full";
   std::ofstream(fio) << "#!/bin/bash\n"
                      << "case \" $* \" in *' --version '*) exec fio \"$@\" ;; esac\n"
-                     << "n=$(( $(cat " << count << " 2>/dev/null || echo 0) + 1 )); echo $n > " << count << "\n"
+                     << "n=$(( $(cat " << count << " 2>/dev/null || echo 0) + 1 )); echo $n > "
+                     << count
+                     << "\n"
                      // In 4 KiB writes and rounds: ext4 keeps some room for
                      // delayed allocation until the data is written back.
                      << "if [ $n -eq 2 ]; then for i in 1 2 3; do\n"
-                     << "  dd if=/dev/zero of=" << filler << ".$i bs=4k status=none 2>/dev/null; sync -f " << filler << ".1\n"
+                     << "  dd if=/dev/zero of=" << filler
+                     << ".$i bs=4k status=none 2>/dev/null; sync -f " << filler << ".1\n"
                      << "done; fi\n"
                      << "exec fio \"$@\"\n";
   fs::permissions(fio, fs::perms::owner_all);
   setenv("DIOBENCH_FIO", fio.c_str(), 1);
-  const std::vector<std::string> filters{"--filter", "workload=randread-4k", "--filter", "target=file"};
+  const std::vector<std::string> filters{"--filter", "workload=randread-4k", "--filter",
+                                         "target=file"};
   const Exit e = diobench(run_args(out, filters), root_ + "/run.log");
   unsetenv("DIOBENCH_FIO");
   EXPECT_EQ(e.status, 1) << e.output;
@@ -806,11 +837,14 @@ TEST_F(RunnerTest, AFullFileSystemStopsTheRunKeepingWhatIsDone) {
   EXPECT_TRUE(loops_under(root_).empty());
   EXPECT_FALSE(fs::exists(out + "/journal.jsonl")) << "journal left";
   for (const char* i : {".1", ".2", ".3"}) fs::remove(filler + i);
-  EXPECT_EQ(query(db, "SELECT count(*) FROM repetitions WHERE status = 'ok'"), std::vector<std::string>{"1"});
+  EXPECT_EQ(query(db, "SELECT count(*) FROM repetitions WHERE status = 'ok'"),
+            std::vector<std::string>{"1"});
   const Exit resumed = diobench({"run", "--resume", out}, root_ + "/resume.log");
   ASSERT_EQ(resumed.status, 0) << resumed.output;
-  EXPECT_EQ(query(db, "SELECT count(*) FROM repetitions WHERE status = 'ok'"), std::vector<std::string>{"3"});
-  EXPECT_EQ(query(db, "SELECT status FROM runs ORDER BY rowid DESC LIMIT 1"), std::vector<std::string>{"complete"});
+  EXPECT_EQ(query(db, "SELECT count(*) FROM repetitions WHERE status = 'ok'"),
+            std::vector<std::string>{"3"});
+  EXPECT_EQ(query(db, "SELECT status FROM runs ORDER BY rowid DESC LIMIT 1"),
+            std::vector<std::string>{"complete"});
 }
 
 }  // namespace
@@ -843,7 +877,8 @@ class ZfsBackendTest : public RunnerTest {
     // "-" where unset); `create` and `destroy` make and remove a child and
     // its mount directory; every change is logged.
     const std::string zfs = root_ + "/bin/zfs";
-    std::ofstream(zfs) << "#!/bin/bash\nstate=" << state_ << "\n" << R"SH(ds=${@: -1}
+    std::ofstream(zfs) << "#!/bin/bash\nstate=" << state_ << "\n"
+                       << R"SH(ds=${@: -1}
 value_of() {  # DATASET PROPERTY -> "value<TAB>source"
   local d=$1 p=$2 v
   [ -d "$state/$d" ] || return 1
@@ -882,13 +917,14 @@ esac
     // A pool that can be exported and imported (the ARC is emptied that
     // way by default), on a device that does not need to exist.
     const std::string zpool = root_ + "/bin/zpool";
-    std::ofstream(zpool) << "#!/bin/bash\nstate=" << state_ << "\n"
-                         << "echo \"$*\" >> \"$state/zpool.log\"\n"
-                            "case $1 in\n"
-                            "  list) [ \"$2\" = -vHP ] && printf 'tank\\n\\t/dev/fake-a1\\n' || echo tank ;;\n"
-                            "  export|import) ;;\n"
-                            "  *) exit 1 ;;\n"
-                            "esac\n";
+    std::ofstream(zpool)
+        << "#!/bin/bash\nstate=" << state_ << "\n"
+        << "echo \"$*\" >> \"$state/zpool.log\"\n"
+           "case $1 in\n"
+           "  list) [ \"$2\" = -vHP ] && printf 'tank\\n\\t/dev/fake-a1\\n' || echo tank ;;\n"
+           "  export|import) ;;\n"
+           "  *) exit 1 ;;\n"
+           "esac\n";
     fs::permissions(zpool, fs::perms::owner_all);
     std::ofstream(root_ + "/kstat/arcstats")
         << "13 1 0x01 147 39984 0 0\nname type data\ndemand_data_hits 4 1000\n"
@@ -915,9 +951,19 @@ esac
     return nlohmann::json::parse(test::slurp(out + "/plan.json")).value("work_dataset", "");
   }
   std::vector<std::string> zfs_args(const std::string& out, const std::string& policy = "") {
-    std::vector<std::string> a{"run", "--profile", "smoke", "--backend", "zfs", "--dataset",
-                               "tank/ds", "--out", out, "--filter", "workload=randread-4k",
-                               "--filter", "target=file"};
+    std::vector<std::string> a{"run",
+                               "--profile",
+                               "smoke",
+                               "--backend",
+                               "zfs",
+                               "--dataset",
+                               "tank/ds",
+                               "--out",
+                               out,
+                               "--filter",
+                               "workload=randread-4k",
+                               "--filter",
+                               "target=file"};
     if (!policy.empty()) a.insert(a.end(), {"--filter", "policy=" + policy});
     return a;
   }
@@ -934,23 +980,25 @@ TEST_F(ZfsBackendTest, SetsThePolicyPerRepetitionRestoresItAndChecksTheSplit) {
   const std::string child = work_dataset_of(out);
   EXPECT_EQ(child.rfind("tank/ds/diobench-", 0), 0u) << child;
   for (const std::string& p : {"create " + child, "set direct=disabled " + child,
-                              "set direct=always " + child, "destroy " + child}) {
+                               "set direct=always " + child, "destroy " + child}) {
     EXPECT_NE(log.find(p), std::string::npos) << p << " not in:\n" << log;
   }
   EXPECT_EQ(log.find(" tank/ds\n"), std::string::npos) << log;
   EXPECT_EQ(read("tank/ds/direct"), "standard\n");
   EXPECT_FALSE(fs::exists(state_ + "/" + child)) << "the child dataset is left";
   EXPECT_TRUE(fs::is_empty(root_ + "/mnt")) << "its mount directory is left";
-  const auto info = query(out + "/results.db", "SELECT value FROM system_info WHERE key = 'runner.dataset'");
+  const auto info =
+      query(out + "/results.db", "SELECT value FROM system_info WHERE key = 'runner.dataset'");
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0].rfind(child + " (a child of tank/ds", 0), 0u) << info[0];
   const std::string db = out + "/results.db";
   // Nothing moved in the (static) kstat: where the engine expected direct
   // reads (always), the run flags a contradiction; elsewhere it agrees.
-  EXPECT_EQ(query(db,
-                  "SELECT c.policy, r.split_check FROM repetitions r JOIN cells c ON c.id = r.cell_id"
-                  " ORDER BY c.policy"),
-            (std::vector<std::string>{"always|contradicts", "disabled|agrees", "standard|agrees"}));
+  EXPECT_EQ(
+      query(db,
+            "SELECT c.policy, r.split_check FROM repetitions r JOIN cells c ON c.id = r.cell_id"
+            " ORDER BY c.policy"),
+      (std::vector<std::string>{"always|contradicts", "disabled|agrees", "standard|agrees"}));
   EXPECT_EQ(query(db, "SELECT count(DISTINCT repetition_id) FROM zfs_iostats"),
             std::vector<std::string>{"3"});
   EXPECT_EQ(query(db, "SELECT DISTINCT backend FROM cells"), std::vector<std::string>{"zfs"});
@@ -967,7 +1015,8 @@ TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
   std::string disk;
   for (const auto& e : fs::directory_iterator("/sys/class/block")) {
     const std::string name = e.path().filename().string();
-    if (name.rfind("loop", 0) == 0 || name.rfind("ram", 0) == 0 || name.rfind("zram", 0) == 0) continue;
+    if (name.rfind("loop", 0) == 0 || name.rfind("ram", 0) == 0 || name.rfind("zram", 0) == 0)
+      continue;
     if (fs::exists("/dev/" + name)) {
       disk = name;
       break;
@@ -980,10 +1029,13 @@ TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
       << "echo \"$*\" >> \"$state/zpool.log\"\n"
          "case $1 in\n"
          "  list) [ -f \"$state/exported\" ] && exit 1\n"
-         "        if [ \"$2\" = -vHP ]; then printf 'tank\\n\\tmirror-0\\n\\t\\t/dev/" << disk << "\\n\\t\\t/dev/fake-b1\\n';"
+         "        if [ \"$2\" = -vHP ]; then printf 'tank\\n\\tmirror-0\\n\\t\\t/dev/"
+      << disk
+      << "\\n\\t\\t/dev/fake-b1\\n';"
          " else echo tank; fi ;;\n"
          "  export) touch \"$state/exported\"\n"
-         "          printf '13 1 0x01\\nname type data\\ndata_size 4 4096\\n' > \"$kstat/arcstats\" ;;\n"
+         "          printf '13 1 0x01\\nname type data\\ndata_size 4 4096\\n' > "
+         "\"$kstat/arcstats\" ;;\n"
          "  import) rm -f \"$state/exported\" ;;\n"
          "  *) exit 1 ;;\n"
          "esac\n";
@@ -996,16 +1048,17 @@ TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
   const std::string log = read("zpool.log");
   std::size_t exports = 0, imports = 0;
   for (std::size_t at = 0; (at = log.find("export tank", at)) != std::string::npos; ++at) ++exports;
-  for (std::size_t at = 0; (at = log.find("import -d /dev/" + disk + " -d /dev/fake-b1 tank", at)) !=
-                           std::string::npos;
+  for (std::size_t at = 0;
+       (at = log.find("import -d /dev/" + disk + " -d /dev/fake-b1 tank", at)) != std::string::npos;
        ++at) {
     ++imports;
   }
   EXPECT_EQ(exports, 3u) << log;
   EXPECT_EQ(imports, 3u) << log;
   EXPECT_FALSE(fs::exists(state_ + "/exported"));
-  const auto rows = query(out + "/results.db",
-                          "SELECT arc_data_before, arc_data_after FROM repetitions ORDER BY position");
+  const auto rows =
+      query(out + "/results.db",
+            "SELECT arc_data_before, arc_data_after FROM repetitions ORDER BY position");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0], "536870912|4096");
   EXPECT_EQ(rows[1], "4096|4096");
@@ -1018,7 +1071,8 @@ TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
   const std::string killed = runs_ + "/b";
   fs::create_directories(killed);
   std::ofstream(killed + "/journal.jsonl")
-      << R"({"op":"pool_export","pool":"tank","devices":["/dev/fake-a1","/dev/fake-b1"]})" << "\n";
+      << R"({"op":"pool_export","pool":"tank","devices":["/dev/fake-a1","/dev/fake-b1"]})"
+      << "\n";
   ::chmod((killed + "/journal.jsonl").c_str(), 0600);  // as diobench writes its journals
   std::ofstream(state_ + "/exported") << "";
   const Exit restored = diobench({"restore", killed}, root_ + "/restore.log");
@@ -1031,12 +1085,15 @@ TEST_F(ZfsBackendTest, ArcDropExportsAndImportsThePoolAndRestoreBringsItBack) {
 // repetition, and the system information says so; the ARC's counters are
 // kept per repetition, and a repetition whose demand hits show the ARC
 // served reads the model sends to disk (here: fio's stand-in makes the
-// ARC "hit" ten million times, more reads than 3 s of fio make) is flagged; one that sends none there is not checked.
+// ARC "hit" ten million times, more reads than 3 s of fio make) is flagged; one that sends none
+// there is not checked.
 TEST_F(ZfsBackendTest, TheArcIsEmptiedByDefaultAndAWarmArcIsFlagged) {
   const std::string fio = root_ + "/bin/fio-then-arc-hits";
-  std::ofstream(fio) << "#!/bin/bash\n" << "fio \"$@\"; rc=$?\n"
+  std::ofstream(fio) << "#!/bin/bash\n"
+                     << "fio \"$@\"; rc=$?\n"
                      << "f=" << root_ << "/kstat/arcstats\n"
-                     << "awk '$1 == \"demand_data_hits\" { $3 += 10000000 } { print }' \"$f\" > \"$f.new\" && mv \"$f.new\" \"$f\"\n"
+                     << "awk '$1 == \"demand_data_hits\" { $3 += 10000000 } { print }' \"$f\" > "
+                        "\"$f.new\" && mv \"$f.new\" \"$f\"\n"
                      << "exit $rc\n";
   fs::permissions(fio, fs::perms::owner_all);
   setenv("DIOBENCH_FIO", fio.c_str(), 1);
@@ -1050,14 +1107,16 @@ TEST_F(ZfsBackendTest, TheArcIsEmptiedByDefaultAndAWarmArcIsFlagged) {
   const auto info = query(db, "SELECT value FROM system_info WHERE key = 'runner.arc_drop'");
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0].rfind("export (the default", 0), 0u) << info[0];
-  EXPECT_EQ(query(db, "SELECT name, min(delta), max(delta) FROM arcstats GROUP BY name ORDER BY name"),
-            (std::vector<std::string>{"demand_data_hits|10000000|10000000", "demand_data_misses|0|0",
-                                      "uncached_hits|0|0"}));
+  EXPECT_EQ(
+      query(db, "SELECT name, min(delta), max(delta) FROM arcstats GROUP BY name ORDER BY name"),
+      (std::vector<std::string>{"demand_data_hits|10000000|10000000", "demand_data_misses|0|0",
+                                "uncached_hits|0|0"}));
   const auto checks = query(db,
                             "SELECT c.policy, coalesce(r.arc_check, 'NULL') FROM repetitions r"
                             " JOIN cells c ON c.id = r.cell_id ORDER BY c.policy");
   ASSERT_EQ(checks.size(), 3u);
-  EXPECT_EQ(checks[0].rfind("always|the ARC served 10000000 demand data reads", 0), 0u) << checks[0];
+  EXPECT_EQ(checks[0].rfind("always|the ARC served 10000000 demand data reads", 0), 0u)
+      << checks[0];
   EXPECT_EQ(checks[1], "disabled|NULL");
   EXPECT_EQ(checks[2], "standard|NULL");
 }
@@ -1072,14 +1131,16 @@ TEST_F(ZfsBackendTest, EmptyingTheArcIsRefusedWhereThePoolDoesNotAllowItUnlessOp
   setenv("DIOBENCH_MOUNTS", mounts.c_str(), 1);
   const Exit refused = diobench(zfs_args(runs_ + "/a"), root_ + "/refused.log");
   EXPECT_EQ(refused.status, 2) << refused.output;
-  EXPECT_NE(refused.output.find("would unmount tank/home (on /home)"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("would unmount tank/home (on /home)"), std::string::npos)
+      << refused.output;
   EXPECT_NE(refused.output.find("--arc-drop none"), std::string::npos) << refused.output;
   auto args = zfs_args(runs_ + "/b", "always");
   args.insert(args.end(), {"--arc-drop", "none"});
   const Exit e = diobench(args, root_ + "/run.log");
   ASSERT_EQ(e.status, 0) << e.output;
   EXPECT_EQ(read("zpool.log").find("export"), std::string::npos) << read("zpool.log");
-  const auto info = query(runs_ + "/b/results.db", "SELECT value FROM system_info WHERE key = 'runner.arc_drop'");
+  const auto info =
+      query(runs_ + "/b/results.db", "SELECT value FROM system_info WHERE key = 'runner.arc_drop'");
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0].rfind("none (opted out", 0), 0u) << info[0];
 }
@@ -1135,7 +1196,8 @@ TEST_F(ZfsBackendTest, AKilledRunsChildDatasetIsDestroyedByRestoreOrTakenUpByRes
   EXPECT_EQ(read(child + "/diobench:run"), child.substr(child.rfind('/') + 1) + "\n");
   const Exit restored = diobench({"restore", out}, root_ + "/restore.log");
   EXPECT_EQ(restored.status, 0) << restored.output;
-  EXPECT_NE(restored.output.find("destroyed: dataset " + child), std::string::npos) << restored.output;
+  EXPECT_NE(restored.output.find("destroyed: dataset " + child), std::string::npos)
+      << restored.output;
   EXPECT_FALSE(fs::exists(state_ + "/" + child));
   EXPECT_TRUE(fs::is_empty(root_ + "/mnt"));
   EXPECT_EQ(read("tank/ds/direct"), "standard\n");
@@ -1149,7 +1211,8 @@ TEST_F(ZfsBackendTest, AKilledRunsChildDatasetIsDestroyedByRestoreOrTakenUpByRes
   const Exit resumed = diobench({"run", "--resume", out2}, root_ + "/resume.log");
   EXPECT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_EQ(read("log").find("create " + child2), read("log").rfind("create " + child2))
-      << "created twice:\n" << read("log");
+      << "created twice:\n"
+      << read("log");
   EXPECT_FALSE(fs::exists(state_ + "/" + child2)) << resumed.output;
   EXPECT_FALSE(fs::exists(out2 + "/journal.jsonl")) << resumed.output;
   EXPECT_EQ(query(out2 + "/results.db", "SELECT count(*) FROM repetitions WHERE status = 'ok'"),
@@ -1190,8 +1253,9 @@ TEST_F(ZfsBackendTest, AResumedPlanNamingAnotherWorkDatasetIsRefused) {
   std::ofstream(out + "/plan.json") << plan.dump();
   const Exit resumed = diobench({"run", "--resume", out}, root_ + "/resume.log");
   EXPECT_EQ(resumed.status, 2) << resumed.output;
-  EXPECT_NE(resumed.output.find("work_dataset 'tank/home' is not a child diobench makes of 'tank/ds'"),
-            std::string::npos)
+  EXPECT_NE(
+      resumed.output.find("work_dataset 'tank/home' is not a child diobench makes of 'tank/ds'"),
+      std::string::npos)
       << resumed.output;
   EXPECT_EQ(read("log").find("tank/home"), std::string::npos) << read("log");
 }

@@ -1,8 +1,6 @@
 // ScratchArea: ownership by marker, refusal of foreign data, real data files.
 #include "diobench/scratch.hpp"
 
-#include "small_filesystem.hpp"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +12,7 @@
 #include <string>
 #include <system_error>
 
+#include "small_filesystem.hpp"
 #include "test_files.hpp"
 
 namespace diobench {
@@ -29,8 +28,7 @@ class ScratchAreaTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = "/var/tmp/diobench-test-" + std::to_string(::getpid()) + "-" +
-            info->name();
+    root_ = "/var/tmp/diobench-test-" + std::to_string(::getpid()) + "-" + info->name();
     fs::remove_all(root_);
     fs::create_directories(root_);
   }
@@ -48,8 +46,7 @@ TEST_F(ScratchAreaTest, CreatesDirectoryWithParentsAndWritesMarker) {
   EXPECT_TRUE(fs::is_directory(dir));
   const std::string marker = slurp(dir + "/" + kScratchMarker);
   EXPECT_EQ(marker.rfind("diobench scratch area, created ", 0), 0u) << marker;
-  EXPECT_NE(marker.find("by pid " + std::to_string(::getpid()) + "\n"),
-            std::string::npos)
+  EXPECT_NE(marker.find("by pid " + std::to_string(::getpid()) + "\n"), std::string::npos)
       << marker;
   EXPECT_TRUE(ScratchArea::is_owned(dir));
 }
@@ -122,8 +119,7 @@ TEST_F(ScratchAreaTest, CreateFileWritesRealAllocatedData) {
   EXPECT_EQ(data.find_first_not_of('\0'), 0u);
   EXPECT_NE(data.find_first_not_of(data[0]), std::string::npos);
   EXPECT_NE(data.substr(0, 1 << 20), data.substr(1 << 20, 1 << 20));
-  EXPECT_NE(data.substr(kBytes - 4096).find_first_not_of('\0'),
-            std::string::npos);
+  EXPECT_NE(data.substr(kBytes - 4096).find_first_not_of('\0'), std::string::npos);
 }
 
 TEST_F(ScratchAreaTest, CreateFileReusesOrResizes) {
@@ -144,17 +140,14 @@ TEST_F(ScratchAreaTest, CreateFileReusesOrResizes) {
 
 TEST_F(ScratchAreaTest, RejectsNamesThatLeaveTheAreaOrHitTheMarker) {
   ScratchArea area(root_ + "/scratch");
-  for (const char* name : {"", ".", "..", "../escape", "a/b", "/etc/passwd",
-                           "x..y", kScratchMarker}) {
+  for (const char* name :
+       {"", ".", "..", "../escape", "a/b", "/etc/passwd", "x..y", kScratchMarker}) {
     EXPECT_THROW(area.create_file(name, 4096), std::invalid_argument) << name;
   }
   EXPECT_FALSE(fs::exists(root_ + "/escape"));
-  EXPECT_EQ(
-      slurp(root_ + "/scratch/" + kScratchMarker).rfind("diobench", 0), 0u);
+  EXPECT_EQ(slurp(root_ + "/scratch/" + kScratchMarker).rfind("diobench", 0), 0u);
   // Only the marker is there.
-  EXPECT_EQ(std::distance(fs::directory_iterator(root_ + "/scratch"),
-                          fs::directory_iterator()),
-            1);
+  EXPECT_EQ(std::distance(fs::directory_iterator(root_ + "/scratch"), fs::directory_iterator()), 1);
 }
 
 TEST_F(ScratchAreaTest, DestructorRemovesOnlyWhatItCreated) {
@@ -223,7 +216,8 @@ TEST_F(ScratchAreaTest, RefusesAnAreaWritableByOthersEvenWithAMarker) {
 }
 
 TEST_F(ScratchAreaTest, RefusesAnAreaOwnedByAnotherUser) {
-  if (::geteuid() != 0) GTEST_FAIL() << "needs root to give the directory away (scripts/test runs as root)";
+  if (::geteuid() != 0)
+    GTEST_FAIL() << "needs root to give the directory away (scripts/test runs as root)";
   const std::string dir = planted_area(root_ + "/theirs", 0755);
   ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
   try {
@@ -277,11 +271,11 @@ TEST_F(ScratchAreaTest, RefusesADirectoryReplacedWhileInUse) {
   EXPECT_FALSE(fs::exists(area.dir() + "/data.dat"));
 }
 
-
 // A data file the file system cannot hold is refused before anything is
 // written (statvfs), with the numbers and the path; one that fits is made.
 TEST_F(ScratchAreaTest, RefusesADataFileTheFileSystemCannotHold) {
-  if (::geteuid() != 0) GTEST_FAIL() << "needs root for a small file system (scripts/test runs as root)";
+  if (::geteuid() != 0)
+    GTEST_FAIL() << "needs root for a small file system (scripts/test runs as root)";
   SmallFileSystem small(64);
   ScratchArea area(small.mount_point() + "/scratch");
   try {
@@ -296,7 +290,8 @@ TEST_F(ScratchAreaTest, RefusesADataFileTheFileSystemCannotHold) {
   EXPECT_FALSE(fs::exists(area.dir() + "/big.dat"));
   EXPECT_THROW(area.check_room("big.dat", std::uint64_t{128} << 20), ScratchRefused);
   EXPECT_NO_THROW(area.check_room("small.dat", std::uint64_t{8} << 20));
-  EXPECT_EQ(fs::file_size(area.create_file("small.dat", std::uint64_t{8} << 20)), std::uint64_t{8} << 20);
+  EXPECT_EQ(fs::file_size(area.create_file("small.dat", std::uint64_t{8} << 20)),
+            std::uint64_t{8} << 20);
 }
 
 }  // namespace

@@ -28,7 +28,8 @@ class SmallFileSystem {
  public:
   explicit SmallFileSystem(std::uint64_t mib = 64) {
     char tmpl[] = "/var/tmp/diobench-smallfs-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp /var/tmp/diobench-smallfs-XXXXXX failed");
+    if (!::mkdtemp(tmpl))
+      throw std::runtime_error("mkdtemp /var/tmp/diobench-smallfs-XXXXXX failed");
     dir_ = tmpl;
     try {
       const std::string image = dir_ + "/fs.img";

@@ -1,9 +1,10 @@
 // Statistics against values worked out by hand.
 #include "diobench/statistics.hpp"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
-#include <gtest/gtest.h>
 #include <limits>
 #include <vector>
 

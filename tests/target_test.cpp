@@ -27,7 +27,6 @@
 
 #include "../core/src/target_parse.hpp"
 #include "diobench/loop_device.hpp"
-
 #include "test_files.hpp"
 
 namespace diobench {
@@ -42,8 +41,7 @@ using detail::MountEntry;
 class TempDir {
  public:
   explicit TempDir(const std::string& tag)
-      : path_("/var/tmp/diobench-test-" + std::to_string(::getpid()) + "-" +
-              tag) {
+      : path_("/var/tmp/diobench-test-" + std::to_string(::getpid()) + "-" + tag) {
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
@@ -51,8 +49,7 @@ class TempDir {
     for (const auto& entry : fs::directory_iterator("/sys/block")) {
       std::ifstream backing(entry.path() / "loop" / "backing_file");
       std::string file;
-      if (!backing || !std::getline(backing, file) ||
-          file.rfind(path_, 0) != 0) {
+      if (!backing || !std::getline(backing, file) || file.rfind(path_, 0) != 0) {
         continue;
       }
       ADD_FAILURE() << "loop device left attached: " << entry.path();
@@ -81,9 +78,7 @@ void make_file(const std::string& path, std::uintmax_t bytes) {
 
 // The loop-device cases need root; in an unprivileged run they are skipped
 // rather than failed, the parsing cases still run.
-bool can_attach_loop_devices() {
-  return ::access("/dev/loop-control", R_OK | W_OK) == 0;
-}
+bool can_attach_loop_devices() { return ::access("/dev/loop-control", R_OK | W_OK) == 0; }
 
 using test::slurp;
 
@@ -116,8 +111,8 @@ TEST(MountinfoLine, DecodesOctalEscapesInMountPointAndSource) {
 }
 
 TEST(MountinfoLine, HandlesNoOrSeveralOptionalFields) {
-  const auto none = detail::parse_mountinfo_line(
-      "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard");
+  const auto none =
+      detail::parse_mountinfo_line("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard");
   ASSERT_TRUE(none.has_value());
   EXPECT_EQ(none->mount_point, "/");
   EXPECT_EQ(none->fs_type, "ext4");
@@ -145,19 +140,15 @@ TEST(MountinfoLine, RejectsMalformedLines) {
   EXPECT_FALSE(detail::parse_mountinfo_line("").has_value());
   EXPECT_FALSE(detail::parse_mountinfo_line("27 1 254:0 / / rw").has_value());
   // No " - " separator.
-  EXPECT_FALSE(detail::parse_mountinfo_line(
-                   "27 1 254:0 / / rw,relatime ext4 /dev/vda rw")
-                   .has_value());
+  EXPECT_FALSE(
+      detail::parse_mountinfo_line("27 1 254:0 / / rw,relatime ext4 /dev/vda rw").has_value());
   // Separator but no source.
-  EXPECT_FALSE(detail::parse_mountinfo_line("27 1 254:0 / / rw,relatime - ext4")
-                   .has_value());
+  EXPECT_FALSE(detail::parse_mountinfo_line("27 1 254:0 / / rw,relatime - ext4").has_value());
   // Device not major:minor.
-  EXPECT_FALSE(detail::parse_mountinfo_line(
-                   "27 1 254-0 / / rw,relatime - ext4 /dev/vda rw")
-                   .has_value());
-  EXPECT_FALSE(detail::parse_mountinfo_line(
-                   "27 1 25x:0 / / rw,relatime - ext4 /dev/vda rw")
-                   .has_value());
+  EXPECT_FALSE(
+      detail::parse_mountinfo_line("27 1 254-0 / / rw,relatime - ext4 /dev/vda rw").has_value());
+  EXPECT_FALSE(
+      detail::parse_mountinfo_line("27 1 25x:0 / / rw,relatime - ext4 /dev/vda rw").has_value());
 }
 
 TEST(MountinfoText, SkipsBadLinesAndKeepsOrder) {
@@ -224,8 +215,7 @@ TEST(ZfsGet, ParsesPropertyValueLines) {
   const auto p = detail::parse_zfs_get("direct\talways\nrecordsize\t131072\n");
   EXPECT_EQ(p.direct, "always");
   EXPECT_EQ(p.recordsize, 131072u);
-  const auto reversed =
-      detail::parse_zfs_get("recordsize\t1048576\ndirect\tstandard");
+  const auto reversed = detail::parse_zfs_get("recordsize\t1048576\ndirect\tstandard");
   EXPECT_EQ(reversed.direct, "standard");
   EXPECT_EQ(reversed.recordsize, 1048576u);
 }
@@ -276,11 +266,10 @@ TEST(ZfsGet, RunsTheZfsCommandFromPath) {
 
 TEST(ZfsGet, FallsBackToRecordsizeForOldZfs) {
   TempDir dir("oldzfs");
-  FakeZfsOnPath fake(
-      dir.path(),
-      "#!/bin/sh\n"
-      "case \"$*\" in *direct*) echo bad property >&2; exit 2;; esac\n"
-      "printf 'recordsize\\t65536\\n'\n");
+  FakeZfsOnPath fake(dir.path(),
+                     "#!/bin/sh\n"
+                     "case \"$*\" in *direct*) echo bad property >&2; exit 2;; esac\n"
+                     "printf 'recordsize\\t65536\\n'\n");
   const auto p = detail::read_zfs_properties("tank");
   EXPECT_EQ(p.direct, "");
   EXPECT_EQ(p.recordsize, 65536u);
@@ -336,8 +325,7 @@ std::string decode_octal(const std::string& text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\\' && i + 3 < text.size()) {
-      out.push_back(
-          static_cast<char>(std::stoi(text.substr(i + 1, 3), nullptr, 8)));
+      out.push_back(static_cast<char>(std::stoi(text.substr(i + 1, 3), nullptr, 8)));
       i += 3;
     } else {
       out.push_back(text[i]);
@@ -423,8 +411,7 @@ TEST(ProbeTarget, NonexistentPathThrowsEnoent) {
     FAIL() << "probe_target did not throw";
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
-    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
   }
 }
 
@@ -461,12 +448,10 @@ TEST_P(ProbeLoop, DescribesDriverAndBackingFilesystem) {
 }
 
 INSTANTIATE_TEST_SUITE_P(DioAndBlockSize, ProbeLoop,
-                         ::testing::Values(LoopCase{true, 4096},
-                                           LoopCase{false, 4096},
+                         ::testing::Values(LoopCase{true, 4096}, LoopCase{false, 4096},
                                            LoopCase{false, 512}),
                          [](const ::testing::TestParamInfo<LoopCase>& p) {
-                           return std::string(p.param.direct_io ? "DioOn"
-                                                                : "DioOff") +
+                           return std::string(p.param.direct_io ? "DioOn" : "DioOff") +
                                   std::to_string(p.param.logical_block_size);
                          });
 
@@ -508,15 +493,12 @@ class LoopPartition {
  public:
   LoopPartition(const LoopDevice& loop, long long start, long long length)
       : fd_(::open(loop.path().c_str(), O_RDONLY | O_CLOEXEC)) {
-    if (fd_ < 0)
-      throw std::system_error(errno, std::generic_category(), "open");
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "open");
     // Partitions need LO_FLAGS_PARTSCAN (otherwise the disk says no-part).
     loop_info64 status{};
-    if (::ioctl(fd_, LOOP_GET_STATUS64, &status) != 0)
-      fail("LOOP_GET_STATUS64");
+    if (::ioctl(fd_, LOOP_GET_STATUS64, &status) != 0) fail("LOOP_GET_STATUS64");
     status.lo_flags |= LO_FLAGS_PARTSCAN;
-    if (::ioctl(fd_, LOOP_SET_STATUS64, &status) != 0)
-      fail("LOOP_SET_STATUS64");
+    if (::ioctl(fd_, LOOP_SET_STATUS64, &status) != 0) fail("LOOP_SET_STATUS64");
     blkpg_partition part{};
     part.start = start;
     part.length = length;
@@ -566,8 +548,7 @@ TEST(ProbeTarget, PartitionTakesTheLogicalBlockSizeOfItsDisk) {
   ASSERT_TRUE(fs::exists(part.path()));
   struct stat st {};
   ASSERT_EQ(::stat(part.path().c_str(), &st), 0);
-  const std::string sys = "/sys/dev/block/" +
-                          std::to_string(major(st.st_rdev)) + ":" +
+  const std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_rdev)) + ":" +
                           std::to_string(minor(st.st_rdev));
   // The point of the test: the fallback to the parent's queue/ is needed.
   ASSERT_FALSE(fs::exists(sys + "/queue/logical_block_size"));

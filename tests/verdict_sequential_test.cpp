@@ -34,13 +34,17 @@ using Noise = std::function<double(std::mt19937_64&, bool latency)>;
 
 Noise lognormal(double cv) {
   const double sigma = std::sqrt(std::log1p(cv * cv));
-  return [sigma](std::mt19937_64& rng, bool) { return std::exp(sigma * std::normal_distribution<>()(rng)); };
+  return [sigma](std::mt19937_64& rng, bool) {
+    return std::exp(sigma * std::normal_distribution<>()(rng));
+  };
 }
 
 // Heavy tails both ways: a log factor of 2% times Student's t with 2
 // degrees of freedom (no finite variance).
 Noise student_t2() {
-  return [](std::mt19937_64& rng, bool) { return std::exp(0.02 * std::student_t_distribution<>(2)(rng)); };
+  return [](std::mt19937_64& rng, bool) {
+    return std::exp(0.02 * std::student_t_distribution<>(2)(rng));
+  };
 }
 
 // Heavy tail on the bad side, as a disturbed repetition looks: CV 2%, and
@@ -143,7 +147,8 @@ Tally simulate(const Scenario& s, std::uint64_t seed, int runs) {
       if (outcome != Outcome::Inconclusive) {
         EXPECT_EQ(looked, stop) << "run " << run;
         const std::vector<Measurement> decided(a.begin(), a.begin() + looked);
-        EXPECT_EQ(compare_series(decided, more, s.latency, kThreshold).outcome, outcome) << "run " << run;
+        EXPECT_EQ(compare_series(decided, more, s.latency, kThreshold).outcome, outcome)
+            << "run " << run;
       }
     }
   }
@@ -160,7 +165,8 @@ std::string describe(const Scenario& s) {
 Tally run_and_report(const Scenario& s, std::uint64_t seed, int runs = kRuns) {
   const Tally t = simulate(s, seed, runs);
   char line[256];
-  std::snprintf(line, sizeof line, "%-44s wrong %5.1f%%  decided %5.1f%%  median stop %2u reps/cell",
+  std::snprintf(line, sizeof line,
+                "%-44s wrong %5.1f%%  decided %5.1f%%  median stop %2u reps/cell",
                 describe(s).c_str(), 100 * t.wrong_rate(), 100 * t.decided_rate(), t.median_stop());
   std::printf("[ sequential ] %s\n", line);
   ::testing::Test::RecordProperty(describe(s), line);
@@ -209,8 +215,12 @@ TEST(VerdictSequential, WrongDecisionsStayLowOffTheModel) {
     // allowance for fio's resolution, a 5% cost at CV 0.5% was judged FAIL
     // in 37% of runs.
     for (double cv : {0.005, 0.02}) {
-      const Scenario q{"cv" + std::to_string(cv * 100).substr(0, 3) + "%", lognormal(cv), lognormal(cv), true,
-                       cost, true};
+      const Scenario q{"cv" + std::to_string(cv * 100).substr(0, 3) + "%",
+                       lognormal(cv),
+                       lognormal(cv),
+                       true,
+                       cost,
+                       true};
       EXPECT_LE(run_and_report(q, ++seed).wrong_rate(), 0.05) << describe(q);
     }
   }
@@ -254,7 +264,8 @@ TEST(VerdictSequential, AFixedLevelPerLookFailsTheSameCheck) {
     }
   }
   const double rate = static_cast<double>(wrong_fail) / kRuns;
-  std::printf("[ sequential ] fixed 95%% per look, throughput cv10%% cost +5%%: wrong %.1f%%\n", 100 * rate);
+  std::printf("[ sequential ] fixed 95%% per look, throughput cv10%% cost +5%%: wrong %.1f%%\n",
+              100 * rate);
   EXPECT_GT(rate, 0.05);
 }
 
@@ -267,10 +278,12 @@ TEST(VerdictSequential, TheSpendingAddsUpToAlpha) {
   EXPECT_DOUBLE_EQ(look_alpha(10), kVerdictAlpha / 2);
   EXPECT_DOUBLE_EQ(look_alpha(12), kVerdictAlpha / 6);
   EXPECT_DOUBLE_EQ(look_alpha(2 * 37), kVerdictAlpha / (15 * 16));
-  for (std::size_t between : {8u, 11u, 13u, 22u, 2u * 11, 2u * 36}) EXPECT_EQ(look_alpha(between), 0) << between;
+  for (std::size_t between : {8u, 11u, 13u, 22u, 2u * 11, 2u * 36})
+    EXPECT_EQ(look_alpha(between), 0) << between;
   double total = 0;
   unsigned count = 0;
-  for (unsigned n = kMinRepetitions; n < 1000000; n = next_look(n + 1), ++count) total += look_alpha(2 * n);
+  for (unsigned n = kMinRepetitions; n < 1000000; n = next_look(n + 1), ++count)
+    total += look_alpha(2 * n);
   EXPECT_LE(total, kVerdictAlpha);
   EXPECT_NEAR(total, kVerdictAlpha * count / (count + 1), 1e-12);  // the telescoped sum
 }

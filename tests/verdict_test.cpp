@@ -14,10 +14,10 @@ CellData cell(const std::string& policy, const std::string& target, const std::s
               std::vector<double> throughput, std::vector<double> p99) {
   CellData c;
   c.name = "w." + policy + "." + target + (dio == "n/a" ? "" : "-dio-" + dio);
-  c.axes = {{"backend", "emulated"}, {"policy", policy},   {"target", target},
-            {"loop_dio", dio},       {"app_direct", "0"},  {"submit", "psync"},
-            {"semantics", "2.3"},    {"recordsize", "131072"}, {"workload", "w"},
-            {"rw", "randread"},      {"bs", "4k"}};
+  c.axes = {
+      {"backend", "emulated"}, {"policy", policy},  {"target", target},   {"loop_dio", dio},
+      {"app_direct", "0"},     {"submit", "psync"}, {"semantics", "2.3"}, {"recordsize", "131072"},
+      {"workload", "w"},       {"rw", "randread"},  {"bs", "4k"}};
   for (std::size_t i = 0; i < throughput.size(); ++i) {
     RepetitionData r;
     r.repetition = static_cast<unsigned>(i + 1);
@@ -150,7 +150,8 @@ TEST(Findings, AmplificationAboveTwiceIsCalledOut) {
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].cell, "w.always.loop-dio-on");
   EXPECT_DOUBLE_EQ(findings[0].amplification, 32);
-  EXPECT_NE(findings[0].cause.find("smaller than the record"), std::string::npos) << findings[0].cause;
+  EXPECT_NE(findings[0].cause.find("smaller than the record"), std::string::npos)
+      << findings[0].cause;
 }
 
 // Why a dio-off loop cell amplifies is the policy model's to say: under
@@ -176,7 +177,8 @@ TEST(Findings, ALoopCellsPageByPageCauseIsThePolicyModels) {
   }
   const auto findings = amplification_findings(summarize(run, 1));
   ASSERT_EQ(findings.size(), 2u);
-  EXPECT_NE(findings[0].cause.find("direct=always sends each page direct: a direct read of a whole record"),
+  EXPECT_NE(findings[0].cause.find(
+                "direct=always sends each page direct: a direct read of a whole record"),
             std::string::npos)
       << findings[0].cause;
   EXPECT_EQ(findings[1].cause.find("direct"), std::string::npos) << findings[1].cause;
@@ -195,7 +197,7 @@ TEST(Findings, AmplificationComparesTheSameTimeWindow) {
   r.pool_bytes = 48 << 20;                    // the pool's own count wins on zfs
   r.pool_measured = true;
   EXPECT_DOUBLE_EQ(r.amplification(1), 16);
-  r.loop_bytes = 1 << 20;                     // what the loop device passed on
+  r.loop_bytes = 1 << 20;  // what the loop device passed on
   r.loop_measured = true;
   EXPECT_DOUBLE_EQ(r.amplification(1), 48);
 }
@@ -260,8 +262,10 @@ TEST(Verdict, ADecisionNamesItsLookAndKeepsNarrowing) {
   EXPECT_EQ(tp.method, kVerdictMethod);
   RunData first = run_with(100, 50);
   for (CellData& c : first.cells) c.repetitions.resize(5);
-  const Comparison& at5 = find(compute_verdict(first, 0.05, 1), "w.always.loop-dio-on", "loop tax", "throughput");
-  EXPECT_LT(tp.cost_interval.high - tp.cost_interval.low, at5.cost_interval.high - at5.cost_interval.low);
+  const Comparison& at5 =
+      find(compute_verdict(first, 0.05, 1), "w.always.loop-dio-on", "loop tax", "throughput");
+  EXPECT_LT(tp.cost_interval.high - tp.cost_interval.low,
+            at5.cost_interval.high - at5.cost_interval.low);
   EXPECT_TRUE(tp.cost_interval.contains(0));
 }
 

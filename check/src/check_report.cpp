@@ -12,10 +12,14 @@ namespace fs = std::filesystem;
 
 const char* to_string(CellVerdict v) {
   switch (v) {
-    case CellVerdict::Ok: return "OK";
-    case CellVerdict::Mismatch: return "MISMATCH";
-    case CellVerdict::Error: return "ERROR";
-    case CellVerdict::Unjudged: return "UNJUDGED";
+    case CellVerdict::Ok:
+      return "OK";
+    case CellVerdict::Mismatch:
+      return "MISMATCH";
+    case CellVerdict::Error:
+      return "ERROR";
+    case CellVerdict::Unjudged:
+      return "UNJUDGED";
   }
   return "?";
 }
@@ -24,7 +28,8 @@ bool CheckResult::passed() const {
   const bool cells_ok = std::all_of(cells.begin(), cells.end(), [](const CellCheck& c) {
     return c.verdict == CellVerdict::Ok || c.verdict == CellVerdict::Unjudged;
   });
-  const bool facts_ok = std::all_of(facts.begin(), facts.end(), [](const RunFact& f) { return f.ok; });
+  const bool facts_ok =
+      std::all_of(facts.begin(), facts.end(), [](const RunFact& f) { return f.ok; });
   return cells_ok && facts_ok && !cells.empty();
 }
 
@@ -41,7 +46,8 @@ CheckResult check_directory(const std::string& dir) {
   if (!fs::is_directory(dir)) throw CheckInputError("'" + dir + "' is not a directory");
   if (fs::exists(fs::path(dir) / "results.db")) return check_run_directory(dir);
   if (fs::is_directory(fs::path(dir) / "cells")) return check_lane_cells(dir);
-  throw CheckInputError(dir + ": neither a run directory (results.db) nor a lane test directory (cells/)");
+  throw CheckInputError(
+      dir + ": neither a run directory (results.db) nor a lane test directory (cells/)");
 }
 
 namespace {

@@ -113,11 +113,12 @@ std::optional<std::string> sidecar_problem(const fs::path& file, const nlohmann:
   }
   const std::string dataset_direct = json_string(meta, "zfs_direct");
   if (std::string(to_string(first->config.policy)) != dataset_direct) {
-    return "engine policy " + std::string(to_string(first->config.policy)) + " but dataset direct=" +
-           dataset_direct;
+    return "engine policy " + std::string(to_string(first->config.policy)) +
+           " but dataset direct=" + dataset_direct;
   }
   const std::string loop_dio = json_string(meta, "loop_dio");
-  if (!loop_dio.empty() && first->target.loop && first->target.loop->direct_io != (loop_dio == "on")) {
+  if (!loop_dio.empty() && first->target.loop &&
+      first->target.loop->direct_io != (loop_dio == "on")) {
     return "engine saw loop dio " + std::string(first->target.loop->direct_io ? "on" : "off") +
            ", losetup asked " + loop_dio;
   }
@@ -223,7 +224,8 @@ CellCheck judge_cell(const fs::path& d) {
   const auto counted = engine_class(d / "counters.jsonl", main);
   if (main_prediction && counted && *counted != main_prediction->path_class()) {
     return error("the engine counted " + std::string(to_string(*counted)) + " " +
-                 std::string(to_string(main)) + "s where the model predicts " + main_prediction->text() +
+                 std::string(to_string(main)) + "s where the model predicts " +
+                 main_prediction->text() +
                  " for the shape in meta.json: the cell is not what meta.json says");
   }
   const bool einval = main_prediction && main_prediction->path == Path::Einval;
@@ -235,7 +237,8 @@ CellCheck judge_cell(const fs::path& d) {
       return row;
     }
   } else if (fio.rc != 0 || fio.error != 0) {
-    return error("fio failed (rc " + std::to_string(fio.rc) + ", error " + std::to_string(fio.error) + ")");
+    return error("fio failed (rc " + std::to_string(fio.rc) + ", error " +
+                 std::to_string(fio.error) + ")");
   }
   for (Direction dir : {Direction::Read, Direction::Write}) {
     const std::string s(to_string(dir));
@@ -253,7 +256,8 @@ CellCheck judge_cell(const fs::path& d) {
 
 CheckResult check_lane_cells(const std::string& dir) {
   const fs::path cells = fs::path(dir) / "cells";
-  if (!fs::is_directory(cells)) throw CheckInputError(dir + ": no cells/ directory (not a lane test directory)");
+  if (!fs::is_directory(cells))
+    throw CheckInputError(dir + ": no cells/ directory (not a lane test directory)");
   std::vector<fs::path> dirs;
   for (const auto& e : fs::directory_iterator(cells)) {
     if (e.is_directory()) dirs.push_back(e.path());

@@ -8,10 +8,14 @@ namespace diobench {
 
 std::string_view to_string(PathClass c) {
   switch (c) {
-    case PathClass::Direct: return "direct";
-    case PathClass::Arc: return "ARC";
-    case PathClass::Mixed: return "mixed";
-    case PathClass::None: return "none";
+    case PathClass::Direct:
+      return "direct";
+    case PathClass::Arc:
+      return "ARC";
+    case PathClass::Mixed:
+      return "mixed";
+    case PathClass::None:
+      return "none";
   }
   return "?";
 }
@@ -31,10 +35,14 @@ PathClass Prediction::path_class() const {
 
 std::string Prediction::text() const {
   switch (path) {
-    case Path::Direct: return "direct";
-    case Path::Buffered: return "ARC (buffered)";
-    case Path::Fallback: return "ARC (fallback)";
-    case Path::Einval: return "EINVAL";
+    case Path::Direct:
+      return "direct";
+    case Path::Buffered:
+      return "ARC (buffered)";
+    case Path::Fallback:
+      return "ARC (fallback)";
+    case Path::Einval:
+      return "EINVAL";
     case Path::Split: {
       const double share = 100.0 * static_cast<double>(direct_bytes) /
                            static_cast<double>(direct_bytes + buffered_bytes);
@@ -50,8 +58,8 @@ std::optional<Prediction> predict(const CellShape& cell, Direction direction) {
   Prediction p;
   if (cell.loop) {
     // The loop driver's requests are on its own (aligned) pages.
-    const LoopExpectation e = loop_backing_route(
-        cell.config, Request{direction, 0, *bs, 0, false}, cell.loop_dio);
+    const LoopExpectation e =
+        loop_backing_route(cell.config, Request{direction, 0, *bs, 0, false}, cell.loop_dio);
     p.path = e.path;
     p.direct_bytes = e.direct_bytes;
     p.buffered_bytes = e.buffered_bytes;
@@ -69,10 +77,10 @@ std::string disagreement(const CellShape& cell, Direction direction, const PathB
   const std::string dir(to_string(direction));
   const bool issued = direction == Direction::Read ? rw_reads(cell.rw) : rw_writes(cell.rw);
   if (!issued) {
-    return observed.direct == 0 ? ""
-                                : "unexpected direct " + dir + " I/O (" +
-                                      std::to_string(observed.direct) + " B): the workload issues no " +
-                                      dir + "s";
+    return observed.direct == 0
+               ? ""
+               : "unexpected direct " + dir + " I/O (" + std::to_string(observed.direct) +
+                     " B): the workload issues no " + dir + "s";
   }
   const std::optional<Prediction> p = predict(cell, direction);
   if (!p) return "bs=" + cell.bs + " is not one request size: the model cannot predict it";
@@ -85,7 +93,8 @@ std::string disagreement(const CellShape& cell, Direction direction, const PathB
   if (seen == p->path_class()) return "";
   // the loop device's page cache cuts what it writes back (kToleranceText)
   const bool cut_by_page_cache = cell.loop && !cell.app_direct;
-  if (cut_by_page_cache && p->path_class() == PathClass::Direct && seen == PathClass::Mixed) return "";
+  if (cut_by_page_cache && p->path_class() == PathClass::Direct && seen == PathClass::Mixed)
+    return "";
   const std::string predicted(to_string(p->path_class()));
   return dir + "s: the model predicts " + predicted +
          (p->text() == predicted ? "" : " (" + p->text() + ")") + ", the pool shows " +

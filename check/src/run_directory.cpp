@@ -12,7 +12,6 @@
 
 #include "diobench/check/check.hpp"
 #include "diobench/check/path_judgement.hpp"
-
 #include "diobench/results_reader.hpp"
 
 namespace diobench {
@@ -58,7 +57,8 @@ CellShape shape_of(const std::string& name, const std::map<std::string, std::str
   };
   CellShape s;
   const auto policy = parse_policy(get("policy"));
-  if (!policy) throw CheckInputError("results.db: cell " + name + " has policy '" + get("policy") + "'");
+  if (!policy)
+    throw CheckInputError("results.db: cell " + name + " has policy '" + get("policy") + "'");
   s.config.policy = *policy;
   s.config.semantics = parse_semantics(get("semantics")).value_or(Semantics::V2_3);
   const std::string rs = get("recordsize");
@@ -81,21 +81,22 @@ StoredRun read_run(const std::string& db_path) {
     has_run = true;
   });
   if (!has_run) throw CheckInputError(db_path + ": no run recorded (runs table empty)");
-  db.each("SELECT id, name, policy, semantics, recordsize, target, loop_dio, app_direct, rw, bs"
-          " FROM cells ORDER BY id",
-          [&](sqlite3_stmt* st) {
-            StoredCell c;
-            c.id = sqlite3_column_int64(st, 0);
-            c.name = ResultsReader::text(st, 1);
-            std::map<std::string, std::string> axis;
-            int i = 2;
-            for (const char* k : {"policy", "semantics", "recordsize", "target", "loop_dio",
-                                  "app_direct", "rw", "bs"}) {
-              axis[k] = ResultsReader::text(st, i++);
-            }
-            c.shape = shape_of(c.name, axis);
-            run.cells.push_back(c);
-          });
+  db.each(
+      "SELECT id, name, policy, semantics, recordsize, target, loop_dio, app_direct, rw, bs"
+      " FROM cells ORDER BY id",
+      [&](sqlite3_stmt* st) {
+        StoredCell c;
+        c.id = sqlite3_column_int64(st, 0);
+        c.name = ResultsReader::text(st, 1);
+        std::map<std::string, std::string> axis;
+        int i = 2;
+        for (const char* k : {"policy", "semantics", "recordsize", "target", "loop_dio",
+                              "app_direct", "rw", "bs"}) {
+          axis[k] = ResultsReader::text(st, i++);
+        }
+        c.shape = shape_of(c.name, axis);
+        run.cells.push_back(c);
+      });
   run.has_arc_data = db.has_column("repetitions", "arc_data_after") &&
                      db.has_column("repetitions", "arc_data_before");
   const bool has_arc_check = db.has_column("repetitions", "arc_check");
@@ -122,14 +123,15 @@ StoredRun read_run(const std::string& db_path) {
           });
   std::map<std::int64_t, StoredRepetition*> by_id;
   for (StoredRepetition& r : run.repetitions) by_id[r.id] = &r;
-  db.each("SELECT repetition_id, name, delta FROM zfs_iostats WHERE name IN"
-          " ('direct_read_bytes', 'direct_write_bytes', 'arc_read_bytes', 'arc_write_bytes')",
-          [&](sqlite3_stmt* st) {
-            const auto it = by_id.find(sqlite3_column_int64(st, 0));
-            if (it != by_id.end()) {
-              it->second->iostats[ResultsReader::text(st, 1)] = count(st, 2).value_or(0);
-            }
-          });
+  db.each(
+      "SELECT repetition_id, name, delta FROM zfs_iostats WHERE name IN"
+      " ('direct_read_bytes', 'direct_write_bytes', 'arc_read_bytes', 'arc_write_bytes')",
+      [&](sqlite3_stmt* st) {
+        const auto it = by_id.find(sqlite3_column_int64(st, 0));
+        if (it != by_id.end()) {
+          it->second->iostats[ResultsReader::text(st, 1)] = count(st, 2).value_or(0);
+        }
+      });
   return run;
 }
 
@@ -198,8 +200,8 @@ CellCheck judge_cell(const StoredCell& cell, const std::vector<StoredRepetition>
     row.verdict = CellVerdict::Unjudged;
     row.reason = "no repetition ran to the end";
   } else if (disagreeing > 1) {
-    row.reason += " (" + std::to_string(disagreeing) + " disagreements in " + std::to_string(judged) +
-                  " repetitions)";
+    row.reason += " (" + std::to_string(disagreeing) + " disagreements in " +
+                  std::to_string(judged) + " repetitions)";
   }
   return row;
 }
@@ -212,7 +214,8 @@ std::string offenders(const std::vector<std::string>& bad) {
   return out;
 }
 
-RunFact fact(const std::string& name, const std::vector<std::string>& bad, const std::string& ok_detail) {
+RunFact fact(const std::string& name, const std::vector<std::string>& bad,
+             const std::string& ok_detail) {
   return RunFact{name, bad.empty(), bad.empty() ? ok_detail : offenders(bad)};
 }
 
@@ -239,7 +242,9 @@ RunFact iostats_agree_fact(const StoredRun& run) {
       bad.push_back(r.label + ": " + (r.split_check.empty() ? "not checked" : r.split_check));
     }
   }
-  return fact("iostats-agree", bad, "the runner found the pool's iostats agreeing with the engine's split in every repetition");
+  return fact(
+      "iostats-agree", bad,
+      "the runner found the pool's iostats agreeing with the engine's split in every repetition");
 }
 
 // The runner's check that the ARC did not serve what the model sends to
@@ -309,7 +314,8 @@ RunFact arc_flushed_fact(const StoredRun& run) {
 // 8.8 MiB of some 200 MiB).
 RunFact arc_residue_fact(const StoredRun& run) {
   constexpr double kMiB = 1048576.0;
-  if (!run.has_arc_data) return RunFact{"arc-residue", false, "results.db has no ARC data size columns"};
+  if (!run.has_arc_data)
+    return RunFact{"arc-residue", false, "results.db has no ARC data size columns"};
   double left_before = 0, inflow = 0, residue = 0;
   bool any = false;
   for (const StoredRepetition& r : run.repetitions) {
@@ -318,7 +324,9 @@ RunFact arc_residue_fact(const StoredRun& run) {
     inflow += std::max(0.0, static_cast<double>(*r.arc_data_before) - left_before);
     residue = left_before = static_cast<double>(*r.arc_data_after);
   }
-  if (!any) return RunFact{"arc-residue", false, "no repetition with the ARC data size before and after its flush"};
+  if (!any)
+    return RunFact{"arc-residue", false,
+                   "no repetition with the ARC data size before and after its flush"};
   const double allowed = std::max(16 * kMiB, inflow / 10);
   const std::string figures = mib(residue) + " left after the last flush of " + mib(inflow) +
                               " that came in over the run (bound " + mib(allowed) +
@@ -331,7 +339,8 @@ RunFact arc_residue_fact(const StoredRun& run) {
 
 CheckResult check_run_directory(const std::string& dir) {
   const std::string db = (fs::path(dir) / "results.db").string();
-  if (!fs::is_regular_file(db)) throw CheckInputError(dir + ": no results.db (not a diobench run directory)");
+  if (!fs::is_regular_file(db))
+    throw CheckInputError(dir + ": no results.db (not a diobench run directory)");
   const StoredRun run = read_run(db);
   if (run.backend != "zfs") {
     throw CheckInputError(dir + ": a run of the '" + run.backend +

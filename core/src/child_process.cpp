@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,7 +45,8 @@ void close_fd(int& fd) {
 std::string resolve_program(const std::string& program) {
   if (program.find('/') != std::string::npos) return program;
   const char* env = std::getenv("PATH");
-  const std::string path = env && *env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  const std::string path =
+      env && *env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   std::size_t start = 0;
   while (start <= path.size()) {
     std::size_t end = path.find(':', start);
@@ -138,7 +139,8 @@ std::string ChildExit::reason() const {
     std::snprintf(text, sizeof text, "timed out after %g s", timeout_s);
   } else if (status > 128) {
     const char* name = sigabbrev_np(status - 128);
-    std::snprintf(text, sizeof text, "killed by signal %d (SIG%s)", status - 128, name ? name : "?");
+    std::snprintf(text, sizeof text, "killed by signal %d (SIG%s)", status - 128,
+                  name ? name : "?");
   } else if (status != 0) {
     std::snprintf(text, sizeof text, "exited with status %d", status);
   } else {

@@ -92,7 +92,8 @@ int create_temporary(int dir_fd, const Place& place, mode_t mode, std::string& t
     const int fd = ::openat(dir_fd, temp_name.c_str(),
                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd >= 0) return fd;
-    if (errno != EEXIST) throw_errno(errno, "create a temporary file beside " + place.dir + "/" + place.name);
+    if (errno != EEXIST)
+      throw_errno(errno, "create a temporary file beside " + place.dir + "/" + place.name);
   }
   throw_errno(EEXIST, "create a temporary file beside " + place.dir + "/" + place.name);
 }
@@ -109,7 +110,8 @@ void write_file_durably(const std::string& path, std::string_view content, mode_
   if (err == 0 && ::fsync(file.get()) != 0) err = errno;
   const int close_err = file.close();
   if (err == 0) err = close_err;
-  if (err == 0 && ::renameat(dir.get(), temp.c_str(), dir.get(), place.name.c_str()) != 0) err = errno;
+  if (err == 0 && ::renameat(dir.get(), temp.c_str(), dir.get(), place.name.c_str()) != 0)
+    err = errno;
   if (err != 0) {
     ::unlinkat(dir.get(), temp.c_str(), 0);
     throw_errno(err, "write " + path);
@@ -126,7 +128,8 @@ void publish_file_durably(const std::string& from, const std::string& to) {
                             "publish " + from + " as " + to + ": not the same directory");
   }
   {
-    const Fd file(::openat(dir.get(), source.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    const Fd file(
+        ::openat(dir.get(), source.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (file.get() < 0) throw_errno(errno, "open " + from);
     struct stat st {};
     if (::fstat(file.get(), &st) != 0) throw_errno(errno, "stat " + from);
@@ -143,8 +146,9 @@ void append_durably(const std::string& path, std::string_view text, mode_t mode)
   const Place place = place_of(path);
   const Fd dir(open_directory(place.dir));
   bool created = true;
-  int fd = ::openat(dir.get(), place.name.c_str(),
-                    O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+  int fd =
+      ::openat(dir.get(), place.name.c_str(),
+               O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
   if (fd < 0 && errno == EEXIST) {
     created = false;
     fd = ::openat(dir.get(), place.name.c_str(),

@@ -64,8 +64,7 @@ FioResult parse_fio_json(const std::string& text, const std::string& origin) {
   }
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text.begin() + static_cast<std::ptrdiff_t>(start),
-                              text.end());
+    j = nlohmann::json::parse(text.begin() + static_cast<std::ptrdiff_t>(start), text.end());
   } catch (const nlohmann::json::parse_error& e) {
     throw FioResultError(origin + ": malformed or truncated fio JSON (byte " +
                          std::to_string(e.byte + start) + ")");

@@ -53,8 +53,7 @@ class FileDescriptor {
 // trailing newline removed. Fixed buffers keep this usable from the
 // noexcept detach path. Returns false if the attribute does not exist, which
 // for loop/* means the device is not bound.
-bool read_loop_attribute(int number, const char* attribute, char* buffer,
-                         std::size_t capacity) {
+bool read_loop_attribute(int number, const char* attribute, char* buffer, std::size_t capacity) {
   char path[128];
   std::snprintf(path, sizeof path, "/sys/block/loop%d/%s", number, attribute);
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
@@ -76,8 +75,7 @@ bool read_loop_attribute(int number, const char* attribute, char* buffer,
 
 bool direct_io_enabled(int number) {
   char dio[8];
-  return read_loop_attribute(number, "loop/dio", dio, sizeof dio) &&
-         std::strcmp(dio, "1") == 0;
+  return read_loop_attribute(number, "loop/dio", dio, sizeof dio) && std::strcmp(dio, "1") == 0;
 }
 
 bool valid_logical_block_size(std::uint32_t size) {
@@ -86,8 +84,7 @@ bool valid_logical_block_size(std::uint32_t size) {
 
 }  // namespace
 
-LoopDevice::LoopDevice(const std::string& backing_file,
-                       const LoopOptions& options)
+LoopDevice::LoopDevice(const std::string& backing_file, const LoopOptions& options)
     : backing_file_(backing_file) {
   const std::string context = "loop device for " + backing_file + ": ";
   if (!valid_logical_block_size(options.logical_block_size)) {
@@ -98,8 +95,7 @@ LoopDevice::LoopDevice(const std::string& backing_file,
   // The backing file is opened without O_DIRECT even for direct I/O: the
   // loop driver switches its own file to direct mode when it can.
   FileDescriptor backing(
-      ::open(backing_file.c_str(),
-             (options.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC));
+      ::open(backing_file.c_str(), (options.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC));
   if (!backing.valid()) throw_errno(errno, context + "open " + backing_file);
   FileDescriptor control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
   if (!control.valid()) throw_errno(errno, context + "open /dev/loop-control");
@@ -107,11 +103,11 @@ LoopDevice::LoopDevice(const std::string& backing_file,
   loop_config config{};
   config.fd = static_cast<std::uint32_t>(backing.get());
   config.block_size = options.logical_block_size;
-  config.info.lo_flags = (options.direct_io ? LO_FLAGS_DIRECT_IO : 0) |
-                         (options.read_only ? LO_FLAGS_READ_ONLY : 0);
+  config.info.lo_flags =
+      (options.direct_io ? LO_FLAGS_DIRECT_IO : 0) | (options.read_only ? LO_FLAGS_READ_ONLY : 0);
   // What LOOP_GET_STATUS64 reports; losetup falls back to it without sysfs.
-  std::strncpy(reinterpret_cast<char*>(config.info.lo_file_name),
-               backing_file.c_str(), LO_NAME_SIZE - 1);
+  std::strncpy(reinterpret_cast<char*>(config.info.lo_file_name), backing_file.c_str(),
+               LO_NAME_SIZE - 1);
 
   for (int attempt = 1;; ++attempt) {
     const int number = ::ioctl(control.get(), LOOP_CTL_GET_FREE);
@@ -190,8 +186,7 @@ bool LoopDevice::detach() noexcept {
   // What the device is bound to now, while it is certainly ours; once we let
   // go another process may bind the same number to its own file.
   char ours[4096];
-  const bool bound =
-      read_loop_attribute(number_, "loop/backing_file", ours, sizeof ours);
+  const bool bound = read_loop_attribute(number_, "loop/backing_file", ours, sizeof ours);
 
   const auto deadline = std::chrono::steady_clock::now() + kSettleTimeout;
   bool cleared = false;

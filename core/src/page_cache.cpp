@@ -31,8 +31,7 @@ int drop_cached_pages(int fd) {
   return posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);  // returns the error
 }
 
-int count_resident(int fd, std::uint64_t bytes, std::uint64_t* resident,
-                   std::uint64_t* total) {
+int count_resident(int fd, std::uint64_t bytes, std::uint64_t* resident, std::uint64_t* total) {
   const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
   *total = (bytes + page - 1) / page;
   *resident = 0;
@@ -45,8 +44,7 @@ int count_resident(int fd, std::uint64_t bytes, std::uint64_t* resident,
     err = errno;
   } else {
     *resident = static_cast<std::uint64_t>(
-        std::count_if(pages.begin(), pages.end(),
-                      [](unsigned char v) { return (v & 1) != 0; }));
+        std::count_if(pages.begin(), pages.end(), [](unsigned char v) { return (v & 1) != 0; }));
   }
   munmap(map, bytes);
   return err;
@@ -83,8 +81,8 @@ int count_cache(int fd, std::uint64_t bytes, CacheCount* count) {
 int read_through(int fd, std::uint64_t bytes) {
   std::vector<char> chunk(1 << 20);
   for (std::uint64_t done = 0; done < bytes;) {
-    const std::size_t want = static_cast<std::size_t>(
-        std::min<std::uint64_t>(chunk.size(), bytes - done));
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), bytes - done));
     const ssize_t n = pread(fd, chunk.data(), want, static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) continue;

@@ -14,13 +14,12 @@
 namespace diobench {
 
 namespace {
-constexpr std::array kAllPaths{Path::Direct, Path::Buffered, Path::Fallback,
-                               Path::Split, Path::Einval};
+constexpr std::array kAllPaths{Path::Direct, Path::Buffered, Path::Fallback, Path::Split,
+                               Path::Einval};
 }
 
 void PathCounters::count(Direction direction, Path path, std::uint64_t requests,
-                         std::uint64_t direct_bytes,
-                         std::uint64_t buffered_bytes) {
+                         std::uint64_t direct_bytes, std::uint64_t buffered_bytes) {
   PathBucket& b = buckets_[index(direction)][index(path)];
   b.requests += requests;
   b.bytes += direct_bytes + buffered_bytes;
@@ -95,9 +94,8 @@ PathCounters PathCounters::from_json(const nlohmann::json& line) {
 }
 
 std::string sidecar_line(const JobCounters& job) {
-  nlohmann::json target{{"kind", to_string(job.target.kind)},
-                        {"path", job.target.path},
-                        {"fs", job.target.fs_type}};
+  nlohmann::json target{
+      {"kind", to_string(job.target.kind)}, {"path", job.target.path}, {"fs", job.target.fs_type}};
   if (job.target.loop) {
     target["loop_dio"] = job.target.loop->direct_io;
     target["backing_file"] = job.target.loop->backing_file;
@@ -166,7 +164,8 @@ JobCounters parse_sidecar_line(const std::string& line) {
 int append_sidecar(const std::string& file, const std::string& line) {
   // fio runs as root: a symlink or a FIFO planted at the name must not
   // become a write to somebody else's file or a hang.
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+  const int fd = ::open(file.c_str(),
+                        O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
   if (fd < 0) return errno;
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {

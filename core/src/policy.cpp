@@ -11,9 +11,7 @@ namespace {
 constexpr std::uint64_t round_up(std::uint64_t v, std::uint64_t unit) {
   return (v + unit - 1) & ~(unit - 1);
 }
-constexpr std::uint64_t round_down(std::uint64_t v, std::uint64_t unit) {
-  return v & ~(unit - 1);
-}
+constexpr std::uint64_t round_down(std::uint64_t v, std::uint64_t unit) { return v & ~(unit - 1); }
 
 Route whole(const Request& request, Path path, bool direct) {
   Route r;
@@ -43,8 +41,7 @@ Route direct_route(const PolicyConfig& config, const Request& request) {
   r.path = Path::Split;
   auto add = [&](std::uint64_t from, std::uint64_t to, bool direct) {
     if (to > from) {
-      r.segments[r.segment_count++] =
-          Segment{from, to - from, from - request.offset, direct};
+      r.segments[r.segment_count++] = Segment{from, to - from, from - request.offset, direct};
     }
   };
   add(request.offset, mid_begin, false);
@@ -57,28 +54,32 @@ Route direct_route(const PolicyConfig& config, const Request& request) {
 
 std::string_view to_string(Policy p) {
   switch (p) {
-    case Policy::Disabled: return "disabled";
-    case Policy::Standard: return "standard";
-    case Policy::Always: return "always";
+    case Policy::Disabled:
+      return "disabled";
+    case Policy::Standard:
+      return "standard";
+    case Policy::Always:
+      return "always";
   }
   return "?";
 }
 
-std::string_view to_string(Semantics s) {
-  return s == Semantics::V2_3 ? "2.3" : "2.4";
-}
+std::string_view to_string(Semantics s) { return s == Semantics::V2_3 ? "2.3" : "2.4"; }
 
-std::string_view to_string(Direction d) {
-  return d == Direction::Read ? "read" : "write";
-}
+std::string_view to_string(Direction d) { return d == Direction::Read ? "read" : "write"; }
 
 std::string_view to_string(Path p) {
   switch (p) {
-    case Path::Direct: return "direct";
-    case Path::Buffered: return "buffered";
-    case Path::Fallback: return "fallback";
-    case Path::Split: return "split";
-    case Path::Einval: return "einval";
+    case Path::Direct:
+      return "direct";
+    case Path::Buffered:
+      return "buffered";
+    case Path::Fallback:
+      return "fallback";
+    case Path::Split:
+      return "split";
+    case Path::Einval:
+      return "einval";
   }
   return "?";
 }
@@ -139,8 +140,8 @@ Route route(const PolicyConfig& config, const Request& request) noexcept {
   return whole(request, Path::Buffered, false);
 }
 
-LoopExpectation loop_backing_route(const PolicyConfig& config,
-                                   const Request& request, bool loop_dio) noexcept {
+LoopExpectation loop_backing_route(const PolicyConfig& config, const Request& request,
+                                   bool loop_dio) noexcept {
   LoopExpectation e;
   if (loop_dio) {
     // Kernel bvec direct I/O on the request's own range; the pages are
@@ -167,8 +168,7 @@ LoopExpectation loop_backing_route(const PolicyConfig& config,
   return e;
 }
 
-Route loop_model_route(const PolicyConfig& config, const Request& request,
-                       bool loop_dio) noexcept {
+Route loop_model_route(const PolicyConfig& config, const Request& request, bool loop_dio) noexcept {
   const bool aligned = page_aligned(config, request);
   if (loop_dio) {
     Request below = request;
@@ -178,8 +178,7 @@ Route loop_model_route(const PolicyConfig& config, const Request& request,
     return r.path == Path::Einval ? whole(request, Path::Fallback, false) : r;
   }
   if (!aligned) return whole(request, Path::Buffered, false);
-  const Request page{request.direction, request.offset, config.page_size, request.buffer,
-                     false};
+  const Request page{request.direction, request.offset, config.page_size, request.buffer, false};
   const Route per_page = route(config, page);
   if (per_page.direct_bytes() == 0) return whole(request, per_page.path, false);
   Route r = whole(request, Path::Direct, true);
@@ -200,8 +199,8 @@ bool rw_reads(std::string_view fio_rw) {
 }
 
 bool rw_writes(std::string_view fio_rw) {
-  return fio_rw.find("write") != std::string_view::npos || fio_rw == "rw" ||
-         fio_rw == "randrw" || fio_rw == "trim";
+  return fio_rw.find("write") != std::string_view::npos || fio_rw == "rw" || fio_rw == "randrw" ||
+         fio_rw == "trim";
 }
 
 bool loop_workload_takes_direct_path(const PolicyConfig& config, std::string_view fio_rw,

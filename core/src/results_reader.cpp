@@ -17,10 +17,12 @@ ResultsReader::~ResultsReader() { sqlite3_close(db_); }
 
 void ResultsReader::fail(const std::string& message) const {
   fail_(message);
-  throw std::logic_error("ResultsReader: the failure callback returned: " + message);  // a bug of the caller
+  throw std::logic_error("ResultsReader: the failure callback returned: " +
+                         message);  // a bug of the caller
 }
 
-void ResultsReader::each(const std::string& sql, const std::function<void(sqlite3_stmt*)>& row) const {
+void ResultsReader::each(const std::string& sql,
+                         const std::function<void(sqlite3_stmt*)>& row) const {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
     fail(path_ + ": not a diobench results index (" + sqlite3_errmsg(db_) + ")");
@@ -38,7 +40,8 @@ void ResultsReader::each(const std::string& sql, const std::function<void(sqlite
 
 bool ResultsReader::has_column(const std::string& table, const std::string& column) const {
   bool found = false;
-  each("PRAGMA table_info(" + table + ")", [&](sqlite3_stmt* st) { found |= text(st, 1) == column; });
+  each("PRAGMA table_info(" + table + ")",
+       [&](sqlite3_stmt* st) { found |= text(st, 1) == column; });
   return found;
 }
 

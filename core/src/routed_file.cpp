@@ -1,7 +1,6 @@
 #include "diobench/routed_file.hpp"
 
 #include <algorithm>
-
 #include <cstring>
 #include <system_error>
 
@@ -11,8 +10,7 @@ namespace {
 int open_or_throw(const std::string& path, int flags, const char* what) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
   if (fd < 0) {
-    throw std::system_error(errno, std::generic_category(),
-                            std::string("open ") + path + what);
+    throw std::system_error(errno, std::generic_category(), std::string("open ") + path + what);
   }
   return fd;
 }
@@ -21,9 +19,9 @@ int open_or_throw(const std::string& path, int flags, const char* what) {
 RoutedFile RoutedFile::open_emulated(const std::string& path, int flags) {
   RoutedFile f;
   f.buffered_fd_ = open_or_throw(path, flags, "");
-  f.direct_fd_ = open_or_throw(
-      path, (flags & ~O_CREAT) | O_DIRECT,
-      " with O_DIRECT (the emulated backend needs a filesystem that supports it)");
+  f.direct_fd_ =
+      open_or_throw(path, (flags & ~O_CREAT) | O_DIRECT,
+                    " with O_DIRECT (the emulated backend needs a filesystem that supports it)");
   return f;
 }
 
@@ -58,13 +56,12 @@ int RoutedFile::issue_slowly(const Route& route, Direction dir, void* buf,
   for (unsigned i = 0; i < route.segment_count; ++i) {
     const Segment& seg = route.segments[i];
     // Page-by-page direct requests (the loop model) are each one call.
-    const std::uint64_t piece =
-        seg.direct && route.direct_piece ? route.direct_piece : seg.length;
+    const std::uint64_t piece = seg.direct && route.direct_piece ? route.direct_piece : seg.length;
     std::uint64_t done = 0;
     while (done < seg.length) {
       const std::uint64_t want = std::min(piece - done % piece, seg.length - done);
-      const ssize_t n = transfer(fd_for(seg), dir, base + seg.buffer_offset + done, want,
-                                 seg.offset + done);
+      const ssize_t n =
+          transfer(fd_for(seg), dir, base + seg.buffer_offset + done, want, seg.offset + done);
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno;

@@ -44,22 +44,20 @@ std::string utc_now_iso8601() {
 // diobench that got there first owns the same area, which is fine.
 void write_marker(int dir_fd, const std::string& dir) {
   const std::string path = dir + "/" + kScratchMarker;
-  const int fd = ::openat(dir_fd, kScratchMarker,
-                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int fd =
+      ::openat(dir_fd, kScratchMarker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST) return;
     throw_errno(errno, "scratch area: create marker " + path);
   }
-  const std::string line = std::string(kMarkerHeading) + ", created " +
-                           utc_now_iso8601() + " by pid " +
-                           std::to_string(::getpid()) + "\n";
+  const std::string line = std::string(kMarkerHeading) + ", created " + utc_now_iso8601() +
+                           " by pid " + std::to_string(::getpid()) + "\n";
   const ssize_t written = ::write(fd, line.data(), line.size());
   const int write_errno = errno;
   ::close(fd);
   if (written != static_cast<ssize_t>(line.size())) {
     ::unlinkat(dir_fd, kScratchMarker, 0);
-    throw_errno(written < 0 ? write_errno : EIO,
-                "scratch area: write marker " + path);
+    throw_errno(written < 0 ? write_errno : EIO, "scratch area: write marker " + path);
   }
 }
 
@@ -96,8 +94,7 @@ namespace {
 
 void validate_name(const std::string& name) {
   if (name.empty() || name == "." || name == kScratchMarker ||
-      name.find('/') != std::string::npos ||
-      name.find("..") != std::string::npos ||
+      name.find('/') != std::string::npos || name.find("..") != std::string::npos ||
       name.find('\0') != std::string::npos) {
     throw std::invalid_argument("scratch area: invalid file name '" + name +
                                 "' (must be a plain name, not the marker)");
@@ -140,8 +137,8 @@ bool write_all(int fd, const char* data, std::size_t length) {
 // it durable so that a later cache drop leaves real blocks behind.
 void write_data_file(int dir_fd, const std::string& name, const std::string& path,
                      std::uint64_t bytes, std::uint64_t seed) {
-  const int fd = ::openat(dir_fd, name.c_str(),
-                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int fd =
+      ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     throw_errno(errno, "scratch area: create " + path +
                            (errno == ELOOP ? " (a symbolic link is there; not followed)" : ""));
@@ -150,8 +147,7 @@ void write_data_file(int dir_fd, const std::string& name, const std::string& pat
   PatternGenerator pattern(seed);
   int err = 0;
   for (std::uint64_t left = bytes; left > 0 && err == 0;) {
-    const std::size_t length =
-        static_cast<std::size_t>(std::min<std::uint64_t>(left, kChunkBytes));
+    const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(left, kChunkBytes));
     pattern.fill(chunk.data(), chunk.size());
     if (!write_all(fd, reinterpret_cast<const char*>(chunk.data()), length)) {
       err = errno;
@@ -162,8 +158,7 @@ void write_data_file(int dir_fd, const std::string& name, const std::string& pat
   if (::close(fd) != 0 && err == 0) err = errno;
   if (err != 0) {
     ::unlinkat(dir_fd, name.c_str(), 0);
-    throw_errno(err, "scratch area: write " + std::to_string(bytes) +
-                         " bytes to " + path);
+    throw_errno(err, "scratch area: write " + std::to_string(bytes) + " bytes to " + path);
   }
 }
 
@@ -193,8 +188,9 @@ int open_area_dir(const std::string& dir) {
   if (fd < 0) {
     const int err = errno;
     if (err == ELOOP || err == ENOTDIR) {
-      throw ScratchRefused("scratch area: " + dir +
-                           " is not a directory of its own (a symbolic link or a file); refusing it");
+      throw ScratchRefused(
+          "scratch area: " + dir +
+          " is not a directory of its own (a symbolic link or a file); refusing it");
     }
     throw_errno(err, "scratch area: open " + dir);
   }
@@ -261,12 +257,10 @@ bool ScratchArea::is_owned(const std::string& dir) {
   return owned;
 }
 
-std::string ScratchArea::create_file(const std::string& name,
-                                     std::uint64_t bytes) {
+std::string ScratchArea::create_file(const std::string& name, std::uint64_t bytes) {
   validate_name(name);
   std::string path = dir_ + "/" + name;
-  const bool ours =
-      std::find(created_.begin(), created_.end(), name) != created_.end();
+  const bool ours = std::find(created_.begin(), created_.end(), name) != created_.end();
   const DirHandle d = open_dir();
   struct stat st {};
   if (ours && ::fstatat(d.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -298,10 +292,11 @@ void ScratchArea::check_room(int dir_fd, const std::string& name, std::uint64_t 
   }
   if (bytes <= available) return;
   auto mib = [](std::uint64_t b) { return std::to_string(b >> 20) + " MiB"; };
-  throw ScratchRefused("scratch area: not enough free space for " + dir_ + "/" + name + ": needed " +
-                       std::to_string(bytes) + " bytes (" + mib(bytes) + "), available " +
-                       std::to_string(available) + " bytes (" + mib(available) + ") on the file system of " +
-                       dir_ + "; free some space, or choose another --dir or a smaller size");
+  throw ScratchRefused("scratch area: not enough free space for " + dir_ + "/" + name +
+                       ": needed " + std::to_string(bytes) + " bytes (" + mib(bytes) +
+                       "), available " + std::to_string(available) + " bytes (" + mib(available) +
+                       ") on the file system of " + dir_ +
+                       "; free some space, or choose another --dir or a smaller size");
 }
 
 void ScratchArea::remove_file(const std::string& name) noexcept {

@@ -59,8 +59,8 @@ Interval percentile_interval(std::vector<double>& stats, double level) {
 
 }  // namespace
 
-Interval bootstrap_median_interval(const std::vector<double>& v, double level,
-                                   std::uint64_t seed, int resamples) {
+Interval bootstrap_median_interval(const std::vector<double>& v, double level, std::uint64_t seed,
+                                   int resamples) {
   if (v.size() < 2) {
     const double x = median(v);
     return Interval{x, x};
@@ -176,14 +176,17 @@ std::size_t compute_shift_bound_rank(std::size_t n, std::size_t m, double alpha)
   const std::vector<__int128> counts = rank_sum_counts(n, m);
   const __int128 total = std::accumulate(counts.begin(), counts.end(), __int128{0});
   // alpha as the caller wrote it (1.0 / 252 must admit 1 of 252).
-  const long double limit = static_cast<long double>(alpha) * static_cast<long double>(total) * (1 + 1e-12L);
+  const long double limit =
+      static_cast<long double>(alpha) * static_cast<long double>(total) * (1 + 1e-12L);
   __int128 below = 0;
   std::size_t k = 0;
-  while (k < counts.size() && static_cast<long double>(below + counts[k]) <= limit) below += counts[k++];
+  while (k < counts.size() && static_cast<long double>(below + counts[k]) <= limit)
+    below += counts[k++];
   return k;
 }
 
-std::vector<double> pairwise_differences(const std::vector<double>& x, const std::vector<double>& y) {
+std::vector<double> pairwise_differences(const std::vector<double>& x,
+                                         const std::vector<double>& y) {
   std::vector<double> d;
   d.reserve(x.size() * y.size());
   for (double a : x) {
@@ -191,7 +194,6 @@ std::vector<double> pairwise_differences(const std::vector<double>& x, const std
   }
   return d;
 }
-
 
 }  // namespace
 

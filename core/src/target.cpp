@@ -73,11 +73,9 @@ std::string decode_mount_escapes(std::string_view field) {
   std::string out;
   out.reserve(field.size());
   for (std::size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() &&
-        is_octal_digit(field[i + 1]) && is_octal_digit(field[i + 2]) &&
-        is_octal_digit(field[i + 3])) {
-      out.push_back(static_cast<char>(((field[i + 1] - '0') << 6) |
-                                      ((field[i + 2] - '0') << 3) |
+    if (field[i] == '\\' && i + 3 < field.size() && is_octal_digit(field[i + 1]) &&
+        is_octal_digit(field[i + 2]) && is_octal_digit(field[i + 3])) {
+      out.push_back(static_cast<char>(((field[i + 1] - '0') << 6) | ((field[i + 2] - '0') << 3) |
                                       (field[i + 3] - '0')));
       i += 3;
     } else {
@@ -98,8 +96,7 @@ std::optional<MountEntry> parse_mountinfo_line(std::string_view line) {
   MountEntry entry;
   const std::string_view device = fields[2];
   const std::size_t colon = device.find(':');
-  if (colon == std::string_view::npos ||
-      !parse_unsigned(device.substr(0, colon), entry.major) ||
+  if (colon == std::string_view::npos || !parse_unsigned(device.substr(0, colon), entry.major) ||
       !parse_unsigned(device.substr(colon + 1), entry.minor)) {
     return std::nullopt;
   }
@@ -124,22 +121,19 @@ std::vector<MountEntry> parse_mountinfo(std::string_view text) {
   return mounts;
 }
 
-std::optional<MountEntry> find_mount(const std::vector<MountEntry>& mounts,
-                                     unsigned int major, unsigned int minor,
-                                     std::string_view path) {
+std::optional<MountEntry> find_mount(const std::vector<MountEntry>& mounts, unsigned int major,
+                                     unsigned int minor, std::string_view path) {
   const MountEntry* under = nullptr;     // same device, holds `path`
   const MountEntry* same_dev = nullptr;  // same device, anywhere
   const MountEntry* by_path = nullptr;   // any device, holds `path`
   for (const MountEntry& m : mounts) {
     const bool holds = !path.empty() && is_under(m.mount_point, path);
-    if (holds && (by_path == nullptr ||
-                  m.mount_point.size() >= by_path->mount_point.size())) {
+    if (holds && (by_path == nullptr || m.mount_point.size() >= by_path->mount_point.size())) {
       by_path = &m;
     }
     if (m.major != major || m.minor != minor) continue;
     same_dev = &m;
-    if (holds && (under == nullptr ||
-                  m.mount_point.size() >= under->mount_point.size())) {
+    if (holds && (under == nullptr || m.mount_point.size() >= under->mount_point.size())) {
       under = &m;
     }
   }
@@ -181,8 +175,7 @@ namespace {
 // complaints go nowhere (they would end up in fio's or the runner's
 // output). Safe inside fio's job threads (child_process.hpp). A command
 // that hangs is killed and says so on our standard error.
-std::optional<std::string> run_and_capture(const std::vector<std::string>& argv,
-                                           double timeout_s) {
+std::optional<std::string> run_and_capture(const std::vector<std::string>& argv, double timeout_s) {
   ChildCommand command;
   command.argv = argv;
   command.capture_output = true;
@@ -241,13 +234,10 @@ std::optional<std::string> read_text_file(const std::string& path) {
   return text.str();
 }
 
-std::string trimmed(std::string_view text) {
-  return std::string(detail::trim(text));
-}
+std::string trimmed(std::string_view text) { return std::string(detail::trim(text)); }
 
 std::string sysfs_block_dir(dev_t device) {
-  return "/sys/dev/block/" + std::to_string(major(device)) + ":" +
-         std::to_string(minor(device));
+  return "/sys/dev/block/" + std::to_string(major(device)) + ":" + std::to_string(minor(device));
 }
 
 std::optional<std::uint32_t> read_u32(const std::string& path) {
@@ -272,16 +262,13 @@ std::uint32_t read_logical_block_size(const std::string& sys_dir) {
 }
 
 // Fills fs_type, fs_source and mount_point for a file on device `device`.
-void describe_filesystem(dev_t device, const std::string& path,
-                         TargetInfo& info) {
-  const std::optional<std::string> text =
-      read_text_file("/proc/self/mountinfo");
+void describe_filesystem(dev_t device, const std::string& path, TargetInfo& info) {
+  const std::optional<std::string> text = read_text_file("/proc/self/mountinfo");
   if (!text) return;
   std::error_code ec;
   const std::filesystem::path canonical = std::filesystem::canonical(path, ec);
-  const auto mount = detail::find_mount(
-      detail::parse_mountinfo(*text), major(device), minor(device),
-      ec ? std::string() : canonical.string());
+  const auto mount = detail::find_mount(detail::parse_mountinfo(*text), major(device),
+                                        minor(device), ec ? std::string() : canonical.string());
   if (!mount) return;
   info.fs_type = mount->fs_type;
   info.fs_source = mount->source;
@@ -323,8 +310,7 @@ std::string ZfsDataset::pool() const { return name.substr(0, name.find('/')); }
 TargetInfo probe_target(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    throw std::system_error(errno, std::generic_category(),
-                            "probe target: stat " + path);
+    throw std::system_error(errno, std::generic_category(), "probe target: stat " + path);
   }
   TargetInfo info;
   info.path = path;
@@ -343,11 +329,9 @@ TargetInfo probe_target(const std::string& path) {
     LoopInfo loop;
     loop.backing_file = *backing;
     if (!loop.backing_file.empty() && loop.backing_file.back() == '\n') {
-      loop.backing_file
-          .pop_back();  // keep any other blanks: they are the path's
+      loop.backing_file.pop_back();  // keep any other blanks: they are the path's
     }
-    loop.direct_io =
-        trimmed(read_text_file(sys_dir + "/loop/dio").value_or("0")) == "1";
+    loop.direct_io = trimmed(read_text_file(sys_dir + "/loop/dio").value_or("0")) == "1";
     loop.logical_block_size = info.logical_block_size;
     if (auto device = backing_file_device(path, loop.backing_file)) {
       describe_filesystem(*device, loop.backing_file, info);
@@ -372,8 +356,7 @@ TargetInfo probe_target(const std::string& path) {
 }
 
 std::optional<std::string> zfs_module_version() {
-  const std::optional<std::string> text =
-      read_text_file("/sys/module/zfs/version");
+  const std::optional<std::string> text = read_text_file("/sys/module/zfs/version");
   if (!text) return std::nullopt;
   std::string version = trimmed(*text);
   if (version.empty()) return std::nullopt;

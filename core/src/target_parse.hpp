@@ -40,9 +40,8 @@ std::vector<MountEntry> parse_mountinfo(std::string_view text);
 // equals the last, i.e. the mount on top. Without a prefix match the last
 // entry with the device wins. When no entry has the device (btrfs
 // subvolumes report their own), the longest mount point prefix does.
-std::optional<MountEntry> find_mount(const std::vector<MountEntry>& mounts,
-                                     unsigned int major, unsigned int minor,
-                                     std::string_view path);
+std::optional<MountEntry> find_mount(const std::vector<MountEntry>& mounts, unsigned int major,
+                                     unsigned int minor, std::string_view path);
 
 // The dataset properties the suite needs.
 struct ZfsProperties {

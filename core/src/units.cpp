@@ -11,11 +11,16 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   if (ec != std::errc() || ptr == text.data()) return std::nullopt;
   const std::string_view suffix(ptr, static_cast<std::size_t>(end - ptr));
   int shift = -1;
-  if (suffix.empty()) shift = 0;
-  else if (suffix == "k" || suffix == "K") shift = 10;
-  else if (suffix == "m" || suffix == "M") shift = 20;
-  else if (suffix == "g" || suffix == "G") shift = 30;
-  else if (suffix == "t" || suffix == "T") shift = 40;
+  if (suffix.empty())
+    shift = 0;
+  else if (suffix == "k" || suffix == "K")
+    shift = 10;
+  else if (suffix == "m" || suffix == "M")
+    shift = 20;
+  else if (suffix == "g" || suffix == "G")
+    shift = 30;
+  else if (suffix == "t" || suffix == "T")
+    shift = 40;
   if (shift < 0) return std::nullopt;
   if (shift && n > (UINT64_MAX >> shift)) return std::nullopt;
   return n << shift;

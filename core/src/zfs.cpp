@@ -82,7 +82,8 @@ namespace {
 // A kstat file under /proc/spl/kstat/zfs (or $DIOBENCH_KSTAT_ROOT).
 std::optional<PoolIoStats> read_kstat(const std::string& relative) {
   const char* root = std::getenv("DIOBENCH_KSTAT_ROOT");
-  const std::string file = std::string(root && *root ? root : "/proc/spl/kstat/zfs") + "/" + relative;
+  const std::string file =
+      std::string(root && *root ? root : "/proc/spl/kstat/zfs") + "/" + relative;
   std::ifstream in(file);
   if (!in) return std::nullopt;
   std::stringstream text;

@@ -34,19 +34,23 @@ std::string rw_in_words(const CellData& c) {
   const auto it = words.find(c.axis("rw"));
   std::string s = it == words.end() ? c.axis("rw") : it->second;
   const std::string mix = c.axis("rwmixread");
-  if (s.find("mixed") != std::string::npos && !mix.empty() && mix != "0") s += " (" + mix + "% reads)";
+  if (s.find("mixed") != std::string::npos && !mix.empty() && mix != "0")
+    s += " (" + mix + "% reads)";
   return s;
 }
 
 std::string bs_in_words(const CellData& c) {
   std::string bs = c.axis("bs");
   for (char& ch : bs) {
-    if (ch == 'm' || ch == 'g') ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (ch == 'm' || ch == 'g')
+      ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   }
   return bs;
 }
 
-bool several_jobs(const CellData& c) { return !c.axis("numjobs").empty() && c.axis("numjobs") != "1"; }
+bool several_jobs(const CellData& c) {
+  return !c.axis("numjobs").empty() && c.axis("numjobs") != "1";
+}
 
 // The percentage or factor of one ratio, and the word saying which way.
 struct Effect {
@@ -69,12 +73,14 @@ std::string workload_in_words(const CellData& c) {
   std::string s = bs_in_words(c) + " " + rw_in_words(c);
   if (!c.axis("iodepth").empty()) s += " at queue depth " + c.axis("iodepth");
   if (several_jobs(c)) s += " x " + c.axis("numjobs") + " jobs";
-  std::vector<std::string> how = {c.axis("submit") == "uring" ? "io_uring" : c.axis("submit"),
-                                  c.axis("app_direct") == "1" ? "application O_DIRECT"
-                                                              : "buffered application"};
+  std::vector<std::string> how = {
+      c.axis("submit") == "uring" ? "io_uring" : c.axis("submit"),
+      c.axis("app_direct") == "1" ? "application O_DIRECT" : "buffered application"};
   if (c.axis("backend") == "zfs") how.insert(how.begin(), "real ZFS");
-  if (!c.axis("semantics").empty() && c.axis("semantics") != "2.3") how.push_back("ZFS " + c.axis("semantics") + " rules");
-  if (!c.axis("recordsize").empty() && c.axis("recordsize") != "131072") how.push_back("recordsize " + c.axis("recordsize"));
+  if (!c.axis("semantics").empty() && c.axis("semantics") != "2.3")
+    how.push_back("ZFS " + c.axis("semantics") + " rules");
+  if (!c.axis("recordsize").empty() && c.axis("recordsize") != "131072")
+    how.push_back("recordsize " + c.axis("recordsize"));
   std::string joined;
   for (const std::string& h : how) joined += (joined.empty() ? "" : ", ") + h;
   return s + " (" + joined + ")";
@@ -94,8 +100,8 @@ std::string workload_short(const CellData& c) {
 
 std::string target_in_words(const CellData& c) {
   if (c.axis("target") == "loop") {
-    const std::string through = emulated_loop_cell(c) ? "through the loop-driver model"
-                                                      : "through a loop device";
+    const std::string through =
+        emulated_loop_cell(c) ? "through the loop-driver model" : "through a loop device";
     return through + ", `" + c.axis("policy") + "`, dio " + c.axis("loop_dio");
   }
   return "on the native file, `" + c.axis("policy") + "`";
@@ -114,15 +120,16 @@ std::string interval_in_words(const Interval& ratio, bool latency) {
   const bool no_low = !(ratio.low > 0), no_high = !std::isfinite(ratio.high);
   if (no_low && no_high) return "[not bounded yet]";
   if (no_low || no_high) {
-    return "[" + (no_low ? std::string("no lower bound") : effect_in_words(ratio.low, latency)) + ", " +
-           (no_high ? std::string("no upper bound") : effect_in_words(ratio.high, latency)) + "]";
+    return "[" + (no_low ? std::string("no lower bound") : effect_in_words(ratio.low, latency)) +
+           ", " + (no_high ? std::string("no upper bound") : effect_in_words(ratio.high, latency)) +
+           "]";
   }
   const Effect lo = effect(ratio.low, latency), hi = effect(ratio.high, latency);
   if (lo.word == hi.word && lo.percent && hi.percent) {
     // The same way at both ends: the smaller amount first.
     const bool falling = lo.word == "slower" || lo.word == "lower";
-    return "[" + (falling ? hi.amount : lo.amount) + " to " + (falling ? lo.amount : hi.amount) + " " +
-           lo.word + "]";
+    return "[" + (falling ? hi.amount : lo.amount) + " to " + (falling ? lo.amount : hi.amount) +
+           " " + lo.word + "]";
   }
   return "[" + lo.amount + " " + lo.word + ", " + hi.amount + " " + hi.word + "]";
 }
@@ -181,35 +188,45 @@ std::string metric_words(const Comparison& c) {
 std::string verdict_words(const AnswerLine& line, double threshold) {
   const std::string at = " at " + fmt("%g%%", 100 * threshold);
   switch (line.outcome) {
-    case Outcome::Pass: return "PASS" + at;
-    case Outcome::Fail: return "FAIL" + at;
-    case Outcome::Crash: return "CRASH: " + line.comparisons.front()->note;
-    case Outcome::Inconclusive: break;
+    case Outcome::Pass:
+      return "PASS" + at;
+    case Outcome::Fail:
+      return "FAIL" + at;
+    case Outcome::Crash:
+      return "CRASH: " + line.comparisons.front()->note;
+    case Outcome::Inconclusive:
+      break;
   }
   const auto reps = repetitions_to_decide(line.comparisons);
   if (reps) {
-    return "still open" + at + ": " + (*reps > 1000 ? std::string("more than 1000") : "about " + std::to_string(*reps)) +
+    return "still open" + at + ": " +
+           (*reps > 1000 ? std::string("more than 1000") : "about " + std::to_string(*reps)) +
            " repetitions per cell would decide";
   }
   for (const Comparison* c : line.comparisons) {
-    if (c->outcome == Outcome::Inconclusive && !c->note.empty()) return "still open" + at + " (" + c->note + ")";
+    if (c->outcome == Outcome::Inconclusive && !c->note.empty())
+      return "still open" + at + " (" + c->note + ")";
   }
   return "still open" + at;
 }
 
 std::string line_text(const AnswerLine& line, const CellData* subject, double threshold) {
   const Comparison& first = *line.comparisons.front();
-  std::string t = subject ? workload_in_words(*subject) + " " + target_in_words(*subject) : first.subject;
+  std::string t =
+      subject ? workload_in_words(*subject) + " " + target_in_words(*subject) : first.subject;
   t += ", against " + reference_in_words(first);
-  if (line.outcome == Outcome::Crash) return t + " — " + verdict_words(line, threshold);  // no numbers
+  if (line.outcome == Outcome::Crash)
+    return t + " — " + verdict_words(line, threshold);  // no numbers
   t += ": ";
   {
     std::string effects;
-    for (const Comparison* c : line.comparisons) effects += (effects.empty() ? "" : " and ") + metric_words(*c);
+    for (const Comparison* c : line.comparisons)
+      effects += (effects.empty() ? "" : " and ") + metric_words(*c);
     t += effects;
     if (line.cpu) {
       t += "; CPU per GiB " + fmt("%.2fx", line.cpu->ratio) + " the reference's [" +
-           fmt("%.2fx", line.cpu->interval.low) + ", " + fmt("%.2fx", line.cpu->interval.high) + "]";
+           fmt("%.2fx", line.cpu->interval.low) + ", " + fmt("%.2fx", line.cpu->interval.high) +
+           "]";
     }
     t += " — ";
   }
@@ -220,7 +237,8 @@ std::string counts_text(const Answer& a, std::size_t comparisons) {
   std::string t = std::to_string(a.pass) + " PASS, " + std::to_string(a.fail) + " FAIL, " +
                   std::to_string(a.open) + " still open";
   if (a.crash) t += ", " + std::to_string(a.crash) + " CRASH";
-  t += " (" + std::to_string(a.lines.size()) + " answers from " + std::to_string(comparisons) + " comparisons)";
+  t += " (" + std::to_string(a.lines.size()) + " answers from " + std::to_string(comparisons) +
+       " comparisons)";
   std::optional<unsigned> least, most;
   for (const AnswerLine& l : a.lines) {
     if (l.outcome != Outcome::Inconclusive) continue;
@@ -230,8 +248,11 @@ std::string counts_text(const Answer& a, std::size_t comparisons) {
     }
   }
   if (least) {
-    auto reps = [](unsigned r) { return r > 1000 ? std::string("more than 1000") : std::to_string(r); };
-    t += "; the open ones need about " + (*least == *most ? reps(*least) : reps(*least) + " to " + reps(*most)) +
+    auto reps = [](unsigned r) {
+      return r > 1000 ? std::string("more than 1000") : std::to_string(r);
+    };
+    t += "; the open ones need about " +
+         (*least == *most ? reps(*least) : reps(*least) + " to " + reps(*most)) +
          " repetitions per cell to decide";
   }
   return t + ".";
@@ -242,13 +263,16 @@ std::string counts_text(const Answer& a, std::size_t comparisons) {
 Answer the_answer(const RunData& run, const std::vector<Comparison>& verdict, double threshold,
                   std::uint64_t seed) {
   Answer a;
-  a.heading = "The answer: does the fallback path cost little? (threshold " + fmt("%g%%", 100 * threshold) + ")";
+  a.heading = "The answer: does the fallback path cost little? (threshold " +
+              fmt("%g%%", 100 * threshold) + ")";
   if (run.emulated_cpu()) a.banner = kEmulatedCpuBanner;
-  if (std::any_of(run.cells.begin(), run.cells.end(), emulated_loop_cell)) a.scope = kLoopModelScope;
+  if (std::any_of(run.cells.begin(), run.cells.end(), emulated_loop_cell))
+    a.scope = kLoopModelScope;
   // One line per subject and reference, in the verdict's order.
   for (const Comparison& c : verdict) {
     auto same = [&](const AnswerLine& l) {
-      return l.comparisons.front()->subject == c.subject && l.comparisons.front()->reference == c.reference;
+      return l.comparisons.front()->subject == c.subject &&
+             l.comparisons.front()->reference == c.reference;
     };
     auto it = std::find_if(a.lines.begin(), a.lines.end(), same);
     if (it == a.lines.end()) it = a.lines.insert(a.lines.end(), AnswerLine{});
@@ -260,14 +284,23 @@ Answer the_answer(const RunData& run, const std::vector<Comparison>& verdict, do
     const CellData* s = find_cell(run, l.comparisons.front()->subject);
     l.cpu = cpu_ratio(run, *l.comparisons.front(), seed + ++k);
     l.text = line_text(l, s, threshold);
-    l.short_label = (s ? workload_short(*s) + ": " + s->axis("policy") + ", loop dio " + s->axis("loop_dio")
-                       : l.comparisons.front()->subject) +
-                    (l.comparisons.front()->kind == "loop tax" ? " vs file" : " vs buffered loop");
+    l.short_label =
+        (s ? workload_short(*s) + ": " + s->axis("policy") + ", loop dio " + s->axis("loop_dio")
+           : l.comparisons.front()->subject) +
+        (l.comparisons.front()->kind == "loop tax" ? " vs file" : " vs buffered loop");
     switch (l.outcome) {
-      case Outcome::Pass: a.pass++; break;
-      case Outcome::Fail: a.fail++; break;
-      case Outcome::Inconclusive: a.open++; break;
-      case Outcome::Crash: a.crash++; break;
+      case Outcome::Pass:
+        a.pass++;
+        break;
+      case Outcome::Fail:
+        a.fail++;
+        break;
+      case Outcome::Inconclusive:
+        a.open++;
+        break;
+      case Outcome::Crash:
+        a.crash++;
+        break;
     }
   }
   a.counts = counts_text(a, verdict.size());

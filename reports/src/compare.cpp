@@ -45,10 +45,12 @@ std::vector<std::string> run_warnings(const RunData& a, const RunData& b) {
                               : a.emulated_cpu()                   ? "run A"
                                                                    : "run B";
     w.push_back(std::string(kEmulatedCpuBanner) + " (" + which +
-                " ran on an emulated CPU, qemu TCG: throughput and latency between runs are not comparable)");
+                " ran on an emulated CPU, qemu TCG: throughput and latency between runs are not "
+                "comparable)");
   }
   if ((a.guest || b.guest) && accelerator_of(a) != accelerator_of(b)) {
-    w.push_back("the runs differ in accelerator: A " + accelerator_of(a) + ", B " + accelerator_of(b));
+    w.push_back("the runs differ in accelerator: A " + accelerator_of(a) + ", B " +
+                accelerator_of(b));
   }
   return w;
 }
@@ -77,7 +79,8 @@ RunComparison compare_runs(const RunData& a, const RunData& b) {
     if (!cb.crashed) continue;
     bool listed = false;
     for (const CrashedCell& c : out.crashed) listed = listed || c.cell == cb.name;
-    if (!listed) out.crashed.push_back({cb.name, false, true, "", first_nonempty(cb.crash_excerpts)});
+    if (!listed)
+      out.crashed.push_back({cb.name, false, true, "", first_nonempty(cb.crash_excerpts)});
   }
   auto crashed = [&](const std::string& name) {
     for (const CrashedCell& c : out.crashed) {
@@ -135,21 +138,35 @@ void write_comparison(const RunComparison& c, const RunData& a, const RunData& b
   bool few = false;
   for (const CellChange& x : c.cells) few = few || x.few_repetitions;
   if (format == "json") {
-    nlohmann::json j{{"a", a.dir}, {"b", b.dir},
+    nlohmann::json j{{"a", a.dir},
+                     {"b", b.dir},
                      {"geomean_throughput_ratio", c.geomean_throughput_ratio},
                      {"geomean_p99_ratio", c.geomean_p99_ratio},
-                     {"only_a", c.only_a}, {"only_b", c.only_b}, {"warnings", c.warnings},
-                     {"crashed", nlohmann::json::array()}, {"cells", nlohmann::json::array()}};
+                     {"only_a", c.only_a},
+                     {"only_b", c.only_b},
+                     {"warnings", c.warnings},
+                     {"crashed", nlohmann::json::array()},
+                     {"cells", nlohmann::json::array()}};
     for (const CrashedCell& x : c.crashed) {
-      j["crashed"].push_back({{"cell", x.cell}, {"in_a", x.in_a}, {"in_b", x.in_b},
-                              {"excerpt_a", x.excerpt_a}, {"excerpt_b", x.excerpt_b}});
+      j["crashed"].push_back({{"cell", x.cell},
+                              {"in_a", x.in_a},
+                              {"in_b", x.in_b},
+                              {"excerpt_a", x.excerpt_a},
+                              {"excerpt_b", x.excerpt_b}});
     }
     for (const CellChange& x : c.cells) {
-      j["cells"].push_back({{"cell", x.cell}, {"n_a", x.n_a}, {"n_b", x.n_b},
-                            {"throughput_a", x.throughput_a}, {"throughput_b", x.throughput_b},
-                            {"throughput_change", x.throughput_change}, {"throughput_p", x.throughput_p},
-                            {"p99_ns_a", x.p99_a}, {"p99_ns_b", x.p99_b}, {"p99_change", x.p99_change},
-                            {"p99_p", x.p99_p}, {"few_repetitions", x.few_repetitions}});
+      j["cells"].push_back({{"cell", x.cell},
+                            {"n_a", x.n_a},
+                            {"n_b", x.n_b},
+                            {"throughput_a", x.throughput_a},
+                            {"throughput_b", x.throughput_b},
+                            {"throughput_change", x.throughput_change},
+                            {"throughput_p", x.throughput_p},
+                            {"p99_ns_a", x.p99_a},
+                            {"p99_ns_b", x.p99_b},
+                            {"p99_change", x.p99_change},
+                            {"p99_p", x.p99_p},
+                            {"few_repetitions", x.few_repetitions}});
     }
     out << j.dump(2) << "\n";
     return;
@@ -184,19 +201,21 @@ void write_comparison(const RunComparison& c, const RunData& a, const RunData& b
   for (const CellChange& x : c.cells) {
     out << "| " << x.cell << " | " << x.n_a << "/" << x.n_b << " | "
         << num("%.1f", x.throughput_a / 1048576) << " | " << num("%.1f", x.throughput_b / 1048576)
-        << " | " << num("%+.1f%%", 100 * x.throughput_change) << " | " << num("%.3g", x.throughput_p)
-        << " | " << num("%.1f", x.p99_a / 1e3) << " | " << num("%.1f", x.p99_b / 1e3) << " | "
-        << num("%+.1f%%", 100 * x.p99_change) << " | " << num("%.3g", x.p99_p) << " |\n";
+        << " | " << num("%+.1f%%", 100 * x.throughput_change) << " | "
+        << num("%.3g", x.throughput_p) << " | " << num("%.1f", x.p99_a / 1e3) << " | "
+        << num("%.1f", x.p99_b / 1e3) << " | " << num("%+.1f%%", 100 * x.p99_change) << " | "
+        << num("%.3g", x.p99_p) << " |\n";
   }
   if (!c.crashed.empty()) {
     out << "\n## Cells that crashed the guest\n\nNot compared: the guest crashed while they ran "
-           "(first line of the console excerpt).\n\n| cell | crashed in | excerpt |\n|---|---|---|\n";
+           "(first line of the console excerpt).\n\n| cell | crashed in | excerpt "
+           "|\n|---|---|---|\n";
     for (const CrashedCell& x : c.crashed) {
       std::string e = x.in_a ? x.excerpt_a : x.excerpt_b;
       e = e.substr(0, e.find('\n'));
       for (char& ch : e) ch = ch == '|' ? '/' : ch;
-      out << "| " << x.cell << " | " << crashed_in(x).substr(9) << " | " << (e.empty() ? "" : "`" + e + "`")
-          << " |\n";
+      out << "| " << x.cell << " | " << crashed_in(x).substr(9) << " | "
+          << (e.empty() ? "" : "`" + e + "`") << " |\n";
     }
   }
   for (const auto& n : c.only_a) out << "\nOnly in A: `" << n << "`";

@@ -33,7 +33,8 @@ Block table_block(Table t) {
   return b;
 }
 
-Block list_block(std::vector<std::string> items, std::vector<std::string> item_class, std::string id) {
+Block list_block(std::vector<std::string> items, std::vector<std::string> item_class,
+                 std::string id) {
   Block b;
   b.kind = Block::Kind::List;
   b.items = std::move(items);
@@ -122,7 +123,8 @@ std::size_t display_width(const std::string& s) {
 std::string to_text(const Table& t) {
   std::vector<std::size_t> width(t.header.size(), 0);
   auto widen = [&](const std::vector<std::string>& row) {
-    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], display_width(row[i]));
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], display_width(row[i]));
   };
   widen(t.header);
   for (const auto& row : t.rows) widen(row);

@@ -172,7 +172,8 @@ std::vector<SweepPlot> sweep_plots(const std::vector<CellSummary>& cells) {
   std::vector<SweepPlot> out;
   for (const std::string& g : order) {
     std::set<std::pair<std::string, std::string>> loads;
-    for (const CellSummary* s : groups[g]) loads.insert({s->cell->axis("iodepth"), s->cell->axis("numjobs")});
+    for (const CellSummary* s : groups[g])
+      loads.insert({s->cell->axis("iodepth"), s->cell->axis("numjobs")});
     if (loads.size() < 2) continue;
     std::map<std::string, std::vector<const CellSummary*>> curves;
     std::vector<std::string> curve_order;
@@ -187,7 +188,9 @@ std::vector<SweepPlot> sweep_plots(const std::vector<CellSummary>& cells) {
       auto& points = curves[key];
       std::sort(points.begin(), points.end(), [](const CellSummary* x, const CellSummary* y) {
         const long dx = total_depth(*x->cell), dy = total_depth(*y->cell);
-        return dx != dy ? dx < dy : std::atol(x->cell->axis("iodepth").c_str()) < std::atol(y->cell->axis("iodepth").c_str());
+        return dx != dy ? dx < dy
+                        : std::atol(x->cell->axis("iodepth").c_str()) <
+                              std::atol(y->cell->axis("iodepth").c_str());
       });
       data << "$c" << i << " << EOD\n";
       for (const CellSummary* p : points) {
@@ -196,17 +199,21 @@ std::vector<SweepPlot> sweep_plots(const std::vector<CellSummary>& cells) {
       }
       data << "EOD\n";
       const int colour = i + 1;
-      plot << (i ? ", " : "plot ") << "$c" << i << " using 1:2 with linespoints lw 2 pt 7 lc " << colour
-           << " title " << quoted(key + " p99") << ", $c" << i
-           << " using 1:3 with linespoints dt 2 pt 6 lc " << colour << " title " << quoted(key + " p50")
-           << ", $c" << i << " using 1:2:4 with labels offset 0,0.7 font ',7' tc lt " << colour << " notitle";
+      plot << (i ? ", " : "plot ") << "$c" << i << " using 1:2 with linespoints lw 2 pt 7 lc "
+           << colour << " title " << quoted(key + " p99") << ", $c" << i
+           << " using 1:3 with linespoints dt 2 pt 6 lc " << colour << " title "
+           << quoted(key + " p50") << ", $c" << i
+           << " using 1:2:4 with labels offset 0,0.7 font ',7' tc lt " << colour << " notitle";
       ++i;
     }
     std::ostringstream body;
-    body << data.str() << "set title "
-         << quoted("Completion latency against IOPS: " + g + " (a point per iodepth x numjobs, by total depth)")
-         << "\nset xlabel 'IOPS (median of the repetitions)'\nset ylabel 'completion latency (us)'\n"
-         << "set logscale y\nset xrange [0:*]\nset format x '%.0s%c'\n" << plot.str() << "\n";
+    body
+        << data.str() << "set title "
+        << quoted("Completion latency against IOPS: " + g +
+                  " (a point per iodepth x numjobs, by total depth)")
+        << "\nset xlabel 'IOPS (median of the repetitions)'\nset ylabel 'completion latency (us)'\n"
+        << "set logscale y\nset xrange [0:*]\nset format x '%.0s%c'\n"
+        << plot.str() << "\n";
     out.push_back({g, body.str()});
   }
   return out;
@@ -227,12 +234,11 @@ void render(Gnuplot& gp, const std::string& dir, const std::string& name, const 
      << "replot\nunset output\n";
 }
 
-
 // Tic marks for a log axis from `lo` to `hi`: from a fixed ladder, the
 // ones far enough from their neighbours (an eighth of the span) to be read.
 std::string forest_tics(double lo, double hi) {
-  const double ladder[] = {0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 0.67, 0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.25,
-                           1.5, 2, 4, 10, 20, 50, 100};
+  const double ladder[] = {0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 0.67, 0.8, 0.9, 0.95, 1,
+                           1.05, 1.1,  1.25, 1.5, 2,    4,   10,   20,  50,  100};
   const double gap = std::log(hi / lo) / 8;
   std::vector<double> chosen = {1};
   double last = 1;  // walking up from 1
@@ -245,7 +251,8 @@ std::string forest_tics(double lo, double hi) {
   }
   std::sort(chosen.begin(), chosen.end());
   std::ostringstream out;
-  for (std::size_t i = 0; i < chosen.size(); ++i) out << (i ? ", " : "") << "'" << chosen[i] << "' " << chosen[i];
+  for (std::size_t i = 0; i < chosen.size(); ++i)
+    out << (i ? ", " : "") << "'" << chosen[i] << "' " << chosen[i];
   return out.str();
 }
 
@@ -275,32 +282,40 @@ std::string forest_script(const std::vector<ForestRow>& rows, double threshold) 
            << (std::isfinite(r.interval.high) ? r.interval.high : hi) << " "
            << std::stol(std::string(outcome_colour(r.outcome)).substr(1), nullptr, 16) << "\n";
     } else {
-      labels << "set label " << i + 1 << " " << quoted(r.outcome == Outcome::Crash ? "CRASH" : "no data")
-             << " at first 1, first " << i << " center tc rgb '" << outcome_colour(r.outcome) << "' font ',9'\n";
+      labels << "set label " << i + 1 << " "
+             << quoted(r.outcome == Outcome::Crash ? "CRASH" : "no data") << " at first 1, first "
+             << i << " center tc rgb '" << outcome_colour(r.outcome) << "' font ',9'\n";
     }
     tics << (i ? ", " : "") << quoted(r.label) << " " << i;
   }
   data << "EOD\n";
   std::ostringstream body;
-  body << data.str() << labels.str()
-       << "set title " << quoted("Fallback / reference, each comparison with its interval (shaded: within " +
-                                  std::to_string(static_cast<int>(std::lround(100 * threshold))) + "%)") << " font ',11'"
-       << "\nset logscale x\nset xrange [" << lo << ":" << hi << "]\n"
-       << "set yrange [" << rows.size() - 0.5 << ":-0.5]\nset ytics (" << tics.str() << ") font ',9' nomirror scale 0\n"
-       // gnuplot's SVG terminal guesses text widths generously: fixed margins
-       // keep the labels' column and the plot's apart.
-       << "set lmargin at screen 0.46\nset rmargin at screen 0.97\n"
-       << "set xtics (" << forest_tics(lo, hi) << ") font ',9'\n"
-       << "set xlabel 'log scale; throughput: above 1 is better, p99 latency: below 1 is better' font ',9'\n"
-       << "set grid xtics lc rgb '#eeeeee'\nunset grid\nset border 1\n"
-       << "set object 1 rect from first " << 1 - threshold << ", graph 0 to first " << 1 + threshold
-       << ", graph 1 fc rgb '#e4e4e4' fs solid 1.0 noborder behind\n"
-       << "set arrow 1 from first 1, graph 0 to first 1, graph 1 nohead lc rgb '#777777' dt 2 back\n"
-       << "set key outside bottom center horizontal font ',10' nobox\n"
-       << "plot " << (any ? "$forest using 2:1:3:4:5 with xerrorbars pt 7 ps 0.7 lw 3 lc rgb variable notitle, " : "");
+  body
+      << data.str() << labels.str() << "set title "
+      << quoted("Fallback / reference, each comparison with its interval (shaded: within " +
+                std::to_string(static_cast<int>(std::lround(100 * threshold))) + "%)")
+      << " font ',11'"
+      << "\nset logscale x\nset xrange [" << lo << ":" << hi << "]\n"
+      << "set yrange [" << rows.size() - 0.5 << ":-0.5]\nset ytics (" << tics.str()
+      << ") font ',9' nomirror scale 0\n"
+      // gnuplot's SVG terminal guesses text widths generously: fixed margins
+      // keep the labels' column and the plot's apart.
+      << "set lmargin at screen 0.46\nset rmargin at screen 0.97\n"
+      << "set xtics (" << forest_tics(lo, hi) << ") font ',9'\n"
+      << "set xlabel 'log scale; throughput: above 1 is better, p99 latency: below 1 is better' "
+         "font ',9'\n"
+      << "set grid xtics lc rgb '#eeeeee'\nunset grid\nset border 1\n"
+      << "set object 1 rect from first " << 1 - threshold << ", graph 0 to first " << 1 + threshold
+      << ", graph 1 fc rgb '#e4e4e4' fs solid 1.0 noborder behind\n"
+      << "set arrow 1 from first 1, graph 0 to first 1, graph 1 nohead lc rgb '#777777' dt 2 back\n"
+      << "set key outside bottom center horizontal font ',10' nobox\n"
+      << "plot "
+      << (any ? "$forest using 2:1:3:4:5 with xerrorbars pt 7 ps 0.7 lw 3 lc rgb variable notitle, "
+              : "");
   bool first = true;
   for (Outcome o : {Outcome::Pass, Outcome::Fail, Outcome::Inconclusive, Outcome::Crash}) {
-    const bool occurs = std::any_of(rows.begin(), rows.end(), [&](const ForestRow& r) { return r.outcome == o; });
+    const bool occurs =
+        std::any_of(rows.begin(), rows.end(), [&](const ForestRow& r) { return r.outcome == o; });
     if (!occurs) continue;
     body << (first ? "" : ", ") << "NaN with lines lw 6 lc rgb '" << outcome_colour(o) << "' title "
          << quoted(o == Outcome::Inconclusive ? "still open" : to_string(o));
@@ -314,10 +329,14 @@ std::string forest_script(const std::vector<ForestRow>& rows, double threshold) 
 
 const char* outcome_colour(Outcome o) {
   switch (o) {
-    case Outcome::Pass: return "#228833";
-    case Outcome::Fail: return "#cc3311";
-    case Outcome::Inconclusive: return "#dd9922";
-    case Outcome::Crash: return "#aa3377";
+    case Outcome::Pass:
+      return "#228833";
+    case Outcome::Fail:
+      return "#cc3311";
+    case Outcome::Inconclusive:
+      return "#dd9922";
+    case Outcome::Crash:
+      return "#aa3377";
   }
   return "#777777";
 }
@@ -325,7 +344,8 @@ const char* outcome_colour(Outcome o) {
 std::optional<Figure> draw_forest_plot(const std::vector<ForestRow>& rows, double threshold,
                                        const std::string& dir, std::string& gnuplot_errors) {
   fs::create_directories(dir);
-  const Figure figure{"The verdict at a glance: every comparison's ratio with its interval", "forest"};
+  const Figure figure{"The verdict at a glance: every comparison's ratio with its interval",
+                      "forest"};
   if (rows.empty()) return std::nullopt;
   const std::string errors = (fs::path(dir) / ".gnuplot-forest-errors").string();
   GnuplotScript gnuplot;
@@ -380,8 +400,8 @@ std::string throughput_script(const std::string& g, const std::vector<const Cell
         if (c->cell->axis("policy") == policy && target_of(*c->cell) == target) s = c;
       }
       if (s && s->n) {
-        body << " " << s->throughput_median / 1048576 << " " << s->throughput_interval.low / 1048576 << " "
-             << s->throughput_interval.high / 1048576;
+        body << " " << s->throughput_median / 1048576 << " " << s->throughput_interval.low / 1048576
+             << " " << s->throughput_interval.high / 1048576;
       } else {
         body << " NaN NaN NaN";
       }
@@ -397,9 +417,10 @@ std::string throughput_script(const std::string& g, const std::vector<const Cell
   for (std::size_t t = 0; t < targets.size(); ++t) {
     const std::string colour = std::string(targets[t]) == "file"          ? "#4477aa"
                                : std::string(targets[t]) == "loop dio on" ? "#66ccee"
-                                                                            : "#ee6677";
+                                                                          : "#ee6677";
     body << (t ? ", ''" : "$tp") << " using " << 2 + 3 * t << ":" << 3 + 3 * t << ":" << 4 + 3 * t
-         << (t ? "" : ":xtic(1)") << " title " << quoted(targets[t]) << " lc rgb '" << colour << "'";
+         << (t ? "" : ":xtic(1)") << " title " << quoted(targets[t]) << " lc rgb '" << colour
+         << "'";
   }
   body << "\n";
   return body.str();
@@ -444,24 +465,27 @@ std::string path_split_script(const std::vector<CellSummary>& cells) {
     const double total = static_cast<double>(s.split.requests(d));
     body << data_text(s.cell->name);
     for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
-      body << " " << (total ? 100.0 * static_cast<double>(s.split.bucket(d, p).requests) / total : 0);
+      body << " "
+           << (total ? 100.0 * static_cast<double>(s.split.bucket(d, p).requests) / total : 0);
     }
     body << "\n";
   }
-  body << "EOD\n"
-       << "set title "
-       << quoted("Path split per cell (share of requests, main direction)" +
-                 (shown < cells.size() ? ", first " + std::to_string(shown) + " of " + std::to_string(cells.size()) +
-                                             " cells"
-                                       : std::string()))
-       << "\n"
-       << "set ylabel '% of requests'\nset yrange [0:100]\n"
-       << "set style data histograms\nset style histogram rowstacked\n"
-       << "set style fill solid 0.8 border -1\nset boxwidth 0.8\nset xtics rotate by -60 font ',7'\n"
-       << "set bmargin 14\n"
-       << "plot $split using 2:xtic(1) title 'direct' lc rgb '#228833',"
-       << " '' using 3 title 'buffered' lc rgb '#4477aa', '' using 4 title 'fallback' lc rgb '#ccbb44',"
-       << " '' using 5 title 'split' lc rgb '#aa3377', '' using 6 title 'einval' lc rgb '#ee6677'\n";
+  body
+      << "EOD\n"
+      << "set title "
+      << quoted("Path split per cell (share of requests, main direction)" +
+                (shown < cells.size() ? ", first " + std::to_string(shown) + " of " +
+                                            std::to_string(cells.size()) + " cells"
+                                      : std::string()))
+      << "\n"
+      << "set ylabel '% of requests'\nset yrange [0:100]\n"
+      << "set style data histograms\nset style histogram rowstacked\n"
+      << "set style fill solid 0.8 border -1\nset boxwidth 0.8\nset xtics rotate by -60 font ',7'\n"
+      << "set bmargin 14\n"
+      << "plot $split using 2:xtic(1) title 'direct' lc rgb '#228833',"
+      << " '' using 3 title 'buffered' lc rgb '#4477aa', '' using 4 title 'fallback' lc rgb "
+         "'#ccbb44',"
+      << " '' using 5 title 'split' lc rgb '#aa3377', '' using 6 title 'einval' lc rgb '#ee6677'\n";
   return body.str();
 }
 
@@ -495,7 +519,8 @@ Figures draw_figures(const std::vector<CellSummary>& cells, const std::string& d
   }
   draw("Path split", "path-split", path_split_script(cells));
   gp << "exit\n";
-  out.gnuplot_errors = gnuplot.run((fs::path(dir) / ".gnuplot-errors").string(), out.figures.size());
+  out.gnuplot_errors =
+      gnuplot.run((fs::path(dir) / ".gnuplot-errors").string(), out.figures.size());
   return out;
 }
 

@@ -11,11 +11,11 @@
 #include <ostream>
 #include <sstream>
 
+#include "diobench/durable_file.hpp"
 #include "diobench/reports/answer.hpp"
 #include "diobench/reports/bench_results.hpp"
 #include "diobench/reports/document.hpp"
 #include "diobench/reports/plots.hpp"
-#include "diobench/durable_file.hpp"
 #include "diobench/units.hpp"
 
 namespace diobench {
@@ -31,7 +31,9 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
-Direction main_direction(const CellData& c) { return c.reads() ? Direction::Read : Direction::Write; }
+Direction main_direction(const CellData& c) {
+  return c.reads() ? Direction::Read : Direction::Write;
+}
 
 std::string split_text(const CellSummary& s) { return s.split.shares(main_direction(*s.cell)); }
 
@@ -95,15 +97,17 @@ Document crash_document(const RunData& run) {
       "The qemu guest crashed while these cells ran (outcome CRASH): they have no metrics. "
       "The excerpt is the guest console's BUG / Oops lines."));
   for (const CellData* c : crashed) {
-    doc.push_back(heading("`" + c->name + "`: CRASH in " + std::to_string(c->crashed) + " of " +
-                              std::to_string(c->crashed + c->repetitions.size() + c->failed + c->skipped) +
-                              " repetitions",
-                          3));
+    doc.push_back(
+        heading("`" + c->name + "`: CRASH in " + std::to_string(c->crashed) + " of " +
+                    std::to_string(c->crashed + c->repetitions.size() + c->failed + c->skipped) +
+                    " repetitions",
+                3));
     // Each distinct excerpt once, with how many repetitions ended in it.
     std::vector<std::pair<std::string, unsigned>> excerpts;
     for (const std::string& e : c->crash_excerpts) {
       const std::string text = e.empty() ? "(no console excerpt recorded)" : e;
-      auto it = std::find_if(excerpts.begin(), excerpts.end(), [&](const auto& x) { return x.first == text; });
+      auto it = std::find_if(excerpts.begin(), excerpts.end(),
+                             [&](const auto& x) { return x.first == text; });
       if (it == excerpts.end()) {
         excerpts.push_back({text, 1});
       } else {
@@ -112,7 +116,8 @@ Document crash_document(const RunData& run) {
     }
     for (const auto& [text, n] : excerpts) {
       if (excerpts.size() > 1 || c->crashed > 1) {
-        doc.push_back(paragraph(n == 1 ? "In one repetition:" : "In " + std::to_string(n) + " repetitions:"));
+        doc.push_back(
+            paragraph(n == 1 ? "In one repetition:" : "In " + std::to_string(n) + " repetitions:"));
       }
       doc.push_back(code_block(text));
     }
@@ -151,7 +156,8 @@ Document ceiling_notes(const RunData& run, const std::vector<CellSummary>& cells
       "block device could not be opened. Above 100%: requests served from the page cache, which "
       "the device's ceiling does not bound.";
   for (const auto& [note, n] : notes) {
-    text += " No fraction (—) for " + std::to_string(n) + (n == 1 ? " cell" : " cells") + ": " + note + ".";
+    text += " No fraction (—) for " + std::to_string(n) + (n == 1 ? " cell" : " cells") + ": " +
+            note + ".";
   }
   doc.push_back(paragraph(text));
   return doc;
@@ -176,7 +182,8 @@ struct CpuSummary {
 CpuSummary cpu_summary(const RunData& run, const CellData& c, bool fio_only, std::uint64_t seed) {
   std::vector<double> v;
   for (const RepetitionData& r : c.repetitions) {
-    if (const auto g = r.cpu_per_gib(fio_only ? r.fio_cpu_s : r.cpu_busy_s, run.ramp_s)) v.push_back(*g);
+    if (const auto g = r.cpu_per_gib(fio_only ? r.fio_cpu_s : r.cpu_busy_s, run.ramp_s))
+      v.push_back(*g);
   }
   if (v.empty()) return {};
   return {median(v), bootstrap_median_interval(v, 0.95, seed), v.size()};
@@ -214,7 +221,8 @@ std::vector<CellSummary> summarize(const RunData& run, std::uint64_t seed) {
     s.p999 = median(p999);
     s.p99_interval = bootstrap_median_interval(p99, 0.95, seed + ++k);
     s.amplification = amp.empty() ? 0 : median(amp);
-    const CpuSummary all = cpu_summary(run, c, false, seed + ++k), fio = cpu_summary(run, c, true, seed + ++k);
+    const CpuSummary all = cpu_summary(run, c, false, seed + ++k),
+                     fio = cpu_summary(run, c, true, seed + ++k);
     s.cpu_per_gib = all.median;
     s.cpu_per_gib_interval = all.interval;
     s.cpu_n = all.n;
@@ -232,8 +240,8 @@ std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cell
     if (s.amplification <= 2) continue;
     const CellData& c = *s.cell;
     const Direction d = main_direction(c);
-    const std::uint64_t direct = s.split.bucket(d, Path::Direct).requests +
-                                 s.split.bucket(d, Path::Split).requests;
+    const std::uint64_t direct =
+        s.split.bucket(d, Path::Direct).requests + s.split.bucket(d, Path::Split).requests;
     const auto bs = parse_size(c.axis("bs")).value_or(0);
     const auto rs = parse_size(c.axis("recordsize")).value_or(128 * 1024);
     std::string cause;
@@ -246,15 +254,19 @@ std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cell
                                      "random requests seldom use the rest of it"
                                    : " through the ARC: each small write dirties a whole "
                                      "record, which is then written whole");
-    } else if (c.axis("backend") == "zfs" && c.axis("loop_dio") == "off" && is_fallback_path_cell(c)) {
+    } else if (c.axis("backend") == "zfs" && c.axis("loop_dio") == "off" &&
+               is_fallback_path_cell(c)) {
       // the policy model says the loop driver's pages take the direct path
-      cause = "the loop device in buffered mode hands the file one page at a time, and "
-              "direct=" + c.axis("policy") + " sends each page direct: a direct " +
-              std::string(to_string(d)) + " of a whole record";
+      cause =
+          "the loop device in buffered mode hands the file one page at a time, and "
+          "direct=" +
+          c.axis("policy") + " sends each page direct: a direct " + std::string(to_string(d)) +
+          " of a whole record";
     } else if (c.reads() && c.axis("rw").find("rand") != std::string::npos &&
                (c.axis("target") == "loop" ? c.axis("loop_dio") == "off" : direct == 0)) {
-      cause = "buffered random reads: the page cache's readahead fetches neighbouring pages "
-              "the workload never asks for";
+      cause =
+          "buffered random reads: the page cache's readahead fetches neighbouring pages "
+          "the workload never asks for";
     } else {
       cause = "not explained by the model: see the cell's raw files";
     }
@@ -278,7 +290,8 @@ std::string outcome_text(const Comparison& c) {
 
 std::string cpu_ratio_text(const std::optional<CpuRatio>& r) {
   if (!r) return "-";
-  return fmt("%.2fx", r->ratio) + " [" + fmt("%.2fx", r->interval.low) + ", " + fmt("%.2fx", r->interval.high) + "]";
+  return fmt("%.2fx", r->ratio) + " [" + fmt("%.2fx", r->interval.low) + ", " +
+         fmt("%.2fx", r->interval.high) + "]";
 }
 
 // The verdict comparison by comparison: the effect as a ratio in words
@@ -287,16 +300,23 @@ std::string cpu_ratio_text(const std::optional<CpuRatio>& r) {
 Table verdict_table(const Answer& a, const std::vector<Comparison>& verdict) {
   Table t;
   t.id = "verdict";
-  t.header = {"workload", "compared", "fallback cell", "metric", "fallback vs reference", "interval",
-              "outcome", "CPU per GiB, fallback / reference [95%]"};
+  t.header = {"workload",
+              "compared",
+              "fallback cell",
+              "metric",
+              "fallback vs reference",
+              "interval",
+              "outcome",
+              "CPU per GiB, fallback / reference [95%]"};
   t.numeric = {false, false, false, false, true, true, false, true};
   for (const Comparison& c : verdict) {
     const bool latency = c.metric != "throughput";
     const AnswerLine* line = line_of(a, c);
-    t.rows.push_back({c.workload, c.kind, c.subject.substr(c.subject.find('.') + 1), c.metric,
-                      c.outcome == Outcome::Crash ? "-" : effect_in_words(c.ratio, latency),
-                      c.outcome == Outcome::Crash ? "-" : interval_in_words(c.ratio_interval, latency),
-                      outcome_text(c), line ? cpu_ratio_text(line->cpu) : "-"});
+    t.rows.push_back(
+        {c.workload, c.kind, c.subject.substr(c.subject.find('.') + 1), c.metric,
+         c.outcome == Outcome::Crash ? "-" : effect_in_words(c.ratio, latency),
+         c.outcome == Outcome::Crash ? "-" : interval_in_words(c.ratio_interval, latency),
+         outcome_text(c), line ? cpu_ratio_text(line->cpu) : "-"});
     t.row_class.push_back(to_string(c.outcome));
   }
   return t;
@@ -315,12 +335,14 @@ Document answer_document(const Answer& a) {
   std::vector<std::string> items;
   for (const AnswerLine& l : a.lines) items.push_back(l.text);
   if (items.empty()) {
-    doc.push_back(paragraph("No fallback-path cell with a reference in this run: nothing to answer."));
+    doc.push_back(
+        paragraph("No fallback-path cell with a reference in this run: nothing to answer."));
     return doc;
   }
   doc.push_back(list_block(items, answer_classes(a), "answer-lines"));
   doc.push_back(paragraph("**" + a.counts + "**"));
-  if (!a.scope.empty()) doc.push_back(paragraph(a.scope));  // plain: the HTML renderer has no single-* emphasis
+  if (!a.scope.empty())
+    doc.push_back(paragraph(a.scope));  // plain: the HTML renderer has no single-* emphasis
   return doc;
 }
 
@@ -346,8 +368,8 @@ std::vector<ForestRow> forest_rows(const Answer& a) {
   std::vector<ForestRow> rows;
   for (const AnswerLine& l : a.lines) {
     for (const Comparison* c : l.comparisons) {
-      rows.push_back({l.short_label + " · " + (c->metric == "throughput" ? "throughput" : "p99"), c->ratio,
-                      c->ratio_interval, c->outcome});
+      rows.push_back({l.short_label + " · " + (c->metric == "throughput" ? "throughput" : "p99"),
+                      c->ratio, c->ratio_interval, c->outcome});
     }
   }
   return rows;
@@ -361,8 +383,10 @@ void print_verdict(const RunData& run, const std::vector<Comparison>& verdict, d
   if (!a.banner.empty()) out << "*** " << a.banner << " ***\n";
   out << a.heading << "\n";
   for (const AnswerLine& l : a.lines) out << "  " << l.text << "\n";
-  if (a.lines.empty()) out << "  no fallback-path cell with a reference in this run\n";
-  else out << a.counts << "\n";
+  if (a.lines.empty())
+    out << "  no fallback-path cell with a reference in this run\n";
+  else
+    out << a.counts << "\n";
   if (!a.scope.empty()) out << "(" << a.scope << ")\n";
   if (!verdict.empty()) {
     out << "\nVerdict, comparison by comparison (effect of the fallback against its reference):\n"
@@ -373,8 +397,9 @@ void print_verdict(const RunData& run, const std::vector<Comparison>& verdict, d
     if (!c.crashed) continue;
     if (!header) out << "\nCells that crashed the guest (no metrics):\n";
     header = true;
-    out << "  CRASH  " << c.name << " (" << c.crashed << " repetition" << (c.crashed == 1 ? "" : "s")
-        << ")\n         " << excerpt_head(first_excerpt(c), 4, "\n         ") << "\n";
+    out << "  CRASH  " << c.name << " (" << c.crashed << " repetition"
+        << (c.crashed == 1 ? "" : "s") << ")\n         "
+        << excerpt_head(first_excerpt(c), 4, "\n         ") << "\n";
   }
 }
 
@@ -399,7 +424,8 @@ std::string cpu_text(double median_value, const Interval& iv, std::size_t n) {
 }
 
 std::string cells_cpu_note(const std::vector<CellSummary>& cells) {
-  const bool any = std::any_of(cells.begin(), cells.end(), [](const CellSummary& s) { return s.cpu_n || s.fio_cpu_n; });
+  const bool any = std::any_of(cells.begin(), cells.end(),
+                               [](const CellSummary& s) { return s.cpu_n || s.fio_cpu_n; });
   return any ? "CPU s/GiB: CPU seconds per GiB moved, median [95% interval]; see the method above."
              : "CPU s/GiB: not recorded in this run (its runner predates the CPU columns).";
 }
@@ -411,7 +437,8 @@ std::vector<std::string> arc_flags(const RunData& run) {
   for (const CellData& c : run.cells) {
     for (const RepetitionData& r : c.repetitions) {
       if (!r.arc_check.empty() && r.arc_check != "ok") {
-        out.push_back("`" + c.name + "` repetition " + std::to_string(r.repetition) + ": " + r.arc_check);
+        out.push_back("`" + c.name + "` repetition " + std::to_string(r.repetition) + ": " +
+                      r.arc_check);
       }
     }
   }
@@ -438,9 +465,11 @@ const char* kCss =
     "#answer-lines li.CRASH{border-color:#aa3377}";
 
 // The first screen: the answer beside the forest plot.
-std::string html_answer(const Answer& a, const std::optional<Figure>& forest, const std::string& dir) {
+std::string html_answer(const Answer& a, const std::optional<Figure>& forest,
+                        const std::string& dir) {
   std::ostringstream h;
-  h << "<section id=\"answer-first\"><div id=\"answer\">\n" << to_html(answer_document(a)) << "</div>\n";
+  h << "<section id=\"answer-first\"><div id=\"answer\">\n"
+    << to_html(answer_document(a)) << "</div>\n";
   if (forest) {
     h << "<figure id=\"forest-plot\">" << inline_svg(fs::path(dir) / (forest->name + ".svg"))
       << "<figcaption>" << escaped(forest->title) << "</figcaption></figure>\n";
@@ -450,7 +479,8 @@ std::string html_answer(const Answer& a, const std::optional<Figure>& forest, co
 
 std::string html_cells(const RunData& run, const std::vector<CellSummary>& cells) {
   std::ostringstream h;
-  h << "<h2>Cells</h2>\n<table id=\"cells\"><tr><th>cell</th><th>outcome</th><th>n</th><th>MiB/s</th>"
+  h << "<h2>Cells</h2>\n<table "
+       "id=\"cells\"><tr><th>cell</th><th>outcome</th><th>n</th><th>MiB/s</th>"
        "<th>95% interval</th><th>CV</th><th>IOPS</th><th>p50 us</th><th>p99 us</th>"
        "<th>p99.9 us</th><th>amplification</th><th>path split</th>"
        "<th>CPU s/GiB, all CPUs</th><th>CPU s/GiB, fio</th>"
@@ -472,8 +502,9 @@ std::string html_cells(const RunData& run, const std::vector<CellSummary>& cells
       << fmt("%.1f", s.p50 / 1e3) << "</td><td>" << fmt("%.1f", s.p99 / 1e3) << "</td><td>"
       << fmt("%.1f", s.p999 / 1e3) << "</td><td>"
       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << "</td><td>"
-      << escaped(split_text(s)) << "</td><td>" << cpu_text(s.cpu_per_gib, s.cpu_per_gib_interval, s.cpu_n)
-      << "</td><td>" << cpu_text(s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval, s.fio_cpu_n) << "</td>";
+      << escaped(split_text(s)) << "</td><td>"
+      << cpu_text(s.cpu_per_gib, s.cpu_per_gib_interval, s.cpu_n) << "</td><td>"
+      << cpu_text(s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval, s.fio_cpu_n) << "</td>";
     if (run.bench) h << "<td>" << escaped(share_text(share_of(run, s))) << "</td>";
     h << "</tr>\n";
   }
@@ -481,10 +512,11 @@ std::string html_cells(const RunData& run, const std::vector<CellSummary>& cells
   return h.str();
 }
 
-std::string html_report(const RunData& run, const std::vector<CellSummary>& cells, const Answer& answer,
-                        const std::vector<Comparison>& verdict, double threshold,
-                        const std::vector<Finding>& findings, const std::optional<Figure>& forest,
-                        const std::vector<Figure>& figures, const std::string& dir) {
+std::string html_report(const RunData& run, const std::vector<CellSummary>& cells,
+                        const Answer& answer, const std::vector<Comparison>& verdict,
+                        double threshold, const std::vector<Finding>& findings,
+                        const std::optional<Figure>& forest, const std::vector<Figure>& figures,
+                        const std::string& dir) {
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
     << "<title>diobench report: " << escaped(run.profile) << "</title><style>" << kCss
@@ -492,8 +524,7 @@ std::string html_report(const RunData& run, const std::vector<CellSummary>& cell
     << "<h1>diobench report: " << escaped(run.profile) << " (" << escaped(run.backend)
     << " backend)</h1>\n<p>Run <code>" << escaped(run.dir) << "</code>, status "
     << escaped(run.status) << ", order seed " << run.seed << ".</p>\n"
-    << html_answer(answer, forest, dir)
-    << "<h2>Verdict, comparison by comparison</h2>\n";
+    << html_answer(answer, forest, dir) << "<h2>Verdict, comparison by comparison</h2>\n";
   if (verdict.empty()) {
     h << "<table id=\"verdict\"><tr><td>no fallback-path cell with a reference</td></tr></table>\n";
   } else {
@@ -532,30 +563,34 @@ std::string cells_csv(const RunData& run, const std::vector<CellSummary>& cells)
          "iops_median,p50_us,p90_us,p99_us,p999_us,p99_ci_low_us,p99_ci_high_us,amplification,"
          "path_split,split_contradiction,outcome,crash_excerpt,ceiling_fraction,ceiling,"
          "cpu_repetitions,cpu_s_per_GiB,cpu_s_per_GiB_ci_low,cpu_s_per_GiB_ci_high,"
-         "fio_cpu_repetitions,fio_cpu_s_per_GiB,fio_cpu_s_per_GiB_ci_low,fio_cpu_s_per_GiB_ci_high\n";
+         "fio_cpu_repetitions,fio_cpu_s_per_GiB,fio_cpu_s_per_GiB_ci_low,fio_cpu_s_per_GiB_ci_"
+         "high\n";
   // Empty fields when the run recorded no CPU time.
   auto cpu = [](std::size_t n, double m, const Interval& iv) {
-    return std::to_string(n) + "," + (n ? fmt("%.6f", m) + "," + fmt("%.6f", iv.low) + "," + fmt("%.6f", iv.high) : ",,");
+    return std::to_string(n) + "," +
+           (n ? fmt("%.6f", m) + "," + fmt("%.6f", iv.low) + "," + fmt("%.6f", iv.high) : ",,");
   };
   for (const CellSummary& s : cells) {
     const CellData& c = *s.cell;
     csv << c.name;
-    for (const char* k : {"backend", "policy", "target", "loop_dio", "app_direct", "submit",
-                          "semantics", "recordsize", "workload", "rw", "bs", "iodepth", "numjobs"}) {
+    for (const char* k :
+         {"backend", "policy", "target", "loop_dio", "app_direct", "submit", "semantics",
+          "recordsize", "workload", "rw", "bs", "iodepth", "numjobs"}) {
       csv << "," << c.axis(k);
     }
-    csv << "," << s.n << "," << c.failed << "," << c.skipped << "," << fmt("%.0f", s.throughput_median)
-        << "," << fmt("%.0f", s.throughput_interval.low) << "," << fmt("%.0f", s.throughput_interval.high)
-        << "," << fmt("%.0f", s.throughput_mean) << "," << fmt("%.4f", s.throughput_cv) << ","
-        << fmt("%.1f", s.iops_median) << "," << fmt("%.2f", s.p50 / 1e3) << "," << fmt("%.2f", s.p90 / 1e3)
-        << "," << fmt("%.2f", s.p99 / 1e3) << "," << fmt("%.2f", s.p999 / 1e3) << ","
-        << fmt("%.2f", s.p99_interval.low / 1e3) << "," << fmt("%.2f", s.p99_interval.high / 1e3) << ","
-        << (s.amplification > 0 ? fmt("%.3f", s.amplification) : "") << "," << split_text(s) << ","
-        << (s.contradiction ? "yes" : "no") << "," << cell_outcome(c) << ","
+    csv << "," << s.n << "," << c.failed << "," << c.skipped << ","
+        << fmt("%.0f", s.throughput_median) << "," << fmt("%.0f", s.throughput_interval.low) << ","
+        << fmt("%.0f", s.throughput_interval.high) << "," << fmt("%.0f", s.throughput_mean) << ","
+        << fmt("%.4f", s.throughput_cv) << "," << fmt("%.1f", s.iops_median) << ","
+        << fmt("%.2f", s.p50 / 1e3) << "," << fmt("%.2f", s.p90 / 1e3) << ","
+        << fmt("%.2f", s.p99 / 1e3) << "," << fmt("%.2f", s.p999 / 1e3) << ","
+        << fmt("%.2f", s.p99_interval.low / 1e3) << "," << fmt("%.2f", s.p99_interval.high / 1e3)
+        << "," << (s.amplification > 0 ? fmt("%.3f", s.amplification) : "") << "," << split_text(s)
+        << "," << (s.contradiction ? "yes" : "no") << "," << cell_outcome(c) << ","
         << csv_field(first_excerpt(c)) << ",";
     const CeilingShare share = share_of(run, s);
-    csv << (share.fraction ? fmt("%.4f", *share.fraction) : "") << "," << csv_field(share.ceiling) << ","
-        << cpu(s.cpu_n, s.cpu_per_gib, s.cpu_per_gib_interval) << ","
+    csv << (share.fraction ? fmt("%.4f", *share.fraction) : "") << "," << csv_field(share.ceiling)
+        << "," << cpu(s.cpu_n, s.cpu_per_gib, s.cpu_per_gib_interval) << ","
         << cpu(s.fio_cpu_n, s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval) << "\n";
   }
   return csv.str();
@@ -570,11 +605,12 @@ std::string comparisons_csv(const Answer& a, const std::vector<Comparison>& verd
     const AnswerLine* line = line_of(a, c);
     const std::optional<CpuRatio> cpu = line ? line->cpu : std::nullopt;
     csv << csv_field(c.workload) << "," << c.kind << "," << c.subject << "," << c.reference << ","
-        << c.metric << "," << fmt("%.6f", c.ratio) << "," << fmt("%.6f", c.ratio_interval.low) << ","
-        << fmt("%.6f", c.ratio_interval.high) << "," << to_string(c.outcome) << ","
+        << c.metric << "," << fmt("%.6f", c.ratio) << "," << fmt("%.6f", c.ratio_interval.low)
+        << "," << fmt("%.6f", c.ratio_interval.high) << "," << to_string(c.outcome) << ","
         << (c.repetitions_to_decide ? std::to_string(*c.repetitions_to_decide) : "") << ","
         << csv_field(c.note) << ","
-        << (cpu ? fmt("%.6f", cpu->ratio) + "," + fmt("%.6f", cpu->interval.low) + "," + fmt("%.6f", cpu->interval.high)
+        << (cpu ? fmt("%.6f", cpu->ratio) + "," + fmt("%.6f", cpu->interval.low) + "," +
+                      fmt("%.6f", cpu->interval.high)
                 : ",,")
         << "\n";
   }
@@ -584,7 +620,8 @@ std::string comparisons_csv(const Answer& a, const std::vector<Comparison>& verd
 std::string markdown_cells(const RunData& run, const std::vector<CellSummary>& cells) {
   std::ostringstream md;
   md << "## Cells\n\n"
-     << "| cell | outcome | n | MiB/s (95% CI) | CV | IOPS | p50 / p99 / p99.9 us | amplification | path split "
+     << "| cell | outcome | n | MiB/s (95% CI) | CV | IOPS | p50 / p99 / p99.9 us | amplification "
+        "| path split "
         "| CPU s/GiB, all CPUs | CPU s/GiB, fio |"
      << (run.bench ? " of ceiling |" : "") << "\n"
      << "|---|---|---|---|---|---|---|---|---|---|---|" << (run.bench ? "---|" : "") << "\n";
@@ -596,17 +633,20 @@ std::string markdown_cells(const RunData& run, const std::vector<CellSummary>& c
       // No metrics for a crashed cell: the first lines of its excerpt.
       std::string head = excerpt_head(first_excerpt(c), 2, " / ");
       for (char& ch : head) ch = ch == '|' ? '/' : ch;
-      md << c.crashed << " crashed | `" << head << "` | | | | | | | |" << (run.bench ? " |" : "") << "\n";
+      md << c.crashed << " crashed | `" << head << "` | | | | | | | |" << (run.bench ? " |" : "")
+         << "\n";
       continue;
     }
     md << s.n << (c.failed ? " (" + std::to_string(c.failed) + " failed)" : "")
        << (c.skipped ? " (" + std::to_string(c.skipped) + " skipped)" : "") << " | "
-       << fmt("%.1f", s.throughput_median / 1048576) << " (" << fmt("%.1f", s.throughput_interval.low / 1048576)
-       << "-" << fmt("%.1f", s.throughput_interval.high / 1048576) << ") | " << fmt("%.3f", s.throughput_cv)
-       << " | " << fmt("%.0f", s.iops_median) << " | " << fmt("%.1f", s.p50 / 1e3) << " / "
-       << fmt("%.1f", s.p99 / 1e3) << " / " << fmt("%.1f", s.p999 / 1e3) << " | "
-       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << " | " << split_text(s) << " | "
-       << cpu_text(s.cpu_per_gib, s.cpu_per_gib_interval, s.cpu_n) << " | "
+       << fmt("%.1f", s.throughput_median / 1048576) << " ("
+       << fmt("%.1f", s.throughput_interval.low / 1048576) << "-"
+       << fmt("%.1f", s.throughput_interval.high / 1048576) << ") | "
+       << fmt("%.3f", s.throughput_cv) << " | " << fmt("%.0f", s.iops_median) << " | "
+       << fmt("%.1f", s.p50 / 1e3) << " / " << fmt("%.1f", s.p99 / 1e3) << " / "
+       << fmt("%.1f", s.p999 / 1e3) << " | "
+       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << " | " << split_text(s)
+       << " | " << cpu_text(s.cpu_per_gib, s.cpu_per_gib_interval, s.cpu_n) << " | "
        << cpu_text(s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval, s.fio_cpu_n) << " |";
     if (run.bench) md << " " << share_text(share_of(run, s)) << " |";
     md << "\n";
@@ -636,10 +676,10 @@ std::string markdown_findings(const RunData& run, const std::vector<Finding>& fi
   return md.str();
 }
 
-std::string markdown_report(const RunData& run, const std::vector<CellSummary>& cells, const Answer& answer,
-                            const std::vector<Comparison>& verdict, double threshold,
-                            const std::optional<Figure>& forest, const std::vector<Figure>& figures,
-                            std::size_t figures_omitted) {
+std::string markdown_report(const RunData& run, const std::vector<CellSummary>& cells,
+                            const Answer& answer, const std::vector<Comparison>& verdict,
+                            double threshold, const std::optional<Figure>& forest,
+                            const std::vector<Figure>& figures, std::size_t figures_omitted) {
   std::ostringstream md;
   md << "# diobench report: " << run.profile << " (" << run.backend << " backend)\n\n"
      << "Run directory `" << run.dir << "`, status " << run.status << ", order seed " << run.seed
@@ -647,16 +687,21 @@ std::string markdown_report(const RunData& run, const std::vector<CellSummary>& 
      << to_markdown(answer_document(answer));
   if (forest) md << "![" << forest->title << "](" << forest->name << ".png)\n\n";
   md << "## Verdict, comparison by comparison\n\n";
-  if (verdict.empty()) md << "No fallback-path cell with a reference in this run.\n\n";
-  else md << to_markdown({table_block(verdict_table(answer, verdict))});
-  md << "## Method\n\n" << to_markdown(method_document(threshold)) << markdown_cells(run, cells)
+  if (verdict.empty())
+    md << "No fallback-path cell with a reference in this run.\n\n";
+  else
+    md << to_markdown({table_block(verdict_table(answer, verdict))});
+  md << "## Method\n\n"
+     << to_markdown(method_document(threshold)) << markdown_cells(run, cells)
      << to_markdown(ceiling_notes(run, cells)) << to_markdown(crash_document(run))
      << to_markdown(bench_document(run)) << "## Figures\n\n";
   if (figures_omitted) {
-    md << "Figures for the first workloads only; " << figures_omitted << " more are in cells.csv.\n\n";
+    md << "Figures for the first workloads only; " << figures_omitted
+       << " more are in cells.csv.\n\n";
   }
   for (const Figure& f : figures) md << "![" << f.title << "](" << f.name << ".png)\n\n";
-  md << markdown_findings(run, amplification_findings(cells)) << "\n## System\n\n| key | value |\n|---|---|\n";
+  md << markdown_findings(run, amplification_findings(cells))
+     << "\n## System\n\n| key | value |\n|---|---|\n";
   for (const auto& [k, v] : run.system) {
     if (k.rfind("zfs.tunable.", 0) == 0) continue;  // long; in results.db
     md << "| " << k << " | " << v << " |\n";
@@ -677,13 +722,15 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
   };
   const Answer answer = the_answer(run, verdict, threshold, run.seed);
   std::string gnuplot_errors;
-  const std::optional<Figure> forest = draw_forest_plot(forest_rows(answer), threshold, out_dir, gnuplot_errors);
+  const std::optional<Figure> forest =
+      draw_forest_plot(forest_rows(answer), threshold, out_dir, gnuplot_errors);
   if (!gnuplot_errors.empty()) std::cerr << "diobench: gnuplot reported:\n" << gnuplot_errors;
   publish("cells.csv", cells_csv(run, cells));
   publish("comparisons.csv", comparisons_csv(answer, verdict));
-  publish("report.md", markdown_report(run, cells, answer, verdict, threshold, forest, figures, figures_omitted));
-  publish("index.html", html_report(run, cells, answer, verdict, threshold, amplification_findings(cells), forest,
-                                    figures, out_dir));
+  publish("report.md", markdown_report(run, cells, answer, verdict, threshold, forest, figures,
+                                       figures_omitted));
+  publish("index.html", html_report(run, cells, answer, verdict, threshold,
+                                    amplification_findings(cells), forest, figures, out_dir));
 }
 
 }  // namespace diobench

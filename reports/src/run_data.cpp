@@ -12,7 +12,6 @@
 
 #include "diobench/policy.hpp"
 #include "diobench/reports/bench_results.hpp"
-
 #include "diobench/results_reader.hpp"
 
 namespace diobench {
@@ -77,10 +76,11 @@ void load_guest_lane(RunData& run) {
   g.accelerator = json_text(j, "accelerator");
   const auto emulated = j.find("emulated_cpu");
   g.emulated_cpu = (emulated != j.end() && emulated->is_boolean()) ? emulated->get<bool>()
-                                                                    : g.accelerator == "tcg";
+                                                                   : g.accelerator == "tcg";
   g.guest_kernel = json_text(j, "guest_kernel");
   // The module the guest loaded says more than the package it came from.
-  if (j.contains("guest") && j["guest"].is_object()) g.zfs_version = json_text(j["guest"], "zfs_module");
+  if (j.contains("guest") && j["guest"].is_object())
+    g.zfs_version = json_text(j["guest"], "zfs_module");
   if (g.zfs_version.empty()) g.zfs_version = json_text(j, "zfs_package");
   g.zfs_variant = json_text(j, "zfs_variant");
   run.system["zfsvm.accelerator"] = g.accelerator + (g.emulated_cpu ? " (emulated CPU)" : "");
@@ -98,7 +98,8 @@ std::optional<double> optional_double(sqlite3_stmt* st, int col) {
 
 // The CPU and ARC columns of repetitions, where the run's index has them
 // (runs recorded before the runner wrote them have none: unknown).
-void load_cpu_columns(const ResultsReader& db, const std::function<RepetitionData*(std::int64_t)>& rep) {
+void load_cpu_columns(const ResultsReader& db,
+                      const std::function<RepetitionData*(std::int64_t)>& rep) {
   std::set<std::string> columns;
   db.each("PRAGMA table_info(repetitions)", [&](sqlite3_stmt* st) { columns.insert(text(st, 1)); });
   std::string select = "SELECT id";
@@ -118,7 +119,7 @@ void load_cpu_columns(const ResultsReader& db, const std::function<RepetitionDat
 }  // namespace
 
 double RepetitionData::amplification(double ramp_s) const {
-  const double below = pool_measured ? static_cast<double>(pool_bytes)
+  const double below = pool_measured     ? static_cast<double>(pool_bytes)
                        : device_measured ? static_cast<double>(device_bytes)
                                          : 0;
   // A loop device that moved nothing was not in the data path (the
@@ -147,7 +148,8 @@ namespace {
 // found by their id (only the ok ones carry measurements).
 class RunLoader {
  public:
-  RunLoader(const std::string& dir, const std::string& db_path) : db_(db_path, bad_input), db_path_(db_path) {
+  RunLoader(const std::string& dir, const std::string& db_path)
+      : db_(db_path, bad_input), db_path_(db_path) {
     run_.dir = dir;
   }
 
@@ -172,7 +174,9 @@ class RunLoader {
     if (it == rep_index_.end()) return nullptr;
     return &run_.cells[it->second.first].repetitions[it->second.second];
   }
-  const CellData& cell_of(std::int64_t repetition_id) { return run_.cells[rep_index_[repetition_id].first]; }
+  const CellData& cell_of(std::int64_t repetition_id) {
+    return run_.cells[rep_index_[repetition_id].first];
+  }
 
   void read_run() {
     db_.each("SELECT profile, backend, seed, status FROM runs", [&](sqlite3_stmt* st) {
@@ -198,117 +202,126 @@ class RunLoader {
   // Crashed, failed and skipped repetitions are counted with their
   // messages; ok ones get a RepetitionData the later tables fill.
   void read_repetitions() {
-    db_.each("SELECT id, cell_id, repetition, status, message, split_check, position FROM repetitions"
-             " ORDER BY cell_id, repetition",
-             [&](sqlite3_stmt* st) {
-              const auto cell = cell_index_.find(sqlite3_column_int64(st, 1));
-              if (cell == cell_index_.end()) {
-                throw ReportError(db_path_ + ": a repetition of an unknown cell (damaged index)");
-              }
-              CellData& c = run_.cells[cell->second];
-              const std::string status = text(st, 3);
-              if (status == "crash") {
-                c.crashed++;
-                c.crash_excerpts.push_back(text(st, 4));
-                return;
-              }
-              if (status != "ok") {
-                (status == "skipped" ? c.skipped : c.failed)++;
-                c.messages.push_back(text(st, 4));
-                return;
-              }
-              RepetitionData r;
-              r.repetition = static_cast<unsigned>(sqlite3_column_int(st, 2));
-              r.split_check = text(st, 5);
-              r.position = static_cast<std::uint64_t>(sqlite3_column_int64(st, 6));
-              rep_index_[sqlite3_column_int64(st, 0)] = {cell->second, c.repetitions.size()};
-              c.repetitions.push_back(r);
-            });
+    db_.each(
+        "SELECT id, cell_id, repetition, status, message, split_check, position FROM repetitions"
+        " ORDER BY cell_id, repetition",
+        [&](sqlite3_stmt* st) {
+          const auto cell = cell_index_.find(sqlite3_column_int64(st, 1));
+          if (cell == cell_index_.end()) {
+            throw ReportError(db_path_ + ": a repetition of an unknown cell (damaged index)");
+          }
+          CellData& c = run_.cells[cell->second];
+          const std::string status = text(st, 3);
+          if (status == "crash") {
+            c.crashed++;
+            c.crash_excerpts.push_back(text(st, 4));
+            return;
+          }
+          if (status != "ok") {
+            (status == "skipped" ? c.skipped : c.failed)++;
+            c.messages.push_back(text(st, 4));
+            return;
+          }
+          RepetitionData r;
+          r.repetition = static_cast<unsigned>(sqlite3_column_int(st, 2));
+          r.split_check = text(st, 5);
+          r.position = static_cast<std::uint64_t>(sqlite3_column_int64(st, 6));
+          rep_index_[sqlite3_column_int64(st, 0)] = {cell->second, c.repetitions.size()};
+          c.repetitions.push_back(r);
+        });
   }
 
   // fio's figures; the latencies and the bytes asked in the workload's
   // direction.
   void read_metrics() {
-    db_.each("SELECT repetition_id, direction, bw_bytes, iops, io_bytes, p50_ns, p90_ns, p99_ns,"
-             " p999_ns, runtime_ms FROM metrics",
-             [&](sqlite3_stmt* st) {
-              RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
-              if (!r) return;
-              r->throughput += sqlite3_column_double(st, 2);
-              r->bytes_total += static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
-              if ((text(st, 1) == "read") == cell_of(sqlite3_column_int64(st, 0)).reads()) {
-                r->bytes_asked = static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
-                r->iops = sqlite3_column_double(st, 3);
-                r->p50 = sqlite3_column_double(st, 5);
-                r->p90 = sqlite3_column_double(st, 6);
-                r->p99 = sqlite3_column_double(st, 7);
-                r->p999 = sqlite3_column_double(st, 8);
-                r->runtime_ms = sqlite3_column_double(st, 9);
-              }
-            });
+    db_.each(
+        "SELECT repetition_id, direction, bw_bytes, iops, io_bytes, p50_ns, p90_ns, p99_ns,"
+        " p999_ns, runtime_ms FROM metrics",
+        [&](sqlite3_stmt* st) {
+          RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+          if (!r) return;
+          r->throughput += sqlite3_column_double(st, 2);
+          r->bytes_total += static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
+          if ((text(st, 1) == "read") == cell_of(sqlite3_column_int64(st, 0)).reads()) {
+            r->bytes_asked = static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
+            r->iops = sqlite3_column_double(st, 3);
+            r->p50 = sqlite3_column_double(st, 5);
+            r->p90 = sqlite3_column_double(st, 6);
+            r->p99 = sqlite3_column_double(st, 7);
+            r->p999 = sqlite3_column_double(st, 8);
+            r->runtime_ms = sqlite3_column_double(st, 9);
+          }
+        });
   }
 
   void read_percentiles() {
-    db_.each("SELECT repetition_id, direction, percentile, clat_ns FROM percentiles", [&](sqlite3_stmt* st) {
-      RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
-      if (r && (text(st, 1) == "read") == cell_of(sqlite3_column_int64(st, 0)).reads()) {
-        r->percentiles[sqlite3_column_double(st, 2)] = sqlite3_column_double(st, 3);
-      }
-    });
+    db_.each("SELECT repetition_id, direction, percentile, clat_ns FROM percentiles",
+             [&](sqlite3_stmt* st) {
+               RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+               if (r && (text(st, 1) == "read") == cell_of(sqlite3_column_int64(st, 0)).reads()) {
+                 r->percentiles[sqlite3_column_double(st, 2)] = sqlite3_column_double(st, 3);
+               }
+             });
   }
 
   void read_path_counters() {
-    db_.each("SELECT repetition_id, direction, path, requests, bytes, direct_bytes, buffered_bytes"
-             " FROM path_counters",
-             [&](sqlite3_stmt* st) {
-              RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
-              if (!r) return;
-              const Direction d = text(st, 1) == "read" ? Direction::Read : Direction::Write;
-              const std::string path = text(st, 2);
-              for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
-                if (path != to_string(p)) continue;
-                const auto u = [&](int col) { return static_cast<std::uint64_t>(sqlite3_column_int64(st, col)); };
-                r->counters.count(d, p, u(3), p == Path::Split ? u(5) : (p == Path::Direct ? u(4) : 0),
-                                  p == Path::Split ? u(6) : (p == Path::Direct ? 0 : u(4)));
-              }
-            });
+    db_.each(
+        "SELECT repetition_id, direction, path, requests, bytes, direct_bytes, buffered_bytes"
+        " FROM path_counters",
+        [&](sqlite3_stmt* st) {
+          RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+          if (!r) return;
+          const Direction d = text(st, 1) == "read" ? Direction::Read : Direction::Write;
+          const std::string path = text(st, 2);
+          for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+            if (path != to_string(p)) continue;
+            const auto u = [&](int col) {
+              return static_cast<std::uint64_t>(sqlite3_column_int64(st, col));
+            };
+            r->counters.count(d, p, u(3), p == Path::Split ? u(5) : (p == Path::Direct ? u(4) : 0),
+                              p == Path::Split ? u(6) : (p == Path::Direct ? 0 : u(4)));
+          }
+        });
   }
 
   // The bytes the devices below moved in the workload's direction: the
   // storage under the scratch area, and a loop target's own device.
   void read_devices() {
-    db_.each("SELECT repetition_id, role, read_bytes, write_bytes FROM device_io"
-             " WHERE role IN ('storage', 'loop')",
-             [&](sqlite3_stmt* st) {
-              RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
-              if (!r) return;
-              const bool loop = text(st, 1) == "loop";
-              const bool reads = cell_of(sqlite3_column_int64(st, 0)).reads();
-              (loop ? r->loop_bytes : r->device_bytes) +=
-                  static_cast<std::uint64_t>(sqlite3_column_int64(st, reads ? 2 : 3));
-              (loop ? r->loop_measured : r->device_measured) = true;
-            });
+    db_.each(
+        "SELECT repetition_id, role, read_bytes, write_bytes FROM device_io"
+        " WHERE role IN ('storage', 'loop')",
+        [&](sqlite3_stmt* st) {
+          RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+          if (!r) return;
+          const bool loop = text(st, 1) == "loop";
+          const bool reads = cell_of(sqlite3_column_int64(st, 0)).reads();
+          (loop ? r->loop_bytes : r->device_bytes) +=
+              static_cast<std::uint64_t>(sqlite3_column_int64(st, reads ? 2 : 3));
+          (loop ? r->loop_measured : r->device_measured) = true;
+        });
   }
 
   // What the pool read or wrote for the workload: ARC misses (records read
   // from disk, or written through the ARC) plus direct I/O.
   void read_pool() {
-    db_.each("SELECT repetition_id, name, delta FROM zfs_iostats WHERE name IN"
-             " ('arc_read_bytes', 'direct_read_bytes', 'arc_write_bytes', 'direct_write_bytes')",
-             [&](sqlite3_stmt* st) {
-              RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
-              if (!r) return;
-              if ((text(st, 1).find("_read_") != std::string::npos) == cell_of(sqlite3_column_int64(st, 0)).reads()) {
-                r->pool_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
-              }
-              r->pool_measured = true;
-            });
+    db_.each(
+        "SELECT repetition_id, name, delta FROM zfs_iostats WHERE name IN"
+        " ('arc_read_bytes', 'direct_read_bytes', 'arc_write_bytes', 'direct_write_bytes')",
+        [&](sqlite3_stmt* st) {
+          RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+          if (!r) return;
+          if ((text(st, 1).find("_read_") != std::string::npos) ==
+              cell_of(sqlite3_column_int64(st, 0)).reads()) {
+            r->pool_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
+          }
+          r->pool_measured = true;
+        });
   }
 
   ResultsReader db_;
   std::string db_path_;
   RunData run_;
-  std::map<std::int64_t, std::size_t> cell_index_;                          // cell id -> index
+  std::map<std::int64_t, std::size_t> cell_index_;                         // cell id -> index
   std::map<std::int64_t, std::pair<std::size_t, std::size_t>> rep_index_;  // id -> cell, repetition
 };
 
@@ -342,7 +355,8 @@ void load_bench(RunData& run) {
 RunData load_run(const std::string& dir) {
   if (!fs::is_directory(dir)) throw ReportError("run directory '" + dir + "' not found");
   const std::string db_path = (fs::path(dir) / "results.db").string();
-  if (!fs::exists(db_path)) throw ReportError(dir + ": no results.db (not a diobench run directory)");
+  if (!fs::exists(db_path))
+    throw ReportError(dir + ": no results.db (not a diobench run directory)");
   RunData run = RunLoader(dir, db_path).load();
   run.ramp_s = profile_ramp_seconds((fs::path(dir) / "profile.ini").string());
   require_results(run);

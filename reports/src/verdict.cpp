@@ -13,10 +13,14 @@ namespace diobench {
 
 const char* to_string(Outcome o) {
   switch (o) {
-    case Outcome::Pass: return "PASS";
-    case Outcome::Fail: return "FAIL";
-    case Outcome::Inconclusive: return "INCONCLUSIVE";
-    case Outcome::Crash: return "CRASH";
+    case Outcome::Pass:
+      return "PASS";
+    case Outcome::Fail:
+      return "FAIL";
+    case Outcome::Inconclusive:
+      return "INCONCLUSIVE";
+    case Outcome::Crash:
+      return "CRASH";
   }
   return "?";
 }
@@ -105,7 +109,7 @@ struct Replay {
   // p99 latency: how far the shift between fio's values can be from that
   // between the real latencies (the largest error on each side so far).
   double x_error = 0, y_error = 0;
-  Interval last{-INFINITY, INFINITY};   // the last look's own bounds
+  Interval last{-INFINITY, INFINITY};  // the last look's own bounds
   Outcome outcome = Outcome::Inconclusive;
   std::size_t decided_x = 0, decided_y = 0;
   std::vector<double> x, y;  // log values, in replay order
@@ -115,8 +119,8 @@ struct Replay {
 // first on a tie) and looks wherever the count is one of the looks and
 // each side has at least kMinRepetitions, spending look_alpha(count) on
 // each side.
-Replay replay_looks(const std::vector<Measurement>& subject, const std::vector<Measurement>& reference,
-                    bool latency, double threshold) {
+Replay replay_looks(const std::vector<Measurement>& subject,
+                    const std::vector<Measurement>& reference, bool latency, double threshold) {
   std::vector<std::pair<Measurement, bool>> order;  // (value, is the reference)
   for (const Measurement& m : subject) order.emplace_back(m, false);
   for (const Measurement& m : reference) order.emplace_back(m, true);
@@ -199,7 +203,8 @@ Comparison compare_series(const std::vector<Measurement>& subject,
   const std::size_t n = std::min(r.x.size(), r.y.size());
   if (n < kMinRepetitions) {
     // Nothing decided: the bounds the first look would spend, for show.
-    r.shift = widened(shift_bounds(r.x, r.y, look_alpha(2 * kMinRepetitions)), r.x_error + r.y_error);
+    r.shift =
+        widened(shift_bounds(r.x, r.y, look_alpha(2 * kMinRepetitions)), r.x_error + r.y_error);
   } else if (r.shift.low > r.shift.high) {
     r.shift = r.last;
     c.note = "later repetitions contradict the decision made at " + std::to_string(r.decided_x) +
@@ -211,12 +216,14 @@ Comparison compare_series(const std::vector<Measurement>& subject,
   c.decided_subject_repetitions = static_cast<unsigned>(r.decided_x);
   c.decided_reference_repetitions = static_cast<unsigned>(r.decided_y);
   if (c.outcome != Outcome::Inconclusive) return c;
-  const double distance = std::fabs(hodges_lehmann_shift(r.x, r.y) - edge_shift(latency, threshold)) -
-                         (r.x_error + r.y_error);
+  const double distance =
+      std::fabs(hodges_lehmann_shift(r.x, r.y) - edge_shift(latency, threshold)) -
+      (r.x_error + r.y_error);
   c.repetitions_to_decide = repetitions_to_clear(pooled_sd(r.x, r.y), distance, n);
   if (n < kMinRepetitions) {
     c.note = "needs at least " + std::to_string(kMinRepetitions) + " repetitions per cell";
-    c.repetitions_to_decide = std::max<unsigned>(kMinRepetitions, c.repetitions_to_decide.value_or(0));
+    c.repetitions_to_decide =
+        std::max<unsigned>(kMinRepetitions, c.repetitions_to_decide.value_or(0));
   } else if (!c.repetitions_to_decide) {
     c.note = latency ? "the estimate is within fio's latency resolution of the threshold"
                      : "the estimate sits on the threshold";
@@ -244,7 +251,8 @@ Comparison compare(const std::string& group, const std::string& kind, const Cell
     // No numbers: a crashed cell measured nothing.
     c.ratio = c.cost = std::nan("");
     c.ratio_interval = c.cost_interval = {std::nan(""), std::nan("")};
-    c.note = s.crashed ? "the fallback-path cell crashed the guest" : "the reference cell crashed the guest";
+    c.note = s.crashed ? "the fallback-path cell crashed the guest"
+                       : "the reference cell crashed the guest";
   } else {
     c = compare_series(values(s), values(r), latency, threshold);
   }
@@ -257,7 +265,8 @@ Comparison compare(const std::string& group, const std::string& kind, const Cell
 
 }  // namespace
 
-std::vector<Comparison> compute_verdict(const RunData& run, double threshold, std::uint64_t /*seed*/) {
+std::vector<Comparison> compute_verdict(const RunData& run, double threshold,
+                                        std::uint64_t /*seed*/) {
   std::map<std::string, std::vector<const CellData*>> groups;
   std::vector<std::string> order;
   for (const CellData& c : run.cells) {
@@ -270,7 +279,8 @@ std::vector<Comparison> compute_verdict(const RunData& run, double threshold, st
     const auto& cells = groups[g];
     auto find = [&](const std::string& policy, const std::string& target, const std::string& dio) {
       for (const CellData* c : cells) {
-        if (c->axis("policy") == policy && c->axis("target") == target && c->axis("loop_dio") == dio) {
+        if (c->axis("policy") == policy && c->axis("target") == target &&
+            c->axis("loop_dio") == dio) {
           return c;
         }
       }
@@ -308,9 +318,12 @@ std::string verdict_method_text(double threshold) {
          "one-sided error of 5% / (j (j + 1)), and these add up to 5%, so each end of the "
          "interval holds at every look at once with at least 95% probability. The repetitions "
          "are replayed in the order the run made them; the first look where the whole cost "
-         "interval is at or under the " + t + " threshold decides PASS, wholly above it FAIL, and "
+         "interval is at or under the " +
+         t +
+         " threshold decides PASS, wholly above it FAIL, and "
          "that decision stands. A wrong PASS, or a wrong FAIL, thus has a probability of at most "
-         "5%. Nothing is decided with fewer than " + std::to_string(kMinRepetitions) +
+         "5%. Nothing is decided with fewer than " +
+         std::to_string(kMinRepetitions) +
          " repetitions per cell; INCONCLUSIVE gives the repetitions per cell at which the "
          "verdict would likely decide, if the spread and the estimate hold. The interval shown "
          "is the narrowest all the looks support; the ratio shown is that of the medians.";

@@ -10,10 +10,12 @@ namespace diobench {
 
 namespace fs = std::filesystem;
 
-std::map<std::string, std::uint64_t> arc_deltas(const PoolIoStats& before, const PoolIoStats& after) {
+std::map<std::string, std::uint64_t> arc_deltas(const PoolIoStats& before,
+                                                const PoolIoStats& after) {
   std::map<std::string, std::uint64_t> kept;
   for (const auto& [name, value] : after.values) {
-    if (name == "demand_data_hits" || name == "demand_data_misses" || name.rfind("uncached_", 0) == 0) {
+    if (name == "demand_data_hits" || name == "demand_data_misses" ||
+        name.rfind("uncached_", 0) == 0) {
       const std::uint64_t was = before[name];
       kept[name] = value >= was ? value - was : 0;
     }
@@ -27,8 +29,10 @@ std::optional<std::string> check_arc(const PathCounters& expected,
   const auto hits = deltas.find("demand_data_hits");
   if (direct_reads == 0 || hits == deltas.end()) return std::nullopt;
   if (hits->second <= 16 || hits->second * 20 <= direct_reads) return "ok";
-  return "the ARC served " + std::to_string(hits->second) + " demand data reads (demand_data_hits) "
-         "where the model sends " + std::to_string(direct_reads) +
+  return "the ARC served " + std::to_string(hits->second) +
+         " demand data reads (demand_data_hits) "
+         "where the model sends " +
+         std::to_string(direct_reads) +
          " reads to disk by the direct path: the ARC was not empty, the repetition measured it";
 }
 
@@ -59,8 +63,7 @@ bool in_pool(const std::string& dataset, const std::string& pool) {
 const Mount* mount_of(const std::vector<Mount>& all, const std::string& path) {
   const Mount* best = nullptr;
   for (const Mount& m : all) {
-    const bool under = path == m.target || m.target == "/" ||
-                       path.rfind(m.target + "/", 0) == 0;
+    const bool under = path == m.target || m.target == "/" || path.rfind(m.target + "/", 0) == 0;
     if (under && (!best || m.target.size() >= best->target.size())) best = &m;
   }
   return best;
@@ -83,7 +86,8 @@ std::optional<std::string> arc_export_refusal(const std::string& pool, const std
   }
   const Mount* holder = mount_of(all, fs::absolute(run_dir).lexically_normal().string());
   if (holder && holder->type == "zfs" && in_pool(holder->source, pool)) {
-    return "the run directory " + run_dir + " is on pool '" + pool + "', which exporting would take away";
+    return "the run directory " + run_dir + " is on pool '" + pool +
+           "', which exporting would take away";
   }
   return std::nullopt;
 }

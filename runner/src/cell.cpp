@@ -55,9 +55,10 @@ nlohmann::json Cell::axes() const {
 }
 
 const char* const* axis_names() {
-  static const char* const names[] = {
-      "backend", "policy", "target", "loop_dio", "app_direct", "submit", "semantics",
-      "recordsize", "workload", "rw", "bs", "iodepth", "numjobs", "rwmixread", nullptr};
+  static const char* const names[] = {"backend",    "policy",    "target",    "loop_dio",
+                                      "app_direct", "submit",    "semantics", "recordsize",
+                                      "workload",   "rw",        "bs",        "iodepth",
+                                      "numjobs",    "rwmixread", nullptr};
   return names;
 }
 

@@ -26,13 +26,12 @@ fs::path current_file(const std::string& run_dir) { return fs::path(run_dir) / "
 }  // namespace
 
 void mark_running(const std::string& run_dir, const RunningRepetition& r) {
-  write_file_durably(current_file(run_dir).string(),
-                     nlohmann::json{{"cell", r.cell},
-                                    {"repetition", r.repetition},
-                                    {"position", r.position},
-                                    {"started", r.started}}
-                             .dump() +
-                         "\n");
+  write_file_durably(current_file(run_dir).string(), nlohmann::json{{"cell", r.cell},
+                                                                    {"repetition", r.repetition},
+                                                                    {"position", r.position},
+                                                                    {"started", r.started}}
+                                                             .dump() +
+                                                         "\n");
 }
 
 void clear_running(const std::string& run_dir) {
@@ -85,8 +84,10 @@ std::string crash_excerpt(const std::string& console, std::size_t max_lines) {
 
 CrashOutcome record_crash(const std::string& run_dir, const std::string& console_text,
                           const std::string& reason) {
-  if (!fs::exists(fs::path(run_dir) / "results.db") || !fs::exists(fs::path(run_dir) / "plan.json")) {
-    throw std::invalid_argument(run_dir + " is not a diobench run directory (no results.db/plan.json)");
+  if (!fs::exists(fs::path(run_dir) / "results.db") ||
+      !fs::exists(fs::path(run_dir) / "plan.json")) {
+    throw std::invalid_argument(run_dir +
+                                " is not a diobench run directory (no results.db/plan.json)");
   }
   const std::optional<RunningRepetition> running = read_running(run_dir);
   if (!running) {

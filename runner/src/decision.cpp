@@ -27,7 +27,8 @@ std::vector<PlannedRepetition> plan_batch(const DecisionState& state,
                                           unsigned cap, std::uint64_t seed) {
   std::map<std::string, unsigned> goal;  // cell -> repetitions after the batch
   for (const OpenComparison& c : state.open) {
-    const unsigned have = std::min(attempts_of(attempts, c.subject), attempts_of(attempts, c.reference));
+    const unsigned have =
+        std::min(attempts_of(attempts, c.subject), attempts_of(attempts, c.reference));
     const unsigned g = batch_goal(c, have, cap);
     for (const std::string& cell : {c.subject, c.reference}) goal[cell] = std::max(goal[cell], g);
   }

@@ -3,12 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <csignal>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -96,7 +95,8 @@ std::optional<FioWork> fio_work_from_args(const std::vector<std::string>& args) 
 double fio_time_limit_s(const FioWork& w) {
   double run = 0;
   const std::optional<double> by_bytes =
-      w.bytes ? std::optional<double>(static_cast<double>(*w.bytes) / kFloorBytesPerS) : std::nullopt;
+      w.bytes ? std::optional<double>(static_cast<double>(*w.bytes) / kFloorBytesPerS)
+              : std::nullopt;
   if (w.time_based && w.runtime_s) {
     run = *w.runtime_s;
   } else if (w.runtime_s && by_bytes) {
@@ -139,7 +139,8 @@ FioExit run_fio(const FioInvocation& invocation) {
   // threads of one process, every job ends with it.
   if (is_fio) command.argv.push_back("--thread");
   command.argv.insert(command.argv.end(), invocation.args.begin(), invocation.args.end());
-  const std::string partial = invocation.output_file.empty() ? "" : invocation.output_file + ".partial";
+  const std::string partial =
+      invocation.output_file.empty() ? "" : invocation.output_file + ".partial";
   if (!partial.empty()) {
     std::error_code ec;
     fs::remove(partial, ec);
@@ -164,14 +165,15 @@ FioExit run_fio(const FioInvocation& invocation) {
     ChildProcess process(command);
     InterruptGuard::set_child(process.pid(), invocation.first_signal_stops);
     // A signal that came before the child was registered still stops it.
-    if (invocation.first_signal_stops && InterruptGuard::requested()) ::kill(process.pid(), SIGTERM);
+    if (invocation.first_signal_stops && InterruptGuard::requested())
+      ::kill(process.pid(), SIGTERM);
     child = process.wait();
     InterruptGuard::set_child(0);
   } catch (const std::system_error& e) {
     InterruptGuard::set_child(0);
     if (e.code().value() == ENOENT || e.code().value() == EACCES) {
-      throw std::system_error(e.code(), std::string(e.what()) +
-                                            " (run scripts/setup and scripts/build)");
+      throw std::system_error(e.code(),
+                              std::string(e.what()) + " (run scripts/setup and scripts/build)");
     }
     throw;
   }
@@ -185,7 +187,8 @@ FioExit run_fio(const FioInvocation& invocation) {
   exit.reason = child.reason();
   exit.log = tail_of(invocation.log_file, 2000);
   if (idle_before && idle_after) {
-    exit.cpu_busy_s = busy_seconds(window_s, sysconf(_SC_NPROCESSORS_ONLN), *idle_before, *idle_after);
+    exit.cpu_busy_s =
+        busy_seconds(window_s, sysconf(_SC_NPROCESSORS_ONLN), *idle_before, *idle_after);
   }
   exit.cpu_window_s = window_s;
   exit.child_cpu_s = child.cpu_s;

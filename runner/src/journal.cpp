@@ -96,9 +96,10 @@ bool well_formed(const nlohmann::json& e) {
   if (!e.is_object() || !e.contains("op")) return false;
   for (const auto& [key, value] : e.items()) {
     const bool ok =
-        key == "inherit"   ? value.is_boolean()
-        : key == "devices" ? value.is_array() && std::all_of(value.begin(), value.end(),
-                                                             [](const auto& d) { return d.is_string(); })
+        key == "inherit" ? value.is_boolean()
+        : key == "devices"
+            ? value.is_array() && std::all_of(value.begin(), value.end(),
+                                              [](const auto& d) { return d.is_string(); })
         : key == "op" || key == "of" || key == "path" || key == "backing" || key == "dataset" ||
                 key == "property" || key == "old" || key == "pool" || key == "token"
             ? value.is_string()
@@ -198,22 +199,24 @@ std::string read_trusted(const std::string& path) {
   const OpenedFd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
   if (d.fd < 0) {
     if (errno == ENOENT) return "";
-    throw JournalRefused("refusing " + dir + ": " +
-                         (errno == ELOOP || errno == ENOTDIR
-                              ? std::string("not a directory of its own (a symbolic link or a file)")
-                              : std::strerror(errno)));
+    throw JournalRefused(
+        "refusing " + dir + ": " +
+        (errno == ELOOP || errno == ENOTDIR
+             ? std::string("not a directory of its own (a symbolic link or a file)")
+             : std::strerror(errno)));
   }
   if (const auto why = unsafe_reason(d.fd)) throw JournalRefused("refusing " + dir + ": " + *why);
   const std::string name = p.filename().string();
   const OpenedFd f{::openat(d.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
   if (f.fd < 0) {
     if (errno == ENOENT) return "";
-    throw JournalRefused("refusing " + path + ": " +
-                         (errno == ELOOP ? std::string("a symbolic link (not followed)")
-                                         : std::strerror(errno)));
+    throw JournalRefused(
+        "refusing " + path + ": " +
+        (errno == ELOOP ? std::string("a symbolic link (not followed)") : std::strerror(errno)));
   }
   struct stat st {};
-  if (::fstat(f.fd, &st) != 0) throw JournalRefused("refusing " + path + ": " + std::strerror(errno));
+  if (::fstat(f.fd, &st) != 0)
+    throw JournalRefused("refusing " + path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw JournalRefused("refusing " + path + ": not a regular file");
   if (const auto why = unsafe_reason(f.fd)) throw JournalRefused("refusing " + path + ": " + *why);
   if ((st.st_mode & 07777) != 0600) {
@@ -225,7 +228,8 @@ std::string read_trusted(const std::string& path) {
   for (;;) {
     const ssize_t n = ::read(f.fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw JournalRefused("refusing " + path + ": cannot read it: " + std::strerror(errno));
+    if (n < 0)
+      throw JournalRefused("refusing " + path + ": cannot read it: " + std::strerror(errno));
     if (n == 0) break;
     text.append(buf, static_cast<std::size_t>(n));
   }
@@ -235,21 +239,24 @@ std::string read_trusted(const std::string& path) {
 // Destroys a dataset the run created, if it still carries the run's token
 // (a dataset of the same name that is not ours is left alone). True when
 // it is gone: destroyed now, or not there any more.
-bool destroy_own_dataset(const std::string& dataset, const std::string& token, RestoreReport& report) {
+bool destroy_own_dataset(const std::string& dataset, const std::string& token,
+                         RestoreReport& report) {
   const auto tag = zfs_get(dataset, kRunTokenProperty);
   if (!tag) {
     const std::string parent = dataset.substr(0, dataset.rfind('/'));
     if (zfs_get(parent, "name")) return true;  // the parent answers, the dataset is gone
-    report.problems.push_back("cannot tell whether dataset " + dataset + " is still there (zfs get failed)");
+    report.problems.push_back("cannot tell whether dataset " + dataset +
+                              " is still there (zfs get failed)");
     return false;
   }
   if (token.empty() || *tag != token) {
-    report.problems.push_back("dataset " + dataset + " does not carry " + kRunTokenProperty + "=" + token +
-                              " (it has '" + *tag + "'): not ours, left alone");
+    report.problems.push_back("dataset " + dataset + " does not carry " + kRunTokenProperty + "=" +
+                              token + " (it has '" + *tag + "'): not ours, left alone");
     return false;
   }
   if (!zfs_destroy(dataset)) {
-    report.problems.push_back("cannot destroy dataset " + dataset + " (zfs destroy " + dataset + "; in use?)");
+    report.problems.push_back("cannot destroy dataset " + dataset + " (zfs destroy " + dataset +
+                              "; in use?)");
     return false;
   }
   report.destroyed.push_back(dataset);
@@ -266,10 +273,10 @@ namespace {
 // what undoing it needs.
 struct Outstanding {
   std::map<std::pair<std::string, std::string>, int> open;  // (kind, key) -> count
-  std::map<std::string, std::string> old_values;              // zfs property key -> value to restore
-  std::map<std::string, bool> inherit;                        // zfs property key -> by `zfs inherit`
+  std::map<std::string, std::string> old_values;            // zfs property key -> value to restore
+  std::map<std::string, bool> inherit;                      // zfs property key -> by `zfs inherit`
   std::map<std::string, std::vector<std::string>> pool_devices;  // pool -> its vdevs
-  std::map<std::string, std::string> tokens;                     // dataset the run made -> its token
+  std::map<std::string, std::string> tokens;  // dataset the run made -> its token
 
   // The keys of one kind of change still open.
   std::vector<std::string> of(const std::string& kind) const {
@@ -309,7 +316,8 @@ Outstanding outstanding_changes(const std::vector<nlohmann::json>& entries) {
     const std::string key = key_of(op, e);
     if (op == "pool_export") o.pool_devices[key] = e.value("devices", std::vector<std::string>{});
     if (op == "zfs_dataset") o.tokens[key] = e.value("token", "");
-    if (op == "zfs_property" && o.open[{op, key}] <= 0) {  // the first change's value is the original
+    if (op == "zfs_property" &&
+        o.open[{op, key}] <= 0) {  // the first change's value is the original
       o.old_values[key] = e.value("old", "");
       o.inherit[key] = e.value("inherit", false);
     }
@@ -346,7 +354,8 @@ void restore_properties(const Outstanding& o, Journal& journal, RestoreReport& r
     const std::string& old = o.old_values.at(key);
     const bool inherit = o.inherit.at(key);
     if (inherit ? zfs_inherit(dataset, property) : zfs_set(dataset, property, old)) {
-      report.reset.push_back(dataset + " " + property + "=" + old + (inherit ? " (inherited again)" : ""));
+      report.reset.push_back(dataset + " " + property + "=" + old +
+                             (inherit ? " (inherited again)" : ""));
       journal.zfs_property_restored(dataset, property);
     } else {
       report.problems.push_back("cannot set " + property + "=" + old + " on " + dataset);
@@ -405,7 +414,8 @@ void destroy_datasets(const Outstanding& o, Journal& journal, RestoreReport& rep
     if (!destroy_own_dataset(dataset, o.tokens.at(dataset), report)) continue;
     journal.zfs_dataset_destroyed(dataset);
     for (const std::string& key : o.of("zfs_property")) {
-      if (key.rfind(dataset + "\t", 0) == 0) journal.zfs_property_restored(dataset, key.substr(dataset.size() + 1));
+      if (key.rfind(dataset + "\t", 0) == 0)
+        journal.zfs_property_restored(dataset, key.substr(dataset.size() + 1));
     }
   }
 }
@@ -432,12 +442,14 @@ JournalSearch find_journals(const std::string& runs_dir) {
     const OpenedFd d{::open(runs_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
     if (d.fd < 0) {
       if (errno == ENOENT) return found;
-      throw JournalRefused("refusing " + runs_dir + ": " +
-                           (errno == ELOOP || errno == ENOTDIR
-                                ? std::string("not a directory of its own (a symbolic link or a file)")
-                                : std::strerror(errno)));
+      throw JournalRefused(
+          "refusing " + runs_dir + ": " +
+          (errno == ELOOP || errno == ENOTDIR
+               ? std::string("not a directory of its own (a symbolic link or a file)")
+               : std::strerror(errno)));
     }
-    if (const auto why = unsafe_reason(d.fd)) throw JournalRefused("refusing " + runs_dir + ": " + *why);
+    if (const auto why = unsafe_reason(d.fd))
+      throw JournalRefused("refusing " + runs_dir + ": " + *why);
   }
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(runs_dir, ec)) {

@@ -24,8 +24,8 @@ PlanFile plan_from_json(const nlohmann::json& j) {
   p.work_dataset = j.value("work_dataset", p.dataset);
   if (j.contains("until_decided")) {
     const nlohmann::json& d = j.at("until_decided");
-    p.until_decided = PlanFile::Decision{d.at("budget_s"), json_whole<unsigned>(d, "max_repetitions"),
-                                         d.at("threshold")};
+    p.until_decided = PlanFile::Decision{
+        d.at("budget_s"), json_whole<unsigned>(d, "max_repetitions"), d.at("threshold")};
   }
   return p;
 }

@@ -1,7 +1,7 @@
 #include "diobench/runner/profile.hpp"
 
-#include <boost/program_options.hpp>
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -9,8 +9,8 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "diobench/units.hpp"
@@ -83,9 +83,9 @@ Layout scan(const std::string& file, const std::string& text) {
         if (name.empty() || name.size() > 64 ||
             name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                    "0123456789-_") != std::string::npos) {
-          throw ProfileError(file, line, section,
-                             "invalid workload name '" + name +
-                                 "' (1 to 64 of: letters, digits, '-', '_')");
+          throw ProfileError(
+              file, line, section,
+              "invalid workload name '" + name + "' (1 to 64 of: letters, digits, '-', '_')");
         }
         for (const auto& w : layout.workloads) {
           if (w == name) throw ProfileError(file, line, section, "workload defined twice");
@@ -107,8 +107,9 @@ Layout scan(const std::string& file, const std::string& text) {
     }
     const std::string key = section + "." + trim(s.substr(0, eq));
     if (layout.key_line.count(key)) {
-      throw ProfileError(file, line, key, "given twice (first on line " +
-                                              std::to_string(layout.key_line[key]) + ")");
+      throw ProfileError(
+          file, line, key,
+          "given twice (first on line " + std::to_string(layout.key_line[key]) + ")");
     }
     layout.key_line[key] = line;
   }
@@ -145,8 +146,8 @@ class Reader {
     }
     return out;
   }
-  std::vector<unsigned> numbers(const std::string& key, const std::string& fallback,
-                                unsigned lo, unsigned hi) const {
+  std::vector<unsigned> numbers(const std::string& key, const std::string& fallback, unsigned lo,
+                                unsigned hi) const {
     std::vector<unsigned> out;
     for (const std::string& v : words(text(key, fallback))) {
       std::size_t used = 0;
@@ -157,8 +158,8 @@ class Reader {
         used = 0;
       }
       if (used != v.size() || n < lo || n > hi) {
-        fail(key, "invalid value '" + v + "' (a whole number from " + std::to_string(lo) +
-                      " to " + std::to_string(hi) + ")");
+        fail(key, "invalid value '" + v + "' (a whole number from " + std::to_string(lo) + " to " +
+                      std::to_string(hi) + ")");
       }
       out.push_back(static_cast<unsigned>(n));
     }
@@ -176,8 +177,8 @@ class Reader {
     for (const std::string& v : words(text(key, fallback))) {
       const auto n = parse_size(v);
       if (!n || *n < lo || *n > hi) {
-        fail(key, "invalid size '" + v + "' (from " + format_size(lo) + " to " +
-                      format_size(hi) + ", e.g. 4k, 1m)");
+        fail(key, "invalid size '" + v + "' (from " + format_size(lo) + " to " + format_size(hi) +
+                      ", e.g. 4k, 1m)");
       }
       out.push_back(*n);
     }
@@ -252,9 +253,12 @@ namespace {
 
 // Every key the profile may hold, known to Boost; an unknown one is named
 // with its line.
-po::variables_map read_keys(const std::string& profile_text, const std::string& path, const Layout& layout) {
+po::variables_map read_keys(const std::string& profile_text, const std::string& path,
+                            const Layout& layout) {
   po::options_description desc;
-  auto text = [&](const std::string& key) { desc.add_options()(key.c_str(), po::value<std::string>()); };
+  auto text = [&](const std::string& key) {
+    desc.add_options()(key.c_str(), po::value<std::string>());
+  };
   for (const char* k : {"profile.description", "profile.repetitions", "profile.ramp",
                         "profile.runtime", "profile.size", "profile.job", "profile.seed",
                         "profile.budget", "profile.max_repetitions"}) {
@@ -264,7 +268,8 @@ po::variables_map read_keys(const std::string& profile_text, const std::string& 
                         "matrix.submit", "matrix.semantics", "matrix.recordsize"}) {
     text(k);
   }
-  for (const char* k : {"bench.drivers", "bench.repetitions", "bench.min_time", "bench.file_size"}) {
+  for (const char* k :
+       {"bench.drivers", "bench.repetitions", "bench.min_time", "bench.file_size"}) {
     text(k);
   }
   for (const std::string& w : layout.workloads) {
@@ -306,7 +311,8 @@ void read_run_settings(const Reader& r, Profile& p) {
   const char* const end = seed.data() + seed.size();
   const auto [stop, err] = std::from_chars(seed.data(), end, p.seed);
   if (seed.empty() || err != std::errc() || stop != end) {
-    r.fail("profile.seed", "invalid value '" + seed + "' (a whole number from 0 to 18446744073709551615)");
+    r.fail("profile.seed",
+           "invalid value '" + seed + "' (a whole number from 0 to 18446744073709551615)");
   }
   const std::string job_name = r.text("profile.job", "job.fio");
   if (job_name.find('/') != std::string::npos) {
@@ -351,8 +357,8 @@ struct MatrixAxes {
 
 MatrixAxes read_matrix(const Reader& r) {
   MatrixAxes a;
-  a.policies = r.choices("matrix.policy", "disabled standard always",
-                        {"disabled", "standard", "always"});
+  a.policies =
+      r.choices("matrix.policy", "disabled standard always", {"disabled", "standard", "always"});
   a.targets = r.choices("matrix.target", "file loop", {"file", "loop"});
   a.loop_dios = r.choices("matrix.loop_dio", "on off", {"on", "off"});
   a.app_directs = r.choices("matrix.app_direct", "0", {"0", "1"});
@@ -360,7 +366,8 @@ MatrixAxes read_matrix(const Reader& r) {
   a.semantics = r.choices("matrix.semantics", "2.3", {"2.3", "2.4"});
   a.recordsizes = r.sizes("matrix.recordsize", "128k", 512, 16ull << 20);
   for (std::uint64_t rs : a.recordsizes) {
-    if (rs & (rs - 1)) r.fail("matrix.recordsize", "must be a power of two, got " + format_size(rs));
+    if (rs & (rs - 1))
+      r.fail("matrix.recordsize", "must be a power of two, got " + format_size(rs));
   }
   return a;
 }
@@ -376,8 +383,8 @@ std::vector<std::pair<Workload, std::vector<std::string>>> expand_workloads(
     if (!r.has(k + "rw")) {
       throw ProfileError(path, 0, "workload." + name, "needs rw = (read, write, randread, ...)");
     }
-    const auto rws = r.choices(k + "rw", "", {"read", "write", "randread", "randwrite", "rw",
-                                              "readwrite", "randrw"});
+    const auto rws = r.choices(
+        k + "rw", "", {"read", "write", "randread", "randwrite", "rw", "readwrite", "randrw"});
     const auto bss = r.sizes(k + "bs", "4k", 512, 64ull << 20);
     const auto depths = r.numbers(k + "iodepth", "1", 1, 1024);
     const auto jobs = r.numbers(k + "numjobs", "1", 1, 64);
@@ -418,8 +425,9 @@ std::vector<std::pair<Workload, std::vector<std::string>>> expand_workloads(
 }
 
 // The cells: every workload under every combination of the axes.
-std::vector<Cell> expand_cells(const std::vector<std::pair<Workload, std::vector<std::string>>>& workloads,
-                               const MatrixAxes& axes, const std::string& backend, const std::string& path) {
+std::vector<Cell> expand_cells(
+    const std::vector<std::pair<Workload, std::vector<std::string>>>& workloads,
+    const MatrixAxes& axes, const std::string& backend, const std::string& path) {
   std::vector<Cell> cells;
   for (const auto& [w, w_submits] : workloads) {
     for (const auto& policy : axes.policies) {
@@ -474,7 +482,8 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
   }
   read_bench_settings(r, p.bench);
   const MatrixAxes axes = read_matrix(r);
-  p.cells = expand_cells(expand_workloads(r, path, layout, p.size, axes.submits), axes, backend, path);
+  p.cells =
+      expand_cells(expand_workloads(r, path, layout, p.size, axes.submits), axes, backend, path);
   return p;
 }
 

@@ -19,9 +19,8 @@ PropertyOverride::PropertyOverride(Journal& journal, std::string dataset, std::s
 
 PropertyOverride::~PropertyOverride() {
   try {
-    const bool back = !changed_ ||
-                      (original_local_ ? zfs_set(dataset_, property_, original_)
-                                       : zfs_inherit(dataset_, property_));
+    const bool back = !changed_ || (original_local_ ? zfs_set(dataset_, property_, original_)
+                                                    : zfs_inherit(dataset_, property_));
     if (back) {
       journal_.zfs_property_restored(dataset_, property_);
     }  // else: the journal keeps it outstanding for `diobench restore`

@@ -14,9 +14,9 @@ void RepetitionCost::add(const Cell& cell, double seconds) {
 }
 
 double RepetitionCost::predict(const Cell& cell) const {
-  for (const auto& [table, key] : {std::pair{&by_cell_, cell.name()},
-                                   std::pair{&by_kind_, kind_of(cell)},
-                                   std::pair{&by_workload_, cell.workload.name}}) {
+  for (const auto& [table, key] :
+       {std::pair{&by_cell_, cell.name()}, std::pair{&by_kind_, kind_of(cell)},
+        std::pair{&by_workload_, cell.workload.name}}) {
     const auto it = table->find(key);
     if (it != table->end() && it->second.n > 0) return it->second.sum / it->second.n;
   }

@@ -93,7 +93,8 @@ class Statement {
   bool step() {  // true while rows come
     const int rc = sqlite3_step(st_);
     if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) throw std::runtime_error(std::string("results.db: ") + sqlite3_errmsg(db_));
+    if (rc != SQLITE_DONE)
+      throw std::runtime_error(std::string("results.db: ") + sqlite3_errmsg(db_));
     return false;
   }
   void run() {
@@ -131,9 +132,12 @@ ResultStore::ResultStore(const std::string& db_path) : path_(db_path) {
   std::set<std::string> have;
   Statement cols(db_, "PRAGMA table_info(repetitions)");
   while (cols.step()) have.insert(cols.text(1));
-  for (const auto& [col, type] : {std::pair{"arc_data_before", "INTEGER"}, {"arc_data_after", "INTEGER"},
-                                   {"cpu_busy_s", "REAL"}, {"cpu_window_s", "REAL"},
-                                   {"fio_cpu_s", "REAL"}, {"arc_check", "TEXT"}}) {
+  for (const auto& [col, type] : {std::pair{"arc_data_before", "INTEGER"},
+                                  {"arc_data_after", "INTEGER"},
+                                  {"cpu_busy_s", "REAL"},
+                                  {"cpu_window_s", "REAL"},
+                                  {"fio_cpu_s", "REAL"},
+                                  {"arc_check", "TEXT"}}) {
     if (!have.count(col)) {
       exec(std::string("ALTER TABLE repetitions ADD COLUMN ") + col + " " + type + ";");
     }
@@ -153,14 +157,21 @@ void ResultStore::exec(const std::string& sql) {
 
 void ResultStore::begin_run(const std::string& profile, const std::string& backend,
                             std::uint64_t seed, const std::string& started) {
-  Statement(db_, "INSERT OR IGNORE INTO runs(id, profile, backend, seed, started) VALUES(1,?,?,?,?)")
-      .bind(1, profile).bind(2, backend).bind_u(3, seed).bind(4, started).run();
+  Statement(db_,
+            "INSERT OR IGNORE INTO runs(id, profile, backend, seed, started) VALUES(1,?,?,?,?)")
+      .bind(1, profile)
+      .bind(2, backend)
+      .bind_u(3, seed)
+      .bind(4, started)
+      .run();
   exec("UPDATE runs SET status = 'running', finished = NULL WHERE id = 1;");
 }
 
 void ResultStore::finish_run(const std::string& status, const std::string& finished) {
   Statement(db_, "UPDATE runs SET status = ?, finished = ? WHERE id = 1")
-      .bind(1, status).bind(2, finished).run();
+      .bind(1, status)
+      .bind(2, finished)
+      .run();
 }
 
 void ResultStore::add_cells(const std::vector<Cell>& cells) {
@@ -173,7 +184,8 @@ void ResultStore::add_cells(const std::vector<Cell>& cells) {
     const nlohmann::json a = c.axes();
     st.bind(1, c.name());
     int i = 2;
-    for (const char* k : {"backend", "policy", "target", "loop_dio"}) st.bind(i++, a[k].get<std::string>());
+    for (const char* k : {"backend", "policy", "target", "loop_dio"})
+      st.bind(i++, a[k].get<std::string>());
     st.bind(i++, std::int64_t{c.app_direct});
     for (const char* k : {"submit", "semantics"}) st.bind(i++, a[k].get<std::string>());
     st.bind_u(i++, c.recordsize);
@@ -200,19 +212,34 @@ void ResultStore::add_repetition(const RepetitionRecord& r) {
     Statement(db_,
               "DELETE FROM repetitions WHERE repetition = ? AND cell_id = "
               "(SELECT id FROM cells WHERE name = ?)")
-        .bind(1, std::int64_t{r.repetition}).bind(2, r.cell).run();
+        .bind(1, std::int64_t{r.repetition})
+        .bind(2, r.cell)
+        .run();
     Statement(db_,
               "INSERT INTO repetitions(cell_id, repetition, position, status, message, started,"
               " finished, fio_json, counters_file, elapsed_ms, cache_drop_ms, fio_ms, split_check,"
               " arc_data_before, arc_data_after, cpu_busy_s, cpu_window_s, fio_cpu_s, arc_check)"
               " SELECT id,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
-        .bind(1, std::int64_t{r.repetition}).bind(2, std::int64_t{r.position})
-        .bind(3, r.status).bind(4, r.message).bind(5, r.started).bind(6, r.finished)
-        .bind(7, r.fio_json).bind(8, r.counters_file).bind(9, r.elapsed_ms)
-        .bind(10, r.cache_drop_ms).bind(11, r.fio_ms).bind(12, r.split_check)
-        .bind_opt(13, r.arc_data_before).bind_opt(14, r.arc_data_after)
-        .bind_opt(15, r.cpu_busy_s).bind_opt(16, r.cpu_window_s).bind_opt(17, r.fio_cpu_s)
-        .bind_opt(18, r.arc_check).bind(19, r.cell).run();
+        .bind(1, std::int64_t{r.repetition})
+        .bind(2, std::int64_t{r.position})
+        .bind(3, r.status)
+        .bind(4, r.message)
+        .bind(5, r.started)
+        .bind(6, r.finished)
+        .bind(7, r.fio_json)
+        .bind(8, r.counters_file)
+        .bind(9, r.elapsed_ms)
+        .bind(10, r.cache_drop_ms)
+        .bind(11, r.fio_ms)
+        .bind(12, r.split_check)
+        .bind_opt(13, r.arc_data_before)
+        .bind_opt(14, r.arc_data_after)
+        .bind_opt(15, r.cpu_busy_s)
+        .bind_opt(16, r.cpu_window_s)
+        .bind_opt(17, r.fio_cpu_s)
+        .bind_opt(18, r.arc_check)
+        .bind(19, r.cell)
+        .run();
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     if (sqlite3_changes(db_) != 1) throw std::runtime_error("results.db: unknown cell " + r.cell);
     if (r.fio) {
@@ -225,14 +252,24 @@ void ResultStore::add_repetition(const RepetitionRecord& r) {
                    "INSERT INTO percentiles(repetition_id, direction, percentile, clat_ns)"
                    " VALUES(?,?,?,?)");
       const FioJobResult& job = r.fio->jobs.front();
-      for (const auto& [name, d] : {std::pair<const char*, const DirectionResult&>{"read", job.read},
-                                    {"write", job.write}}) {
+      for (const auto& [name, d] :
+           {std::pair<const char*, const DirectionResult&>{"read", job.read},
+            {"write", job.write}}) {
         if (!d.measured()) continue;
-        m.bind(1, id).bind(2, std::string(name)).bind_u(3, d.io_bytes).bind_u(4, d.total_ios)
-            .bind(5, d.bw_bytes).bind(6, d.iops).bind_u(7, d.runtime_ms)
-            .bind(8, d.clat_mean_ns).bind(9, d.lat_mean_ns).bind(10, d.percentile_ns(50.0))
-            .bind(11, d.percentile_ns(90.0)).bind(12, d.percentile_ns(99.0))
-            .bind(13, d.percentile_ns(99.9)).run();
+        m.bind(1, id)
+            .bind(2, std::string(name))
+            .bind_u(3, d.io_bytes)
+            .bind_u(4, d.total_ios)
+            .bind(5, d.bw_bytes)
+            .bind(6, d.iops)
+            .bind_u(7, d.runtime_ms)
+            .bind(8, d.clat_mean_ns)
+            .bind(9, d.lat_mean_ns)
+            .bind(10, d.percentile_ns(50.0))
+            .bind(11, d.percentile_ns(90.0))
+            .bind(12, d.percentile_ns(99.0))
+            .bind(13, d.percentile_ns(99.9))
+            .run();
         for (const auto& [p, ns] : d.clat_percentiles_ns) {
           pc.bind(1, id).bind(2, std::string(name)).bind(3, p).bind(4, ns).run();
         }
@@ -245,9 +282,14 @@ void ResultStore::add_repetition(const RepetitionRecord& r) {
       for (Direction d : {Direction::Read, Direction::Write}) {
         for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
           const PathBucket& b = r.counters->bucket(d, p);
-          pc.bind(1, id).bind(2, std::string(to_string(d))).bind(3, std::string(to_string(p)))
-              .bind_u(4, b.requests).bind_u(5, b.bytes).bind_u(6, b.direct_bytes)
-              .bind_u(7, b.buffered_bytes).run();
+          pc.bind(1, id)
+              .bind(2, std::string(to_string(d)))
+              .bind(3, std::string(to_string(p)))
+              .bind_u(4, b.requests)
+              .bind_u(5, b.bytes)
+              .bind_u(6, b.direct_bytes)
+              .bind_u(7, b.buffered_bytes)
+              .run();
         }
       }
     }
@@ -255,11 +297,16 @@ void ResultStore::add_repetition(const RepetitionRecord& r) {
                   "INSERT INTO device_io(repetition_id, device, role, read_bytes, write_bytes)"
                   " VALUES(?,?,?,?,?)");
     for (const DeviceIo& d : r.devices) {
-      dev.bind(1, id).bind(2, d.device).bind(3, d.role).bind_u(4, d.read_bytes)
-          .bind_u(5, d.write_bytes).run();
+      dev.bind(1, id)
+          .bind(2, d.device)
+          .bind(3, d.role)
+          .bind_u(4, d.read_bytes)
+          .bind_u(5, d.write_bytes)
+          .run();
     }
     Statement z(db_, "INSERT INTO zfs_iostats(repetition_id, name, delta) VALUES(?,?,?)");
-    for (const auto& [name, delta] : r.zfs_iostats) z.bind(1, id).bind(2, name).bind_u(3, delta).run();
+    for (const auto& [name, delta] : r.zfs_iostats)
+      z.bind(1, id).bind(2, name).bind_u(3, delta).run();
     Statement a(db_, "INSERT INTO arcstats(repetition_id, name, delta) VALUES(?,?,?)");
     for (const auto& [name, delta] : r.arcstats) a.bind(1, id).bind(2, name).bind_u(3, delta).run();
     exec("COMMIT;");

@@ -13,16 +13,17 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
-#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
 
 #include "diobench/durable_file.hpp"
 #include "diobench/loop_device.hpp"
+#include "diobench/page_cache.hpp"
 #include "diobench/runner/arc_check.hpp"
 #include "diobench/runner/crash_record.hpp"
 #include "diobench/runner/fio_process.hpp"
@@ -30,12 +31,11 @@
 #include "diobench/runner/journal.hpp"
 #include "diobench/runner/plan_file.hpp"
 #include "diobench/runner/property_override.hpp"
-#include "diobench/runner/work_dataset.hpp"
 #include "diobench/runner/repetition_cost.hpp"
-#include "diobench/page_cache.hpp"
 #include "diobench/runner/result_store.hpp"
 #include "diobench/runner/safety.hpp"
 #include "diobench/runner/system_info.hpp"
+#include "diobench/runner/work_dataset.hpp"
 #include "diobench/scratch.hpp"
 #include "diobench/statistics.hpp"
 #include "diobench/units.hpp"
@@ -73,8 +73,8 @@ struct Context {
   // or on the zfs backend the pool's leaf vdevs.
   std::vector<std::string> storage_devices;
   Journal& journal;
-  PropertyOverride* direct = nullptr;  // zfs backend: the dataset's direct=
-  std::string pool;                    // zfs backend
+  PropertyOverride* direct = nullptr;     // zfs backend: the dataset's direct=
+  std::string pool;                       // zfs backend
   std::vector<std::string> pool_devices;  // zfs backend with --arc-drop export
 };
 
@@ -84,8 +84,8 @@ struct Context {
 std::string check_split(const PathCounters& expected, const PoolIoStats& d) {
   std::string verdict = "agrees";
   for (Direction dir : {Direction::Read, Direction::Write}) {
-    const std::uint64_t want = expected.bucket(dir, Path::Direct).bytes +
-                               expected.bucket(dir, Path::Split).direct_bytes;
+    const std::uint64_t want =
+        expected.bucket(dir, Path::Direct).bytes + expected.bucket(dir, Path::Split).direct_bytes;
     const std::string side = dir == Direction::Read ? "read" : "write";
     const std::uint64_t seen = d["direct_" + side + "_bytes"];
     if ((want > 0) != (seen > 0)) verdict = "contradicts";
@@ -153,7 +153,8 @@ class AttachedLoop {
     ctx.journal.loop_attaching(ctx.scratch_file);
     // Through the crash guard like every loop device (the dataset's direct
     // is already the cell's policy): it refuses what attempt() would have.
-    loop_.emplace(attach_loop(ctx.scratch_file, LoopOptions{cell.loop_dio.value_or(false), 512, false},
+    loop_.emplace(attach_loop(ctx.scratch_file,
+                              LoopOptions{cell.loop_dio.value_or(false), 512, false},
                               {{cell.workload.rw, cell.workload.bs}}, ctx.options.force_unsafe));
   }
   ~AttachedLoop() {
@@ -195,7 +196,8 @@ FioInvocation fio_invocation(const Cell& cell, const Context& ctx, const std::st
       "DIOBENCH_SIZE=" + std::to_string(p.size),
       "DIOBENCH_RW=" + cell.workload.rw,
       "DIOBENCH_BS=" + cell.workload.bs,
-      "DIOBENCH_RWMIXREAD=" + std::to_string(cell.workload.rwmixread ? cell.workload.rwmixread : 50),
+      "DIOBENCH_RWMIXREAD=" +
+          std::to_string(cell.workload.rwmixread ? cell.workload.rwmixread : 50),
       "DIOBENCH_IODEPTH=" + std::to_string(cell.workload.iodepth),
       "DIOBENCH_NUMJOBS=" + std::to_string(cell.workload.numjobs),
       "DIOBENCH_APP_DIRECT=" + std::string(cell.app_direct ? "1" : "0"),
@@ -258,12 +260,14 @@ std::optional<PoolIoStats> record_below(const Context& ctx, const AttachedLoop& 
 // fio's own results and the engine's counters into the record, and what
 // the zfs backend checks against them.
 RepetitionRecord& read_results(const FioExit& exit, const std::string& base,
-                               const std::optional<PoolIoStats>& pool_delta, RepetitionRecord& rec) {
+                               const std::optional<PoolIoStats>& pool_delta,
+                               RepetitionRecord& rec) {
   if (!exit.ok()) return failed(rec, "fio " + exit.reason + ": " + exit.log);
   try {
     rec.fio = read_fio_json(base + ".json");
     if (const int err = rec.fio->first_error()) {
-      return failed(rec, "fio reported error " + std::to_string(err) + " (" + std::strerror(err) + ")");
+      return failed(rec,
+                    "fio reported error " + std::to_string(err) + " (" + std::strerror(err) + ")");
     }
     rec.counters = read_counters(base + ".counters.jsonl");
   } catch (const std::exception& e) {
@@ -272,7 +276,8 @@ RepetitionRecord& read_results(const FioExit& exit, const std::string& base,
   if (!rec.arcstats.empty()) rec.arc_check = check_arc(*rec.counters, rec.arcstats);
   if (pool_delta) {
     rec.split_check = check_split(*rec.counters, *pool_delta);
-    if (rec.split_check != "agrees") rec.message = "the pool's iostats contradict the expected path split";
+    if (rec.split_check != "agrees")
+      rec.message = "the pool's iostats contradict the expected path split";
   }
   rec.status = "ok";
   rec.finished = utc_timestamp();
@@ -280,7 +285,7 @@ RepetitionRecord& read_results(const FioExit& exit, const std::string& base,
 }
 
 RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned position,
-                                 const Context& ctx) {
+                                const Context& ctx) {
   RepetitionRecord rec;
   rec.cell = cell.name();
   rec.repetition = rep;
@@ -338,10 +343,9 @@ void copy_durably(const fs::path& from, const fs::path& to) {
 }
 
 void write_plan(const std::string& file, const PlanFile& p) {
-  nlohmann::json j{{"backend", p.backend},     {"scratch_dir", p.scratch_dir},
-                   {"dataset", p.dataset},     {"filters", p.filters},
-                   {"repetitions", p.repetitions}, {"seed", p.seed},
-                   {"bench", p.bench}, {"arc_drop", p.arc_drop}};
+  nlohmann::json j{{"backend", p.backend}, {"scratch_dir", p.scratch_dir}, {"dataset", p.dataset},
+                   {"filters", p.filters}, {"repetitions", p.repetitions}, {"seed", p.seed},
+                   {"bench", p.bench},     {"arc_drop", p.arc_drop}};
   if (!p.work_dataset.empty()) j["work_dataset"] = p.work_dataset;
   if (p.until_decided) {
     j["until_decided"] = {{"budget_s", p.until_decided->budget_s},
@@ -372,7 +376,8 @@ void print_summary(const std::vector<Cell>& cells,
           note = r.status + ": " + r.message.substr(0, 60);
           continue;
         }
-        const DirectionResult& m = d == Direction::Read ? r.fio->jobs[0].read : r.fio->jobs[0].write;
+        const DirectionResult& m =
+            d == Direction::Read ? r.fio->jobs[0].read : r.fio->jobs[0].write;
         bw.push_back(m.bw_bytes / 1048576.0);
         iops.push_back(m.iops);
         p99.push_back(m.percentile_ns(99.0) / 1000.0);
@@ -417,7 +422,8 @@ std::string run_bench_drivers(const BenchSettings& bench, const RunOptions& o,
            "rebuild with scripts/build";
   }
   fs::create_directories(out_dir);
-  const std::string work = (fs::path(scratch.dir()) / ("bench-" + run_dir.filename().string())).string();
+  const std::string work =
+      (fs::path(scratch.dir()) / ("bench-" + run_dir.filename().string())).string();
   journal.scratch_dir_created(work);
   fs::create_directories(work);
   FioInvocation b;
@@ -427,8 +433,10 @@ std::string run_bench_drivers(const BenchSettings& bench, const RunOptions& o,
   const std::string partial = json.string() + ".partial";
   char min_time[32];
   std::snprintf(min_time, sizeof min_time, "%g", bench.min_time_s);
-  b.args = {"--scratch", work,
-            "--file-size", std::to_string(bench.file_size_mib),
+  b.args = {"--scratch",
+            work,
+            "--file-size",
+            std::to_string(bench.file_size_mib),
             "--benchmark_repetitions=" + std::to_string(bench.repetitions),
             std::string("--benchmark_min_time=") + min_time,
             "--benchmark_out=" + partial,
@@ -437,8 +445,8 @@ std::string run_bench_drivers(const BenchSettings& bench, const RunOptions& o,
   if (o.force_unsafe) b.args.push_back("--force-unsafe");  // their loop devices ask the guard too
   b.timeout_s = bench_drivers_time_limit_s(o.bench_path, b.args, bench.repetitions,
                                            bench.min_time_s, bench.file_size_mib);
-  progress << "bench drivers (" << bench.drivers << ", " << bench.repetitions << " x "
-           << min_time << " s each): " << b.log_file << "\n";
+  progress << "bench drivers (" << bench.drivers << ", " << bench.repetitions << " x " << min_time
+           << " s each): " << b.log_file << "\n";
   const auto start = Clock::now();
   std::string result;
   try {
@@ -696,7 +704,8 @@ RunOutcome RunSession::run() {
   for (const Slot& s : base_) todo += !already_done(profile_.cells[s.cell], s.repetition);
   if (todo < base_.size()) {
     progress_ << base_.size() - todo << " repetitions already done";
-    if (!crashed_.empty()) progress_ << " or left out (" << crashed_.size() << " cells crashed the machine)";
+    if (!crashed_.empty())
+      progress_ << " or left out (" << crashed_.size() << " cells crashed the machine)";
     progress_ << "; " << todo << " to go\n";
   }
   run_slots(base_, "", std::nullopt);
@@ -704,8 +713,8 @@ RunOutcome RunSession::run() {
   clean_up();
   if (!outcome_.stopped.empty()) {
     progress_ << "stopped: " << outcome_.stopped << "; the repetitions finished before it are in "
-              << (dir_ / "results.db").string() << "; free space, then: diobench run --resume " << dir_.string()
-              << "\n";
+              << (dir_ / "results.db").string() << "; free space, then: diobench run --resume "
+              << dir_.string() << "\n";
   }
   out_ << "\n";
   print_summary(profile_.cells, done_, out_);
@@ -728,14 +737,17 @@ void RunSession::prepare_work_dataset() {
   if (o_.backend != "zfs" || o_.in_place) return;
   work_dataset_.emplace(*journal_, o_.work_dataset);
   o_.scratch_dir = work_dataset_->mountpoint() + "/diobench";
-  progress_ << "working in dataset " << o_.work_dataset << " (made for this run, destroyed at its end)\n";
+  progress_ << "working in dataset " << o_.work_dataset
+            << " (made for this run, destroyed at its end)\n";
 }
 
 void RunSession::store_plan() {
-  PlanFile plan{o_.backend, o_.scratch_dir, o_.dataset, profile_.bench.drivers, o_.arc_drop,
-                o_.filters, profile_.repetitions, profile_.seed, std::nullopt, o_.work_dataset};
+  PlanFile plan{o_.backend,   o_.scratch_dir, o_.dataset,           profile_.bench.drivers,
+                o_.arc_drop,  o_.filters,     profile_.repetitions, profile_.seed,
+                std::nullopt, o_.work_dataset};
   if (o_.until_decided) {
-    plan.until_decided = PlanFile::Decision{profile_.budget_s, profile_.max_repetitions, o_.threshold};
+    plan.until_decided =
+        PlanFile::Decision{profile_.budget_s, profile_.max_repetitions, o_.threshold};
   }
   write_plan((dir_ / "plan.json").string(), plan);  // on resume: a new budget or cap
   store_ = std::make_unique<ResultStore>((dir_ / "results.db").string());
@@ -753,7 +765,8 @@ void RunSession::read_back_stored() {
     next_position_ = std::max(next_position_, r.position + 1);
     spent_before_s_ += r.elapsed_ms / 1000;
     const auto it = index_.find(r.cell);
-    if (it != index_.end() && r.elapsed_ms > 0) cost_.add(profile_.cells[it->second], r.elapsed_ms / 1000);
+    if (it != index_.end() && r.elapsed_ms > 0)
+      cost_.add(profile_.cells[it->second], r.elapsed_ms / 1000);
     if (r.status == "ok" && finished_.count({r.cell, r.repetition})) {
       try {
         r.fio = read_fio_json((dir_ / r.fio_json).string());
@@ -767,7 +780,8 @@ void RunSession::read_back_stored() {
       done_[r.cell].push_back(std::move(r));
     }
   }
-  for (const Cell& c : profile_.cells) attempts_[c.name()] = std::max(attempts_[c.name()], profile_.repetitions);
+  for (const Cell& c : profile_.cells)
+    attempts_[c.name()] = std::max(attempts_[c.name()], profile_.repetitions);
 }
 
 void RunSession::prepare_scratch() {
@@ -785,9 +799,10 @@ void RunSession::prepare_scratch() {
     std::map<std::string, std::string> info = collect_system_info(scratch_->dir());
     if (!arc_drop_note_.empty()) info["runner.arc_drop"] = arc_drop_note_;
     if (o_.backend == "zfs") {
-      info["runner.dataset"] = o_.in_place ? o_.dataset + " (in place: its direct= set per repetition and back)"
-                                           : o_.work_dataset + " (a child of " + o_.dataset +
-                                                 " made for this run and destroyed at its end)";
+      info["runner.dataset"] =
+          o_.in_place ? o_.dataset + " (in place: its direct= set per repetition and back)"
+                      : o_.work_dataset + " (a child of " + o_.dataset +
+                            " made for this run and destroyed at its end)";
     }
     store_->add_system_info(info);
   }
@@ -798,7 +813,8 @@ void RunSession::prepare_scratch() {
 void RunSession::ensure_target() {
   if (target_ready_) return;
   journal_->scratch_file_created(scratch_file_);
-  progress_ << "preparing " << format_size(profile_.size) << " scratch file " << scratch_file_ << "\n";
+  progress_ << "preparing " << format_size(profile_.size) << " scratch file " << scratch_file_
+            << "\n";
   scratch_->create_file(file_name_, profile_.size);
   on_zfs_ = probe_target(scratch_file_).fs_type == "zfs";
   target_ready_ = true;
@@ -806,8 +822,15 @@ void RunSession::ensure_target() {
 
 void RunSession::prepare_context() {
   if (o_.backend == "zfs") direct_property_.emplace(*journal_, o_.work_dataset, "direct");
-  ctx_ = std::make_unique<Context>(Context{profile_, o_, dir_.string(), scratch_file_, {}, *journal_,
-                                           direct_property_ ? &*direct_property_ : nullptr, pool_, {}});
+  ctx_ = std::make_unique<Context>(Context{profile_,
+                                           o_,
+                                           dir_.string(),
+                                           scratch_file_,
+                                           {},
+                                           *journal_,
+                                           direct_property_ ? &*direct_property_ : nullptr,
+                                           pool_,
+                                           {}});
   if (o_.backend == "zfs") {
     // What the pool's disks moved: each leaf vdev's block device.
     for (const std::string& vdev : pool_devices(pool_)) {
@@ -873,8 +896,8 @@ SlotsEnd RunSession::run_slots(const std::vector<Slot>& slots, const std::string
     }
     show_progress(slots[i], shown, phase, ++ran, count, predict(slots, i + 1));
     if (!full.empty()) {
-      outcome_.stopped = "no space left (" + shown.cell + " repetition " + std::to_string(shown.repetition) +
-                         ": " + full.substr(0, 200) + ")";
+      outcome_.stopped = "no space left (" + shown.cell + " repetition " +
+                         std::to_string(shown.repetition) + ": " + full.substr(0, 200) + ")";
       for (std::size_t j = i + 1; j < slots.size(); ++j) {
         outcome_.left += !already_done(profile_.cells[slots[j].cell], slots[j].repetition);
       }
@@ -892,7 +915,8 @@ RepetitionRecord RunSession::attempt(const Cell& cell, const Slot& slot) {
   RepetitionRecord rec;
   const auto rep_start = Clock::now();
   std::optional<std::string> refusal;
-  if (cell.target == TargetKind::Loop && !root_) refusal = "loop devices need root (run as root for the loop cells)";
+  if (cell.target == TargetKind::Loop && !root_)
+    refusal = "loop devices need root (run as root for the loop cells)";
   if (!refusal && !o_.force_unsafe) refusal = crash_risk(cell, on_zfs_, zfs_version_);
   if (refusal) {
     rec.cell = cell.name();
@@ -944,7 +968,8 @@ void RunSession::show_progress(const Slot& slot, const RepetitionRecord& rec,
   std::string last = rec.status;
   if (rec.status == "ok") {
     const Cell& cell = profile_.cells[slot.cell];
-    const DirectionResult& m = cell.workload.reads() ? rec.fio->jobs[0].read : rec.fio->jobs[0].write;
+    const DirectionResult& m =
+        cell.workload.reads() ? rec.fio->jobs[0].read : rec.fio->jobs[0].write;
     char buf[96];
     std::snprintf(buf, sizeof buf, "%.1f MiB/s, p99 %.0f us", m.bw_bytes / 1048576.0,
                   m.percentile_ns(99.0) / 1000.0);
@@ -975,13 +1000,16 @@ void RunSession::decide() {
 }
 
 std::string RunSession::decide_batches(DecisionState& state) {
-  auto cost_of = [this](const std::string& cell) { return cost_.predict(profile_.cells[index_.at(cell)]); };
+  auto cost_of = [this](const std::string& cell) {
+    return cost_.predict(profile_.cells[index_.at(cell)]);
+  };
   for (unsigned batch = 1;; ++batch) {
     state = o_.decider(dir_.string(), o_.threshold);
     if (state.open.empty()) return "every comparison is decided";
     if (InterruptGuard::requested()) return "interrupted (--resume continues the decision)";
     const std::uint64_t seed = profile_.seed ^ (0x9E3779B97F4A7C15ull * next_position_);
-    std::vector<PlannedRepetition> planned = plan_batch(state, attempts_, profile_.max_repetitions, seed);
+    std::vector<PlannedRepetition> planned =
+        plan_batch(state, attempts_, profile_.max_repetitions, seed);
     if (planned.empty()) {
       return "the open comparisons' cells have the most repetitions allowed (" +
              std::to_string(profile_.max_repetitions) + " per cell)";
@@ -991,17 +1019,20 @@ std::string RunSession::decide_batches(DecisionState& state) {
     planned = fit_to_budget(planned, cost_of, profile_.budget_s - spent_s(), seed);
     if (planned.empty()) return spent;
     std::vector<Slot> slots;
-    for (const PlannedRepetition& p : planned) slots.push_back({index_.at(p.cell), p.repetition, next_position_++});
+    for (const PlannedRepetition& p : planned)
+      slots.push_back({index_.at(p.cell), p.repetition, next_position_++});
     progress_ << "until decided: " << state.decided << " decided, " << state.open.size()
               << " open; batch " << batch << ": " << slots.size() << " repetitions, about "
               << duration_text(predict(slots, 0)) << "\n";
     const unsigned ok_before = outcome_.ok;
-    if (run_slots(slots, "batch " + std::to_string(batch), profile_.budget_s) == SlotsEnd::Stopped) {
+    if (run_slots(slots, "batch " + std::to_string(batch), profile_.budget_s) ==
+        SlotsEnd::Stopped) {
       return "stopped: " + outcome_.stopped;
     }
     if (outcome_.ok == ok_before && !InterruptGuard::requested()) {
       state = o_.decider(dir_.string(), o_.threshold);
-      return "batch " + std::to_string(batch) + " measured nothing (its repetitions failed or were skipped)";
+      return "batch " + std::to_string(batch) +
+             " measured nothing (its repetitions failed or were skipped)";
     }
   }
 }
@@ -1054,13 +1085,14 @@ void RunSession::clean_up() {
   }
   outcome_.interrupted = InterruptGuard::requested();
   outcome_.signal = InterruptGuard::signal();
-  const char* status = outcome_.interrupted       ? "interrupted"
+  const char* status = outcome_.interrupted        ? "interrupted"
                        : !outcome_.stopped.empty() ? "stopped"
                        : outcome_.failed           ? "failed"
                                                    : "complete";
   try {
     store_->finish_run(status, utc_timestamp());
-  } catch (const std::exception& e) {  // still full: the run's end goes unrecorded, its repetitions are kept
+  } catch (const std::exception&
+               e) {  // still full: the run's end goes unrecorded, its repetitions are kept
     if (!out_of_space(e.what())) throw;
     progress_ << "clean-up: cannot record the run's end in results.db: " << e.what() << "\n";
   }

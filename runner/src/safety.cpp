@@ -32,7 +32,8 @@ bool module_crashes(bool backing_on_zfs, const std::optional<std::string>& zfs_v
 }
 
 // Why, once the loop's requests are known to take the Direct I/O path.
-std::string refusal(const std::string& zfs_version, Policy policy, bool loop_dio, const LoopTraffic& traffic) {
+std::string refusal(const std::string& zfs_version, Policy policy, bool loop_dio,
+                    const LoopTraffic& traffic) {
   return "refused: OpenZFS " + zfs_version +
          " crashes the host (NULL pointer dereference, OpenZFS issue 16956) when a loop "
          "device's requests take the Direct I/O path, as direct=" +
@@ -45,7 +46,8 @@ std::string refusal(const std::string& zfs_version, Policy policy, bool loop_dio
 
 std::optional<std::string> crash_risk(const Cell& cell, bool backing_on_zfs,
                                       const std::optional<std::string>& zfs_version) {
-  if (cell.target != TargetKind::Loop || !module_crashes(backing_on_zfs, zfs_version)) return std::nullopt;
+  if (cell.target != TargetKind::Loop || !module_crashes(backing_on_zfs, zfs_version))
+    return std::nullopt;
   if (!cell.loop_takes_direct_path()) return std::nullopt;
   return refusal(*zfs_version, cell.policy, cell.loop_dio.value_or(false),
                  {cell.workload.rw, cell.workload.bs});

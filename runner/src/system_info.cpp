@@ -68,8 +68,8 @@ std::string field_of(const char* file, const std::string& key) {
 std::optional<std::string> block_device_of(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return std::nullopt;
-  const fs::path sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
-                       std::to_string(minor(st.st_dev));
+  const fs::path sys =
+      "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
   std::error_code ec;
   const fs::path real = fs::canonical(sys, ec);
   if (ec) return std::nullopt;
@@ -140,9 +140,11 @@ std::map<std::string, std::string> collect_system_info(const std::string& scratc
   for (char** e = environ; *e; ++e) {
     const std::string_view entry(*e);
     const auto eq = entry.find('=');
-    if (entry.rfind(kPrefix, 0) != 0 || eq == std::string_view::npos || eq == kPrefix.size()) continue;
+    if (entry.rfind(kPrefix, 0) != 0 || eq == std::string_view::npos || eq == kPrefix.size())
+      continue;
     std::string key(entry.substr(kPrefix.size(), eq - kPrefix.size()));
-    for (char& c : key) c = c == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : key)
+      c = c == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     info[key] = std::string(entry.substr(eq + 1));
   }
   return info;

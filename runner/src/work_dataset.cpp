@@ -25,7 +25,8 @@ std::string new_work_dataset_name(const std::string& parent) {
 
 bool is_work_dataset_name(const std::string& name, const std::string& parent) {
   const std::string prefix = parent + "/diobench-";
-  if (parent.empty() || name.size() != prefix.size() + 16 || name.compare(0, prefix.size(), prefix) != 0) {
+  if (parent.empty() || name.size() != prefix.size() + 16 ||
+      name.compare(0, prefix.size(), prefix) != 0) {
     return false;
   }
   return name.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos;
@@ -41,7 +42,8 @@ WorkDataset::WorkDataset(Journal& journal, std::string name)
   } else {
     journal_.zfs_dataset_creating(name_, token_);
     if (!zfs_create(name_, {{kRunTokenProperty, token_}})) {
-      throw std::runtime_error("cannot create dataset " + name_ + " to work in (zfs create failed)");
+      throw std::runtime_error("cannot create dataset " + name_ +
+                               " to work in (zfs create failed)");
     }
   }
   const auto mountpoint = zfs_get(name_, "mountpoint");

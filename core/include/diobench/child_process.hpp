@@ -33,13 +33,13 @@ struct ChildCommand {
   // argv[0] is a path, or a program name looked up in $PATH (or, without
   // one, the system directories /usr/local/sbin ... /bin).
   std::vector<std::string> argv;
-  std::vector<std::string> env;   // NAME=value, set in the child's environment
-  double timeout_s = 0;           // the time limit, > 0, from what it was asked to do
-  double grace_s = 5;             // from SIGTERM to SIGKILL when the time is up
+  std::vector<std::string> env;  // NAME=value, set in the child's environment
+  double timeout_s = 0;          // the time limit, > 0, from what it was asked to do
+  double grace_s = 5;            // from SIGTERM to SIGKILL when the time is up
   // Its standard error (and standard output when not captured) go to this
   // file, created afresh and never through a symbolic link; empty: /dev/null.
   std::string log_file;
-  bool capture_output = false;    // standard output read into ChildExit::output
+  bool capture_output = false;  // standard output read into ChildExit::output
   // Written to its standard input, which is then closed; without it the
   // standard input is /dev/null.
   std::optional<std::string> input;
@@ -49,9 +49,9 @@ struct ChildExit {
   int status = 0;          // exit status, or 128 + the signal that ended it
   bool timed_out = false;  // killed because its time limit was up
   double timeout_s = 0;
-  std::string output;      // its standard output, with capture_output
-  double wall_s = 0;       // from start to exit
-  double cpu_s = 0;        // its user + system time, with the children it waited for
+  std::string output;  // its standard output, with capture_output
+  double wall_s = 0;   // from start to exit
+  double cpu_s = 0;    // its user + system time, with the children it waited for
   bool ok() const { return !timed_out && status == 0; }
   // "timed out after N s", "exited with status N", "killed by signal N
   // (NAME)"; empty when it exited 0.

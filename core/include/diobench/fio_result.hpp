@@ -12,7 +12,7 @@ namespace diobench {
 struct DirectionResult {
   std::uint64_t io_bytes = 0;
   std::uint64_t total_ios = 0;
-  double bw_bytes = 0;   // bytes per second
+  double bw_bytes = 0;  // bytes per second
   double iops = 0;
   std::uint64_t runtime_ms = 0;
   // Completion latency percentiles in ns, keyed by percentile (e.g. 99.0),

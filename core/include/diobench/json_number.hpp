@@ -10,10 +10,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <type_traits>
-
-#include <nlohmann/json.hpp>
 
 namespace diobench {
 
@@ -31,11 +30,11 @@ T json_whole(const nlohmann::json& v) {
       return static_cast<T>(n);
     }
   }
-  throw nlohmann::json::type_error::create(
-      302,
-      "expected a whole number from " + std::to_string(limits::min()) + " to " +
-          std::to_string(limits::max()) + ", got " + v.dump(),
-      &v);
+  throw nlohmann::json::type_error::create(302,
+                                           "expected a whole number from " +
+                                               std::to_string(limits::min()) + " to " +
+                                               std::to_string(limits::max()) + ", got " + v.dump(),
+                                           &v);
 }
 
 // The number at `key` (nlohmann::json::out_of_range when it is missing).

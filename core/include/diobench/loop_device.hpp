@@ -11,7 +11,7 @@
 namespace diobench {
 
 struct LoopOptions {
-  bool direct_io = false;                 // LO_FLAGS_DIRECT_IO
+  bool direct_io = false;                  // LO_FLAGS_DIRECT_IO
   std::uint32_t logical_block_size = 512;  // 512 .. 4096, power of two
   bool read_only = false;
 };

@@ -25,8 +25,7 @@ int drop_cached_pages(int fd);
 
 // Pages of the first `bytes` of `fd` resident now (mmap + mincore; the
 // mapping itself faults nothing in); *total gets the pages in the range.
-int count_resident(int fd, std::uint64_t bytes, std::uint64_t* resident,
-                   std::uint64_t* total);
+int count_resident(int fd, std::uint64_t bytes, std::uint64_t* resident, std::uint64_t* total);
 
 // The first `bytes` of `fd` as the page cache holds them now: pages cached,
 // and pages the kernel evicted since they came in (reclaim leaves a

@@ -5,9 +5,8 @@
 
 #include <array>
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "diobench/policy.hpp"
 #include "diobench/target.hpp"
@@ -36,8 +35,8 @@ class PathCounters {
     }
   }
   // `requests` requests on `path`, moving the given bytes each way.
-  void count(Direction direction, Path path, std::uint64_t requests,
-             std::uint64_t direct_bytes, std::uint64_t buffered_bytes);
+  void count(Direction direction, Path path, std::uint64_t requests, std::uint64_t direct_bytes,
+             std::uint64_t buffered_bytes);
   const PathBucket& bucket(Direction direction, Path path) const {
     return buckets_[index(direction)][index(path)];
   }

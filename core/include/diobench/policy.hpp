@@ -58,7 +58,7 @@ struct Request {
 // purpose: a Route is built once per request and only its first
 // segment_count segments are ever written or read.
 struct Segment {
-  std::uint64_t offset;         // file offset
+  std::uint64_t offset;  // file offset
   std::uint64_t length;
   std::uint64_t buffer_offset;  // into the request's buffer
   bool direct;
@@ -96,8 +96,8 @@ struct LoopExpectation {
   std::uint64_t direct_bytes = 0;
   std::uint64_t buffered_bytes = 0;
 };
-LoopExpectation loop_backing_route(const PolicyConfig& config,
-                                   const Request& request, bool loop_dio) noexcept;
+LoopExpectation loop_backing_route(const PolicyConfig& config, const Request& request,
+                                   bool loop_dio) noexcept;
 
 // The emulated backend's model of the loop driver (a filesystem other than
 // ZFS cannot apply `direct` to what the kernel's loop driver sends its
@@ -110,8 +110,7 @@ LoopExpectation loop_backing_route(const PolicyConfig& config,
 // device's own page cache and the hand-off to the loop worker thread. A
 // buffer the kernel could not use for O_DIRECT (a loop device's pages are
 // always aligned; a misaligned app buffer is not) is served buffered.
-Route loop_model_route(const PolicyConfig& config, const Request& request,
-                       bool loop_dio) noexcept;
+Route loop_model_route(const PolicyConfig& config, const Request& request, bool loop_dio) noexcept;
 
 // The one rule for "does this loop cell reach the patched fallback path":
 // true when the loop driver's kernel-originated requests to its backing

@@ -43,8 +43,7 @@ class RoutedFile {
   // Issues `route` with pread/pwrite, segment by segment, finishing short
   // transfers. Returns 0 or an errno; at end of file *resid gets the bytes
   // not transferred. Einval routes must not reach here.
-  int issue(const Route& route, Direction dir, void* buf,
-            std::uint64_t* resid) const noexcept {
+  int issue(const Route& route, Direction dir, void* buf, std::uint64_t* resid) const noexcept {
     if (route.segment_count == 1 && route.direct_piece == 0) {  // the common case
       const Segment& seg = route.segments[0];
       const ssize_t n = transfer(fd_for(seg), dir, buf, seg.length, seg.offset);

@@ -35,9 +35,9 @@ Interval bootstrap_ratio_interval(const std::vector<double>& a, const std::vecto
                                   int resamples = kBootstrapResamples);
 
 struct MannWhitney {
-  double u = 0;   // U of the first sample
-  double z = 0;   // normal approximation, tie- and continuity-corrected
-  double p = 1;   // two-sided
+  double u = 0;  // U of the first sample
+  double z = 0;  // normal approximation, tie- and continuity-corrected
+  double p = 1;  // two-sided
 };
 
 // Two-sided Mann-Whitney U test (normal approximation with tie correction;

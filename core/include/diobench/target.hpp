@@ -24,20 +24,20 @@ struct LoopInfo {
 
 // A ZFS dataset holding the target (or the loop device's backing file).
 struct ZfsDataset {
-  std::string name;        // pool/dataset, from /proc/self/mountinfo
-  std::string direct;      // "disabled" | "standard" | "always" ("" if unknown)
+  std::string name;              // pool/dataset, from /proc/self/mountinfo
+  std::string direct;            // "disabled" | "standard" | "always" ("" if unknown)
   std::uint64_t recordsize = 0;  // bytes (0 if unknown)
   std::string pool() const;      // part before the first '/'
 };
 
 struct TargetInfo {
   TargetKind kind = TargetKind::File;
-  std::string path;                  // as given
-  std::string fs_type;               // filesystem holding the file or the loop's backing file
-  std::string fs_source;             // mount source (device or dataset name)
+  std::string path;       // as given
+  std::string fs_type;    // filesystem holding the file or the loop's backing file
+  std::string fs_source;  // mount source (device or dataset name)
   std::string mount_point;
-  std::optional<LoopInfo> loop;      // kind == Loop
-  std::optional<ZfsDataset> zfs;     // fs_type == "zfs"
+  std::optional<LoopInfo> loop;            // kind == Loop
+  std::optional<ZfsDataset> zfs;           // fs_type == "zfs"
   std::uint32_t logical_block_size = 512;  // block devices; files: 512
 };
 

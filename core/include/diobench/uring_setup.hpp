@@ -15,8 +15,7 @@ namespace diobench {
 inline int init_ring(io_uring* ring, unsigned entries) {
   int rc = -EINVAL;
   for (unsigned flags :
-       {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
-            IORING_SETUP_DEFER_TASKRUN,
+       {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
         unsigned{IORING_SETUP_COOP_TASKRUN}, 0u}) {
     io_uring_params params{};
     params.flags = flags;

@@ -54,8 +54,8 @@ struct CheckResult {
 
 // Throws CheckInputError for bad input.
 CheckResult check_directory(const std::string& dir);
-CheckResult check_run_directory(const std::string& dir);   // results.db
-CheckResult check_lane_cells(const std::string& dir);      // cells/*/
+CheckResult check_run_directory(const std::string& dir);  // results.db
+CheckResult check_lane_cells(const std::string& dir);     // cells/*/
 
 // The table, the facts and the one-line summary.
 void print_check(const CheckResult& result, std::ostream& out);

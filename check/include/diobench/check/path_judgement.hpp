@@ -56,11 +56,11 @@ PathClass classify(const PathBytes& bytes);
 // What a cell is, as far as the model is concerned.
 struct CellShape {
   PolicyConfig config;
-  bool loop = false;      // through a loop device (else the file itself)
-  bool loop_dio = false;  // the loop device's direct-io mode
-  bool app_direct = false;       // fio direct=1 (else a loop cell goes through its page cache)
-  bool buffer_aligned = true;    // fio's buffers page-aligned (iomem_align=4k)
-  std::string rw, bs;            // fio's rw= and bs=
+  bool loop = false;           // through a loop device (else the file itself)
+  bool loop_dio = false;       // the loop device's direct-io mode
+  bool app_direct = false;     // fio direct=1 (else a loop cell goes through its page cache)
+  bool buffer_aligned = true;  // fio's buffers page-aligned (iomem_align=4k)
+  std::string rw, bs;          // fio's rw= and bs=
 };
 
 // The model's route for one of the cell's requests in `direction` (a

@@ -28,7 +28,7 @@ std::optional<CpuRatio> cpu_ratio(const RunData& run, const Comparison& c, std::
 
 struct AnswerLine {
   Outcome outcome = Outcome::Inconclusive;
-  std::string text;      // plain words; may carry `code` spans
+  std::string text;         // plain words; may carry `code` spans
   std::string short_label;  // for a figure's row: "4k rand read QD1: always, loop dio on"
   std::vector<const Comparison*> comparisons;  // into the verdict given
   std::optional<CpuRatio> cpu;                 // of the two cells compared

@@ -38,7 +38,7 @@ struct RunComparison {
   std::vector<CrashedCell> crashed;
   // Emulated CPU on either side, different accelerators: said with the numbers.
   std::vector<std::string> warnings;
-  double geomean_throughput_ratio = 1;      // over matched cells, b / a
+  double geomean_throughput_ratio = 1;  // over matched cells, b / a
   double geomean_p99_ratio = 1;
 };
 

@@ -45,7 +45,7 @@ const char* outcome_colour(Outcome o);
 // <name>.png in `out_dir` (name "forest"). gnuplot's complaints are
 // appended to `gnuplot_errors`. nullopt (nothing drawn) for no rows.
 // Throws std::runtime_error when gnuplot cannot be started.
-std::optional<Figure> draw_forest_plot(const std::vector<ForestRow>& rows, double threshold, const std::string& out_dir,
-                        std::string& gnuplot_errors);
+std::optional<Figure> draw_forest_plot(const std::vector<ForestRow>& rows, double threshold,
+                                       const std::string& out_dir, std::string& gnuplot_errors);
 
 }  // namespace diobench

@@ -123,7 +123,7 @@ struct RunData {
   std::uint64_t seed = 0;
   std::vector<CellData> cells;
   std::map<std::string, std::string> system;  // zfsvm.json's facts as zfsvm.* keys
-  std::optional<GuestLane> guest;              // from zfsvm.json
+  std::optional<GuestLane> guest;             // from zfsvm.json
   bool emulated_cpu() const { return guest && guest->emulated_cpu; }
   // RUNDIR/bench/bench.json (Google Benchmark drivers), when the run has
   // one; bench_problem says why it could not be read.

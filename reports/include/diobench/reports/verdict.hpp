@@ -88,7 +88,7 @@ struct Comparison {
   std::string metric;     // "throughput" | "p99 latency"
   double ratio = 0;       // median(subject) / median(reference)
   Interval ratio_interval;
-  double cost = 0;        // > 0: the fallback is worse
+  double cost = 0;  // > 0: the fallback is worse
   Interval cost_interval;
   Outcome outcome = Outcome::Inconclusive;
   std::optional<unsigned> repetitions_to_decide;  // INCONCLUSIVE only
@@ -115,8 +115,7 @@ bool is_fallback_path_cell(const CellData& cell);
 
 // The method needs no random numbers: `seed` is kept for the callers and
 // does not change the result.
-std::vector<Comparison> compute_verdict(const RunData& run, double threshold,
-                                        std::uint64_t seed);
+std::vector<Comparison> compute_verdict(const RunData& run, double threshold, std::uint64_t seed);
 
 // One repetition's value of the compared metric, and when it was recorded
 // relative to the other cell's repetitions (ties: the subject's first).

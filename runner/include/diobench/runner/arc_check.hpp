@@ -19,7 +19,8 @@ namespace diobench {
 // The arcstats entries kept per repetition (their deltas): the demand
 // data hits and misses, and every uncached_* entry the module has
 // (OpenZFS 2.4's uncached I/O).
-std::map<std::string, std::uint64_t> arc_deltas(const PoolIoStats& before, const PoolIoStats& after);
+std::map<std::string, std::uint64_t> arc_deltas(const PoolIoStats& before,
+                                                const PoolIoStats& after);
 
 // nullopt (not checked) when the model sends no read to disk by the
 // direct path; "ok"; or a sentence saying how many demand reads the ARC

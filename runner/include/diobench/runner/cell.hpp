@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "diobench/policy.hpp"
 #include "diobench/target.hpp"
@@ -15,9 +14,9 @@ namespace diobench {
 
 // fio's own parameters of a cell.
 struct Workload {
-  std::string name;       // the profile's section name, e.g. "randread-4k"
-  std::string rw;         // fio rw=
-  std::string bs;         // fio bs= (fio's syntax: 4k, 1m, 4608)
+  std::string name;  // the profile's section name, e.g. "randread-4k"
+  std::string rw;    // fio rw=
+  std::string bs;    // fio bs= (fio's syntax: 4k, 1m, 4608)
   unsigned iodepth = 1;
   unsigned numjobs = 1;
   unsigned rwmixread = 0;  // 0: not a mixed workload

@@ -23,14 +23,14 @@ struct FioInvocation {
   // The time limit; 0: derived from the args (fio_time_limit_s), which
   // must then say what fio is asked to do.
   double timeout_s = 0;
-  bool first_signal_stops = false; // SIGINT/SIGTERM stop it at once (interrupt.hpp)
+  bool first_signal_stops = false;  // SIGINT/SIGTERM stop it at once (interrupt.hpp)
 };
 
 struct FioExit {
-  int status = 0;         // exit status, or 128 + signal
-  bool timed_out = false; // killed when its time limit was up
-  std::string reason;     // why it failed ("timed out after 75 s", ...); empty if it exited 0
-  std::string log;        // the tail of fio's own output, for messages
+  int status = 0;          // exit status, or 128 + signal
+  bool timed_out = false;  // killed when its time limit was up
+  std::string reason;      // why it failed ("timed out after 75 s", ...); empty if it exited 0
+  std::string log;         // the tail of fio's own output, for messages
   // The CPU it took: the machine's non-idle seconds over all CPUs from
   // just before the child was started to just after it was reaped
   // (cpu_usage.hpp), that window's wall seconds, and the child's own user

@@ -5,11 +5,10 @@
 // undo too; restore acts only on changes with no recorded undo.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace diobench {
 
@@ -25,7 +24,7 @@ class Journal {
 
   void scratch_file_created(const std::string& path);  // call before creating
   void scratch_file_removed(const std::string& path);
-  void loop_attaching(const std::string& backing);     // call before attaching
+  void loop_attaching(const std::string& backing);  // call before attaching
   void loop_detached(const std::string& backing);
   // A directory inside the scratch area handed to another program (the
   // bench drivers) for its own files and loop devices: restore detaches
@@ -61,12 +60,12 @@ class Journal {
 };
 
 struct RestoreReport {
-  std::vector<std::string> detached;  // loop devices
-  std::vector<std::string> removed;   // scratch files and directories
-  std::vector<std::string> reset;     // dataset properties set back, pools imported
+  std::vector<std::string> detached;   // loop devices
+  std::vector<std::string> removed;    // scratch files and directories
+  std::vector<std::string> reset;      // dataset properties set back, pools imported
   std::vector<std::string> destroyed;  // datasets the run created
-  std::vector<std::string> problems;  // what could not be undone
-  std::vector<std::string> skipped;   // journal lines that are not entries ("line N: TEXT")
+  std::vector<std::string> problems;   // what could not be undone
+  std::vector<std::string> skipped;    // journal lines that are not entries ("line N: TEXT")
 };
 
 // A journal restore will not act on, with the reason and its path: bad

@@ -16,10 +16,10 @@ namespace diobench {
 // [bench]: the Google Benchmark drivers (bench/), run once after the
 // matrix on the same scratch area; their JSON goes into the run directory.
 struct BenchSettings {
-  std::string drivers = "none";  // none | all | a --benchmark_filter regex
-  unsigned repetitions = 9;      // per driver, every one kept in the JSON
-  double min_time_s = 0.5;       // per repetition of a driver
-  unsigned file_size_mib = 1024; // the drivers' large data file
+  std::string drivers = "none";   // none | all | a --benchmark_filter regex
+  unsigned repetitions = 9;       // per driver, every one kept in the JSON
+  double min_time_s = 0.5;        // per repetition of a driver
+  unsigned file_size_mib = 1024;  // the drivers' large data file
   bool enabled() const { return drivers != "none"; }
   // none, all, or a regular expression Google Benchmark can use as a filter.
   static bool valid_drivers(const std::string& drivers);
@@ -39,7 +39,7 @@ struct Profile {
   // the most repetitions a cell may get.
   double budget_s = 30 * 60;
   unsigned max_repetitions = 30;
-  std::vector<Cell> cells;            // expanded, in profile order
+  std::vector<Cell> cells;  // expanded, in profile order
   BenchSettings bench;
 
   // Seconds a run of `cells` would take with `repetitions` each, counting

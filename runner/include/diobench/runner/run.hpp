@@ -37,7 +37,7 @@ struct RunOptions {
   // zfs backend: the dataset the run works in (the child, or `dataset`);
   // a resumed run's from its plan, else made up when the run starts.
   std::string work_dataset;
-  std::string out_dir;  // the run directory (created)
+  std::string out_dir;                  // the run directory (created)
   std::optional<unsigned> repetitions;  // overrides the profile's
   std::vector<std::string> filters;
   std::optional<std::uint64_t> seed;  // overrides the profile's
@@ -77,7 +77,9 @@ struct RunOutcome {
   // The bench drivers: "" not asked for, "ok", "skipped: ...", or what
   // went wrong ("N drivers reported errors", "failed: ...").
   std::string bench;
-  bool bench_failed() const { return !bench.empty() && bench != "ok" && bench.rfind("skipped", 0) != 0; }
+  bool bench_failed() const {
+    return !bench.empty() && bench != "ok" && bench.rfind("skipped", 0) != 0;
+  }
 };
 
 // Throws ProfileError / std::invalid_argument for bad input (exit 2 at the
