@@ -244,14 +244,17 @@ write_facts() {
     --arg zpkg "$zpkg" --arg variant "$variant" --arg qemu "$(qemu-system-x86_64 --version | head -1)" \
     --arg host_kernel "$(uname -r)" --arg verdict "$verdict" --arg reason "$reason" \
     --arg guest_rc "${guest_rc:-}" --arg t_boot "${t_boot:-}" --arg t_zfs "${t_zfs:-}" --arg t_wall "${t_wall:-}" \
-    --arg patch "$([ "$variant" != fixed ] && basename "$patch_file" || true)" \
+    --arg patch "$([ -n "$patch_file" ] && basename "$patch_file" || true)" --arg patch_sha "$patch_sha" \
     --arg cpus "${ZFSVM_CPUS:-$(nproc)}" --arg mem "${ZFSVM_MEM:-4096}" \
     --argjson guest "$guest" --argjson extra "$extra" '
     { accelerator: $accel, accelerator_reason: $accel_why,
       emulated_cpu: ($accel == "tcg"),
       note: (if $accel == "tcg" then "emulated CPU (qemu TCG): compare numbers only within the same run" else null end),
       guest_kernel: $kver, guest_kernel_package: $kpkg,
-      zfs_package: $zpkg, zfs_variant: $variant, zfs_unfixed_patch: (if $patch == "" then null else $patch end),
+      zfs_package: $zpkg, zfs_variant: $variant,
+      zfs_patch: (if $patch == "" then null else $patch end),
+      zfs_patch_sha256: (if $patch_sha == "" then null else $patch_sha end),
+      zfs_unfixed_patch: (if $patch == "" or ($variant | startswith("unfixed-") | not) then null else $patch end),
       guest: $guest, qemu: $qemu, host_kernel: $host_kernel,
       guest_cpus: ($cpus | tonumber), guest_mem_mib: ($mem | tonumber),
       outcome: $verdict, outcome_reason: (if $reason == "" then null else $reason end),

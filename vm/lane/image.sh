@@ -4,15 +4,55 @@
 # all cached under $cache, keyed by guest kernel, ZFS package version and
 # variant (vm/README.md, "Cache layout").
 
-# Sets variant and gdir (the guest directory of one build).
+# Sets variant, label (what the module's version gets appended, empty for
+# the fixed build), patch_sha (the patch's sha256) and gdir (the guest
+# directory of one build). The unfixed patch, by content, keeps its own
+# name and the label the runner's crash guard looks for
+# (runner/src/safety.cpp); any other patch is patch-<sha8>, a label of its
+# own, which the crash guard does not know.
 select_variant() {
-  if [ "$1" = 1 ]; then
-    [ -f "$patch_file" ] || die "missing $patch_file"
-    variant=unfixed-$(sha256sum "$patch_file" | cut -c1-8)
-  else
-    variant=fixed
+  variant=fixed label="" patch_sha=""
+  if [ -n "$patch_file" ]; then
+    patch_sha=$(sha256sum "$patch_file" | cut -d' ' -f1)
+    if cmp -s "$patch_file" "$unfixed_patch"; then
+      variant=unfixed-${patch_sha:0:8} label=diobench_unfixed
+    else
+      variant=patch-${patch_sha:0:8} label=diobench_patch_${patch_sha:0:8}
+    fi
   fi
   gdir=$cache/guest/$kver/zfs-$zpkg/$variant
+}
+
+is_unfixed() { [[ $variant == unfixed-* ]]; }
+
+# For result directory names: "", "-unfixed" or "-patch-<sha8>".
+variant_suffix() {
+  case $variant in
+    fixed) ;;
+    unfixed-*) echo -unfixed ;;
+    *) echo "-$variant" ;;
+  esac
+}
+
+# variant_hint VARIANT: the options that select it, for messages.
+variant_hint() {
+  case $1 in
+    fixed) echo "neither --unfixed nor --patch" ;;
+    unfixed-*) echo "--unfixed" ;;
+    patch-*) echo "--patch with the patch whose sha256 starts with ${1#patch-}" ;;
+    *) echo "the options of the $1 build" ;;
+  esac
+}
+
+# check_patch_applies: the variant's patch against the unpacked packaged
+# source, with `patch --dry-run`, before anything is built; a patch that
+# does not apply is bad input (exit 2) and patch's own words say why.
+patch_opts=(-p1 --forward --batch)
+check_patch_applies() {
+  [ -n "$patch_file" ] || return 0
+  local out
+  out=$(cd "$zdir/src" && patch "${patch_opts[@]}" --dry-run <"$patch_file" 2>&1) ||
+    usage_error "invalid --patch value '$patch_file' (does not apply to the source of zfs-dkms $zpkg; patch ${patch_opts[*]} --dry-run says:$(echo; sed 's/^/    /' <<<"$out"))"
 }
 
 # The guest kernel: image, modules, headers and kbuild, unpacked (not
@@ -67,10 +107,10 @@ prepare_zfs_package() {
 # zfs-dkms (its dkms.conf: the same configure flags, make, strip -g), out
 # of tree in a scratch copy of the source.
 build_modules() {
-  local unfixed=$1 info=$gdir/modules/info
+  local info=$gdir/modules/info
   local want="kernel=$kver zfs=$zpkg variant=$variant"
-  [ "$unfixed" = 1 ] && want+=" label=diobench_unfixed"
-  if [ -f "$info" ] && [ "$(head -1 "$info")" = "$want" ] &&
+  [ -n "$label" ] && want+=" label=$label"
+  if [ -f "$info" ] && [ "$(head -1 "$info")" = "$want" ] && patch_matches "$info" &&
      [ -f "$gdir/modules/zfs.ko" ] && [ -f "$gdir/modules/spl.ko" ]; then
     return 0
   fi
@@ -78,15 +118,15 @@ build_modules() {
   rm -rf "$b" "$gdir/modules"
   mkdir -p "$gdir"
   cp -a "$zdir/src" "$b"
-  if [ "$unfixed" = 1 ]; then
-    log "applying $(basename "$patch_file") (the unfixed variant)"
-    (cd "$b" && patch -p1 --forward --quiet <"$patch_file") >"$blog" 2>&1 ||
-      die "the unfixed patch does not apply to zfs $zpkg (see $blog)"
+  if [ -n "$patch_file" ]; then
+    log "applying $(basename "$patch_file") (variant $variant)"
+    (cd "$b" && patch "${patch_opts[@]}" --quiet <"$patch_file") >"$blog" 2>&1 ||
+      die "$(basename "$patch_file") does not apply to zfs $zpkg (see $blog)"
     # Label the module: /sys/module/zfs/version then reads
-    # 2.3.2-<release>.diobench_unfixed, so no record can mistake it for the
-    # released build (configure takes the version from META).
-    sed -i -E 's/^(Release:[[:space:]]*)([^[:space:]]+)[[:space:]]*$/\1\2.diobench_unfixed/' "$b/META"
-    grep -q '^Release:.*\.diobench_unfixed$' "$b/META" || die "cannot label the unfixed build in $b/META"
+    # 2.3.2-<release>.<label>, so no record can mistake it for the released
+    # build (configure takes the version from META).
+    sed -i -E "s/^(Release:[[:space:]]*)([^[:space:]]+)[[:space:]]*\$/\1\2.$label/" "$b/META"
+    grep -q "^Release:.*\.$label\$" "$b/META" || die "cannot label the $variant build in $b/META"
   fi
   local ksrc=$kdir/root/usr/src/linux-headers-${kver%-amd64}-common
   local kobj=$kdir/root/usr/src/linux-headers-$kver
@@ -116,7 +156,7 @@ build_modules() {
     echo "$want"
     echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) seconds=$((SECONDS - t0))"
     echo "vermagic=$(modinfo -F vermagic "$gdir/modules/zfs.ko")"
-    [ "$unfixed" = 1 ] && echo "patch=$(basename "$patch_file") sha256=$(sha256sum "$patch_file" | cut -d' ' -f1)"
+    if [ -n "$patch_file" ]; then echo "patch=$(basename "$patch_file") sha256=$patch_sha"; fi
   } >"$info"
   rm -rf "$b"
   log "modules built in $((SECONDS - t0)) s: $gdir/modules"
@@ -135,10 +175,15 @@ build_initramfs() {
   echo "$inputs" >"$gdir/initramfs.inputs"
 }
 
-# ensure_ready UNFIXED: everything a guest of that variant needs, built
-# when missing (root; holds the cache's locks while it builds).
+# patch_matches INFO: a patched variant's modules/info names the whole
+# sha256 of its patch (the variant's name has only 8 digits of it).
+patch_matches() {
+  [ -z "$patch_file" ] || grep -q "^patch=.* sha256=$patch_sha\$" "$1" 2>/dev/null
+}
+
+# ensure_ready: everything a guest of the variant needs, built when
+# missing (root; holds the cache's locks while it builds).
 ensure_ready() {
-  local unfixed=$1
   [ "$(id -u)" -eq 0 ] || die "must run as root (apt, qemu and the cache under $cache)"
   mkdir -p "$cache"
   exec 9>"$cache/.lock"
@@ -146,15 +191,16 @@ ensure_ready() {
   ensure_apt_source
   ensure_host_packages
   resolve_versions
-  select_variant "$unfixed"
+  select_variant
   prepare_kernel
   prepare_zfs_package
   flock -u 9
+  check_patch_applies
   # one build per variant at a time; another variant may build meanwhile
   mkdir -p "$gdir"
   exec 9>"$gdir.lock"
   flock -w 3600 9 || die "another zfs-vm holds $gdir.lock"
-  build_modules "$unfixed"
+  build_modules
   build_initramfs
   flock -u 9
 }

@@ -31,10 +31,11 @@ keep_guest_files() {
 
 cmd_run() {
   show_progress=1
-  local unfixed=0 out="" resume="" timeout=${ZFSVM_TIMEOUT:-} cell_timeout=${ZFSVM_CELL_TIMEOUT:-1800} passthru=()
+  local out="" resume="" timeout=${ZFSVM_TIMEOUT:-} cell_timeout=${ZFSVM_CELL_TIMEOUT:-1800} passthru=()
   while [ $# -gt 0 ]; do
     case $1 in
-      --unfixed) unfixed=1 ;;
+      --unfixed) want_unfixed=1 ;;
+      --patch) [ $# -ge 2 ] || usage_error "run: --patch needs a file"; want_patch_option run "$2"; shift ;;
       --out) [ $# -ge 2 ] || usage_error "run: --out needs a directory"; out=$2; shift ;;
       --resume) [ $# -ge 2 ] || usage_error "run: --resume needs a run directory"; resume=$2; shift ;;
       --pool-size) [ $# -ge 2 ] || usage_error "run: --pool-size needs a size"; pool_size=$2; shift
@@ -48,6 +49,7 @@ cmd_run() {
     esac
     shift
   done
+  resolve_patch run
   [[ $cell_timeout =~ ^[1-9][0-9]*$ ]] ||
     usage_error "run: invalid --cell-timeout value '$cell_timeout' (ZFSVM_CELL_TIMEOUT / --cell-timeout: whole seconds)"
   local a force=()
@@ -89,7 +91,7 @@ cmd_run() {
   fi
   check_out_path "${out:-/}"
   check_timeout "$timeout"
-  ensure_ready "$unfixed"
+  ensure_ready
   need_diobench
   local guests='[]' crashes='[]' n=0 mode=new
   if [ -n "$resume" ]; then
@@ -98,13 +100,13 @@ cmd_run() {
       local was
       was=$(jq -r .zfs_variant "$out/zfsvm.json")
       [ "$was" = "$variant" ] ||
-        usage_error "run: invalid --resume value '$resume' (made with the $was build, this is $variant: $([ "$unfixed" = 1 ] && echo "drop" || echo "add") --unfixed)"
+        usage_error "run: invalid --resume value '$resume' (made with the $was build, this is $variant: give $(variant_hint "$was"))"
       guests=$(jq -c '.guests // []' "$out/zfsvm.json")
       crashes=$(jq -c '.crashes // []' "$out/zfsvm.json")
     fi
     n=$(find "$out/zfsvm" -maxdepth 1 -name 'guest-*' 2>/dev/null | wc -l)
   fi
-  out=${out:-/var/tmp/diobench-runs/$(utc_stamp)-zfsvm$([ "$unfixed" = 1 ] && echo -unfixed || true)}
+  out=${out:-/var/tmp/diobench-runs/$(utc_stamp)-zfsvm$(variant_suffix)}
   local parent name stage
   parent=$(dirname "$out")
   name=$(basename "$out")
@@ -137,6 +139,10 @@ cmd_run() {
       printf 'export DIOBENCH_SYSINFO_VM_GUEST_KERNEL=%q\n' "$kver"
       printf 'export DIOBENCH_SYSINFO_VM_ZFS_PACKAGE=%q\n' "$zpkg"
       printf 'export DIOBENCH_SYSINFO_VM_ZFS_VARIANT=%q\n' "$variant"
+      if [ -n "$patch_file" ]; then
+        printf 'export DIOBENCH_SYSINFO_VM_ZFS_PATCH=%q\n' "$(basename "$patch_file")"
+        printf 'export DIOBENCH_SYSINFO_VM_ZFS_PATCH_SHA256=%q\n' "$patch_sha"
+      fi
       if [ "$mode" = resume ]; then job_array ZFSVM_ARGS ${resume_args[@]+"${resume_args[@]}"}; else job_array ZFSVM_ARGS "${passthru[@]}"; fi
     } >"$stage/zfsvm-job.sh"
     started_as=$mode

@@ -2,13 +2,15 @@
 # runs vm/guest/test.sh; the host judges what it left: diobench check of
 # the cells and of the runner's run, the probes (shown, never judged),
 # the reproducer, the guest's own checks. With the unfixed build only the
-# reproducer runs, and it must crash the guest.
+# reproducer runs, and it must crash the guest; any other variant (fixed,
+# or another --patch) is held to what the fixed build passes.
 
 cmd_test() {
-  local unfixed=0 quick=0 out="" timeout=${ZFSVM_TIMEOUT:-}
+  local quick=0 out="" timeout=${ZFSVM_TIMEOUT:-}
   while [ $# -gt 0 ]; do
     case $1 in
-      --unfixed) unfixed=1 ;;
+      --unfixed) want_unfixed=1 ;;
+      --patch) [ $# -ge 2 ] || usage_error "test: --patch needs a file"; want_patch_option test "$2"; shift ;;
       --quick) quick=1 ;;
       --out) [ $# -ge 2 ] || usage_error "test: --out needs a directory"; out=$2; shift ;;
       -h|--help) usage; exit 0 ;;
@@ -16,17 +18,18 @@ cmd_test() {
     esac
     shift
   done
+  resolve_patch test
   if [ -n "$out" ]; then
     check_out_path "$out"
     [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ] && usage_error "test: invalid --out value '$out' (exists and is not empty)"
   fi
   check_timeout "$timeout"
-  ensure_ready "$unfixed"
+  ensure_ready
   need_diobench
-  out=${out:-/var/tmp/diobench-zfsvm/test-$(utc_stamp)$([ "$unfixed" = 1 ] && echo -unfixed || true)}
+  out=${out:-/var/tmp/diobench-zfsvm/test-$(utc_stamp)$(variant_suffix)}
   mkdir -p "$out"
   local args=()
-  if [ "$unfixed" = 1 ]; then
+  if is_unfixed; then
     args=(--repro-only)
     timeout=${timeout:-600}
   else
@@ -39,7 +42,7 @@ cmd_test() {
 
   local status=0
   echo
-  if [ "$unfixed" = 1 ]; then
+  if is_unfixed; then
     # The reproducer must kill this kernel, in the function the fix changed.
     if [ "$verdict" = CRASH ] && grep -q 'REPRO step 1' "$out/console.log"; then
       local where="in zfs_uio_get_dio_pages_alloc"
@@ -82,7 +85,7 @@ cmd_test() {
         sed -E 's/^check: FAIL/probe: differs from the model here (informational, vm\/README.md "Probes")/; s/^check: PASS/probe: as the model predicts/' || true
     done
     echo
-    echo "== reproducer (OpenZFS issue 16956) on the fixed build =="
+    echo "== reproducer (OpenZFS issue 16956) on the $variant build =="
     if [ -s "$out/repro.json" ]; then
       jq -r '.steps[] | "  \(.step): \(.result) -- \(.detail)"' "$out/repro.json"
       jq -e '.steps | length == 3 and all(.[]; .result == "PASS")' "$out/repro.json" >/dev/null || status=1
