@@ -65,6 +65,11 @@ TEST_F(LoopAttachRisk, OnlyTheBuggyReleasesAndOnlyOnZfs) {
   EXPECT_TRUE(
       loop_attach_risk(on_zfs("standard"), true, kReads4k, "2.3.2-2~bpo12+2.diobench_unfixed")
           .has_value());
+  // zfs-vm --patch with any other patch labels its module diobench_patch_<sha8>:
+  // built from 2.3.2, it is not the unfixed build.
+  EXPECT_FALSE(loop_attach_risk(on_zfs("standard"), true, kReads4k,
+                                "2.3.2-2~bpo12+2.diobench_patch_b9d8a253")
+                   .has_value());
   EXPECT_FALSE(loop_attach_risk(on_zfs("standard"), true, kReads4k, "2.3.1").has_value());
   EXPECT_FALSE(loop_attach_risk(on_zfs("standard"), true, kReads4k, std::nullopt).has_value());
   EXPECT_FALSE(loop_attach_risk(on_ext4(), true, kReads4k, "2.3.0").has_value());

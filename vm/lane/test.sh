@@ -1,0 +1,111 @@
+# vm/lane/test.sh: `zfs-vm test` (sourced by scripts/zfs-vm). One guest
+# runs vm/guest/test.sh; the host judges what it left: diobench check of
+# the cells and of the runner's run, the probes (shown, never judged),
+# the reproducer, the guest's own checks. With the unfixed build only the
+# reproducer runs, and it must crash the guest; any other variant (fixed,
+# or another --patch) is held to what the fixed build passes.
+
+cmd_test() {
+  local quick=0 out="" timeout=${ZFSVM_TIMEOUT:-}
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --unfixed) want_unfixed=1 ;;
+      --patch) [ $# -ge 2 ] || usage_error "test: --patch needs a file"; want_patch_option test "$2"; shift ;;
+      --quick) quick=1 ;;
+      --out) [ $# -ge 2 ] || usage_error "test: --out needs a directory"; out=$2; shift ;;
+      -h|--help) usage; exit 0 ;;
+      *) usage_error "test: unknown argument '$1'" ;;
+    esac
+    shift
+  done
+  resolve_patch test
+  if [ -n "$out" ]; then
+    check_out_path "$out"
+    [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ] && usage_error "test: invalid --out value '$out' (exists and is not empty)"
+  fi
+  check_timeout "$timeout"
+  ensure_ready
+  need_diobench
+  out=${out:-/var/tmp/diobench-zfsvm/test-$(utc_stamp)$(variant_suffix)}
+  mkdir -p "$out"
+  local args=()
+  if is_unfixed; then
+    args=(--repro-only)
+    timeout=${timeout:-600}
+  else
+    [ "$quick" = 1 ] && args=(--quick)
+    timeout=${timeout:-$([ "$quick" = 1 ] && echo 1200 || echo 3600)}
+  fi
+  { printf 'ZFSVM_REPO=%q\n' "$top"; job_array ZFSVM_ARGS "${args[@]}"; } >"$out/zfsvm-job.sh"
+  boot_guest "$out" "$out" "$vmdir/guest/test.sh" "$timeout"
+  write_facts "$out/zfsvm.json" '{}' "$out/guest.json"
+
+  local status=0
+  echo
+  if is_unfixed; then
+    # The reproducer must kill this kernel, in the function the fix changed.
+    if [ "$verdict" = CRASH ] && grep -q 'REPRO step 1' "$out/console.log"; then
+      local where="in zfs_uio_get_dio_pages_alloc"
+      grep -q 'zfs_uio_get_dio_pages_alloc' "$excerpt_file" || where="(zfs_uio_get_dio_pages_alloc not in the trace)"
+      echo "reproducer on the unfixed build: CRASH $where, as expected: $([ "$where" = "in zfs_uio_get_dio_pages_alloc" ] && echo PASS || echo FAIL)"
+      echo "  $reason"
+      grep -q 'zfs_uio_get_dio_pages_alloc' "$excerpt_file" || status=1
+    else
+      echo "reproducer on the unfixed build: $verdict${reason:+ ($reason)} -- expected CRASH: FAIL"
+      status=1
+    fi
+  else
+    if [ "$verdict" != OK ]; then
+      echo "guest: $verdict: $reason"
+      status=1
+    fi
+    if [ -d "$out/cells" ]; then
+      echo "== the policy model's prediction vs the pool's iostats, per cell (diobench check) =="
+      "$top/build/diobench" check "$out" | tee "$out/check.txt" || status=1
+    else
+      echo "no cells were run"
+      status=1
+    fi
+    echo
+    echo "== the runner's zfs backend: diobench run --profile smoke, direct=disabled and always (diobench check) =="
+    if [ -s "$out/runner-run/results.db" ]; then
+      echo "  diobench run exited $(cat "$out/runner-run.rc" 2>/dev/null || echo '?') (log: $out/runner-run.log)"
+      "$top/build/diobench" check "$out/runner-run" | tee "$out/runner-run/check.txt" || status=1
+    else
+      echo "  FAIL: no run directory $out/runner-run (log: $out/runner-run.log)"
+      status=1
+    fi
+    local probe
+    for probe in "$out"/probes/*/; do
+      [ -d "$probe/cells" ] || continue
+      echo
+      echo "== probe $(basename "$probe") (informational: not part of the verdict) =="
+      # the checker's last line relabelled: a probe never fails the lane
+      "$top/build/diobench" check "${probe%/}" | sed -n '/^cell /,$p' |
+        sed -E 's/^check: FAIL/probe: differs from the model here (informational, vm\/README.md "Probes")/; s/^check: PASS/probe: as the model predicts/' || true
+    done
+    echo
+    echo "== reproducer (OpenZFS issue 16956) on the $variant build =="
+    if [ -s "$out/repro.json" ]; then
+      jq -r '.steps[] | "  \(.step): \(.result) -- \(.detail)"' "$out/repro.json"
+      jq -e '.steps | length == 3 and all(.[]; .result == "PASS")' "$out/repro.json" >/dev/null || status=1
+    else
+      echo "  no result (repro.json missing)"
+      status=1
+    fi
+    echo
+    echo "== guest checks =="
+    if [ -s "$out/guest-checks.txt" ]; then
+      sed 's/^/  /' "$out/guest-checks.txt"
+      grep -qP '\tFAIL\t' "$out/guest-checks.txt" && status=1
+    else
+      echo "  none recorded"
+      status=1
+    fi
+  fi
+  echo
+  echo "guest: $accel, kernel $kver, zfs $zpkg ($variant); boot ${t_boot:-?}s, zfs loaded ${t_zfs:-?}s, wall ${t_wall}s"
+  echo "results: $out"
+  if [ "$status" = 0 ]; then echo "zfs-vm test: PASS"; else echo "zfs-vm test: FAIL"; fi
+  return $status
+}
