@@ -371,8 +371,10 @@ int report_outcome(const diobench::RunOutcome& r, const diobench::RunOptions& o)
     return 128 + r.signal;
   }
   if (!r.stopped.empty()) {
-    std::cerr << ", " << r.left << " not run: stopped, " << r.stopped
-              << "; finish with: diobench run --resume " << o.out_dir << "\n";
+    std::cerr << ", " << r.left << " not run: stopped: " << r.stopped
+              << "; the repetitions finished before it are kept; free space, then: diobench run "
+                 "--resume "
+              << o.out_dir << "\n";
     return kFailed;
   }
   std::cerr << "\n";

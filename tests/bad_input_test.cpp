@@ -240,3 +240,22 @@ TEST(BadInput, JournalKeepsOnlyEntriesRestoreCanRead) {
 
 }  // namespace
 }  // namespace diobench
+
+namespace diobench {
+namespace {
+
+// Found by scripts/fuzz (profile target): a [bench] drivers value with a
+// back-reference of twenty digits made libstdc++'s regex compiler
+// overflow a long (undefined behaviour under UBSan). Such values are
+// refused before any regex is built; real filters still pass.
+TEST(BadInput, BenchDriversWithHugeNumbersOrBackReferencesAreRefused) {
+  EXPECT_FALSE(BenchSettings::valid_drivers("\\11111111111111111111"));
+  EXPECT_FALSE(BenchSettings::valid_drivers("a{11111111111111111111}"));
+  EXPECT_FALSE(BenchSettings::valid_drivers("(a)\\1"));
+  EXPECT_TRUE(BenchSettings::valid_drivers("bs:1048576/"));
+  EXPECT_TRUE(BenchSettings::valid_drivers("a{2,3}"));
+  EXPECT_TRUE(BenchSettings::valid_drivers("\\d+"));
+}
+
+}  // namespace
+}  // namespace diobench

@@ -832,6 +832,9 @@ TEST_F(RunnerTest, AFullFileSystemStopsTheRunKeepingWhatIsDone) {
   EXPECT_EQ(e.status, 1) << e.output;
   EXPECT_NE(e.output.find("stopped: no space left ("), std::string::npos) << e.output;
   EXPECT_NE(e.output.find("1 not run: stopped"), std::string::npos) << e.output;
+  EXPECT_EQ(e.output.find("no space left ("), e.output.rfind("no space left ("))
+      << "the reason is said more than once:\n"
+      << e.output;
   EXPECT_NE(e.output.find("diobench run --resume " + out), std::string::npos) << e.output;
   EXPECT_TRUE(data_files_in(scratch_).empty()) << "scratch file left";
   EXPECT_TRUE(loops_under(root_).empty());

@@ -197,6 +197,20 @@ class Reader {
 bool BenchSettings::valid_drivers(const std::string& drivers) {
   if (drivers.empty()) return false;
   if (drivers == "none" || drivers == "all") return true;
+  // Driver names need no back-reference and no number of more than nine
+  // digits; both are refused before std::regex sees them: libstdc++'s
+  // regex compiler overflows a long on a long run of digits (found by
+  // scripts/fuzz: "\\1111111111111111111...", undefined behaviour).
+  int digits = 0;
+  for (std::size_t i = 0; i < drivers.size(); ++i) {
+    const bool digit = drivers[i] >= '0' && drivers[i] <= '9';
+    digits = digit ? digits + 1 : 0;
+    if (digits > 9) return false;
+    if (drivers[i] == '\\' && i + 1 < drivers.size() && drivers[i + 1] >= '1' &&
+        drivers[i + 1] <= '9') {
+      return false;
+    }
+  }
   try {
     (void)std::regex(drivers);
     return true;

@@ -711,11 +711,6 @@ RunOutcome RunSession::run() {
   run_slots(base_, "", std::nullopt);
   if (o_.until_decided && outcome_.stopped.empty() && !InterruptGuard::requested()) decide();
   clean_up();
-  if (!outcome_.stopped.empty()) {
-    progress_ << "stopped: " << outcome_.stopped << "; the repetitions finished before it are in "
-              << (dir_ / "results.db").string() << "; free space, then: diobench run --resume "
-              << dir_.string() << "\n";
-  }
   out_ << "\n";
   print_summary(profile_.cells, done_, out_);
   out_ << "\nrun directory: " << dir_.string() << "\n";
@@ -1027,7 +1022,7 @@ std::string RunSession::decide_batches(DecisionState& state) {
     const unsigned ok_before = outcome_.ok;
     if (run_slots(slots, "batch " + std::to_string(batch), profile_.budget_s) ==
         SlotsEnd::Stopped) {
-      return "stopped: " + outcome_.stopped;
+      return "the run stopped early (the reason is at the end)";
     }
     if (outcome_.ok == ok_before && !InterruptGuard::requested()) {
       state = o_.decider(dir_.string(), o_.threshold);
