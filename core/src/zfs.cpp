@@ -19,6 +19,12 @@ bool zfs_set(const std::string& dataset, const std::string& property, const std:
   return detail::run_zfs({"set", property + "=" + value, dataset}).has_value();
 }
 
+std::optional<std::string> zfs_mountpoint(const std::string& dataset) {
+  auto mountpoint = zfs_get(dataset, "mountpoint");
+  if (!mountpoint || mountpoint->empty() || mountpoint->front() != '/') return std::nullopt;
+  return mountpoint;
+}
+
 std::optional<PropertyValue> zfs_get_with_source(const std::string& dataset,
                                                  const std::string& property) {
   auto out = detail::run_zfs({"get", "-Hp", "-o", "value,source", property, dataset});

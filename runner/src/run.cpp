@@ -553,6 +553,9 @@ RunOptions resolve_options(const RunOptions& given, const fs::path& dir) {
   return o;
 }
 
+// zfs backend: the scratch area on the dataset the run works in.
+std::string zfs_scratch_dir(const std::string& mountpoint) { return mountpoint + "/diobench"; }
+
 // zfs backend: the scratch area lives on the dataset the run works in
 // (work_dataset.hpp); the engine passes requests through and ZFS applies
 // the policy the runner sets per repetition. Checks the user's dataset
@@ -564,13 +567,11 @@ std::string check_zfs_dataset(RunOptions& o) {
                                 "': cannot read its direct property (no such dataset, no zfs "
                                 "command, or OpenZFS older than 2.3)");
   }
-  const auto mountpoint = zfs_get(o.dataset, "mountpoint");
-  if (!mountpoint || mountpoint->empty() || mountpoint->front() != '/') {
-    throw std::invalid_argument("dataset '" + o.dataset + "' is not mounted");
-  }
+  const auto mountpoint = zfs_mountpoint(o.dataset);
+  if (!mountpoint) throw std::invalid_argument("dataset '" + o.dataset + "' is not mounted");
   if (o.in_place) {
     o.work_dataset = o.dataset;
-    o.scratch_dir = *mountpoint + "/diobench";
+    o.scratch_dir = zfs_scratch_dir(*mountpoint);
   } else if (o.work_dataset.empty()) {
     o.work_dataset = new_work_dataset_name(o.dataset);
   }
@@ -731,7 +732,7 @@ void RunSession::start_run_directory() {
 void RunSession::prepare_work_dataset() {
   if (o_.backend != "zfs" || o_.in_place) return;
   work_dataset_.emplace(*journal_, o_.work_dataset);
-  o_.scratch_dir = work_dataset_->mountpoint() + "/diobench";
+  o_.scratch_dir = zfs_scratch_dir(work_dataset_->mountpoint());
   progress_ << "working in dataset " << o_.work_dataset
             << " (made for this run, destroyed at its end)\n";
 }

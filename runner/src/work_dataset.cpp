@@ -46,8 +46,8 @@ WorkDataset::WorkDataset(Journal& journal, std::string name)
                                " to work in (zfs create failed)");
     }
   }
-  const auto mountpoint = zfs_get(name_, "mountpoint");
-  if (!mountpoint || mountpoint->empty() || mountpoint->front() != '/') {
+  const auto mountpoint = zfs_mountpoint(name_);
+  if (!mountpoint) {
     throw std::runtime_error("dataset " + name_ + " is not mounted after zfs create");
   }
   mountpoint_ = *mountpoint;

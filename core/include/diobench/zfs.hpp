@@ -24,6 +24,9 @@ struct PropertyValue {
   std::string value;
   bool local = true;
 };
+// Where the dataset is mounted: its `mountpoint` when that is an
+// absolute path; nullopt for legacy/none or when zfs fails.
+std::optional<std::string> zfs_mountpoint(const std::string& dataset);
 // `zfs get -Hp -o value,source`; nullopt if it fails.
 std::optional<PropertyValue> zfs_get_with_source(const std::string& dataset,
                                                  const std::string& property);

@@ -8,7 +8,6 @@
 // sets its property back (PropertyOverride).
 #pragma once
 
-#include <optional>
 #include <string>
 
 #include "diobench/runner/journal.hpp"
