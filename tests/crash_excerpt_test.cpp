@@ -64,14 +64,12 @@ TEST(KernelFailureLines, TheLaneTakesTheSameLines) {
   for (std::size_t i = 0; i < kLines.size(); ++i) {
     if (kLines[i].failure) expected += std::to_string(i + 1) + "\n";
   }
+  // The lane's own line, evaluated with $top set, then grep as guest.sh runs it.
+  const std::string script =
+      "top=$1; eval \"$(sed -n '/^crash_re=/p' \"$top/vm/lane/guest.sh\")\"; "
+      "[ -n \"$crash_re\" ] && grep -nE \"$crash_re\" \"$2\" | cut -d: -f1";
   ChildCommand c;
-  c.argv = {"bash",
-            "-c",
-            "top=$1; eval \"$(sed -n '/^crash_re=/p' \"$top/vm/lane/guest.sh\")\"; "
-            "[ -n \"$crash_re\" ] && grep -nE \"$crash_re\" \"$2\" | cut -d: -f1",
-            "bash",
-            kSource.string(),
-            log.string()};
+  c.argv = {"bash", "-c", script, "bash", kSource.string(), log.string()};
   c.capture_output = true;
   c.timeout_s = 30;
   const ChildExit e = run_child(c);
