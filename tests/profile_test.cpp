@@ -125,6 +125,29 @@ TEST_F(ProfileTest, WorkloadNamesAreRestrictedToASafeAlphabet) {
   EXPECT_EQ(error_of(base + "[workload.rand_read-4k]\nrw = randread\nbs = 4k\n"), "(no error)");
 }
 
+// The INI dialect of the one parser: '#' ends a line's text anywhere, and
+// white space around names and values does not count.
+TEST_F(ProfileTest, CommentsAndBlanksAroundNamesAndValuesDoNotCount) {
+  const Profile p = load_profile(
+      write("# a profile\n[profile]\n  ramp =  3   # seconds\nruntime=4\n[matrix]\n"
+            "policy = always # only one\n target = file\n[ workload.r ]\nrw = randread\t\n"),
+      "emulated");
+  EXPECT_EQ(p.ramp_s, 3u);
+  EXPECT_EQ(p.runtime_s, 4u);
+  ASSERT_EQ(p.cells.size(), 1u);
+  EXPECT_EQ(p.cells[0].workload.rw, "randread");
+}
+
+// The report reads a run's ramp with the runner's parser: the same value,
+// the default included, and the same refusal of a bad one.
+TEST_F(ProfileTest, TheReportsRampIsTheRunnersRamp) {
+  const std::string defaulted = write(kMinimal);
+  EXPECT_EQ(profile_ramp_seconds(defaulted), load_profile(defaulted, "emulated").ramp_s);
+  EXPECT_EQ(profile_ramp_seconds(write("[profile]\nramp = 7\n")), 7);
+  EXPECT_THROW(profile_ramp_seconds(write("[profile]\nramp = x\n")), ProfileError);
+  EXPECT_THROW(profile_ramp_seconds((dir_ / "missing.ini").string()), ProfileError);
+}
+
 TEST_F(ProfileTest, DefectsNameFileLineAndKey) {
   const std::string file = (dir_ / "p.ini").string();
   EXPECT_EQ(error_of("[profile]\nrepetitions = 0\n[workload.r]\nrw = read\n"),

@@ -1,8 +1,6 @@
 // `diobench check` on a run directory: results.db read back (read-only),
 // each cell's repetitions judged against the model, then the facts the
 // runner must have kept on real ZFS.
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <functional>
@@ -23,9 +21,9 @@ namespace {
 [[noreturn]] void bad_input(const std::string& message) { throw CheckInputError(message); }
 
 // A count column: NULL stays unknown, a negative one counts as 0.
-std::optional<std::uint64_t> count(sqlite3_stmt* st, int col) {
-  if (sqlite3_column_type(st, col) == SQLITE_NULL) return std::nullopt;
-  return static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, sqlite3_column_int64(st, col)));
+std::optional<std::uint64_t> count(const ResultsReader::Row& st, int col) {
+  if (st.null(col)) return std::nullopt;
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, st.integer(col)));
 }
 
 struct StoredCell {
@@ -76,23 +74,23 @@ StoredRun read_run(const std::string& db_path) {
   const ResultsReader db(db_path, bad_input);
   StoredRun run;
   bool has_run = false;
-  db.each("SELECT backend FROM runs", [&](sqlite3_stmt* st) {
-    run.backend = ResultsReader::text(st, 0);
+  db.each("SELECT backend FROM runs", [&](const ResultsReader::Row& st) {
+    run.backend = st.text(0);
     has_run = true;
   });
   if (!has_run) throw CheckInputError(db_path + ": no run recorded (runs table empty)");
   db.each(
       "SELECT id, name, policy, semantics, recordsize, target, loop_dio, app_direct, rw, bs"
       " FROM cells ORDER BY id",
-      [&](sqlite3_stmt* st) {
+      [&](const ResultsReader::Row& st) {
         StoredCell c;
-        c.id = sqlite3_column_int64(st, 0);
-        c.name = ResultsReader::text(st, 1);
+        c.id = st.integer(0);
+        c.name = st.text(1);
         std::map<std::string, std::string> axis;
         int i = 2;
         for (const char* k : {"policy", "semantics", "recordsize", "target", "loop_dio",
                               "app_direct", "rw", "bs"}) {
-          axis[k] = ResultsReader::text(st, i++);
+          axis[k] = st.text(i++);
         }
         c.shape = shape_of(c.name, axis);
         run.cells.push_back(c);
@@ -107,17 +105,17 @@ StoredRun read_run(const std::string& db_path) {
               (run.has_arc_data ? "arc_data_before, arc_data_after" : "NULL, NULL") + ", " +
               (has_arc_check ? "coalesce(arc_check, '')" : "''") +
               " FROM repetitions ORDER BY position, id",
-          [&](sqlite3_stmt* st) {
+          [&](const ResultsReader::Row& st) {
             StoredRepetition r;
-            r.id = sqlite3_column_int64(st, 0);
-            r.cell_id = sqlite3_column_int64(st, 1);
-            r.repetition = static_cast<unsigned>(sqlite3_column_int64(st, 2));
-            r.status = ResultsReader::text(st, 3);
-            r.message = ResultsReader::text(st, 4);
-            r.split_check = ResultsReader::text(st, 5);
+            r.id = st.integer(0);
+            r.cell_id = st.integer(1);
+            r.repetition = static_cast<unsigned>(st.integer(2));
+            r.status = st.text(3);
+            r.message = st.text(4);
+            r.split_check = st.text(5);
             r.arc_data_before = count(st, 6);
             r.arc_data_after = count(st, 7);
-            r.arc_check = ResultsReader::text(st, 8);
+            r.arc_check = st.text(8);
             r.label = names[r.cell_id] + " rep " + std::to_string(r.repetition);
             run.repetitions.push_back(r);
           });
@@ -126,10 +124,10 @@ StoredRun read_run(const std::string& db_path) {
   db.each(
       "SELECT repetition_id, name, delta FROM zfs_iostats WHERE name IN"
       " ('direct_read_bytes', 'direct_write_bytes', 'arc_read_bytes', 'arc_write_bytes')",
-      [&](sqlite3_stmt* st) {
-        const auto it = by_id.find(sqlite3_column_int64(st, 0));
+      [&](const ResultsReader::Row& st) {
+        const auto it = by_id.find(st.integer(0));
         if (it != by_id.end()) {
-          it->second->iostats[ResultsReader::text(st, 1)] = count(st, 2).value_or(0);
+          it->second->iostats[st.text(1)] = count(st, 2).value_or(0);
         }
       });
   return run;

@@ -149,6 +149,11 @@ std::string ChildExit::reason() const {
   return text;
 }
 
+// Over 100 lines on purpose: from the first descriptor opened for the
+// child to the report of its exec, every failure must close exactly the
+// descriptors opened so far (`opened`) and reap what was forked; one
+// function keeps that ownership in one place instead of passing raw
+// descriptors between steps.
 ChildProcess::ChildProcess(const ChildCommand& command) : command_(command) {
   if (command_.argv.empty()) throw std::invalid_argument("a child process needs a program");
   if (!(command_.timeout_s > 0) || !std::isfinite(command_.timeout_s)) {

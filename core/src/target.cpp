@@ -4,6 +4,7 @@
 #include "diobench/target.hpp"
 
 #include <fcntl.h>
+#include <libmount.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <system_error>
 #include <utility>
@@ -28,29 +30,6 @@
 namespace diobench {
 namespace detail {
 namespace {
-
-// Splits on single spaces; mountinfo never has empty fields because the
-// kernel escapes blanks inside them.
-std::vector<std::string_view> split_fields(std::string_view line) {
-  std::vector<std::string_view> fields;
-  std::size_t start = 0;
-  while (start <= line.size()) {
-    const std::size_t end = line.find(' ', start);
-    const std::size_t stop = end == std::string_view::npos ? line.size() : end;
-    if (stop > start) fields.push_back(line.substr(start, stop - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return fields;
-}
-
-bool parse_unsigned(std::string_view text, unsigned int& value) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  return ec == std::errc() && ptr == end && !text.empty();
-}
-
-bool is_octal_digit(char c) { return c >= '0' && c <= '7'; }
 
 // True when `path` lies under `mount_point` (a mount point is a directory,
 // so "/mnt/a" does not hold "/mnt/ab").
@@ -70,55 +49,23 @@ std::string_view trim(std::string_view text) {
 }  // namespace
 
 std::string decode_mount_escapes(std::string_view field) {
-  std::string out;
-  out.reserve(field.size());
-  for (std::size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() && is_octal_digit(field[i + 1]) &&
-        is_octal_digit(field[i + 2]) && is_octal_digit(field[i + 3])) {
-      out.push_back(static_cast<char>(((field[i + 1] - '0') << 6) | ((field[i + 2] - '0') << 3) |
-                                      (field[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(field[i]);
-    }
-  }
-  return out;
+  const std::string in(field);
+  const std::unique_ptr<char, void (*)(void*)> out(mnt_unmangle(in.c_str()), std::free);
+  return out ? out.get() : in;
+}
+
+// mountinfo's entries are the ones with a root (libmount reads the
+// mounts/fstab format too, and guesses the format from the first line).
+std::vector<MountEntry> parse_mountinfo(std::string_view text) {
+  std::vector<MountEntry> mounts = parse_mount_table(text);
+  std::erase_if(mounts, [](const MountEntry& m) { return m.root.empty(); });
+  return mounts;
 }
 
 std::optional<MountEntry> parse_mountinfo_line(std::string_view line) {
-  // id parent major:minor root mount-point options [optional...] - type
-  // source super-options
-  const std::vector<std::string_view> fields = split_fields(trim(line));
-  std::size_t separator = 6;
-  while (separator < fields.size() && fields[separator] != "-") ++separator;
-  if (separator + 2 >= fields.size()) return std::nullopt;
-
-  MountEntry entry;
-  const std::string_view device = fields[2];
-  const std::size_t colon = device.find(':');
-  if (colon == std::string_view::npos || !parse_unsigned(device.substr(0, colon), entry.major) ||
-      !parse_unsigned(device.substr(colon + 1), entry.minor)) {
-    return std::nullopt;
-  }
-  entry.root = decode_mount_escapes(fields[3]);
-  entry.mount_point = decode_mount_escapes(fields[4]);
-  entry.fs_type = decode_mount_escapes(fields[separator + 1]);
-  entry.source = decode_mount_escapes(fields[separator + 2]);
-  return entry;
-}
-
-std::vector<MountEntry> parse_mountinfo(std::string_view text) {
-  std::vector<MountEntry> mounts;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    if (auto entry = parse_mountinfo_line(text.substr(start, end - start))) {
-      mounts.push_back(std::move(*entry));
-    }
-    start = end + 1;
-  }
-  return mounts;
+  std::vector<MountEntry> mounts = parse_mountinfo(line.substr(0, line.find('\n')));
+  if (mounts.empty()) return std::nullopt;
+  return std::move(mounts.front());
 }
 
 std::optional<MountEntry> find_mount(const std::vector<MountEntry>& mounts, unsigned int major,

@@ -1,6 +1,6 @@
 // The pure parts of target probing, split out so that the tests can feed
 // them literal lines instead of this machine's mounts: /proc/self/mountinfo
-// parsing, the choice of the mount that holds a file, and the output of
+// read with libmount, the choice of the mount that holds a file, and the output of
 // `zfs get`. Internal to the core library; not installed.
 #pragma once
 
@@ -10,28 +10,24 @@
 #include <string_view>
 #include <vector>
 
+#include "diobench/mounts.hpp"
+
 namespace diobench::detail {
 
-// One line of /proc/self/mountinfo (see proc(5)), escapes decoded.
-struct MountEntry {
-  unsigned int major = 0;  // st_dev of the files on this mount
-  unsigned int minor = 0;
-  std::string root;  // the mount's root within its filesystem
-  std::string mount_point;
-  std::string fs_type;  // "ext4", "zfs", "fuse.sshfs", ...
-  std::string source;   // device, or the dataset name for ZFS
-};
+using diobench::MountEntry;
 
 // The kernel writes space, tab, newline and backslash in paths as \040,
-// \011, \012 and \134; anything else is kept as it is.
+// \011, \012 and \134; anything else is kept as it is (libmount's
+// mnt_unmangle, as its parser decodes every field).
 std::string decode_mount_escapes(std::string_view field);
 
-// nullopt for a malformed line (too few fields, no " - " separator,
-// major:minor not numeric).
-std::optional<MountEntry> parse_mountinfo_line(std::string_view line);
-
-// Every well-formed line of a mountinfo text, in order.
+// Every well-formed line of a mountinfo text, in order (libmount; see
+// proc(5) for the format).
 std::vector<MountEntry> parse_mountinfo(std::string_view text);
+
+// One line of it; nullopt for a malformed line (too few fields, no " - "
+// separator, major:minor not numeric).
+std::optional<MountEntry> parse_mountinfo_line(std::string_view line);
 
 // The mount holding a file whose st_dev is major:minor and whose canonical
 // path is `path` ("" when unknown). Among the entries with that device (bind

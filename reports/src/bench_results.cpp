@@ -352,9 +352,11 @@ std::optional<MedianInterval> median_order_interval(std::vector<double> values, 
   return best;
 }
 
-Document request_cost_document(const BenchResults& b, std::uint64_t bs, bool other_sizes) {
-  Document doc;
-  doc.push_back(paragraph(context_line(b, bs)));
+namespace {
+
+// Per path: the time per request with its interval, p99, and the share of
+// its ceiling.
+Table request_cost_table(const BenchResults& b, std::uint64_t bs) {
   Table cost;
   cost.id = "request-cost";
   cost.header = {"path",
@@ -391,11 +393,11 @@ Document request_cost_document(const BenchResults& b, std::uint64_t bs, bool oth
              us_text(*std::max_element(ts.begin(), ts.end())),
          p99 ? us_text(*p99) : "—", std::to_string(ts.size()), of});
   }
-  doc.push_back(table_block(cost));
-  doc.push_back(paragraph(
-      "Of ceiling: the ceiling's time per request over the path's (its rate as a fraction of the "
-      "ceiling's): memcpy for page-cache hits, the O_DIRECT read at the same depth for reads "
-      "from the device."));
+  return cost;
+}
+
+// The ceiling targets' labels and the ceilings' own rates.
+void add_ceilings(const BenchResults& b, Document& doc) {
   std::set<std::string> labels;
   for (const BenchDriver& d : b.drivers) {
     if (d.name.rfind("Ceiling/DirectRead", 0) == 0 && !d.label.empty()) labels.insert(d.label);
@@ -427,45 +429,66 @@ Document request_cost_document(const BenchResults& b, std::uint64_t bs, bool oth
   }
   if (!roofline.empty())
     doc.push_back(paragraph("Ceilings (medians of the repetitions): " + roofline + "."));
+}
 
-  auto comparisons = [&](const std::vector<std::uint64_t>& sizes, bool show_missing) {
-    Table t;
-    t.header = {"comparison", "bs", "ratio of medians", "bootstrap 95% CI"};
-    t.numeric = {false, true, true, true};
-    std::uint64_t seed = kRatioSeed;
-    for (const PairRow& p : kPairs) {
-      for (std::uint64_t size : sizes) {
-        const BenchDriver* num = b.find(with_bs(p.numerator, size));
-        const BenchDriver* den = b.find(with_bs(p.denominator, size));
-        const auto a = num ? num->times() : std::vector<double>{};
-        const auto c = den ? den->times() : std::vector<double>{};
-        if (a.size() < 2 || c.size() < 2) {
-          if (show_missing) t.rows.push_back({p.question, std::to_string(size), "n/a", ""});
-          continue;
-        }
-        const Interval ci = bootstrap_ratio_interval(a, c, 0.95, seed++, kRatioResamples);
-        t.rows.push_back({p.question, std::to_string(size), fmt("%.3f", median(a) / median(c)),
-                          fmt("%.3f", ci.low) + ".." + fmt("%.3f", ci.high)});
+// The path comparisons as ratios of medians at each of `sizes`.
+Table comparison_table(const BenchResults& b, const std::vector<std::uint64_t>& sizes,
+                       bool show_missing) {
+  Table t;
+  t.header = {"comparison", "bs", "ratio of medians", "bootstrap 95% CI"};
+  t.numeric = {false, true, true, true};
+  std::uint64_t seed = kRatioSeed;
+  for (const PairRow& p : kPairs) {
+    for (std::uint64_t size : sizes) {
+      const BenchDriver* num = b.find(with_bs(p.numerator, size));
+      const BenchDriver* den = b.find(with_bs(p.denominator, size));
+      const auto a = num ? num->times() : std::vector<double>{};
+      const auto c = den ? den->times() : std::vector<double>{};
+      if (a.size() < 2 || c.size() < 2) {
+        if (show_missing) t.rows.push_back({p.question, std::to_string(size), "n/a", ""});
+        continue;
       }
+      const Interval ci = bootstrap_ratio_interval(a, c, 0.95, seed++, kRatioResamples);
+      t.rows.push_back({p.question, std::to_string(size), fmt("%.3f", median(a) / median(c)),
+                        fmt("%.3f", ci.low) + ".." + fmt("%.3f", ci.high)});
     }
-    return t;
-  };
+  }
+  return t;
+}
+
+// The block sizes measured besides `bs`.
+std::set<std::uint64_t> other_block_sizes(const BenchResults& b, std::uint64_t bs) {
+  std::set<std::uint64_t> sizes;
+  for (const BenchDriver& d : b.drivers) {
+    const auto at = d.name.find("/bs:");
+    if (at == std::string::npos) continue;
+    if (const auto size = parse_size(d.name.substr(at + 4)); size && *size != bs)
+      sizes.insert(*size);
+  }
+  return sizes;
+}
+
+}  // namespace
+
+Document request_cost_document(const BenchResults& b, std::uint64_t bs, bool other_sizes) {
+  Document doc;
+  doc.push_back(paragraph(context_line(b, bs)));
+  doc.push_back(table_block(request_cost_table(b, bs)));
+  doc.push_back(paragraph(
+      "Of ceiling: the ceiling's time per request over the path's (its rate as a fraction of the "
+      "ceiling's): memcpy for page-cache hits, the O_DIRECT read at the same depth for reads "
+      "from the device."));
+  add_ceilings(b, doc);
   doc.push_back(paragraph(
       "Comparisons, as ratios of medians (above 1: the first is slower) with a bootstrap 95% "
       "interval (" +
       std::to_string(kRatioResamples) + " resamples of the repetitions):"));
-  Table here = comparisons({bs}, true);
+  Table here = comparison_table(b, {bs}, true);
   here.id = "bench-comparisons";
   doc.push_back(table_block(here));
   if (other_sizes) {
-    std::set<std::uint64_t> sizes;
-    for (const BenchDriver& d : b.drivers) {
-      const auto at = d.name.find("/bs:");
-      if (at == std::string::npos) continue;
-      if (const auto size = parse_size(d.name.substr(at + 4)); size && *size != bs)
-        sizes.insert(*size);
-    }
-    Table others = comparisons({sizes.begin(), sizes.end()}, false);
+    const std::set<std::uint64_t> sizes = other_block_sizes(b, bs);
+    Table others = comparison_table(b, {sizes.begin(), sizes.end()}, false);
     if (!others.rows.empty()) {
       others.id = "bench-comparisons-sizes";
       doc.push_back(paragraph("The same comparisons at the other block sizes measured:"));

@@ -1,8 +1,5 @@
 #include "diobench/reports/run_data.hpp"
 
-#include <sqlite3.h>
-
-#include <boost/program_options.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -13,6 +10,7 @@
 #include "diobench/policy.hpp"
 #include "diobench/reports/bench_results.hpp"
 #include "diobench/results_reader.hpp"
+#include "diobench/runner/profile.hpp"
 
 namespace diobench {
 
@@ -31,27 +29,18 @@ bool emulated_loop_cell(const CellData& c) {
 
 namespace {
 
-// The ramp of the profile a run used (its copy in the run directory), in
-// seconds; 1 when the profile does not say (the profile format's default,
-// profiles/README.md); -1 when the file cannot be read.
-double profile_ramp_seconds(const std::string& profile_ini) {
-  std::ifstream in(profile_ini);
-  if (!in) return -1;
-  namespace po = boost::program_options;
-  po::options_description desc;
-  desc.add_options()("profile.ramp", po::value<double>());
-  po::variables_map vm;
+// The ramp of the profile a run used (its copy in the run directory), as
+// the runner's parser reads it; -1 when the file is missing or not a profile.
+double run_ramp_seconds(const std::string& profile_ini) {
+  if (!fs::exists(profile_ini)) return -1;
   try {
-    po::store(po::parse_config_file(in, desc, /*allow_unregistered=*/true), vm);
-  } catch (const po::error&) {
+    return profile_ramp_seconds(profile_ini);
+  } catch (const ProfileError&) {
     return -1;
   }
-  return vm.count("profile.ramp") ? vm["profile.ramp"].as<double>() : 1.0;
 }
 
 [[noreturn]] void bad_input(const std::string& message) { throw ReportError(message); }
-
-std::string text(sqlite3_stmt* st, int col) { return ResultsReader::text(st, col); }
 
 std::string json_text(const nlohmann::json& j, const char* key) {
   const auto it = j.find(key);
@@ -91,28 +80,21 @@ void load_guest_lane(RunData& run) {
   run.guest = g;
 }
 
-std::optional<double> optional_double(sqlite3_stmt* st, int col) {
-  if (sqlite3_column_type(st, col) == SQLITE_NULL) return std::nullopt;
-  return sqlite3_column_double(st, col);
-}
-
 // The CPU and ARC columns of repetitions, where the run's index has them
 // (runs recorded before the runner wrote them have none: unknown).
 void load_cpu_columns(const ResultsReader& db,
                       const std::function<RepetitionData*(std::int64_t)>& rep) {
-  std::set<std::string> columns;
-  db.each("PRAGMA table_info(repetitions)", [&](sqlite3_stmt* st) { columns.insert(text(st, 1)); });
   std::string select = "SELECT id";
   for (const char* c : {"cpu_busy_s", "cpu_window_s", "fio_cpu_s", "arc_check"}) {
-    select += columns.count(c) ? std::string(", ") + c : ", NULL";
+    select += db.has_column("repetitions", c) ? std::string(", ") + c : ", NULL";
   }
-  db.each(select + " FROM repetitions", [&](sqlite3_stmt* st) {
-    RepetitionData* r = rep(sqlite3_column_int64(st, 0));
+  db.each(select + " FROM repetitions", [&](const ResultsReader::Row& st) {
+    RepetitionData* r = rep(st.integer(0));
     if (!r) return;
-    r->cpu_busy_s = optional_double(st, 1);
-    r->cpu_window_s = optional_double(st, 2);
-    r->fio_cpu_s = optional_double(st, 3);
-    r->arc_check = text(st, 4);
+    r->cpu_busy_s = st.optional_real(1);
+    r->cpu_window_s = st.optional_real(2);
+    r->fio_cpu_s = st.optional_real(3);
+    r->arc_check = st.text(4);
   });
 }
 
@@ -164,7 +146,7 @@ class RunLoader {
     read_pool();
     load_cpu_columns(db_, [this](std::int64_t id) { return repetition(id); });
     db_.each("SELECT key, value FROM system_info ORDER BY key",
-             [&](sqlite3_stmt* st) { run_.system[text(st, 0)] = text(st, 1); });
+             [&](const ResultsReader::Row& st) { run_.system[st.text(0)] = st.text(1); });
     return std::move(run_);
   }
 
@@ -179,22 +161,22 @@ class RunLoader {
   }
 
   void read_run() {
-    db_.each("SELECT profile, backend, seed, status FROM runs", [&](sqlite3_stmt* st) {
-      run_.profile = text(st, 0);
-      run_.backend = text(st, 1);
-      run_.seed = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
-      run_.status = text(st, 3);
+    db_.each("SELECT profile, backend, seed, status FROM runs", [&](const ResultsReader::Row& st) {
+      run_.profile = st.text(0);
+      run_.backend = st.text(1);
+      run_.seed = static_cast<std::uint64_t>(st.integer(2));
+      run_.status = st.text(3);
     });
   }
 
   void read_cells() {
-    db_.each("SELECT * FROM cells ORDER BY id", [&](sqlite3_stmt* st) {
+    db_.each("SELECT * FROM cells ORDER BY id", [&](const ResultsReader::Row& st) {
       CellData c;
-      for (int i = 0; i < sqlite3_column_count(st); ++i) {
-        c.axes[sqlite3_column_name(st, i)] = text(st, i);
+      for (int i = 0; i < st.columns(); ++i) {
+        c.axes[st.name(i)] = st.text(i);
       }
       c.name = c.axes["name"];
-      cell_index_[sqlite3_column_int64(st, 0)] = run_.cells.size();
+      cell_index_[st.integer(0)] = run_.cells.size();
       run_.cells.push_back(std::move(c));
     });
   }
@@ -205,28 +187,28 @@ class RunLoader {
     db_.each(
         "SELECT id, cell_id, repetition, status, message, split_check, position FROM repetitions"
         " ORDER BY cell_id, repetition",
-        [&](sqlite3_stmt* st) {
-          const auto cell = cell_index_.find(sqlite3_column_int64(st, 1));
+        [&](const ResultsReader::Row& st) {
+          const auto cell = cell_index_.find(st.integer(1));
           if (cell == cell_index_.end()) {
             throw ReportError(db_path_ + ": a repetition of an unknown cell (damaged index)");
           }
           CellData& c = run_.cells[cell->second];
-          const std::string status = text(st, 3);
+          const std::string status = st.text(3);
           if (status == "crash") {
             c.crashed++;
-            c.crash_excerpts.push_back(text(st, 4));
+            c.crash_excerpts.push_back(st.text(4));
             return;
           }
           if (status != "ok") {
             (status == "skipped" ? c.skipped : c.failed)++;
-            c.messages.push_back(text(st, 4));
+            c.messages.push_back(st.text(4));
             return;
           }
           RepetitionData r;
-          r.repetition = static_cast<unsigned>(sqlite3_column_int(st, 2));
-          r.split_check = text(st, 5);
-          r.position = static_cast<std::uint64_t>(sqlite3_column_int64(st, 6));
-          rep_index_[sqlite3_column_int64(st, 0)] = {cell->second, c.repetitions.size()};
+          r.repetition = static_cast<unsigned>(st.integer(2));
+          r.split_check = st.text(5);
+          r.position = static_cast<std::uint64_t>(st.integer(6));
+          rep_index_[st.integer(0)] = {cell->second, c.repetitions.size()};
           c.repetitions.push_back(r);
         });
   }
@@ -237,29 +219,29 @@ class RunLoader {
     db_.each(
         "SELECT repetition_id, direction, bw_bytes, iops, io_bytes, p50_ns, p90_ns, p99_ns,"
         " p999_ns, runtime_ms FROM metrics",
-        [&](sqlite3_stmt* st) {
-          RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+        [&](const ResultsReader::Row& st) {
+          RepetitionData* r = repetition(st.integer(0));
           if (!r) return;
-          r->throughput += sqlite3_column_double(st, 2);
-          r->bytes_total += static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
-          if ((text(st, 1) == "read") == cell_of(sqlite3_column_int64(st, 0)).reads()) {
-            r->bytes_asked = static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
-            r->iops = sqlite3_column_double(st, 3);
-            r->p50 = sqlite3_column_double(st, 5);
-            r->p90 = sqlite3_column_double(st, 6);
-            r->p99 = sqlite3_column_double(st, 7);
-            r->p999 = sqlite3_column_double(st, 8);
-            r->runtime_ms = sqlite3_column_double(st, 9);
+          r->throughput += st.real(2);
+          r->bytes_total += static_cast<std::uint64_t>(st.integer(4));
+          if ((st.text(1) == "read") == cell_of(st.integer(0)).reads()) {
+            r->bytes_asked = static_cast<std::uint64_t>(st.integer(4));
+            r->iops = st.real(3);
+            r->p50 = st.real(5);
+            r->p90 = st.real(6);
+            r->p99 = st.real(7);
+            r->p999 = st.real(8);
+            r->runtime_ms = st.real(9);
           }
         });
   }
 
   void read_percentiles() {
     db_.each("SELECT repetition_id, direction, percentile, clat_ns FROM percentiles",
-             [&](sqlite3_stmt* st) {
-               RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
-               if (r && (text(st, 1) == "read") == cell_of(sqlite3_column_int64(st, 0)).reads()) {
-                 r->percentiles[sqlite3_column_double(st, 2)] = sqlite3_column_double(st, 3);
+             [&](const ResultsReader::Row& st) {
+               RepetitionData* r = repetition(st.integer(0));
+               if (r && (st.text(1) == "read") == cell_of(st.integer(0)).reads()) {
+                 r->percentiles[st.real(2)] = st.real(3);
                }
              });
   }
@@ -268,16 +250,14 @@ class RunLoader {
     db_.each(
         "SELECT repetition_id, direction, path, requests, bytes, direct_bytes, buffered_bytes"
         " FROM path_counters",
-        [&](sqlite3_stmt* st) {
-          RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+        [&](const ResultsReader::Row& st) {
+          RepetitionData* r = repetition(st.integer(0));
           if (!r) return;
-          const Direction d = text(st, 1) == "read" ? Direction::Read : Direction::Write;
-          const std::string path = text(st, 2);
+          const Direction d = st.text(1) == "read" ? Direction::Read : Direction::Write;
+          const std::string path = st.text(2);
           for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
             if (path != to_string(p)) continue;
-            const auto u = [&](int col) {
-              return static_cast<std::uint64_t>(sqlite3_column_int64(st, col));
-            };
+            const auto u = [&](int col) { return static_cast<std::uint64_t>(st.integer(col)); };
             r->counters.count(d, p, u(3), p == Path::Split ? u(5) : (p == Path::Direct ? u(4) : 0),
                               p == Path::Split ? u(6) : (p == Path::Direct ? 0 : u(4)));
           }
@@ -290,13 +270,13 @@ class RunLoader {
     db_.each(
         "SELECT repetition_id, role, read_bytes, write_bytes FROM device_io"
         " WHERE role IN ('storage', 'loop')",
-        [&](sqlite3_stmt* st) {
-          RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+        [&](const ResultsReader::Row& st) {
+          RepetitionData* r = repetition(st.integer(0));
           if (!r) return;
-          const bool loop = text(st, 1) == "loop";
-          const bool reads = cell_of(sqlite3_column_int64(st, 0)).reads();
+          const bool loop = st.text(1) == "loop";
+          const bool reads = cell_of(st.integer(0)).reads();
           (loop ? r->loop_bytes : r->device_bytes) +=
-              static_cast<std::uint64_t>(sqlite3_column_int64(st, reads ? 2 : 3));
+              static_cast<std::uint64_t>(st.integer(reads ? 2 : 3));
           (loop ? r->loop_measured : r->device_measured) = true;
         });
   }
@@ -307,12 +287,11 @@ class RunLoader {
     db_.each(
         "SELECT repetition_id, name, delta FROM zfs_iostats WHERE name IN"
         " ('arc_read_bytes', 'direct_read_bytes', 'arc_write_bytes', 'direct_write_bytes')",
-        [&](sqlite3_stmt* st) {
-          RepetitionData* r = repetition(sqlite3_column_int64(st, 0));
+        [&](const ResultsReader::Row& st) {
+          RepetitionData* r = repetition(st.integer(0));
           if (!r) return;
-          if ((text(st, 1).find("_read_") != std::string::npos) ==
-              cell_of(sqlite3_column_int64(st, 0)).reads()) {
-            r->pool_bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
+          if ((st.text(1).find("_read_") != std::string::npos) == cell_of(st.integer(0)).reads()) {
+            r->pool_bytes += static_cast<std::uint64_t>(st.integer(2));
           }
           r->pool_measured = true;
         });
@@ -358,7 +337,7 @@ RunData load_run(const std::string& dir) {
   if (!fs::exists(db_path))
     throw ReportError(dir + ": no results.db (not a diobench run directory)");
   RunData run = RunLoader(dir, db_path).load();
-  run.ramp_s = profile_ramp_seconds((fs::path(dir) / "profile.ini").string());
+  run.ramp_s = run_ramp_seconds((fs::path(dir) / "profile.ini").string());
   require_results(run);
   load_guest_lane(run);
   load_bench(run);

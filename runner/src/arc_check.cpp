@@ -6,6 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "diobench/mounts.hpp"
+
 namespace diobench {
 
 namespace fs = std::filesystem;
@@ -38,21 +40,9 @@ std::optional<std::string> check_arc(const PathCounters& expected,
 
 namespace {
 
-struct Mount {
-  std::string source, target, type;
-};
-
-std::vector<Mount> mounts() {
+std::vector<MountEntry> mounts() {
   const char* file = std::getenv("DIOBENCH_MOUNTS");
-  std::ifstream in(file && *file ? file : "/proc/self/mounts");
-  std::vector<Mount> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    Mount m;
-    if (f >> m.source >> m.target >> m.type) out.push_back(m);
-  }
-  return out;
+  return read_mount_table(file && *file ? file : "/proc/self/mounts");
 }
 
 bool in_pool(const std::string& dataset, const std::string& pool) {
@@ -60,11 +50,12 @@ bool in_pool(const std::string& dataset, const std::string& pool) {
 }
 
 // The mount holding `path`: the longest mount point that is a prefix of it.
-const Mount* mount_of(const std::vector<Mount>& all, const std::string& path) {
-  const Mount* best = nullptr;
-  for (const Mount& m : all) {
-    const bool under = path == m.target || m.target == "/" || path.rfind(m.target + "/", 0) == 0;
-    if (under && (!best || m.target.size() >= best->target.size())) best = &m;
+const MountEntry* mount_of(const std::vector<MountEntry>& all, const std::string& path) {
+  const MountEntry* best = nullptr;
+  for (const MountEntry& m : all) {
+    const std::string& at = m.mount_point;
+    const bool under = path == at || at == "/" || path.rfind(at + "/", 0) == 0;
+    if (under && (!best || at.size() >= best->mount_point.size())) best = &m;
   }
   return best;
 }
@@ -76,16 +67,16 @@ std::optional<std::string> arc_export_refusal(const std::string& pool, const std
   if (pool_devices(pool).empty()) {
     return "cannot list the devices of pool '" + pool + "' (zpool list -vHP) to import it again";
   }
-  const std::vector<Mount> all = mounts();
-  for (const Mount& m : all) {
-    if (m.type == "zfs" && in_pool(m.source, pool) && m.source != dataset &&
+  const std::vector<MountEntry> all = mounts();
+  for (const MountEntry& m : all) {
+    if (m.fs_type == "zfs" && in_pool(m.source, pool) && m.source != dataset &&
         dataset.rfind(m.source + "/", 0) != 0) {
-      return "exporting pool '" + pool + "' would unmount " + m.source + " (on " + m.target +
+      return "exporting pool '" + pool + "' would unmount " + m.source + " (on " + m.mount_point +
              "), which is not the dataset under test";
     }
   }
-  const Mount* holder = mount_of(all, fs::absolute(run_dir).lexically_normal().string());
-  if (holder && holder->type == "zfs" && in_pool(holder->source, pool)) {
+  const MountEntry* holder = mount_of(all, fs::absolute(run_dir).lexically_normal().string());
+  if (holder && holder->fs_type == "zfs" && in_pool(holder->source, pool)) {
     return "the run directory " + run_dir + " is on pool '" + pool +
            "', which exporting would take away";
   }

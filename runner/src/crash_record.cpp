@@ -13,6 +13,7 @@
 
 #include "diobench/durable_file.hpp"
 #include "diobench/json_number.hpp"
+#include "diobench/runner/kernel_failure_lines.hpp"
 #include "diobench/runner/result_store.hpp"
 
 namespace diobench {
@@ -60,14 +61,15 @@ RunningRepetition parse_running(const std::string& text, const std::string& orig
 }
 
 std::string crash_excerpt(const std::string& console, std::size_t max_lines) {
-  // The first line of a kernel failure report, as the kernel prints them
-  // (lib/bug.c, arch/x86/mm/fault.c, kernel/panic.c, the soft-lockup and
-  // hung-task detectors).
-  // Anchored at the start of the line (after the kernel's time stamp, if
-  // any): a program that merely prints such a line, e.g. a summary quoting
-  // an earlier crash, must not count as a new one.
+  // The first line of a kernel failure report: runner/kernel_failure_lines.txt
+  // (compiled in; the qemu lane reads the same file). Anchored at the
+  // start of the line (after the kernel's time stamp, if any): a program
+  // that merely prints such a line, e.g. a summary quoting an earlier
+  // crash, must not count as a new one. (The ']' stays unescaped: in
+  // POSIX syntax it is literal there, and libstdc++ refuses "\]".)
   static const std::regex failure(
-      R"(^(\[ *[0-9]+\.[0-9]+\] *)?(BUG:|Oops|general protection fault|Kernel panic|kernel BUG at|Unable to handle|watchdog: BUG|INFO: task .* blocked for more than))");
+      std::string(R"(^(\[ *[0-9]+\.[0-9]+] *)?()") + kKernelFailureLines + ")",
+      std::regex::extended);
   std::istringstream in(console);
   std::string line, out;
   std::size_t taken = 0;

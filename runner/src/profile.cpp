@@ -1,7 +1,6 @@
 #include "diobench/runner/profile.hpp"
 
 #include <algorithm>
-#include <boost/program_options.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -17,7 +16,6 @@
 
 namespace diobench {
 
-namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 ProfileError::ProfileError(const std::string& file, int line, const std::string& key,
@@ -55,11 +53,14 @@ std::vector<std::string> words(const std::string& s) {
   return out;
 }
 
-// Where each key is, and the workload sections, from a first pass of our
-// own (Boost reports neither line numbers nor dynamic sections).
+// The profile's one parser: every key with its value and line, and the
+// workload sections in order. The INI dialect: "[section]" headers,
+// "key = value" lines, '#' starts a comment anywhere on a line, white space
+// around names and values does not count, a key may be given once.
 struct Layout {
-  std::map<std::string, int> key_line;  // "section.key" -> line
-  std::vector<std::string> workloads;   // section names after "workload."
+  std::map<std::string, std::string> values;  // "section.key" -> value
+  std::map<std::string, int> key_line;        // "section.key" -> line
+  std::vector<std::string> workloads;         // section names after "workload."
 };
 
 Layout scan(const std::string& file, const std::string& text) {
@@ -112,6 +113,7 @@ Layout scan(const std::string& file, const std::string& text) {
           "given twice (first on line " + std::to_string(layout.key_line[key]) + ")");
     }
     layout.key_line[key] = line;
+    layout.values[key] = trim(s.substr(eq + 1));
   }
   return layout;
 }
@@ -119,12 +121,12 @@ Layout scan(const std::string& file, const std::string& text) {
 // Reads one validated value; errors name the key and its line.
 class Reader {
  public:
-  Reader(const std::string& file, const Layout& layout, const po::variables_map& vm)
-      : file_(file), layout_(layout), vm_(vm) {}
+  Reader(const std::string& file, const Layout& layout) : file_(file), layout_(layout) {}
 
-  bool has(const std::string& key) const { return vm_.count(key) > 0; }
+  bool has(const std::string& key) const { return layout_.values.count(key) > 0; }
   std::string text(const std::string& key, const std::string& fallback) const {
-    return has(key) ? vm_[key].as<std::string>() : fallback;
+    const auto it = layout_.values.find(key);
+    return it == layout_.values.end() ? fallback : it->second;
   }
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
     const auto it = layout_.key_line.find(key);
@@ -189,7 +191,6 @@ class Reader {
  private:
   const std::string& file_;
   const Layout& layout_;
-  const po::variables_map& vm_;
 };
 
 }  // namespace
@@ -265,53 +266,43 @@ Profile load_profile(const std::string& path, const std::string& backend) {
 
 namespace {
 
-// Every key the profile may hold, known to Boost; an unknown one is named
-// with its line.
-po::variables_map read_keys(const std::string& profile_text, const std::string& path,
-                            const Layout& layout) {
-  po::options_description desc;
-  auto text = [&](const std::string& key) {
-    desc.add_options()(key.c_str(), po::value<std::string>());
-  };
+// Every key the profile may hold; the first unknown one (in file order)
+// is named with its line.
+void refuse_unknown_keys(const std::string& path, const Layout& layout) {
+  std::set<std::string> known;
   for (const char* k : {"profile.description", "profile.repetitions", "profile.ramp",
                         "profile.runtime", "profile.size", "profile.job", "profile.seed",
                         "profile.budget", "profile.max_repetitions"}) {
-    text(k);
+    known.insert(k);
   }
   for (const char* k : {"matrix.policy", "matrix.target", "matrix.loop_dio", "matrix.app_direct",
                         "matrix.submit", "matrix.semantics", "matrix.recordsize"}) {
-    text(k);
+    known.insert(k);
   }
   for (const char* k :
        {"bench.drivers", "bench.repetitions", "bench.min_time", "bench.file_size"}) {
-    text(k);
+    known.insert(k);
   }
   for (const std::string& w : layout.workloads) {
     for (const char* k : {"rw", "bs", "iodepth", "numjobs", "rwmixread", "submit"}) {
-      text("workload." + w + "." + k);
+      known.insert("workload." + w + "." + k);
     }
   }
-  po::variables_map vm;
-  try {
-    std::istringstream again(profile_text);
-    po::store(po::parse_config_file(again, desc, false), vm);
-  } catch (const po::unknown_option& e) {
-    const auto it = layout.key_line.find(e.get_option_name());
-    throw ProfileError(path, it == layout.key_line.end() ? 0 : it->second, e.get_option_name(),
-                       "unknown key");
-  } catch (const po::error& e) {
-    throw ProfileError(path, 0, "", e.what());
+  const std::pair<const std::string, int>* first = nullptr;
+  for (const auto& entry : layout.key_line) {
+    if (!known.count(entry.first) && (!first || entry.second < first->second)) first = &entry;
   }
-  return vm;
+  if (first) throw ProfileError(path, first->second, first->first, "unknown key");
 }
 
 // [profile]: repetitions, timing, size, the decision's budget and cap, the
-// seed, the job template beside the profile.
+// seed, the job template beside the profile. A key not given keeps the
+// default written in profile.hpp (the one place the defaults are).
 void read_run_settings(const Reader& r, Profile& p) {
   p.description = r.text("profile.description", "");
-  p.repetitions = r.number("profile.repetitions", 1, 1, 1000);
-  p.ramp_s = r.number("profile.ramp", 1, 0, 3600);
-  p.runtime_s = r.number("profile.runtime", 2, 1, 86400);
+  p.repetitions = r.number("profile.repetitions", p.repetitions, 1, 1000);
+  p.ramp_s = r.number("profile.ramp", p.ramp_s, 0, 3600);
+  p.runtime_s = r.number("profile.runtime", p.runtime_s, 1, 86400);
   p.size = r.sizes("profile.size", "256m", 16ull << 20, 1ull << 40).front();
   const std::string budget = r.text("profile.budget", "30m");
   const auto budget_s = parse_duration(budget);
@@ -319,7 +310,7 @@ void read_run_settings(const Reader& r, Profile& p) {
     r.fail("profile.budget", "invalid value '" + budget + "' (a duration: 900, 900s, 15m, 1h30m)");
   }
   p.budget_s = *budget_s;
-  p.max_repetitions = r.number("profile.max_repetitions", 30, 1, 1000);
+  p.max_repetitions = r.number("profile.max_repetitions", p.max_repetitions, 1, 1000);
   const std::string seed = r.text("profile.seed", "0");
   // Every character a digit: stoull would take "-1" as 2^64-1 and "12abc" as 12.
   const char* const end = seed.data() + seed.size();
@@ -345,7 +336,7 @@ void read_bench_settings(const Reader& r, BenchSettings& bench) {
     r.fail("bench.drivers", "invalid value '" + bench.drivers +
                                 "' (none, all, or a regular expression over driver names)");
   }
-  bench.repetitions = r.number("bench.repetitions", 9, 2, 1000);
+  bench.repetitions = r.number("bench.repetitions", bench.repetitions, 2, 1000);
   {
     const std::string t = r.text("bench.min_time", "0.5");
     std::size_t used = 0;
@@ -360,7 +351,7 @@ void read_bench_settings(const Reader& r, BenchSettings& bench) {
     }
     bench.min_time_s = v;
   }
-  bench.file_size_mib = r.number("bench.file_size", 1024, 64, 1u << 20);
+  bench.file_size_mib = r.number("bench.file_size", bench.file_size_mib, 64, 1u << 20);
 }
 
 // [matrix]: the values of each axis.
@@ -482,11 +473,22 @@ std::vector<Cell> expand_cells(
 
 }  // namespace
 
+double profile_ramp_seconds(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ProfileError(path, 0, "", "cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  Profile p;
+  const Layout layout = scan(path, text.str());
+  p.ramp_s = Reader(path, layout).number("profile.ramp", p.ramp_s, 0, 3600);
+  return p.ramp_s;
+}
+
 Profile parse_profile(const std::string& profile_text, const std::string& path,
                       const std::string& backend) {
   const Layout layout = scan(path, profile_text);
-  const po::variables_map vm = read_keys(profile_text, path, layout);
-  const Reader r(path, layout, vm);
+  refuse_unknown_keys(path, layout);
+  const Reader r(path, layout);
   Profile p;
   p.path = fs::absolute(path).lexically_normal().string();
   p.name = fs::path(path).stem().string();

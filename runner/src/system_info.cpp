@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "diobench/child_process.hpp"
+#include "diobench/mounts.hpp"
 #include "diobench/target.hpp"
 
 namespace diobench {
@@ -104,11 +105,8 @@ std::map<std::string, std::string> collect_system_info(const std::string& scratc
     info["scratch.fs"] = t.fs_type;
     info["scratch.fs_source"] = t.fs_source;
     info["scratch.mount_point"] = t.mount_point;
-    std::ifstream mounts("/proc/self/mounts");
-    std::string dev, mnt, type, opts;
-    while (mounts >> dev >> mnt >> type >> opts) {
-      if (mnt == t.mount_point) info["scratch.mount_options"] = opts;
-      mounts.ignore(4096, '\n');
+    for (const MountEntry& m : read_mount_table("/proc/self/mounts")) {
+      if (m.mount_point == t.mount_point) info["scratch.mount_options"] = m.options;
     }
     if (t.zfs) {
       info["zfs.dataset"] = t.zfs->name;

@@ -9,6 +9,9 @@
 # The pool disk is the guest's /dev/vda, pre-partitioned by the host (GPT,
 # one ZFS partition: zpool then needs no udev to relabel it).
 
+# shellcheck source=scripts/lib/loops.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/loops.sh"  # bound_loops
+
 zfsvm_disk=/dev/vda1
 zfsvm_mnt=/run/zfsvm
 

@@ -87,8 +87,8 @@ say "diobench run exited $rc"
 
 now=$(prop_save "$ds" direct)
 [ "$now" = "$saved" ] || say "note: $ds direct is '${now/$'\t'/ }' after the run, was '${saved/$'\t'/ }'"
-left=$(losetup -l -n -O NAME,BACK-FILE 2>/dev/null)
+left=$(bound_loops)
 [ -z "$left" ] || say "note: loop devices left by the run: $(echo $left)"
-for l in $(losetup -l -n -O NAME 2>/dev/null); do losetup -d "$l"; done
+for l in $(cut -d' ' -f1 <<<"$left"); do losetup -d "$l"; done
 zpool destroy -f "$pool" || say "zpool destroy failed"
 exit 0

@@ -254,7 +254,7 @@ if [ "$repro" = 1 ]; then
   bash "$here/repro.sh" "$pool" || status=1
 fi
 zpool list -H -o name "$pool" >/dev/null 2>&1 && zpool destroy "$pool"
-loops=$(losetup -l -n -O NAME,BACK-FILE 2>/dev/null)
+loops=$(bound_loops)
 if [ -z "$loops" ]; then check no-loop-left PASS "losetup -l is empty"; else check no-loop-left FAIL "$(echo $loops)"; fi
 pools=$(zpool list -H -o name 2>/dev/null)
 if [ -z "$pools" ]; then check no-pool-left PASS "zpool list is empty"; else check no-pool-left FAIL "$(echo $pools)"; fi

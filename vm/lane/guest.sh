@@ -56,8 +56,9 @@ kvm_usable() {
 # A kernel failure report on the console log: the kernel's own lines carry
 # its time stamp ("[   34.32] BUG: ..."), after the host's; programs in the
 # guest may print the same words (diobench's summary quotes a crash's
-# excerpt) and must not count.
-crash_re='^ *[0-9]+\.[0-9]+ \[ *[0-9]+\.[0-9]+\] .*(BUG: |Oops: |Kernel panic - not syncing|PANIC at |general protection fault|kernel BUG at)'
+# excerpt) and must not count. The failure lines are the runner's list
+# (runner/kernel_failure_lines.txt), right after the kernel's stamp.
+crash_re="^ *[0-9]+\.[0-9]+ \[ *[0-9]+\.[0-9]+\] *($(grep -v '^#' "$top/runner/kernel_failure_lines.txt" | grep . | paste -sd'|'))"
 
 # console_to FILE: stdin (the stamped console) into FILE; for `run`
 # (show_progress=1) the runner's progress lines also to stderr as they

@@ -70,6 +70,12 @@ Profile load_profile(const std::string& path, const std::string& backend);
 // the job template beside it.
 Profile parse_profile(const std::string& text, const std::string& path, const std::string& backend);
 
+// The ramp a profile file gives (its default where it gives none), read by
+// the same parser, for the report of a run made with it: nothing else of
+// the profile is checked (a run directory keeps its profile but the
+// fixtures of old runs may lack the job template). Throws ProfileError.
+double profile_ramp_seconds(const std::string& path);
+
 // Keeps the cells whose axes match every filter ("axis=value"); several
 // filters on one axis are alternatives. Throws std::invalid_argument naming
 // the filter when it is not axis=value or names an unknown axis.

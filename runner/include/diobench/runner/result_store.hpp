@@ -16,8 +16,7 @@
 #include "diobench/fio_result.hpp"
 #include "diobench/path_counters.hpp"
 #include "diobench/runner/cell.hpp"
-
-struct sqlite3;
+#include "diobench/sqlite.hpp"
 
 namespace diobench {
 
@@ -67,9 +66,6 @@ struct RepetitionRecord {
 class ResultStore {
  public:
   explicit ResultStore(const std::string& db_path);  // creates the schema
-  ~ResultStore();
-  ResultStore(const ResultStore&) = delete;
-  ResultStore& operator=(const ResultStore&) = delete;
 
   // The run row (one per run directory); returns its id.
   void begin_run(const std::string& profile, const std::string& backend, std::uint64_t seed,
@@ -89,9 +85,7 @@ class ResultStore {
   std::vector<RepetitionRecord> stored_repetitions() const;
 
  private:
-  void exec(const std::string& sql);
-  sqlite3* db_ = nullptr;
-  std::string path_;
+  sqlite::Database db_;
 };
 
 }  // namespace diobench
