@@ -273,7 +273,7 @@ class RunLoader {
           if (!r) return;
           const Direction d = text(st, 1) == "read" ? Direction::Read : Direction::Write;
           const std::string path = text(st, 2);
-          for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+          for (Path p : kAllPaths) {
             if (path != to_string(p)) continue;
             const auto u = [&](int col) {
               return static_cast<std::uint64_t>(sqlite3_column_int64(st, col));
