@@ -533,6 +533,43 @@ TEST_F(CheckTest, ALaneTestDirectoryIsJudgedCellByCell) {
       << damaged.output;
 }
 
+// A 2.4 lane cell (the engine's sidecar says semantics 2.4): O_DIRECT
+// reads under `disabled` are uncached; arcstats.before/after prove it.
+TEST_F(CheckTest, ALaneCellsUncachedReadsAreProvedFromItsArcstats) {
+  const fs::path cells = fs::path(root_) / "lane" / "cells";
+  write_lane_cell(cells, "disabled", "file-odirect", "read", "128k", "4k", true, "",
+                  Path::Uncached, kstat(0, 16 * kMiB, 0, 0), 0, 0);
+  const fs::path d = cells / "disabled.file-odirect.read";
+  JobCounters job = parse_sidecar_line([&] {
+    std::ifstream in(d / "counters.jsonl");
+    std::string l;
+    std::getline(in, l);
+    return l;
+  }());
+  job.config.semantics = Semantics::V2_4;
+  std::ofstream(d / "counters.jsonl") << sidecar_line(job);
+  const auto arc = [](std::uint64_t mru_data) {
+    return "12 1 0x01 99 0 0 0\nname type data\nmru_data 4 " + std::to_string(mru_data) +
+           "\nmfu_data 4 0\nuncached_hits 4 0\n";
+  };
+  auto judge = [&] { return check_directory(root_ + "/lane").cells.at(0); };
+  // No arcstats: the uncached prediction cannot be proved.
+  CellCheck row = judge();
+  EXPECT_EQ(row.verdict, CellVerdict::Mismatch);
+  EXPECT_NE(row.reason.find("cannot be proved"), std::string::npos) << row.reason;
+  std::ofstream(d / "arcstats.before") << arc(4 * kMiB);
+  std::ofstream(d / "arcstats.after") << arc(4 * kMiB + 256 * 1024);  // kept under 1/16
+  row = judge();
+  EXPECT_EQ(row.verdict, CellVerdict::Ok) << row.reason;
+  EXPECT_NE(row.predicted.find("ARC (uncached)"), std::string::npos) << row.predicted;
+  std::ofstream(d / "arcstats.after") << arc(20 * kMiB);  // kept all 16 MiB
+  row = judge();
+  EXPECT_EQ(row.verdict, CellVerdict::Mismatch);
+  EXPECT_NE(row.reason.find("served cached"), std::string::npos) << row.reason;
+  std::ofstream(d / "arcstats.after") << arc(1 * kMiB);  // a gauge that shrank keeps nothing
+  EXPECT_EQ(judge().verdict, CellVerdict::Ok) << judge().reason;
+}
+
 TEST_F(CheckTest, ALaneCellTheEngineEmulatedIsAnError) {
   const fs::path cells = fs::path(root_) / "lane" / "cells";
   write_lane_cell(cells, "always", "file-odirect", "read", "128k", "4k", true, "", Path::Direct,
