@@ -537,8 +537,8 @@ TEST_F(CheckTest, ALaneTestDirectoryIsJudgedCellByCell) {
 // reads under `disabled` are uncached; arcstats.before/after prove it.
 TEST_F(CheckTest, ALaneCellsUncachedReadsAreProvedFromItsArcstats) {
   const fs::path cells = fs::path(root_) / "lane" / "cells";
-  write_lane_cell(cells, "disabled", "file-odirect", "read", "128k", "4k", true, "",
-                  Path::Uncached, kstat(0, 16 * kMiB, 0, 0), 0, 0);
+  write_lane_cell(cells, "disabled", "file-odirect", "read", "128k", "4k", true, "", Path::Uncached,
+                  kstat(0, 16 * kMiB, 0, 0), 0, 0);
   const fs::path d = cells / "disabled.file-odirect.read";
   JobCounters job = parse_sidecar_line([&] {
     std::ifstream in(d / "counters.jsonl");

@@ -488,8 +488,8 @@ TEST(ReportLoopRefusal, ARefusedCellShowsTheKernelsReason) {
           "; DELETE FROM percentiles WHERE repetition_id IN " + ids +
           "; DELETE FROM path_counters WHERE repetition_id IN " + ids +
           "; DELETE FROM device_io WHERE repetition_id IN " + ids +
-          "; UPDATE repetitions SET status = 'failed', message = '" + sql_quoted + "' WHERE id IN " +
-          ids);
+          "; UPDATE repetitions SET status = 'failed', message = '" + sql_quoted +
+          "' WHERE id IN " + ids);
   const Exit e = report(run);
   ASSERT_EQ(e.status, 0) << e.output;
   for (const auto& c : read_csv(run.report("cells.csv"))) {
