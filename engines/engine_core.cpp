@@ -65,9 +65,8 @@ enum class Serving {
 };
 
 struct OpenTarget {
-  RoutedFile file;
-  std::string file_path;  // what `file` opened (a loop target: its backing file)  // zfs backend:
-                          // one descriptor with the app's own flags
+  RoutedFile file;        // zfs backend: one descriptor with the app's own flags
+  std::string file_path;  // what `file` opened (a loop target: its backing file)
   TargetInfo info;
   Backend backend = Backend::Emulated;
   Serving serving = Serving::Policy;
@@ -115,7 +114,7 @@ class Engine {
   // `max` in all); returns the CQEs consumed.
   unsigned reap(unsigned max);
   // 2.4 on the emulated backend: whether the target takes RWF_DONTCACHE,
-  // said in the sidecar and, when not, on stderr.
+  // said in the sidecar (uncached_io).
   void note_uncached_io(const OpenTarget& t);
   // An uncached request failed with EOPNOTSUPP: say why, once.
   void say_uncached_refused() noexcept;
