@@ -89,10 +89,10 @@ std::string disagreement(const CellShape& cell, Direction direction, const PathB
 // What the ARC kept of a direction's reads, from arcstats deltas around
 // the workload (the runner's arc_deltas; the ARC emptied before it):
 // data that came to stay is counted in mru_data and mfu_data; an
-// uncached buffer (arc_uncached, OpenZFS 2.2 on) is dropped when its
-// reader lets it go (arc_buf_destroy_impl -> arc_hdr_destroy for a
-// non-prefetch header in arc_uncached, zfs-2.4.0 arc.c), and prefetched
-// ones hit there count in uncached_hits.
+// uncached buffer (arc_uncached, in arc.c at zfs-2.3.2 and zfs-2.4.0) is
+// dropped when its reader lets it go (remove_reference: a non-prefetch
+// header in arc_uncached goes to arc_anon and is destroyed), and
+// prefetched ones hit there count in uncached_hits.
 struct ArcKeeping {
   std::uint64_t kept_data = 0;      // growth of mru_data + mfu_data, bytes
   std::uint64_t uncached_hits = 0;  // uncached_hits delta
