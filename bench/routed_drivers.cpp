@@ -11,7 +11,8 @@
 //   ColdFile/AlwaysMisalignedFallback    `always`, misaligned: fallback
 //   HotFile/Standard23EinvalRetry        2.3 `standard`: EINVAL, retry
 //   HotFile/Standard23KernelEinvalRetry  the same, paying a real EINVAL
-//   HotFile/Standard24Fallback           2.4 `standard`: silent fallback
+//   HotFile/Standard24Fallback           2.4 `standard`: served uncached
+//                                        (RWF_DONTCACHE; the name predates it)
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -116,8 +117,8 @@ const RequestPlan kStandard23KernelRetry{
 const RequestPlan kStandard24Fallback{.config = Config(Policy::Standard, Semantics::V2_4),
                                       .app_direct = true,
                                       .misalign = kMisalignment,
-                                      .expect = Path::Fallback,
-                                      .label = "2.4 standard, buffer at page+16: fallback"};
+                                      .expect = Path::Uncached,
+                                      .label = "2.4 standard, buffer at page+16: uncached"};
 
 enum class Cache {
   kAny,   // O_DIRECT targets: the page cache is not on the path

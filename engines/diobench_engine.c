@@ -30,6 +30,7 @@ struct diobench_options {
 	void *pad;	/* fio requires .off1 != 0: nothing may sit at offset 0 */
 	int policy;
 	int semantics;
+	unsigned int dio_strict;
 	int submit;
 	int backend;
 	unsigned long long recordsize;
@@ -60,14 +61,24 @@ static struct fio_option options[] = {
 		.lname	= "OpenZFS release semantics",
 		.type	= FIO_OPT_STR,
 		.off1	= offsetof(struct diobench_options, semantics),
-		.help	= "Misaligned O_DIRECT under standard: 2.3 fails with EINVAL, 2.4 falls back to buffered",
+		.help	= "The OpenZFS release whose Direct I/O rules apply (docs/design.md 3.2)",
 		.def	= "2.3",
 		.posval = {
 			  { .ival = "2.3", .oval = DBE_SEMANTICS_2_3,
-			    .help = "EINVAL (OpenZFS 2.3)" },
+			    .help = "Misaligned O_DIRECT under standard is EINVAL; what cannot go direct stays cached" },
 			  { .ival = "2.4", .oval = DBE_SEMANTICS_2_4,
-			    .help = "Buffered fallback (OpenZFS 2.4, zfs_dio_strict=0)" },
+			    .help = "O_DIRECT that cannot go direct is served uncached (commit 734eba251d)" },
 		},
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
+		.name	= "zfs_dio_strict",
+		.lname	= "OpenZFS zfs_dio_strict",
+		.type	= FIO_OPT_BOOL,
+		.off1	= offsetof(struct diobench_options, dio_strict),
+		.help	= "2.4 only: misaligned app O_DIRECT fails with EINVAL instead of going uncached",
+		.def	= "0",
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
@@ -144,6 +155,7 @@ static int diobench_init(struct thread_data *td)
 	struct dbe_settings s = {
 		.policy		= o->policy,
 		.semantics	= o->semantics,
+		.dio_strict	= o->dio_strict != 0,
 		.submit		= o->submit,
 		.backend	= o->backend,
 		.recordsize	= o->recordsize,

@@ -26,6 +26,7 @@ enum dbe_backend { DBE_BACKEND_AUTO = 0, DBE_BACKEND_EMULATED = 1, DBE_BACKEND_Z
 struct dbe_settings {
 	int policy;
 	int semantics;
+	int dio_strict;		/* zfs_dio_strict=1 (2.4 semantics only) */
 	int submit;
 	int backend;
 	unsigned long long recordsize;

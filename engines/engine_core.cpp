@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -30,6 +31,7 @@
 #include <system_error>
 #include <vector>
 
+#include "diobench/kernel.hpp"
 #include "diobench/page_cache.hpp"
 #include "diobench/path_counters.hpp"
 #include "diobench/policy.hpp"
@@ -63,7 +65,8 @@ enum class Serving {
 };
 
 struct OpenTarget {
-  RoutedFile file;  // zfs backend: one descriptor with the app's own flags
+  RoutedFile file;        // zfs backend: one descriptor with the app's own flags
+  std::string file_path;  // what `file` opened (a loop target: its backing file)
   TargetInfo info;
   Backend backend = Backend::Emulated;
   Serving serving = Serving::Policy;
@@ -110,6 +113,12 @@ class Engine {
   // Moves finished io_us from the completion queue into batch_ (at most
   // `max` in all); returns the CQEs consumed.
   unsigned reap(unsigned max);
+  // 2.4 on the emulated backend: whether the target takes RWF_DONTCACHE,
+  // said in the sidecar (uncached_io).
+  void note_uncached_io(const OpenTarget& t);
+  // An uncached request failed with EOPNOTSUPP: say why, once.
+  void say_uncached_refused() noexcept;
+  bool uncached_refused_said_ = false;
 
   dbe_settings settings_;
   bool app_direct_ = false;
@@ -136,8 +145,13 @@ Engine::Engine(const dbe_settings& s)
   config_.policy = static_cast<Policy>(s.policy);
   config_.semantics = static_cast<Semantics>(s.semantics);
   config_.recordsize = s.recordsize;
+  config_.dio_strict = s.dio_strict != 0;
   if (s.policy < 0 || s.policy > 2 || s.semantics < 0 || s.semantics > 1) {
     throw std::invalid_argument("invalid policy or semantics value");
+  }
+  if (config_.dio_strict && config_.semantics != Semantics::V2_4) {
+    throw std::invalid_argument(
+        "zfs_dio_strict=1 needs semantics=2.4 (OpenZFS 2.3 has no such parameter)");
   }
   if (s.recordsize < 512 || s.recordsize > (16u << 20) ||
       (s.recordsize & (s.recordsize - 1)) != 0) {
@@ -213,8 +227,13 @@ int Engine::open(const char* path, OpenTarget** out, int* fio_fd) {
     // be in the backing file, and its cache must not outlive our writes.
     drop_cached_pages(path);
     t->file = RoutedFile::open_emulated(t->info.loop->backing_file, flags);
+    t->file_path = t->info.loop->backing_file;
   } else {
     t->file = RoutedFile::open_emulated(path, flags);
+    t->file_path = path;
+  }
+  if (t->serving != Serving::AsAsked && t->config.semantics == Semantics::V2_4) {
+    note_uncached_io(*t);
   }
   if (!have_target_) {  // the sidecar describes the job's first target
     sidecar_.target = t->info;
@@ -226,6 +245,26 @@ int Engine::open(const char* path, OpenTarget** out, int* fio_fd) {
   *fio_fd = t->file.buffered_fd();
   *out = t.release();
   return 0;
+}
+
+void Engine::note_uncached_io(const OpenTarget& t) {
+  const int err = probe_dontcache(t.file.buffered_fd());
+  if (err == 0) {
+    sidecar_.uncached_io = "RWF_DONTCACHE";
+    return;
+  }
+  sidecar_.uncached_io = "unsupported: RWF_DONTCACHE on " + t.file_path + ": " +
+                         std::strerror(err) + " (kernel " + kernel_release() +
+                         "; Linux 6.14 or later and a filesystem that supports it are needed)";
+}
+
+void Engine::say_uncached_refused() noexcept {
+  if (uncached_refused_said_) return;
+  uncached_refused_said_ = true;
+  std::fprintf(stderr,
+               "diobench: the 2.4 model serves this request uncached, and the kernel refused "
+               "RWF_DONTCACHE (%s): the cell fails rather than run it cached\n",
+               sidecar_.uncached_io.c_str());
 }
 
 int Engine::close(OpenTarget* t) {
@@ -255,7 +294,7 @@ Route Engine::plan(const OpenTarget* t, const Request& request) noexcept {
       // One segment on the descriptor that carries the app's flags.
       count_expected(t, request);
       Route as_asked;
-      as_asked.segments[0] = Segment{request.offset, request.length, 0, false};
+      as_asked.segments[0] = Segment{request.offset, request.length, 0, false, false};
       as_asked.segment_count = 1;
       return as_asked;
     }
@@ -307,6 +346,7 @@ int Engine::queue_ring(const OpenTarget* t, const Route& r, Direction dir, void*
       } else {
         io_uring_prep_write(sqe, fd, base + seg.buffer_offset + done, n, seg.offset + done);
       }
+      if (seg.uncached) sqe->rw_flags = kRwfDontcache;
       io_uring_sqe_set_data(sqe, slot);
     }
   }
@@ -346,6 +386,7 @@ int Engine::queue(OpenTarget* t, int ddir, void* buf, unsigned long long len,
   }
   std::uint64_t rest = 0;
   *error = t->file.issue(r, dir, buf, &rest);
+  if (*error == EOPNOTSUPP && r.uncached_bytes() > 0) say_uncached_refused();
   *resid = rest;
   return DBE_COMPLETED;
 }
@@ -385,6 +426,9 @@ unsigned Engine::reap(unsigned max) {
     ++seen;
     auto* slot = static_cast<InFlight*>(io_uring_cqe_get_data(cqe));
     if (cqe->res < 0) {
+      if (cqe->res == -EOPNOTSUPP && sidecar_.uncached_io.rfind("unsupported", 0) == 0) {
+        say_uncached_refused();
+      }
       if (slot->error == 0) slot->error = -cqe->res;
     } else {
       slot->done += static_cast<unsigned long long>(cqe->res);

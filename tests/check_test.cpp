@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -57,6 +58,7 @@ Cell make_cell(Policy policy, TargetKind target, std::optional<bool> loop_dio,
 // Bytes on the pool's two paths for one repetition.
 struct Seen {
   std::uint64_t direct_read = 0, arc_read = 0, direct_write = 0, arc_write = 0;
+  std::map<std::string, std::uint64_t> arcstats = {};  // the runner's arc_deltas
 };
 
 class CheckTest : public ::testing::Test {
@@ -112,6 +114,7 @@ class CheckTest : public ::testing::Test {
                          {"direct_write_bytes", seen.direct_write},
                          {"arc_write_bytes", seen.arc_write},
                          {"direct_read_count", seen.direct_read / 4096}};
+        r.arcstats = seen.arcstats;
         r.arc_data_before = 64 * kMiB;
         r.arc_data_after = 1 * kMiB;
         if (flush_left_ && position == 3) r.arc_data_after = *flush_left_;
@@ -215,6 +218,57 @@ TEST(PathJudgement, ADirectionNotIssuedMustMoveNothingDirect) {
   EXPECT_EQ(disagreement(s, Direction::Read, {0, 128 * 1024}), "");
   EXPECT_NE(disagreement(s, Direction::Read, {4096, 0}).find("unexpected direct read"),
             std::string::npos);
+}
+
+// OpenZFS 2.4 (zfs-2.4.0 zfs_setup_direct): O_DIRECT under `disabled` is
+// served uncached. The model predicts it; arcstats prove it.
+TEST(PathJudgement, Semantics24PredictsUncached) {
+  CellShape shape;
+  shape.config.policy = Policy::Disabled;
+  shape.config.semantics = Semantics::V2_4;
+  shape.app_direct = true;
+  shape.rw = "randread";
+  shape.bs = "128k";
+  const auto p = predict(shape, Direction::Read);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->text(), "ARC (uncached)");
+  EXPECT_TRUE(p->all_uncached());
+  EXPECT_EQ(p->path_class(), PathClass::Arc);
+  const PathBytes through_arc{0, 64 * kMiB};
+  EXPECT_EQ(uncached_disagreement(shape, through_arc, ArcKeeping{1 * kMiB, 0}), "");
+  EXPECT_NE(
+      uncached_disagreement(shape, through_arc, ArcKeeping{60 * kMiB, 0}).find("served cached"),
+      std::string::npos);
+  EXPECT_NE(
+      uncached_disagreement(shape, PathBytes{0, 0}, ArcKeeping{}).find("none through the ARC"),
+      std::string::npos);
+  shape.config.semantics = Semantics::V2_3;  // 2.3: the same cell is cached, nothing to prove
+  EXPECT_FALSE(predict(shape, Direction::Read)->all_uncached());
+  EXPECT_EQ(uncached_disagreement(shape, through_arc, ArcKeeping{60 * kMiB, 0}), "");
+  EXPECT_FALSE(arc_keeping({{"mru_data", 1}}).has_value());
+  EXPECT_EQ(arc_keeping({{"mru_data", 1}, {"mfu_data", 2}, {"uncached_hits", 3}})->kept_data, 3u);
+}
+
+TEST_F(CheckTest, UncachedReadsAreProvedFromArcstats) {
+  Cell c = make_cell(Policy::Disabled, TargetKind::File, std::nullopt, "randread", "128k");
+  c.semantics = Semantics::V2_4;
+  c.app_direct = true;
+  // Through the ARC, which kept under 1/16 of it: uncached.
+  Seen seen{0, 64 * kMiB, 0, 0, {{"mru_data", 2 * kMiB}, {"mfu_data", 0}, {"uncached_hits", 9}}};
+  CheckResult r = check_directory(write_run("kept-little", {{c, seen}}));
+  EXPECT_EQ(row_of(r, c.name()).verdict, CellVerdict::Ok) << row_of(r, c.name()).reason;
+  // The ARC kept it all: a cached read, not 2.4's uncached one.
+  seen.arcstats["mru_data"] = 60 * kMiB;
+  r = check_directory(write_run("kept-all", {{c, seen}}));
+  EXPECT_EQ(row_of(r, c.name()).verdict, CellVerdict::Mismatch);
+  EXPECT_NE(row_of(r, c.name()).reason.find("served cached"), std::string::npos)
+      << row_of(r, c.name()).reason;
+  // No arcstats: nothing proves it.
+  seen.arcstats.clear();
+  r = check_directory(write_run("no-arcstats", {{c, seen}}));
+  EXPECT_EQ(row_of(r, c.name()).verdict, CellVerdict::Mismatch);
+  EXPECT_NE(row_of(r, c.name()).reason.find("cannot be proved"), std::string::npos)
+      << row_of(r, c.name()).reason;
 }
 
 TEST_F(CheckTest, AnAgreeingRunPasses) {
@@ -477,6 +531,43 @@ TEST_F(CheckTest, ALaneTestDirectoryIsJudgedCellByCell) {
   EXPECT_NE(damaged.output.find("disabled.file-odirect.read/meta.json: not JSON"),
             std::string::npos)
       << damaged.output;
+}
+
+// A 2.4 lane cell (the engine's sidecar says semantics 2.4): O_DIRECT
+// reads under `disabled` are uncached; arcstats.before/after prove it.
+TEST_F(CheckTest, ALaneCellsUncachedReadsAreProvedFromItsArcstats) {
+  const fs::path cells = fs::path(root_) / "lane" / "cells";
+  write_lane_cell(cells, "disabled", "file-odirect", "read", "128k", "4k", true, "", Path::Uncached,
+                  kstat(0, 16 * kMiB, 0, 0), 0, 0);
+  const fs::path d = cells / "disabled.file-odirect.read";
+  JobCounters job = parse_sidecar_line([&] {
+    std::ifstream in(d / "counters.jsonl");
+    std::string l;
+    std::getline(in, l);
+    return l;
+  }());
+  job.config.semantics = Semantics::V2_4;
+  std::ofstream(d / "counters.jsonl") << sidecar_line(job);
+  const auto arc = [](std::uint64_t mru_data) {
+    return "12 1 0x01 99 0 0 0\nname type data\nmru_data 4 " + std::to_string(mru_data) +
+           "\nmfu_data 4 0\nuncached_hits 4 0\n";
+  };
+  auto judge = [&] { return check_directory(root_ + "/lane").cells.at(0); };
+  // No arcstats: the uncached prediction cannot be proved.
+  CellCheck row = judge();
+  EXPECT_EQ(row.verdict, CellVerdict::Mismatch);
+  EXPECT_NE(row.reason.find("cannot be proved"), std::string::npos) << row.reason;
+  std::ofstream(d / "arcstats.before") << arc(4 * kMiB);
+  std::ofstream(d / "arcstats.after") << arc(4 * kMiB + 256 * 1024);  // kept under 1/16
+  row = judge();
+  EXPECT_EQ(row.verdict, CellVerdict::Ok) << row.reason;
+  EXPECT_NE(row.predicted.find("ARC (uncached)"), std::string::npos) << row.predicted;
+  std::ofstream(d / "arcstats.after") << arc(20 * kMiB);  // kept all 16 MiB
+  row = judge();
+  EXPECT_EQ(row.verdict, CellVerdict::Mismatch);
+  EXPECT_NE(row.reason.find("served cached"), std::string::npos) << row.reason;
+  std::ofstream(d / "arcstats.after") << arc(1 * kMiB);  // a gauge that shrank keeps nothing
+  EXPECT_EQ(judge().verdict, CellVerdict::Ok) << judge().reason;
 }
 
 TEST_F(CheckTest, ALaneCellTheEngineEmulatedIsAnError) {

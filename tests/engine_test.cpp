@@ -408,12 +408,102 @@ TEST(EngineRules, Standard23RejectsMisalignedODirectWithEinval) {
   }
 }
 
-TEST(EngineRules, Standard24FallsBackForMisalignedODirect) {
-  const FioRun run = run_engine(Scratch::file, {"--policy=standard", "--semantics=2.4"},
-                                {"--rw=randread", "--bs=4608", "--direct=1", "--number_ios=100"});
-  ASSERT_EQ(run.status, 0) << run.log;
-  EXPECT_EQ(requests(run, Direction::Read, Path::Fallback), 100u);
-  EXPECT_EQ(requests(run, Direction::Read, Path::Einval), 0u);
+// OpenZFS 2.4 serves misaligned O_DIRECT uncached (zfs_setup_direct,
+// zfs-2.4.0); the emulated backend issues it with RWF_DONTCACHE.
+TEST(EngineRules, Standard24ServesMisalignedODirectUncached) {
+  for (const char* submit : {"psync", "uring"}) {
+    const FioRun run = run_engine(
+        Scratch::file, {"--policy=standard", "--semantics=2.4", std::string("--submit=") + submit},
+        {"--rw=randread", "--bs=4608", "--direct=1", "--number_ios=100"});
+    ASSERT_EQ(run.status, 0) << submit << ": " << run.log;
+    EXPECT_EQ(requests(run, Direction::Read, Path::Uncached), 100u) << submit;
+    EXPECT_EQ(requests(run, Direction::Read, Path::Fallback), 0u) << submit;
+    EXPECT_EQ(requests(run, Direction::Read, Path::Einval), 0u) << submit;
+    ASSERT_EQ(run.jobs.size(), 1u);
+    EXPECT_EQ(run.jobs[0].uncached_io, "RWF_DONTCACHE") << submit;
+  }
+}
+
+// zfs_dio_strict=1 brings 2.3's EINVAL back for the app's own O_DIRECT.
+TEST(EngineRules, Strict24RejectsMisalignedODirectWithEinval) {
+  for (const char* submit : {"psync", "uring"}) {
+    const FioRun run = run_engine(Scratch::file,
+                                  {"--policy=standard", "--semantics=2.4", "--zfs_dio_strict=1",
+                                   std::string("--submit=") + submit},
+                                  {"--rw=randread", "--bs=4608", "--direct=1", "--number_ios=10"});
+    EXPECT_NE(run.status, 0) << submit;
+    ASSERT_TRUE(run.result.has_value()) << submit << ": " << run.log;
+    EXPECT_EQ(run.result->first_error(), EINVAL) << submit;
+    EXPECT_GE(requests(run, Direction::Read, Path::Einval), 1u) << submit;
+    ASSERT_FALSE(run.jobs.empty());
+    EXPECT_TRUE(run.jobs[0].config.dio_strict);
+  }
+}
+
+TEST(EngineRules, StrictNeedsSemantics24) {
+  const FioRun run = run_engine(Scratch::file, {"--policy=standard", "--zfs_dio_strict=1"},
+                                {"--rw=randread", "--bs=4k", "--number_ios=10"});
+  EXPECT_NE(run.status, 0);
+  EXPECT_NE(run.log.find("zfs_dio_strict=1 needs semantics=2.4"), std::string::npos) << run.log;
+}
+
+// Every 2.4 uncached shape with fio's own data check, both submit modes:
+// O_DIRECT under `disabled`, sub-record writes under `always`, and a
+// split write whose tail is uncached.
+TEST(EngineRules, Uncached24KeepsTheData) {
+  struct Shape {
+    const char* policy;
+    const char* bs;
+    const char* direct;
+    Path path;
+  };
+  for (const Shape& shape :
+       {Shape{"disabled", "128k", "1", Path::Uncached}, Shape{"always", "4k", "0", Path::Uncached},
+        Shape{"always", "192k", "0", Path::Split}}) {
+    for (const char* submit : {"psync", "uring"}) {
+      const std::string what = std::string(shape.policy) + " bs=" + shape.bs + " " + submit;
+      const FioRun run = run_engine(
+          Scratch::file,
+          {std::string("--policy=") + shape.policy, "--semantics=2.4",
+           std::string("--submit=") + submit},
+          {"--rw=write", std::string("--bs=") + shape.bs, "--iomem_align=4k",
+           std::string("--direct=") + shape.direct, "--iodepth=8", "--size=3m", "--verify=crc32c"});
+      ASSERT_EQ(run.status, 0) << what << ": " << run.log;
+      ASSERT_TRUE(run.result.has_value()) << what;
+      EXPECT_EQ(run.result->first_error(), 0) << what;
+      const PathCounters total = run.total();
+      EXPECT_GT(total.bucket(Direction::Write, shape.path).requests, 0u) << what;
+      EXPECT_EQ(total.requests(Direction::Write),
+                total.bucket(Direction::Write, shape.path).requests)
+          << what;
+      // fio's verify pass reads back through the engine too.
+      EXPECT_GT(total.requests(Direction::Read), 0u) << what << ": no verify reads";
+    }
+  }
+}
+
+// Where the kernel refuses RWF_DONTCACHE (tmpfs has O_DIRECT but not
+// FOP_DONTCACHE on 6.18), an uncached request fails rather than run
+// cached, and the engine says why.
+TEST(EngineRules, UncachedWhereTheKernelRefusesItFailsAndSaysSo) {
+  const std::string dir = "/dev/shm/diobench-engine-test-" + std::to_string(getpid());
+  fs::create_directory(dir);
+  const std::string file = dir + "/target.dat";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << std::string(1 << 20, 'x');
+  }
+  for (const char* submit : {"psync", "uring"}) {
+    const FioRun run = run_engine(
+        file, {"--policy=disabled", "--semantics=2.4", std::string("--submit=") + submit},
+        {"--rw=read", "--bs=4k", "--direct=1", "--size=1m", "--number_ios=10"});
+    EXPECT_NE(run.status, 0) << submit << ": ran although the kernel has no RWF_DONTCACHE here";
+    EXPECT_NE(run.log.find("refused RWF_DONTCACHE"), std::string::npos) << submit << run.log;
+    ASSERT_EQ(run.jobs.size(), 1u) << submit;
+    EXPECT_EQ(run.jobs[0].uncached_io.rfind("unsupported: RWF_DONTCACHE", 0), 0u)
+        << run.jobs[0].uncached_io;
+  }
+  fs::remove_all(dir);
 }
 
 TEST(EngineRules, AlwaysSplitsAWriteOfOneAndAHalfRecords) {

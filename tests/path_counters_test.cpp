@@ -111,6 +111,41 @@ TEST(PathCounters, SharesOfRequests) {
   EXPECT_EQ(c.shares(Direction::Write), "-");
 }
 
+// 2.4's bucket: in the shares, through the sidecar and back, with the
+// engine's strictness and its way of issuing uncached I/O; a line from
+// before the bucket existed reads with it empty.
+TEST(PathCounters, UncachedBucketRoundTrips) {
+  JobCounters job;
+  job.job = "j";
+  job.submit = "uring";
+  job.backend = "emulated";
+  job.config.semantics = Semantics::V2_4;
+  job.config.dio_strict = true;
+  job.uncached_io = "RWF_DONTCACHE";
+  job.target.path = "/x";
+  job.counters.count(Direction::Read, Path::Uncached, 3, 0, 3 * 4096);
+  job.counters.count(Direction::Read, Path::Direct, 1, 4096, 0);
+  EXPECT_EQ(job.counters.shares(Direction::Read), "direct 25% uncached 75%");
+  const std::string line = sidecar_line(job);
+  const JobCounters back = parse_sidecar_line(line);
+  EXPECT_EQ(back.counters.bucket(Direction::Read, Path::Uncached).requests, 3u);
+  EXPECT_EQ(back.counters.bucket(Direction::Read, Path::Uncached).bytes, 3u * 4096);
+  EXPECT_TRUE(back.config.dio_strict);
+  EXPECT_EQ(back.uncached_io, "RWF_DONTCACHE");
+  nlohmann::json old = nlohmann::json::parse(line);
+  old["read"].erase("uncached");
+  old["write"].erase("uncached");
+  old.erase("dio_strict");
+  old.erase("uncached_io");
+  const JobCounters older = parse_sidecar_line(old.dump());
+  EXPECT_EQ(older.counters.bucket(Direction::Read, Path::Uncached).requests, 0u);
+  EXPECT_EQ(older.counters.bucket(Direction::Read, Path::Direct).requests, 1u);
+  EXPECT_FALSE(older.config.dio_strict);
+  // Only "uncached" may be missing: the other buckets are required.
+  old["read"].erase("split");
+  EXPECT_THROW(parse_sidecar_line(old.dump()), std::invalid_argument);
+}
+
 TEST(PathCounters, AppendReportsErrors) {
   EXPECT_EQ(append_sidecar("/nonexistent-dir/x.jsonl", "{}\n"), ENOENT);
 }

@@ -38,7 +38,7 @@ const Row kTable[] = {
     // disabled: everything buffered, O_DIRECT silently ignored
     {"disabled ignores O_DIRECT on reads", Policy::Disabled, V23, R, true, kAligned, 0, 4 * K,
      Path::Buffered, 0, 4 * K},
-    {"disabled ignores O_DIRECT on writes", Policy::Disabled, V24, W, true, kAligned, 0, kRecord,
+    {"disabled ignores O_DIRECT on writes", Policy::Disabled, V23, W, true, kAligned, 0, kRecord,
      Path::Buffered, 0, kRecord},
     {"disabled buffered read", Policy::Disabled, V23, R, false, kAligned, 0, 4 * K, Path::Buffered,
      0, 4 * K},
@@ -67,12 +67,6 @@ const Row kTable[] = {
      kRecord, Path::Einval, 0, 0},
     {"standard 2.3 misaligned buffer is EINVAL", Policy::Standard, V23, R, true, kMisaligned, 0,
      4 * K, Path::Einval, 0, 0},
-    {"standard 2.4 misaligned length falls back", Policy::Standard, V24, R, true, kAligned, 0,
-     4 * K + 512, Path::Fallback, 0, 4 * K + 512},
-    {"standard 2.4 misaligned buffer falls back", Policy::Standard, V24, W, true, kMisaligned, 0,
-     kRecord, Path::Fallback, 0, kRecord},
-    {"standard 2.4 aligned still direct", Policy::Standard, V24, R, true, kAligned, 0, 4 * K,
-     Path::Direct, 4 * K, 0},
     // always
     {"always aligned read without O_DIRECT goes direct", Policy::Always, V23, R, false, kAligned,
      4 * K, 4 * K, Path::Direct, 4 * K, 0},
@@ -88,7 +82,7 @@ const Row kTable[] = {
      kAligned, 0, kRecord, Path::Direct, kRecord, 0},
     {"always 1.5 records split", Policy::Always, V23, W, false, kAligned, 0, kRecord + 64 * K,
      Path::Split, kRecord, 64 * K},
-    {"always sub-record write falls back", Policy::Always, V24, W, false, kAligned, 4 * K, 8 * K,
+    {"always sub-record write falls back", Policy::Always, V23, W, false, kAligned, 4 * K, 8 * K,
      Path::Fallback, 0, 8 * K},
     {"always misaligned write falls back", Policy::Always, V23, W, true, kAligned, 0, kRecord + 512,
      Path::Fallback, 0, kRecord + 512},
@@ -104,6 +98,7 @@ TEST_P(PolicyTable, RoutesAsTheTableSays) {
   EXPECT_EQ(to_string(r.path), to_string(row.expected));
   EXPECT_EQ(r.direct_bytes(), row.direct_bytes);
   EXPECT_EQ(r.buffered_bytes(), row.buffered_bytes);
+  EXPECT_EQ(r.uncached_bytes(), 0u) << "2.3 has no uncached path";
   // Segments tile the request in order, each on one side of the policy.
   std::uint64_t at = row.offset;
   for (unsigned i = 0; i < r.segment_count; ++i) {
@@ -123,6 +118,176 @@ INSTANTIATE_TEST_SUITE_P(Rules, PolicyTable, ::testing::ValuesIn(kTable), [](con
   }
   return name;
 });
+
+// OpenZFS 2.4 (zfs-2.4.0), our reading of module/zfs/zfs_vnops.c,
+// zfs_setup_direct(): `always` adds O_DIRECT to every request; a request
+// with O_DIRECT that cannot go direct is served by the ARC as uncached
+// I/O (zfs_read/zfs_write then pass DMU_UNCACHEDIO). One row per branch.
+struct Row24 {
+  const char* rule;
+  Policy policy;
+  bool strict;  // zfs_dio_strict=1
+  Direction direction;
+  bool app_direct;
+  bool mapped;
+  std::uintptr_t buffer;
+  std::uint64_t offset;
+  std::uint64_t length;
+  Path expected;
+  std::uint64_t direct_bytes;
+  std::uint64_t uncached_bytes;  // the rest is through the ARC, cached
+};
+std::ostream& operator<<(std::ostream& os, const Row24& r) { return os << r.rule; }
+
+const Row24 k24Table[] = {
+    // No O_DIRECT on the request (the `(ioflag & O_DIRECT) == 0` branch).
+    {"standard without O_DIRECT stays cached", Policy::Standard, false, R, false, false, kAligned,
+     0, 4 * K, Path::Buffered, 0, 0},
+    {"disabled without O_DIRECT stays cached", Policy::Disabled, false, W, false, false,
+     kMisaligned, 512, 4 * K, Path::Buffered, 0, 0},
+    // `!zfs_dio_enabled || os_direct == ZFS_DIRECT_DISABLED`: uncached.
+    {"disabled O_DIRECT read is uncached", Policy::Disabled, false, R, true, false, kAligned, 0,
+     kRecord, Path::Uncached, 0, kRecord},
+    {"disabled O_DIRECT write is uncached", Policy::Disabled, false, W, true, false, kAligned, 0,
+     kRecord, Path::Uncached, 0, kRecord},
+    {"disabled misaligned O_DIRECT is uncached even when strict", Policy::Disabled, true, R, true,
+     false, kMisaligned, 0, 4 * K, Path::Uncached, 0, 4 * K},
+    // Misaligned: uncached, or EINVAL if the app asked and strict is set.
+    {"standard misaligned length is uncached", Policy::Standard, false, R, true, false, kAligned, 0,
+     4 * K + 512, Path::Uncached, 0, 4 * K + 512},
+    {"standard misaligned buffer is uncached", Policy::Standard, false, W, true, false, kMisaligned,
+     0, kRecord, Path::Uncached, 0, kRecord},
+    {"standard misaligned offset strict is EINVAL", Policy::Standard, true, R, true, false,
+     kAligned, 512, 4 * K, Path::Einval, 0, 0},
+    {"always misaligned without O_DIRECT is uncached even when strict", Policy::Always, true, R,
+     false, false, kMisaligned, 0, 4 * K, Path::Uncached, 0, 4 * K},
+    {"always misaligned app O_DIRECT strict is EINVAL", Policy::Always, true, W, true, false,
+     kAligned, 0, kRecord + 512, Path::Einval, 0, 0},
+    {"always misaligned app O_DIRECT not strict is uncached", Policy::Always, false, W, true, false,
+     kAligned, 0, kRecord + 512, Path::Uncached, 0, kRecord + 512},
+    // zn_has_cached_data: an mmap'ed range is uncached.
+    {"standard mmaped range is uncached", Policy::Standard, false, R, true, true, kAligned, 0,
+     kRecord, Path::Uncached, 0, kRecord},
+    {"always mmaped range is uncached", Policy::Always, false, W, false, true, kAligned, 0, kRecord,
+     Path::Uncached, 0, kRecord},
+    // `rw == UIO_WRITE && resid < z_blksz`: a short write is uncached.
+    {"standard sub-record O_DIRECT write is uncached", Policy::Standard, false, W, true, false,
+     kAligned, 0, 4 * K, Path::Uncached, 0, 4 * K},
+    {"always sub-record write is uncached", Policy::Always, false, W, false, false, kAligned, 4 * K,
+     8 * K, Path::Uncached, 0, 8 * K},
+    // Direct: reads page-aligned, writes record by record
+    // (dmu_write_uio_dnode), the head and tail uncached.
+    {"standard aligned O_DIRECT read goes direct", Policy::Standard, true, R, true, false, kAligned,
+     4 * K, 4 * K, Path::Direct, 4 * K, 0},
+    {"always aligned read without O_DIRECT goes direct", Policy::Always, false, R, false, false,
+     kAligned, 0, kRecord, Path::Direct, kRecord, 0},
+    {"standard whole-record write goes direct", Policy::Standard, false, W, true, false, kAligned,
+     kRecord, 2 * kRecord, Path::Direct, 2 * kRecord, 0},
+    {"always 1.5 records: record direct, tail uncached", Policy::Always, false, W, false, false,
+     kAligned, 0, kRecord + 64 * K, Path::Split, kRecord, 64 * K},
+    {"standard record-sized write across a boundary is uncached", Policy::Standard, false, W, true,
+     false, kAligned, 4 * K, kRecord, Path::Uncached, 0, kRecord},
+};
+
+class PolicyTable24 : public ::testing::TestWithParam<Row24> {};
+
+TEST_P(PolicyTable24, RoutesAsZfs240Does) {
+  const Row24& row = GetParam();
+  PolicyConfig config{row.policy, V24, kRecord, 4096, row.strict};
+  Request request{row.direction, row.offset, row.length, row.buffer, row.app_direct};
+  request.mapped = row.mapped;
+  const Route r = route(config, request);
+  EXPECT_EQ(to_string(r.path), to_string(row.expected));
+  EXPECT_EQ(r.direct_bytes(), row.direct_bytes);
+  EXPECT_EQ(r.uncached_bytes(), row.uncached_bytes);
+  if (row.expected != Path::Einval) {
+    // 2.4 never keeps in the ARC what was meant to bypass it.
+    EXPECT_EQ(r.direct_bytes() + r.buffered_bytes(), row.length);
+    if (row.expected != Path::Buffered) {
+      EXPECT_EQ(r.buffered_bytes(), r.uncached_bytes());
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Rules, PolicyTable24, ::testing::ValuesIn(k24Table), [](const auto& info) {
+  std::string name = info.param.rule;
+  for (char& c : name) {
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+});
+
+// 2.3 (zfs-2.3.2, zfs_setup_direct): an mmap'ed range clears O_DIRECT
+// before the alignment check, so it is never EINVAL and never direct.
+TEST(Policy, Mapped23GoesThroughTheArcWithoutEinval) {
+  PolicyConfig config{Policy::Standard, V23, kRecord, 4096};
+  Request misaligned{R, 512, 4 * K, kAligned, true};
+  misaligned.mapped = true;
+  EXPECT_EQ(route(config, misaligned).path, Path::Fallback);
+  config.policy = Policy::Always;
+  Request aligned{R, 0, kRecord, kAligned, false};
+  aligned.mapped = true;
+  EXPECT_EQ(route(config, aligned).path, Path::Fallback);
+  aligned.mapped = false;
+  EXPECT_EQ(route(config, aligned).path, Path::Direct);
+}
+
+// zfs_dio_strict is a 2.4 parameter: under 2.3 misaligned O_DIRECT is
+// EINVAL under `standard` and cached under `always` whatever it says.
+TEST(Policy, StrictChangesNothingIn23) {
+  for (bool strict : {false, true}) {
+    PolicyConfig config{Policy::Standard, V23, kRecord, 4096, strict};
+    EXPECT_EQ(route(config, Request{R, 512, 4 * K, kAligned, true}).path, Path::Einval);
+    config.policy = Policy::Always;
+    EXPECT_EQ(route(config, Request{R, 512, 4 * K, kAligned, true}).path, Path::Fallback);
+  }
+}
+
+TEST(Policy, SemanticsLabelsRoundTrip) {
+  EXPECT_EQ(semantics_label(V23, false), "2.3");
+  EXPECT_EQ(semantics_label(V23, true), "2.3");  // no such parameter in 2.3
+  EXPECT_EQ(semantics_label(V24, false), "2.4");
+  EXPECT_EQ(semantics_label(V24, true), "2.4-strict");
+  const auto strict = parse_semantics_label("2.4-strict");
+  ASSERT_TRUE(strict.has_value());
+  EXPECT_EQ(strict->semantics, V24);
+  EXPECT_TRUE(strict->dio_strict);
+  EXPECT_FALSE(parse_semantics_label("2.4-strict ").has_value());
+  EXPECT_FALSE(parse_semantics_label("2.3-strict").has_value());
+  EXPECT_FALSE(parse_semantics_label("2.4")->dio_strict);
+}
+
+// The loop driver under 2.4: its own O_DIRECT over `disabled` is uncached;
+// with dio off, `always` turns each page write (under a record) uncached.
+TEST(LoopBacking, Semantics24) {
+  PolicyConfig c{Policy::Disabled, V24, kRecord, 4096};
+  const Request read128k{R, 0, kRecord, kAligned, false};
+  EXPECT_EQ(loop_backing_route(c, read128k, true).path, Path::Uncached);
+  EXPECT_EQ(loop_backing_route(c, read128k, false).path, Path::Buffered);
+  c.policy = Policy::Always;
+  const Request write1m{W, 0, 8 * kRecord, kAligned, false};
+  const LoopExpectation paged = loop_backing_route(c, write1m, false);
+  EXPECT_EQ(paged.path, Path::Uncached);
+  EXPECT_EQ(paged.requests, 256u);
+  EXPECT_EQ(paged.direct_bytes, 0u);
+  const Route model = loop_model_route(c, write1m, false);
+  EXPECT_EQ(model.path, Path::Uncached);
+  EXPECT_EQ(model.uncached_bytes(), 8 * kRecord);
+  // A misaligned app buffer through a dio-on loop device: uncached, not EINVAL.
+  c.policy = Policy::Standard;
+  c.dio_strict = true;
+  const Request odd{R, 0, kRecord, kAligned + 8, false};
+  EXPECT_EQ(loop_model_route(c, odd, true).path, Path::Uncached);
+}
+
+TEST(Policy, SplitRestIsUncachedOnlyIn24) {
+  EXPECT_FALSE(split_rest_uncached(V23));
+  EXPECT_TRUE(split_rest_uncached(V24));
+  PolicyConfig config{Policy::Always, V24, kRecord, 4096};
+  const Route r = route(config, Request{W, 64 * K, 2 * kRecord, kAligned, false});
+  ASSERT_EQ(r.segment_count, 3u);
+  EXPECT_TRUE(r.segments[0].uncached && !r.segments[1].uncached && r.segments[2].uncached);
+}
 
 TEST(Policy, SplitSegmentsAreHeadDirectMiddleTail) {
   PolicyConfig config{Policy::Always, V23, kRecord, 4096};
@@ -149,6 +314,8 @@ TEST(Policy, NamesRoundTrip) {
     EXPECT_EQ(parse_policy(to_string(p)), p);
   }
   EXPECT_EQ(parse_semantics("2.4"), Semantics::V2_4);
+  for (Path p : kAllPaths) EXPECT_NE(to_string(p), "?");
+  EXPECT_EQ(to_string(Path::Uncached), "uncached");
   EXPECT_FALSE(parse_policy("Always").has_value());
   EXPECT_FALSE(parse_semantics("2.5").has_value());
 }

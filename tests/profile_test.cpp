@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "diobench/runner/cpu_usage.hpp"
@@ -67,6 +68,26 @@ TEST_F(ProfileTest, ExpandsEveryAxis) {
   std::set<std::string> names;
   for (const Cell& c : p.cells) names.insert(c.name());
   EXPECT_EQ(names.size(), p.cells.size()) << "cell names must be unique";
+}
+
+// zfs_dio_strict rides on the semantics axis: "2.4-strict" is 2.4 with
+// the parameter set, its own cell, stored and filtered by that text.
+TEST_F(ProfileTest, SemanticsAxisCarriesTheStrictParameter) {
+  const Profile p =
+      load_profile(write("[matrix]\npolicy = standard\ntarget = file\napp_direct = 1\n"
+                         "semantics = 2.3 2.4 2.4-strict\n[workload.r]\nrw = randread\nbs = 4k\n"),
+                   "emulated");
+  ASSERT_EQ(p.cells.size(), 3u);
+  std::set<std::string> names, labels;
+  for (const Cell& c : p.cells) {
+    names.insert(c.name());
+    labels.insert(c.axes().at("semantics").get<std::string>());
+    EXPECT_EQ(c.dio_strict, c.axes().at("semantics") == "2.4-strict");
+  }
+  EXPECT_EQ(names.size(), 3u);
+  EXPECT_EQ(labels, (std::set<std::string>{"2.3", "2.4", "2.4-strict"}));
+  EXPECT_EQ(filter_cells(p.cells, {"semantics=2.4-strict"}).size(), 1u);
+  EXPECT_NE(error_of("[matrix]\nsemantics = 2.3-strict\n[workload.r]\nrw = read\n"), "(no error)");
 }
 
 TEST_F(ProfileTest, WorkloadSubmitOverridesTheMatrix) {

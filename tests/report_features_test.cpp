@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "diobench/loop_device.hpp"
 #include "report_test_support.hpp"
 
 namespace {
@@ -469,6 +470,39 @@ TEST(ReportCrash, ACrashedCellShowsCrashWithItsExcerpt) {
   const Exit a = report(all);
   EXPECT_EQ(a.status, 0) << a.output;
   EXPECT_EQ(count(slurp(all.report("cells.csv")), ",CRASH,"), 9u);
+}
+
+// A dio-on loop cell the kernel kept buffered did not run: its outcome
+// says so and the report gives the reason (core loop_device.hpp).
+TEST(ReportLoopRefusal, ARefusedCellShowsTheKernelsReason) {
+  RunCopy run("run-randread", "refused");
+  const std::string reason =
+      diobench::loop_dio_refusal_text("/dev/loop3", "/tank/diobench/target.dat", 512,
+                                      diobench::DioAlign{true, 512, 131072}, EINVAL, "6.15.2");
+  std::string sql_quoted;  // the reason says "the file's": SQL doubles the quote
+  for (char ch : reason) sql_quoted += ch == '\'' ? std::string("''") : std::string(1, ch);
+  const std::string ids =
+      "(SELECT r.id FROM repetitions r JOIN cells c ON c.id = r.cell_id WHERE c.name = '" +
+      std::string(kCrashedCell) + "')";
+  run.sql("DELETE FROM metrics WHERE repetition_id IN " + ids +
+          "; DELETE FROM percentiles WHERE repetition_id IN " + ids +
+          "; DELETE FROM path_counters WHERE repetition_id IN " + ids +
+          "; DELETE FROM device_io WHERE repetition_id IN " + ids +
+          "; UPDATE repetitions SET status = 'failed', message = '" + sql_quoted +
+          "' WHERE id IN " + ids);
+  const Exit e = report(run);
+  ASSERT_EQ(e.status, 0) << e.output;
+  for (const auto& c : read_csv(run.report("cells.csv"))) {
+    EXPECT_EQ(c.at("outcome"), c.at("cell") == kCrashedCell ? "LOOP DIO REFUSED" : "ok")
+        << c.at("cell");
+  }
+  const std::string md = slurp(run.report("report.md"));
+  EXPECT_NE(md.find("## Loop direct I/O refused"), std::string::npos) << md;
+  EXPECT_NE(md.find("```\n" + reason + "\n```"), std::string::npos) << md;
+  EXPECT_EQ(count(md, "offset 131072"), 1u) << "each distinct reason once";
+  const std::string html = slurp(run.report("index.html"));
+  EXPECT_NE(html.find("LOOP DIO REFUSED"), std::string::npos);
+  EXPECT_NE(html.find("kernel 6.15.2"), std::string::npos);
 }
 
 TEST(CompareCrash, CrashedCellsAreListedWithTheirRun) {

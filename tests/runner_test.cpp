@@ -427,6 +427,40 @@ TEST_F(RunnerTest, NotRootRunsTheFileCellsAndSkipsTheLoopCellsSayingWhy) {
   EXPECT_TRUE(data_files_in(scratch_).empty());
 }
 
+// A dio-on loop cell the kernel refuses (a 512-byte loop device over a
+// scratch file on ext4 on 4096-byte sectors, whose dio alignment is 4096:
+// loop_device_test.cpp) never runs buffered: its repetition fails with the
+// kernel's reason, the dio-off cell runs, and the report's outcome says it.
+TEST_F(RunnerTest, ALoopDioTheKernelRefusesIsTheCellsOutcomeWithTheReason) {
+  SmallFileSystem sectors4k(512, 4096);
+  scratch_ = sectors4k.mount_point() + "/scratch";
+  const std::string out = runs_ + "/a", db = out + "/results.db";
+  const Exit e = diobench(run_args(out, {"--filter", "workload=randread-4k", "--filter",
+                                         "policy=standard", "--filter", "target=loop"}),
+                          root_ + "/run.log");
+  const std::vector<std::string> rows =
+      query(db,
+            "SELECT c.loop_dio, r.status, r.message FROM repetitions r"
+            " JOIN cells c ON c.id = r.cell_id ORDER BY c.loop_dio");
+  ASSERT_EQ(rows.size(), 2u) << e.output;
+  std::fprintf(stderr, "note: run exit %d; %s\n", e.status, rows[1].c_str());
+  EXPECT_EQ(rows[0], "off|ok|") << e.output;
+  EXPECT_EQ(rows[1].rfind("on|failed|", 0), 0u) << rows[1];
+  for (const std::string& part :
+       {std::string("loop direct I/O refused by the kernel"), std::string("loop block size 512"),
+        std::string("offset 4096"), std::string("kernel ")}) {
+    EXPECT_NE(rows[1].find(part), std::string::npos) << "no '" << part << "' in " << rows[1];
+  }
+  EXPECT_TRUE(loops_under(root_).empty());
+  EXPECT_TRUE(loops_under(sectors4k.mount_point()).empty());
+  const Exit report = diobench({"report", out}, root_ + "/report.log");
+  ASSERT_EQ(report.status, 0) << report.output;
+  std::ifstream csv(out + "/report/cells.csv");
+  std::stringstream text;
+  text << csv.rdbuf();
+  EXPECT_NE(text.str().find("LOOP DIO REFUSED"), std::string::npos) << text.str();
+}
+
 // Buffered writes to a loop device land in its page cache first; the bytes
 // the repetition moved below must include them (the runner flushes after
 // fio, before reading the counters), or a write cell looks like no I/O

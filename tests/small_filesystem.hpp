@@ -26,7 +26,9 @@ namespace diobench {
 
 class SmallFileSystem {
  public:
-  explicit SmallFileSystem(std::uint64_t mib = 64) {
+  // `sector`: the loop device's logical block size (4096: a 4k-sector
+  // device, whose files ext4 then gives a 4096-byte dio alignment).
+  explicit SmallFileSystem(std::uint64_t mib = 64, std::uint32_t sector = 512) {
     char tmpl[] = "/var/tmp/diobench-smallfs-XXXXXX";
     if (!::mkdtemp(tmpl))
       throw std::runtime_error("mkdtemp /var/tmp/diobench-smallfs-XXXXXX failed");
@@ -34,8 +36,12 @@ class SmallFileSystem {
     try {
       const std::string image = dir_ + "/fs.img";
       std::filesystem::resize_file(make_file(image), mib << 20);
-      run({"mkfs.ext4", "-q", "-F", image});
-      loop_.emplace(image, LoopOptions{});
+      if (sector > 1024) {  // ext4 blocks may not be smaller than the device's sectors
+        run({"mkfs.ext4", "-q", "-F", "-b", std::to_string(sector), image});
+      } else {
+        run({"mkfs.ext4", "-q", "-F", image});
+      }
+      loop_.emplace(image, LoopOptions{false, sector, false});
       mount_point_ = dir_ + "/mnt";
       std::filesystem::create_directory(mount_point_);
       if (::mount(loop_->path().c_str(), mount_point_.c_str(), "ext4", 0, nullptr) != 0) {

@@ -141,7 +141,8 @@ std::optional<PathClass> engine_class(const fs::path& file, Direction direction)
   const PathBucket& split = total.bucket(direction, Path::Split);
   const PathBytes counted{total.bucket(direction, Path::Direct).bytes + split.direct_bytes,
                           total.bucket(direction, Path::Buffered).bytes +
-                              total.bucket(direction, Path::Fallback).bytes + split.buffered_bytes};
+                              total.bucket(direction, Path::Fallback).bytes +
+                              total.bucket(direction, Path::Uncached).bytes + split.buffered_bytes};
   if (counted.direct > 0 && counted.arc > 0) return PathClass::Mixed;  // no tolerance: exact counts
   return classify(counted);
 }
@@ -172,10 +173,34 @@ FioOutcome fio_outcome(const fs::path& d) {
   return o;
 }
 
-std::optional<PoolIoStats> iostats_delta(const fs::path& d) {
-  const auto before = read_text(d / "iostats.before"), after = read_text(d / "iostats.after");
+// The delta of a kstat the lane saved as NAME.before and NAME.after.
+std::optional<PoolIoStats> kstat_delta(const fs::path& d, const std::string& name) {
+  const auto before = read_text(d / (name + ".before")), after = read_text(d / (name + ".after"));
   if (!before || !after || before->empty() || after->empty()) return std::nullopt;
   return parse_kstat(*after) - parse_kstat(*before);
+}
+
+std::optional<PoolIoStats> iostats_delta(const fs::path& d) { return kstat_delta(d, "iostats"); }
+
+// The uncached proof of the cell's reads (path_judgement.hpp) from
+// arcstats.before / arcstats.after, or why it cannot be made.
+std::string uncached_why(const fs::path& d, const CellShape& shape, const PathBytes& seen) {
+  const auto p = predict(shape, Direction::Read);
+  if (!rw_reads(shape.rw) || !p || !p->all_uncached()) return "";
+  // Gauges (mru_data, mfu_data) may shrink: a shrink counts as 0 kept.
+  std::map<std::string, std::uint64_t> grown;
+  const auto before = read_text(d / "arcstats.before"), after = read_text(d / "arcstats.after");
+  if (before && after) {
+    const PoolIoStats b = parse_kstat(*before);
+    for (const auto& [name, v] : parse_kstat(*after).values)
+      grown[name] = v > b[name] ? v - b[name] : 0;
+  }
+  const auto kept = arc_keeping(grown);
+  if (!kept) {
+    return "no arcstats.before / arcstats.after with mru_data and mfu_data: uncached reads "
+           "cannot be proved";
+  }
+  return uncached_disagreement(shape, seen, *kept);
 }
 
 CellCheck judge_cell(const fs::path& d) {
@@ -243,7 +268,8 @@ CellCheck judge_cell(const fs::path& d) {
   for (Direction dir : {Direction::Read, Direction::Write}) {
     const std::string s(to_string(dir));
     const PathBytes seen{(*delta)["direct_" + s + "_bytes"], (*delta)["arc_" + s + "_bytes"]};
-    const std::string why = disagreement(shape, dir, seen);
+    std::string why = disagreement(shape, dir, seen);
+    if (why.empty() && dir == Direction::Read) why = uncached_why(d, shape, seen);
     if (!why.empty() && row.verdict == CellVerdict::Ok) {
       row.verdict = CellVerdict::Mismatch;
       row.reason = why;

@@ -41,12 +41,15 @@ std::string Prediction::text() const {
       return "ARC (buffered)";
     case Path::Fallback:
       return "ARC (fallback)";
+    case Path::Uncached:
+      return "ARC (uncached)";
     case Path::Einval:
       return "EINVAL";
     case Path::Split: {
       const double share = 100.0 * static_cast<double>(direct_bytes) /
                            static_cast<double>(direct_bytes + buffered_bytes);
-      return "split " + std::to_string(static_cast<int>(std::lround(share))) + "% direct";
+      return "split " + std::to_string(static_cast<int>(std::lround(share))) + "% direct" +
+             (uncached_bytes ? ", rest uncached" : "");
     }
   }
   return "?";
@@ -63,6 +66,7 @@ std::optional<Prediction> predict(const CellShape& cell, Direction direction) {
     p.path = e.path;
     p.direct_bytes = e.direct_bytes;
     p.buffered_bytes = e.buffered_bytes;
+    p.uncached_bytes = e.uncached_bytes;
     return p;
   }
   const std::uintptr_t buffer = cell.buffer_aligned ? 0 : 512;
@@ -70,7 +74,33 @@ std::optional<Prediction> predict(const CellShape& cell, Direction direction) {
   p.path = r.path;
   p.direct_bytes = r.direct_bytes();
   p.buffered_bytes = r.buffered_bytes();
+  p.uncached_bytes = r.uncached_bytes();
   return p;
+}
+
+std::optional<ArcKeeping> arc_keeping(const std::map<std::string, std::uint64_t>& deltas) {
+  const auto mru = deltas.find("mru_data"), mfu = deltas.find("mfu_data");
+  if (mru == deltas.end() || mfu == deltas.end()) return std::nullopt;
+  ArcKeeping k;
+  k.kept_data = mru->second + mfu->second;
+  if (const auto hits = deltas.find("uncached_hits"); hits != deltas.end()) {
+    k.uncached_hits = hits->second;
+  }
+  return k;
+}
+
+std::string uncached_disagreement(const CellShape& cell, const PathBytes& observed,
+                                  const ArcKeeping& arc) {
+  if (!rw_reads(cell.rw)) return "";
+  const std::optional<Prediction> p = predict(cell, Direction::Read);
+  if (!p || !p->all_uncached()) return "";
+  if (observed.arc == 0) {
+    return "reads: the model predicts uncached ARC reads, the pool shows none through the ARC";
+  }
+  if (arc.kept_data * kArcToleranceDivisor <= observed.arc) return "";
+  return "reads: the model predicts uncached, but the ARC kept " + std::to_string(arc.kept_data) +
+         " B of data (mru_data + mfu_data) of the " + std::to_string(observed.arc) +
+         " B read through it: served cached";
 }
 
 std::string disagreement(const CellShape& cell, Direction direction, const PathBytes& observed) {

@@ -37,8 +37,9 @@ struct StoredRepetition {
   unsigned repetition = 0;
   std::string status, message, split_check, arc_check;
   std::optional<std::uint64_t> arc_data_before, arc_data_after;
-  std::map<std::string, std::uint64_t> iostats;  // the path counters' deltas
-  std::string label;                             // "CELL rep N"
+  std::map<std::string, std::uint64_t> iostats;   // the path counters' deltas
+  std::map<std::string, std::uint64_t> arcstats;  // the ARC's keeping (arc_keeping)
+  std::string label;                              // "CELL rep N"
 };
 
 struct StoredRun {
@@ -58,7 +59,9 @@ CellShape shape_of(const std::string& name, const std::map<std::string, std::str
   if (!policy)
     throw CheckInputError("results.db: cell " + name + " has policy '" + get("policy") + "'");
   s.config.policy = *policy;
-  s.config.semantics = parse_semantics(get("semantics")).value_or(Semantics::V2_3);
+  const ModuleRules rules = parse_semantics_label(get("semantics")).value_or(ModuleRules{});
+  s.config.semantics = rules.semantics;
+  s.config.dio_strict = rules.dio_strict;
   const std::string rs = get("recordsize");
   if (!rs.empty()) s.config.recordsize = std::stoull(rs);
   s.loop = get("target") == "loop";
@@ -130,6 +133,15 @@ StoredRun read_run(const std::string& db_path) {
           it->second->iostats[st.text(1)] = count(st, 2).value_or(0);
         }
       });
+  db.each(
+      "SELECT repetition_id, name, delta FROM arcstats WHERE name IN"
+      " ('mru_data', 'mfu_data', 'uncached_hits')",
+      [&](sqlite3_stmt* st) {
+        const auto it = by_id.find(sqlite3_column_int64(st, 0));
+        if (it != by_id.end()) {
+          it->second->arcstats[ResultsReader::text(st, 1)] = count(st, 2).value_or(0);
+        }
+      });
   return run;
 }
 
@@ -158,6 +170,16 @@ std::string predicted_text(const CellShape& s) {
   return out;
 }
 
+// The uncached proof of a repetition's reads (path_judgement.hpp), or
+// why it cannot be made: the ARC's keeping was not recorded.
+std::string uncached_why(const CellShape& shape, const StoredRepetition& r, const PathBytes& seen) {
+  const auto p = predict(shape, Direction::Read);
+  if (!rw_reads(shape.rw) || !p || !p->all_uncached()) return "";
+  const auto kept = arc_keeping(r.arcstats);
+  if (!kept) return "no arcstats (mru_data, mfu_data) recorded: uncached reads cannot be proved";
+  return uncached_disagreement(shape, seen, *kept);
+}
+
 // A cell over its repetitions that ran to the end: each must agree.
 CellCheck judge_cell(const StoredCell& cell, const std::vector<StoredRepetition>& reps) {
   CellCheck row;
@@ -178,7 +200,8 @@ CellCheck judge_cell(const StoredCell& cell, const std::vector<StoredRepetition>
       const PathBytes seen = observed(r, d);
       total[static_cast<int>(d)].direct += seen.direct;
       total[static_cast<int>(d)].arc += seen.arc;
-      const std::string why = disagreement(cell.shape, d, seen);
+      std::string why = disagreement(cell.shape, d, seen);
+      if (why.empty() && d == Direction::Read) why = uncached_why(cell.shape, r, seen);
       if (why.empty()) continue;
       if (disagreeing++ == 0 && row.verdict == CellVerdict::Ok) {
         row.verdict = CellVerdict::Mismatch;

@@ -17,6 +17,8 @@
 #include <thread>
 #include <utility>
 
+#include "diobench/kernel.hpp"
+
 namespace diobench {
 namespace {
 
@@ -141,20 +143,50 @@ LoopDevice::LoopDevice(const std::string& backing_file, const LoopOptions& optio
   }
 
   // LOOP_CONFIGURE accepts LO_FLAGS_DIRECT_IO and quietly stays buffered
-  // when the backing file cannot do O_DIRECT (observed on 6.18 with ramfs,
-  // and so in 6.1's source; also tmpfs before 6.6, or a block size below the
-  // backing device's sector size); only the separate LOOP_SET_DIRECT_IO
+  // when the loop driver cannot use O_DIRECT on the file (observed on 6.18
+  // with ramfs, and with a 512-byte loop block size over a file whose dio
+  // offset alignment is 4096); only the separate LOOP_SET_DIRECT_IO
   // reports EINVAL. A loop_dio=on cell must never run buffered unnoticed.
   if (options.direct_io && !direct_io_enabled(number_)) {
-    const std::string device = path_;
-    detach();
-    throw_errno(EINVAL, context + device +
-                            " attached but the kernel did not enable direct "
-                            "I/O (the backing filesystem may not support "
-                            "O_DIRECT, e.g. ramfs, or block size " +
-                            std::to_string(options.logical_block_size) +
-                            " is below its sector size); detached it");
+    const int set_err = ::ioctl(fd_, LOOP_SET_DIRECT_IO, 1UL) == 0 ? 0 : errno;
+    if (set_err != 0 || !direct_io_enabled(number_)) {
+      const std::string reason =
+          loop_dio_refusal_text(path_, backing_file, options.logical_block_size,
+                                dio_align(backing_file), set_err, kernel_release());
+      detach();
+      throw LoopDioRefused(reason + "; detached it");
+    }
   }
+}
+
+bool is_loop_dio_refusal(const std::string& message) {
+  return message.find(kLoopDioRefused) != std::string::npos;
+}
+
+std::string loop_dio_refusal_text(const std::string& device, const std::string& backing_file,
+                                  std::uint32_t logical_block_size, const DioAlign& align,
+                                  int set_direct_io_errno, const std::string& kernel) {
+  std::string cause;
+  if (align.reported && align.offset == 0) {
+    cause = "the file takes no O_DIRECT";
+  } else if (align.reported && align.offset > logical_block_size) {
+    cause =
+        "the loop block size is below the file's dio offset alignment (newer loop "
+        "drivers take the file's minimum dio alignment into account)";
+  } else if (!align.reported) {
+    cause =
+        "the file reports no dio alignment: no O_DIRECT there (OpenZFS 2.3.2 and later "
+        "under direct=disabled, zfs_get_direct_alignment; ramfs)";
+  } else {
+    cause = "the loop block size is not below the file's dio alignment: see the kernel log";
+  }
+  return std::string(kLoopDioRefused) + ": " + device + " over " + backing_file +
+         ", loop block size " + std::to_string(logical_block_size) +
+         ", the file's dio alignment (statx STATX_DIOALIGN) " + align.text() + ", kernel " +
+         kernel + ", LOOP_SET_DIRECT_IO " +
+         (set_direct_io_errno ? std::string(std::strerror(set_direct_io_errno))
+                              : std::string("returned 0 but loop/dio stayed 0")) +
+         ": " + cause;
 }
 
 LoopDevice::~LoopDevice() { detach(); }

@@ -13,11 +13,6 @@
 
 namespace diobench {
 
-namespace {
-constexpr std::array kAllPaths{Path::Direct, Path::Buffered, Path::Fallback, Path::Split,
-                               Path::Einval};
-}
-
 void PathCounters::count(Direction direction, Path path, std::uint64_t requests,
                          std::uint64_t direct_bytes, std::uint64_t buffered_bytes) {
   PathBucket& b = buckets_[index(direction)][index(path)];
@@ -82,6 +77,9 @@ PathCounters PathCounters::from_json(const nlohmann::json& line) {
   for (Direction d : {Direction::Read, Direction::Write}) {
     const nlohmann::json& side = line.at(std::string(to_string(d)));
     for (Path p : kAllPaths) {
+      const auto found = side.find(std::string(to_string(p)));
+      // Lines written before 2.4's bucket existed have no "uncached".
+      if (found == side.end() && p == Path::Uncached) continue;
       const nlohmann::json& e = side.at(std::string(to_string(p)));
       PathBucket& b = c.buckets_[index(d)][index(p)];
       b.requests = json_whole<std::uint64_t>(e, "requests");
@@ -107,12 +105,14 @@ std::string sidecar_line(const JobCounters& job) {
                    {"jobnum", job.jobnum},
                    {"policy", to_string(job.config.policy)},
                    {"semantics", to_string(job.config.semantics)},
+                   {"dio_strict", job.config.dio_strict},
                    {"recordsize", job.config.recordsize},
                    {"submit", job.submit},
                    {"backend", job.backend},
                    {"target", target},
                    {"read", job.counters.to_json(Direction::Read)},
                    {"write", job.counters.to_json(Direction::Write)}};
+  if (!job.uncached_io.empty()) j["uncached_io"] = job.uncached_io;
   return j.dump() + "\n";
 }
 
@@ -130,6 +130,8 @@ JobCounters job_from_json(const nlohmann::json& j) {
   job.config.policy = *policy;
   job.config.semantics = *semantics;
   job.config.recordsize = json_whole_or(j, "recordsize", job.config.recordsize);
+  job.config.dio_strict = j.value("dio_strict", false);
+  job.uncached_io = j.value("uncached_io", std::string());
   job.submit = j.at("submit").get<std::string>();
   job.backend = j.value("backend", std::string("emulated"));
   const nlohmann::json& t = j.at("target");

@@ -13,17 +13,25 @@ constexpr std::uint64_t round_up(std::uint64_t v, std::uint64_t unit) {
 }
 constexpr std::uint64_t round_down(std::uint64_t v, std::uint64_t unit) { return v & ~(unit - 1); }
 
-Route whole(const Request& request, Path path, bool direct) {
+Route whole(const Request& request, Path path, bool direct, bool uncached = false) {
   Route r;
   r.path = path;
-  r.segments[0] = Segment{request.offset, request.length, 0, direct};
+  r.segments[0] = Segment{request.offset, request.length, 0, direct, uncached};
   r.segment_count = 1;
   return r;
 }
 
-// A page-aligned request the policy wants on the direct path. Reads need
-// only page alignment; writes go direct one whole record at a time, so
-// the record-aligned middle is direct and any head or tail is buffered.
+// The whole request through the ARC although the policy wanted it direct:
+// kept cached in 2.3 (Fallback), uncached in 2.4.
+Route through_arc(const PolicyConfig& config, const Request& request) {
+  return config.semantics == Semantics::V2_3 ? whole(request, Path::Fallback, false)
+                                             : whole(request, Path::Uncached, false, true);
+}
+
+// A page-aligned request that goes direct. Reads need only page
+// alignment; writes go direct one whole record at a time
+// (dmu_write_uio_dnode), so the record-aligned middle is direct and any
+// head or tail goes through the ARC (uncached in 2.4).
 Route direct_route(const PolicyConfig& config, const Request& request) {
   if (request.direction == Direction::Read) {
     return whole(request, Path::Direct, true);
@@ -31,23 +39,68 @@ Route direct_route(const PolicyConfig& config, const Request& request) {
   const std::uint64_t end = request.offset + request.length;
   const std::uint64_t mid_begin = round_up(request.offset, config.recordsize);
   const std::uint64_t mid_end = round_down(end, config.recordsize);
-  if (mid_end <= mid_begin) {  // not one whole record: all of it buffered
-    return whole(request, Path::Fallback, false);
+  if (mid_end <= mid_begin) {  // not one whole record: all of it through the ARC
+    return through_arc(config, request);
   }
   if (mid_begin == request.offset && mid_end == end) {
     return whole(request, Path::Direct, true);
   }
   Route r;
   r.path = Path::Split;
+  const bool rest_uncached = split_rest_uncached(config.semantics);
   auto add = [&](std::uint64_t from, std::uint64_t to, bool direct) {
     if (to > from) {
-      r.segments[r.segment_count++] = Segment{from, to - from, from - request.offset, direct};
+      r.segments[r.segment_count++] =
+          Segment{from, to - from, from - request.offset, direct, !direct && rest_uncached};
     }
   };
   add(request.offset, mid_begin, false);
   add(mid_begin, mid_end, true);
   add(mid_end, end, false);
   return r;
+}
+
+// OpenZFS 2.3 (zfs-2.3.2, zfs_vnops.c: zfs_setup_direct): `disabled` and
+// an mmap'ed range clear O_DIRECT (so no EINVAL either); `always` sets it
+// on page-aligned requests (writes only of at least a block) and clears
+// it on misaligned ones; an O_DIRECT request left misaligned is EINVAL.
+Route route_2_3(const PolicyConfig& config, const Request& request) {
+  switch (config.policy) {
+    case Policy::Disabled:  // O_DIRECT is silently ignored
+      return whole(request, Path::Buffered, false);
+    case Policy::Standard:
+      if (!request.app_direct) return whole(request, Path::Buffered, false);
+      if (request.mapped) return through_arc(config, request);
+      if (page_aligned(config, request)) return direct_route(config, request);
+      return Route{Path::Einval, 0, {}, 0};
+    case Policy::Always:
+      if (request.mapped || !page_aligned(config, request)) return through_arc(config, request);
+      return direct_route(config, request);
+  }
+  return whole(request, Path::Buffered, false);
+}
+
+// OpenZFS 2.4 (zfs-2.4.0, zfs_vnops.c: zfs_setup_direct, commit
+// 734eba251d): `always` adds O_DIRECT to every request; a request without
+// it is cached as before. With it, in this order: `disabled` (or
+// zfs_dio_enabled=0) -> uncached; misaligned -> EINVAL if the app asked
+// for O_DIRECT and zfs_dio_strict=1, else uncached; an mmap'ed range ->
+// uncached; a write shorter than a block -> uncached; else direct
+// (zfs_read / zfs_write pass DMU_UNCACHEDIO whenever O_DIRECT is set, so
+// what the direct path leaves to the ARC is uncached too).
+Route route_2_4(const PolicyConfig& config, const Request& request) {
+  const bool o_direct = request.app_direct || config.policy == Policy::Always;
+  if (!o_direct) return whole(request, Path::Buffered, false);
+  if (config.policy == Policy::Disabled) return through_arc(config, request);
+  if (!page_aligned(config, request)) {
+    if (request.app_direct && config.dio_strict) return Route{Path::Einval, 0, {}, 0};
+    return through_arc(config, request);
+  }
+  if (request.mapped) return through_arc(config, request);
+  if (request.direction == Direction::Write && request.length < config.recordsize) {
+    return through_arc(config, request);
+  }
+  return direct_route(config, request);
 }
 
 }  // namespace
@@ -80,6 +133,8 @@ std::string_view to_string(Path p) {
       return "split";
     case Path::Einval:
       return "einval";
+    case Path::Uncached:
+      return "uncached";
   }
   return "?";
 }
@@ -98,6 +153,19 @@ std::optional<Semantics> parse_semantics(std::string_view text) {
   return std::nullopt;
 }
 
+std::string semantics_label(Semantics semantics, bool dio_strict) {
+  std::string s(to_string(semantics));
+  if (semantics == Semantics::V2_4 && dio_strict) s += "-strict";
+  return s;
+}
+
+std::optional<ModuleRules> parse_semantics_label(std::string_view text) {
+  if (text == "2.4-strict") return ModuleRules{Semantics::V2_4, true};
+  const auto s = parse_semantics(text);
+  if (!s) return std::nullopt;
+  return ModuleRules{*s, false};
+}
+
 std::uint64_t Route::direct_bytes() const {
   std::uint64_t n = 0;
   for (unsigned i = 0; i < segment_count; ++i) {
@@ -105,6 +173,16 @@ std::uint64_t Route::direct_bytes() const {
   }
   return n;
 }
+
+std::uint64_t Route::uncached_bytes() const {
+  std::uint64_t n = 0;
+  for (unsigned i = 0; i < segment_count; ++i) {
+    if (segments[i].uncached) n += segments[i].length;
+  }
+  return n;
+}
+
+bool split_rest_uncached(Semantics semantics) noexcept { return semantics == Semantics::V2_4; }
 
 std::uint64_t Route::buffered_bytes() const {
   std::uint64_t n = 0;
@@ -121,23 +199,8 @@ bool page_aligned(const PolicyConfig& config, const Request& request) noexcept {
 
 Route route(const PolicyConfig& config, const Request& request) noexcept {
   if (request.length == 0) return whole(request, Path::Buffered, false);
-  switch (config.policy) {
-    case Policy::Disabled:  // O_DIRECT is silently ignored
-      return whole(request, Path::Buffered, false);
-    case Policy::Standard:
-      if (!request.app_direct) return whole(request, Path::Buffered, false);
-      if (page_aligned(config, request)) return direct_route(config, request);
-      if (config.semantics == Semantics::V2_3) {
-        Route r;
-        r.path = Path::Einval;
-        return r;
-      }
-      return whole(request, Path::Fallback, false);
-    case Policy::Always:
-      if (page_aligned(config, request)) return direct_route(config, request);
-      return whole(request, Path::Fallback, false);
-  }
-  return whole(request, Path::Buffered, false);
+  return config.semantics == Semantics::V2_3 ? route_2_3(config, request)
+                                             : route_2_4(config, request);
 }
 
 LoopExpectation loop_backing_route(const PolicyConfig& config, const Request& request,
@@ -152,6 +215,7 @@ LoopExpectation loop_backing_route(const PolicyConfig& config, const Request& re
     e.requests = 1;
     e.direct_bytes = r.direct_bytes();
     e.buffered_bytes = r.buffered_bytes();
+    e.uncached_bytes = r.uncached_bytes();
     return e;
   }
   // Buffered loop: one page-sized, page-aligned request per page, no
@@ -165,6 +229,7 @@ LoopExpectation loop_backing_route(const PolicyConfig& config, const Request& re
   e.path = r.path;
   e.direct_bytes = r.direct_bytes() * e.requests;
   e.buffered_bytes = r.buffered_bytes() * e.requests;
+  e.uncached_bytes = r.uncached_bytes() * e.requests;
   return e;
 }
 
@@ -174,13 +239,16 @@ Route loop_model_route(const PolicyConfig& config, const Request& request, bool 
     Request below = request;
     below.app_direct = true;  // the loop driver opens its file O_DIRECT
     const Route r = route(config, below);
-    // Only a misaligned app buffer gets here as EINVAL: serve it buffered.
-    return r.path == Path::Einval ? whole(request, Path::Fallback, false) : r;
+    // Only a misaligned app buffer gets here as EINVAL: serve it through
+    // the ARC, as the policy would a request it cannot send direct.
+    return r.path == Path::Einval ? through_arc(config, request) : r;
   }
   if (!aligned) return whole(request, Path::Buffered, false);
   const Request page{request.direction, request.offset, config.page_size, request.buffer, false};
   const Route per_page = route(config, page);
-  if (per_page.direct_bytes() == 0) return whole(request, per_page.path, false);
+  if (per_page.direct_bytes() == 0) {
+    return whole(request, per_page.path, false, per_page.uncached_bytes() > 0);
+  }
   Route r = whole(request, Path::Direct, true);
   r.direct_piece = config.page_size;
   return r;

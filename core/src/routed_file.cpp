@@ -16,6 +16,14 @@ int open_or_throw(const std::string& path, int flags, const char* what) {
 }
 }  // namespace
 
+int probe_dontcache(int fd) noexcept {
+  // A zero-length request is not checked; one byte at offset 0 is (and
+  // harmless: at worst it reads a byte, or nothing at end of file).
+  char byte = 0;
+  const iovec iov{&byte, 1};
+  return ::preadv2(fd, &iov, 1, 0, kRwfDontcache) < 0 ? errno : 0;
+}
+
 RoutedFile RoutedFile::open_emulated(const std::string& path, int flags) {
   RoutedFile f;
   f.buffered_fd_ = open_or_throw(path, flags, "");
@@ -60,8 +68,8 @@ int RoutedFile::issue_slowly(const Route& route, Direction dir, void* buf,
     std::uint64_t done = 0;
     while (done < seg.length) {
       const std::uint64_t want = std::min(piece - done % piece, seg.length - done);
-      const ssize_t n =
-          transfer(fd_for(seg), dir, base + seg.buffer_offset + done, want, seg.offset + done);
+      const ssize_t n = transfer(fd_for(seg), dir, base + seg.buffer_offset + done, want,
+                                 seg.offset + done, seg.uncached);
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno;

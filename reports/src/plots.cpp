@@ -464,7 +464,7 @@ std::string path_split_script(const std::vector<CellSummary>& cells) {
     const Direction d = s.cell->reads() ? Direction::Read : Direction::Write;
     const double total = static_cast<double>(s.split.requests(d));
     body << data_text(s.cell->name);
-    for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+    for (Path p : kAllPaths) {
       body << " "
            << (total ? 100.0 * static_cast<double>(s.split.bucket(d, p).requests) / total : 0);
     }
@@ -485,7 +485,8 @@ std::string path_split_script(const std::vector<CellSummary>& cells) {
       << "plot $split using 2:xtic(1) title 'direct' lc rgb '#228833',"
       << " '' using 3 title 'buffered' lc rgb '#4477aa', '' using 4 title 'fallback' lc rgb "
          "'#ccbb44',"
-      << " '' using 5 title 'split' lc rgb '#aa3377', '' using 6 title 'einval' lc rgb '#ee6677'\n";
+      << " '' using 5 title 'split' lc rgb '#aa3377', '' using 6 title 'einval' lc rgb '#ee6677',"
+      << " '' using 7 title 'uncached' lc rgb '#66ccee'\n";
   return body.str();
 }
 

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "diobench/durable_file.hpp"
+#include "diobench/loop_device.hpp"
 #include "diobench/reports/answer.hpp"
 #include "diobench/reports/bench_results.hpp"
 #include "diobench/reports/document.hpp"
@@ -125,6 +126,31 @@ Document crash_document(const RunData& run) {
   return doc;
 }
 
+// Loop cells whose dio-on device the kernel kept buffered: they did not
+// run (outcome LOOP DIO REFUSED), and here is why, once per reason.
+Document loop_refusal_document(const RunData& run) {
+  Document doc;
+  for (const CellData& c : run.cells) {
+    std::vector<std::string> reasons;
+    for (const std::string& m : c.messages) {
+      if (is_loop_dio_refusal(m) && std::find(reasons.begin(), reasons.end(), m) == reasons.end())
+        reasons.push_back(m);
+    }
+    if (reasons.empty()) continue;
+    if (doc.empty()) {
+      doc.push_back(heading("Loop direct I/O refused"));
+      doc.push_back(paragraph(
+          "The kernel would not put these cells' loop devices in direct-I/O mode, so they were "
+          "not run (a dio-on cell never runs buffered): the device, the backing file's Direct "
+          "I/O alignment as statx(STATX_DIOALIGN) reports it, the loop block size and the "
+          "kernel."));
+    }
+    doc.push_back(heading("`" + c.name + "`", 3));
+    for (const std::string& r : reasons) doc.push_back(code_block(r));
+  }
+  return doc;
+}
+
 Document bench_document(const RunData& run) {
   Document doc;
   if (!run.bench && run.bench_problem.empty()) return doc;
@@ -167,6 +193,11 @@ Document ceiling_notes(const RunData& run, const std::vector<CellSummary>& cells
 
 std::string cell_outcome(const CellData& c) {
   if (c.crashed) return "CRASH";
+  if (c.repetitions.empty() &&
+      std::any_of(c.messages.begin(), c.messages.end(),
+                  [](const std::string& m) { return is_loop_dio_refusal(m); })) {
+    return "LOOP DIO REFUSED";
+  }
   return c.repetitions.empty() ? "no data" : "ok";
 }
 
@@ -536,7 +567,8 @@ std::string html_report(const RunData& run, const std::vector<CellSummary>& cell
       << escaped(f.title) << "</figcaption></figure>\n";
   }
   h << html_cells(run, cells) << to_html(ceiling_notes(run, cells)) << to_html(crash_document(run))
-    << to_html(bench_document(run)) << "<h2>Findings</h2>\n<ul>";
+    << to_html(loop_refusal_document(run)) << to_html(bench_document(run))
+    << "<h2>Findings</h2>\n<ul>";
   if (findings.empty()) h << "<li>No cell moved more than twice the bytes it asked for.</li>";
   for (const Finding& f : findings) {
     h << "<li><code>" << escaped(f.cell) << "</code>: " << fmt("%.1f", f.amplification)
@@ -694,7 +726,8 @@ std::string markdown_report(const RunData& run, const std::vector<CellSummary>& 
   md << "## Method\n\n"
      << to_markdown(method_document(threshold)) << markdown_cells(run, cells)
      << to_markdown(ceiling_notes(run, cells)) << to_markdown(crash_document(run))
-     << to_markdown(bench_document(run)) << "## Figures\n\n";
+     << to_markdown(loop_refusal_document(run)) << to_markdown(bench_document(run))
+     << "## Figures\n\n";
   if (figures_omitted) {
     md << "Figures for the first workloads only; " << figures_omitted
        << " more are in cells.csv.\n\n";

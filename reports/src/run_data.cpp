@@ -255,7 +255,7 @@ class RunLoader {
           if (!r) return;
           const Direction d = st.text(1) == "read" ? Direction::Read : Direction::Write;
           const std::string path = st.text(2);
-          for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+          for (Path p : kAllPaths) {
             if (path != to_string(p)) continue;
             const auto u = [&](int col) { return static_cast<std::uint64_t>(st.integer(col)); };
             r->counters.count(d, p, u(3), p == Path::Split ? u(5) : (p == Path::Direct ? u(4) : 0),

@@ -28,12 +28,15 @@ const char* to_string(Outcome o) {
 bool is_fallback_path_cell(const CellData& c) {
   if (c.axis("target") != "loop") return false;
   const auto policy = parse_policy(c.axis("policy"));
-  const auto semantics = parse_semantics(c.axis("semantics"));
+  const auto rules = parse_semantics_label(c.axis("semantics"));
   const auto recordsize = parse_size(c.axis("recordsize"));
   if (!policy) return false;
   PolicyConfig config;
   config.policy = *policy;
-  if (semantics) config.semantics = *semantics;
+  if (rules) {
+    config.semantics = rules->semantics;
+    config.dio_strict = rules->dio_strict;
+  }
   if (recordsize) config.recordsize = *recordsize;
   return loop_workload_takes_direct_path(config, c.axis("rw"), c.axis("bs"),
                                          c.axis("loop_dio") == "on");

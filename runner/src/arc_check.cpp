@@ -16,8 +16,8 @@ std::map<std::string, std::uint64_t> arc_deltas(const PoolIoStats& before,
                                                 const PoolIoStats& after) {
   std::map<std::string, std::uint64_t> kept;
   for (const auto& [name, value] : after.values) {
-    if (name == "demand_data_hits" || name == "demand_data_misses" ||
-        name.rfind("uncached_", 0) == 0) {
+    if (name == "demand_data_hits" || name == "demand_data_misses" || name == "mru_data" ||
+        name == "mfu_data" || name.rfind("uncached_", 0) == 0) {
       const std::uint64_t was = before[name];
       kept[name] = value >= was ? value - was : 0;
     }

@@ -13,6 +13,7 @@ bool Cell::loop_takes_direct_path() const {
   PolicyConfig config;
   config.policy = policy;
   config.semantics = semantics;
+  config.dio_strict = dio_strict;
   config.recordsize = recordsize;
   return loop_workload_takes_direct_path(config, workload.rw, workload.bs,
                                          loop_dio.value_or(false));
@@ -29,7 +30,7 @@ std::string Cell::name() const {
                                              : "loop-dio-off";
   std::string n = workload.name + "." + std::string(to_string(policy)) + "." + t +
                   (app_direct ? ".odirect" : ".buffered") + "." + submit;
-  if (semantics != Semantics::V2_3) n += ".zfs" + std::string(to_string(semantics));
+  if (semantics != Semantics::V2_3) n += ".zfs" + semantics_label(semantics, dio_strict);
   if (recordsize != 128 * 1024) n += ".rs" + std::to_string(recordsize / 1024) + "k";
   if (backend != "emulated") n = backend + "." + n;
   return n;
@@ -43,7 +44,7 @@ nlohmann::json Cell::axes() const {
       {"loop_dio", loop_dio ? (*loop_dio ? "on" : "off") : "n/a"},
       {"app_direct", app_direct ? "1" : "0"},
       {"submit", submit},
-      {"semantics", to_string(semantics)},
+      {"semantics", semantics_label(semantics, dio_strict)},
       {"recordsize", std::to_string(recordsize)},
       {"workload", workload.name},
       {"rw", workload.rw},

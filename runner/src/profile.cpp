@@ -368,7 +368,7 @@ MatrixAxes read_matrix(const Reader& r) {
   a.loop_dios = r.choices("matrix.loop_dio", "on off", {"on", "off"});
   a.app_directs = r.choices("matrix.app_direct", "0", {"0", "1"});
   a.submits = r.choices("matrix.submit", "psync", {"psync", "uring"});
-  a.semantics = r.choices("matrix.semantics", "2.3", {"2.3", "2.4"});
+  a.semantics = r.choices("matrix.semantics", "2.3", {"2.3", "2.4", "2.4-strict"});
   a.recordsizes = r.sizes("matrix.recordsize", "128k", 512, 16ull << 20);
   for (std::uint64_t rs : a.recordsizes) {
     if (rs & (rs - 1))
@@ -451,7 +451,9 @@ std::vector<Cell> expand_cells(
                   if (target == "loop") c.loop_dio = dio == "on";
                   c.app_direct = ad == "1";
                   c.submit = submit;
-                  c.semantics = *parse_semantics(sem);
+                  const ModuleRules rules = *parse_semantics_label(sem);
+                  c.semantics = rules.semantics;
+                  c.dio_strict = rules.dio_strict;
                   c.recordsize = rs;
                   c.workload = w;
                   cells.push_back(c);

@@ -200,7 +200,7 @@ void store_path_counters(sqlite::Database& db, std::int64_t id, const PathCounte
       "INSERT INTO path_counters(repetition_id, direction, path, requests, bytes,"
       " direct_bytes, buffered_bytes) VALUES(?,?,?,?,?,?,?)");
   for (Direction d : {Direction::Read, Direction::Write}) {
-    for (Path p : {Path::Direct, Path::Buffered, Path::Fallback, Path::Split, Path::Einval}) {
+    for (Path p : kAllPaths) {
       const PathBucket& b = counters.bucket(d, p);
       pc.bind(1, id)
           .bind(2, std::string(to_string(d)))

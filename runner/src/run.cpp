@@ -188,6 +188,7 @@ FioInvocation fio_invocation(const Cell& cell, const Context& ctx, const std::st
       "DIOBENCH_ENGINE=" + ctx.options.engine_path,
       "DIOBENCH_POLICY=" + std::string(to_string(cell.policy)),
       "DIOBENCH_SEMANTICS=" + std::string(to_string(cell.semantics)),
+      std::string("DIOBENCH_DIO_STRICT=") + (cell.dio_strict ? "1" : "0"),
       "DIOBENCH_RECORDSIZE=" + std::to_string(cell.recordsize),
       "DIOBENCH_SUBMIT=" + cell.submit,
       "DIOBENCH_BACKEND=" + cell.backend,

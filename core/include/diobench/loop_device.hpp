@@ -6,9 +6,33 @@
 
 #include <cstdint>
 #include <string>
+#include <system_error>
 #include <vector>
 
+#include "diobench/dio_align.hpp"
+
 namespace diobench {
+
+// Every refusal's text starts with this, so that a stored repetition's
+// message says what happened to the cell (the report's outcome).
+inline constexpr const char* kLoopDioRefused = "loop direct I/O refused by the kernel";
+bool is_loop_dio_refusal(const std::string& message);
+
+// The kernel kept a loop device that was asked for direct I/O buffered:
+// LOOP_CONFIGURE left loop/dio at 0 and LOOP_SET_DIRECT_IO failed (or
+// changed nothing). A dio-on cell must then not run at all.
+class LoopDioRefused : public std::system_error {
+ public:
+  explicit LoopDioRefused(const std::string& reason)
+      : std::system_error(EINVAL, std::generic_category(), reason) {}
+};
+
+// Why: the device, the backing file and its dio alignment (statx), the
+// loop block size, LOOP_SET_DIRECT_IO's errno (0: it returned 0 but dio
+// stayed off) and the kernel release, with the likely cause.
+std::string loop_dio_refusal_text(const std::string& device, const std::string& backing_file,
+                                  std::uint32_t logical_block_size, const DioAlign& align,
+                                  int set_direct_io_errno, const std::string& kernel);
 
 struct LoopOptions {
   bool direct_io = false;                  // LO_FLAGS_DIRECT_IO
@@ -19,7 +43,8 @@ struct LoopOptions {
 class LoopDevice {
  public:
   // Attaches `backing_file`; throws std::system_error naming the file and
-  // the failing step. Retries when another process takes the free device
+  // the failing step, LoopDioRefused when direct I/O was asked for and
+  // the kernel would not give it. Retries when another process takes the free device
   // between GET_FREE and CONFIGURE (EBUSY).
   LoopDevice(const std::string& backing_file, const LoopOptions& options);
   ~LoopDevice();  // detaches (LOOP_CLR_FD); never throws

@@ -50,7 +50,7 @@ class PathCounters {
   static PathCounters from_json(const nlohmann::json& sidecar_line);
 
  private:
-  static constexpr std::size_t kPaths = 5;
+  static constexpr std::size_t kPaths = kAllPaths.size();
   static std::size_t index(Direction d) { return static_cast<std::size_t>(d); }
   static std::size_t index(Path p) { return static_cast<std::size_t>(p); }
   std::array<std::array<PathBucket, kPaths>, 2> buckets_{};
@@ -67,6 +67,9 @@ struct JobCounters {
   // Loop targets: "kernel" (the kernel's loop driver served the requests)
   // or "model" (the emulated backend's model of it, on the backing file).
   std::string loop_driver;
+  // Emulated 2.4: how uncached requests are issued ("RWF_DONTCACHE"), or
+  // "unsupported: why" (then they fail); empty where nothing is emulated.
+  std::string uncached_io;
   PathCounters counters;
 };
 

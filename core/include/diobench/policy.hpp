@@ -4,8 +4,10 @@
 // zfs backend predicts with it, the tests and the reports read it.
 //
 // Source of the rules: OpenZFS 2.3 Direct I/O (PR 10018, man zfsprops
-// `direct`), the loop-device fix (PR 17006) and 2.4's uncached fallback
-// for misaligned O_DIRECT (zfs_dio_strict=0).
+// `direct`), the loop-device fix (PR 17006), and, for 2.4, commit
+// 734eba251d (PR 17218, "Wire O_DIRECT also to Uncached I/O"). Each
+// semantics is read from zfs_setup_direct() in module/zfs/zfs_vnops.c at
+// the tags zfs-2.3.2 and zfs-2.4.0 (docs/design.md §3.2 has the table).
 #pragma once
 
 #include <array>
@@ -17,8 +19,12 @@
 namespace diobench {
 
 enum class Policy { Disabled, Standard, Always };
-// 2.3: misaligned O_DIRECT under `standard` fails with EINVAL.
-// 2.4: it is served buffered instead (counted as a fallback).
+// 2.3: misaligned O_DIRECT under `standard` fails with EINVAL; whatever the
+//      policy wanted direct but cannot be goes through the ARC and stays
+//      cached there (Fallback).
+// 2.4: every request that carries O_DIRECT (the app's, or `always`'s) and
+//      cannot go direct is served by the ARC as uncached I/O (Uncached),
+//      misaligned ones too unless zfs_dio_strict=1 (then EINVAL again).
 enum class Semantics { V2_3, V2_4 };
 enum class Direction { Read, Write };
 
@@ -28,8 +34,14 @@ enum class Path {
   Buffered,  // buffered because the policy says so
   Fallback,  // the policy wanted direct, the request was served buffered
   Split,     // write: record-aligned middle direct, head/tail buffered
-  Einval,    // rejected (2.3, `standard`, misaligned O_DIRECT)
+  Einval,    // rejected (2.3 `standard`, or 2.4 with zfs_dio_strict=1: misaligned O_DIRECT)
+  Uncached,  // 2.4: through the ARC, which drops the data once served
 };
+
+// Every bucket, in the order tables and files list them (Uncached last:
+// it came with 2.4, and older files do not have it).
+inline constexpr std::array<Path, 6> kAllPaths{Path::Direct, Path::Buffered, Path::Fallback,
+                                               Path::Split,  Path::Einval,   Path::Uncached};
 
 std::string_view to_string(Policy p);
 std::string_view to_string(Semantics s);
@@ -38,12 +50,25 @@ std::string_view to_string(Path p);
 std::optional<Policy> parse_policy(std::string_view text);
 std::optional<Semantics> parse_semantics(std::string_view text);
 
+// The module's rules as one axis value: "2.3", "2.4", or "2.4-strict"
+// (2.4 with zfs_dio_strict=1; 2.3 has no such parameter). The profile's
+// semantics axis, the stored cell and the reports use this text.
+std::string semantics_label(Semantics semantics, bool dio_strict);
+struct ModuleRules {
+  Semantics semantics = Semantics::V2_3;
+  bool dio_strict = false;
+};
+std::optional<ModuleRules> parse_semantics_label(std::string_view text);
+
 // Both sizes must be powers of two (as they are in ZFS and the kernel).
 struct PolicyConfig {
   Policy policy = Policy::Standard;
   Semantics semantics = Semantics::V2_3;
   std::uint64_t recordsize = 128 * 1024;  // the dataset's recordsize
   std::uint64_t page_size = 4096;         // alignment unit of Direct I/O
+  // The module parameter zfs_dio_strict (2.4 on; 2.3 has none and is
+  // always strict under `standard`): misaligned app O_DIRECT fails.
+  bool dio_strict = false;
 };
 
 struct Request {
@@ -52,6 +77,10 @@ struct Request {
   std::uint64_t length = 0;
   std::uintptr_t buffer = 0;  // address of the user buffer
   bool app_direct = false;    // the application opened with O_DIRECT
+  // The range has pages in the page cache (the file is mmap'ed there):
+  // ZFS then keeps it off the direct path. The engine cannot know this
+  // and leaves it false; the rule is here so the table is whole.
+  bool mapped = false;
 };
 
 // A contiguous piece of a request and how it is served. Trivial on
@@ -62,6 +91,7 @@ struct Segment {
   std::uint64_t length;
   std::uint64_t buffer_offset;  // into the request's buffer
   bool direct;
+  bool uncached;  // not direct, and served without keeping the data cached
 };
 
 // The decision for one request: its bucket and the pieces to issue (at
@@ -76,13 +106,23 @@ struct Route {
   std::uint64_t direct_piece = 0;
 
   std::uint64_t direct_bytes() const;
+  // Bytes not on the direct path (through the ARC, kept or not).
   std::uint64_t buffered_bytes() const;
+  // Of those, the ones served uncached.
+  std::uint64_t uncached_bytes() const;
 };
+
+// How the non-direct part of a Split is served: kept in the ARC (2.3) or
+// uncached (2.4: the head and tail carry O_DIRECT, dmu_write_uio_dnode
+// passes DMU_UNCACHEDIO with them). The one copy of that rule for counts
+// that keep a Split's bytes as direct + buffered only.
+bool split_rest_uncached(Semantics semantics) noexcept;
 
 // True when buffer, offset and length are all multiples of the page size.
 bool page_aligned(const PolicyConfig& config, const Request& request) noexcept;
 
-// The policy table. Pure and allocation-free: called once per request.
+// The policy table of `config.semantics`. Pure and allocation-free:
+// called once per request.
 Route route(const PolicyConfig& config, const Request& request) noexcept;
 
 // What the loop driver hands the file below it for one request it
@@ -94,7 +134,8 @@ struct LoopExpectation {
   Path path = Path::Buffered;
   std::uint64_t requests = 0;  // requests the backing file sees
   std::uint64_t direct_bytes = 0;
-  std::uint64_t buffered_bytes = 0;
+  std::uint64_t buffered_bytes = 0;  // through the ARC
+  std::uint64_t uncached_bytes = 0;  // of those, served uncached (2.4)
 };
 LoopExpectation loop_backing_route(const PolicyConfig& config, const Request& request,
                                    bool loop_dio) noexcept;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +15,17 @@
 #include "diobench/policy.hpp"
 
 namespace diobench {
+
+// RWF_DONTCACHE (Linux 6.14, include/uapi/linux/fs.h): buffered I/O whose
+// pages leave the page cache once the request is done (reads) or written
+// back (writes). The emulated backend serves the model's uncached
+// segments with it. Debian 12's headers predate it, hence the number.
+inline constexpr int kRwfDontcache = 0x00000080;
+
+// 0 when `fd` takes RWF_DONTCACHE, else the errno the kernel gave a
+// one-byte read with it (EOPNOTSUPP: a kernel before 6.14, or a
+// filesystem without support, e.g. tmpfs).
+int probe_dontcache(int fd) noexcept;
 
 class RoutedFile {
  public:
@@ -46,15 +58,21 @@ class RoutedFile {
   int issue(const Route& route, Direction dir, void* buf, std::uint64_t* resid) const noexcept {
     if (route.segment_count == 1 && route.direct_piece == 0) {  // the common case
       const Segment& seg = route.segments[0];
-      const ssize_t n = transfer(fd_for(seg), dir, buf, seg.length, seg.offset);
+      const ssize_t n = transfer(fd_for(seg), dir, buf, seg.length, seg.offset, seg.uncached);
       if (n >= 0 && static_cast<std::uint64_t>(n) == seg.length) return 0;
     }
     return issue_slowly(route, dir, buf, resid);
   }
 
  private:
-  static ssize_t transfer(int fd, Direction dir, void* p, std::uint64_t len,
-                          std::uint64_t off) noexcept {
+  static ssize_t transfer(int fd, Direction dir, void* p, std::uint64_t len, std::uint64_t off,
+                          bool uncached) noexcept {
+    if (uncached) {
+      const iovec iov{p, len};
+      return dir == Direction::Read
+                 ? ::preadv2(fd, &iov, 1, static_cast<off_t>(off), kRwfDontcache)
+                 : ::pwritev2(fd, &iov, 1, static_cast<off_t>(off), kRwfDontcache);
+    }
     return dir == Direction::Read ? ::pread(fd, p, len, static_cast<off_t>(off))
                                   : ::pwrite(fd, p, len, static_cast<off_t>(off));
   }

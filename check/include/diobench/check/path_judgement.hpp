@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,8 +70,12 @@ struct CellShape {
 struct Prediction {
   Path path = Path::Buffered;
   std::uint64_t direct_bytes = 0, buffered_bytes = 0;  // per request
+  std::uint64_t uncached_bytes = 0;                    // of buffered_bytes, served uncached (2.4)
   PathClass path_class() const;
-  std::string text() const;  // "direct", "ARC (fallback)", "split 67% direct", "EINVAL"
+  // "direct", "ARC (fallback)", "ARC (uncached)", "split 67% direct", "EINVAL"
+  std::string text() const;
+  // Everything that goes through the ARC goes uncached.
+  bool all_uncached() const { return buffered_bytes > 0 && uncached_bytes == buffered_bytes; }
 };
 std::optional<Prediction> predict(const CellShape& cell, Direction direction);
 
@@ -80,5 +85,29 @@ std::optional<Prediction> predict(const CellShape& cell, Direction direction);
 // when nothing moved on the direct path (the caller checks that the
 // request failed).
 std::string disagreement(const CellShape& cell, Direction direction, const PathBytes& observed);
+
+// What the ARC kept of a direction's reads, from arcstats deltas around
+// the workload (the runner's arc_deltas; the ARC emptied before it):
+// data that came to stay is counted in mru_data and mfu_data; an
+// uncached buffer (arc_uncached, in arc.c at zfs-2.3.2 and zfs-2.4.0) is
+// dropped when its reader lets it go (remove_reference: a non-prefetch
+// header in arc_uncached goes to arc_anon and is destroyed), and
+// prefetched ones hit there count in uncached_hits.
+struct ArcKeeping {
+  std::uint64_t kept_data = 0;      // growth of mru_data + mfu_data, bytes
+  std::uint64_t uncached_hits = 0;  // uncached_hits delta
+};
+// nullopt when arcstats lack mru_data or mfu_data (not measured).
+std::optional<ArcKeeping> arc_keeping(const std::map<std::string, std::uint64_t>& deltas);
+
+// The proof of the uncached path, as iostats prove the direct one: where
+// the model sends a cell's reads through the ARC uncached, the pool must
+// show them through the ARC (iostats, `observed`) and the ARC must have
+// kept at most 1/16 of those bytes (kArcToleranceDivisor). Empty when it
+// agrees or the model predicts no uncached reads; else why not. Writes
+// are not judged: their data waits in anon (dirty) buffers until the txg
+// syncs, cached or not, so what the ARC kept right after fio says nothing.
+std::string uncached_disagreement(const CellShape& cell, const PathBytes& observed,
+                                  const ArcKeeping& arc);
 
 }  // namespace diobench

@@ -16,9 +16,10 @@
 
 namespace diobench {
 
-// The arcstats entries kept per repetition (their deltas): the demand
-// data hits and misses, and every uncached_* entry the module has
-// (OpenZFS 2.4's uncached I/O).
+// The arcstats entries kept per repetition (their deltas, a gauge that
+// shrank counting 0): the demand data hits and misses, the data the ARC
+// kept (mru_data, mfu_data) and every uncached_* entry the module has:
+// `diobench check` proves uncached reads from them (path_judgement.hpp).
 std::map<std::string, std::uint64_t> arc_deltas(const PoolIoStats& before,
                                                 const PoolIoStats& after);
 

@@ -32,6 +32,7 @@ struct Cell {
   bool app_direct = false;               // fio direct=
   std::string submit = "psync";          // psync | uring
   Semantics semantics = Semantics::V2_3;
+  bool dio_strict = false;  // zfs_dio_strict=1 (2.4 only): the axis value "2.4-strict"
   std::uint64_t recordsize = 128 * 1024;
   Workload workload;
 
