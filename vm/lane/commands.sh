@@ -120,3 +120,25 @@ cmd_info() {
   echo "modules:       $( [ -f "$gdir/modules/info" ] && variant_matches "$gdir/modules/info" && echo "$gdir/modules ($(sed -n 2p "$gdir/modules/info"))" || echo "not built (scripts/zfs-vm build$variant_args)")"
   echo "initramfs:     $( [ -f "$gdir/initramfs.cpio" ] && echo "$gdir/initramfs.cpio" || echo "not built")"
 }
+
+# variant: the key and module label the options give, and what ties a
+# build to its input; no cache, apt or root needed (a reviewer's "which
+# build is this?", and the lane's tests of the keys).
+cmd_variant() {
+  while [ $# -gt 0 ]; do
+    if variant_option variant "$@"; then shift "$took"; continue; fi
+    case $1 in
+      -h|--help) usage; exit 0 ;;
+      *) usage_error "variant: unknown argument '$1'" ;;
+    esac
+    shift
+  done
+  resolve_variant variant
+  kver=KERNEL zpkg=ZFS  # gdir is not shown: it needs the versions apt gives
+  select_variant
+  echo "variant: $variant"
+  echo "label:   ${label:-none (the version the package gives)}"
+  local id
+  id=$(variant_identity)
+  [ -z "$id" ] || echo "input:   $id"
+}

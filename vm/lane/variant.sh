@@ -93,7 +93,7 @@ source_git() { git -c safe.directory="$source_dir" -C "$source_dir" "$@"; }
 source_files() {
   if [ -n "$source_commit" ]; then
     source_git ls-files -z --cached --others --exclude-standard |
-      while IFS= read -r -d '' f; do [ -f "$source_dir/$f" ] && printf '%s\0' "$f"; done
+      while IFS= read -r -d '' f; do if [ -f "$source_dir/$f" ]; then printf '%s\0' "$f"; fi; done
   else
     (cd "$source_dir" && find . -type f ! -path './.git/*' -printf '%P\0' | sort -z)
   fi
@@ -111,10 +111,10 @@ identify_source() {
     untracked=$(source_git ls-files -z --others --exclude-standard | sort -z | tr '\0' '\n')
     source_diff=$({ source_git diff --binary HEAD
                     while IFS= read -r f; do
-                      [ -n "$f" ] && [ -f "$source_dir/$f" ] && { printf '%s\n' "$f"; cat "$source_dir/$f"; }
+                      if [ -n "$f" ] && [ -f "$source_dir/$f" ]; then printf '%s\n' "$f"; cat "$source_dir/$f"; fi
                     done <<<"$untracked"; } | sha256sum | cut -d' ' -f1)
     # nothing uncommitted: the digest of no input at all
-    [ "$source_diff" = "$(printf '' | sha256sum | cut -d' ' -f1)" ] && source_diff=""
+    if [ "$source_diff" = "$(printf '' | sha256sum | cut -d' ' -f1)" ]; then source_diff=""; fi
   else
     source_commit=""
     source_diff=$(source_files | (cd "$source_dir" && xargs -0 -r sha256sum) | sha256sum | cut -d' ' -f1)
