@@ -26,7 +26,9 @@ std::string crashed_in(const CrashedCell& x) {
 // "+3.1% [-1.2%, +7.9%]": a ratio's change and its interval; an open end
 // (too few repetitions) is written as such.
 std::string change_text(double change, const Interval& ratio) {
-  auto end = [](double r) { return std::isfinite(r) && r > 0 ? num("%+.1f%%", 100 * (r - 1)) : "open"; };
+  auto end = [](double r) {
+    return std::isfinite(r) && r > 0 ? num("%+.1f%%", 100 * (r - 1)) : "open";
+  };
   return num("%+.1f%%", 100 * change) + " [" + end(ratio.low) + ", " + end(ratio.high) + "]";
 }
 
@@ -127,9 +129,9 @@ void write_amplification(const RunComparison& c, std::ostream& out) {
          "|\n|---|---|---|---|---|---|---|---|\n";
   auto x = [](double v) { return num("%.2fx", v); };
   for (const AmplificationRow& r : c.amplification) {
-    out << "| " << r.cell << " | " << x(r.a.total) << " | " << x(r.a.direct) << " | "
-        << x(r.a.arc) << " | " << x(r.b.total) << " | " << x(r.b.direct) << " | " << x(r.b.arc)
-        << " | " << (r.differs ? "**yes**" : "no") << " |\n";
+    out << "| " << r.cell << " | " << x(r.a.total) << " | " << x(r.a.direct) << " | " << x(r.a.arc)
+        << " | " << x(r.b.total) << " | " << x(r.b.direct) << " | " << x(r.b.arc) << " | "
+        << (r.differs ? "**yes**" : "no") << " |\n";
   }
   out << "\n";
 }
@@ -165,7 +167,9 @@ void write_verdict(const RunComparison& c, std::ostream& out) {
 }
 
 nlohmann::json interval_json(const Interval& i) {
-  auto end = [](double v) { return std::isfinite(v) && v > 0 ? nlohmann::json(v) : nlohmann::json(); };
+  auto end = [](double v) {
+    return std::isfinite(v) && v > 0 ? nlohmann::json(v) : nlohmann::json();
+  };
   return {end(i.low), end(i.high)};
 }
 
@@ -225,7 +229,9 @@ void write_json(const RunComparison& c, const RunData& a, const RunData& b, std:
         {{"cell", r.cell}, {"a", amp(r.a)}, {"b", amp(r.b)}, {"differs", r.differs}});
   }
   for (const VerdictRow& r : c.verdict) {
-    auto side = [](bool in, Outcome o) { return in ? nlohmann::json(to_string(o)) : nlohmann::json(); };
+    auto side = [](bool in, Outcome o) {
+      return in ? nlohmann::json(to_string(o)) : nlohmann::json();
+    };
     j["verdict"].push_back({{"comparison", r.comparison},
                             {"a", side(r.in_a, r.a)},
                             {"b", side(r.in_b, r.b)},
