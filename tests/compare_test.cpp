@@ -221,6 +221,9 @@ TEST(Compare, ChangesHaveIntervalsAndDecidedOnesAreCounted) {
   const RunComparison few = compare_runs(d, e);
   EXPECT_FALSE(few.cells[0].throughput_decided());
   EXPECT_EQ(few.decidable, 0u);
+  std::ostringstream none;
+  write_comparison(few, d, e, "md", none);
+  at(none.str(), "No change could be decided");
   std::ostringstream md, csv;
   write_comparison(c, a, b, "md", md);
   at(md.str(), "Decided changes: **1 of 4**");

@@ -85,14 +85,20 @@ void write_changes(const RunComparison& c, std::ostream& out) {
   out << "## Changes per cell\n\nGeometric mean over " << c.cells.size()
       << " matching cells: throughput " << num("%+.1f%%", 100 * (c.geomean_throughput_ratio - 1))
       << ", p99 latency " << num("%+.1f%%", 100 * (c.geomean_p99_ratio - 1))
-      << " (B against A).\n\nDecided changes: **" << c.decided << " of " << c.decidable
-      << "** (throughput and p99 of each cell; a change is decided, in bold, when its 95% "
-         "interval leaves out no change). With no real change about "
-      << num("%.1f", kChangeFalseRate * static_cast<double>(c.decidable))
-      << " would be decided by chance; at least " << c.decided << " has a chance of "
-      << num("%.3g", c.chance_of_as_many)
-      << " (binomial, the comparisons taken as independent, which a cell's throughput and "
-         "latency are not).\n\n";
+      << " (B against A).\n\n";
+  if (c.decidable == 0) {
+    out << "No change could be decided: too few repetitions for a 95% rank interval (4 a side "
+           "are enough, 3 against 3 bound nothing).\n\n";
+  } else {
+    out << "Decided changes: **" << c.decided << " of " << c.decidable
+        << "** (throughput and p99 of each cell; a change is decided, in bold, when its 95% "
+           "interval leaves out no change). With no real change about "
+        << num("%.1f", kChangeFalseRate * static_cast<double>(c.decidable))
+        << " would be decided by chance; at least " << c.decided << " has a chance of "
+        << num("%.3g", c.chance_of_as_many)
+        << " (binomial, the comparisons taken as independent, which a cell's throughput and "
+           "latency are not).\n\n";
+  }
   if (few) {
     out << "**Warning:** some cells have fewer than 9 repetitions on a side; their Mann-Whitney "
            "p-values are weak evidence.\n\n";
