@@ -307,6 +307,14 @@ TEST(Compare, TheVerdictOfEachRun) {
   write_comparison(c, a, b, "md", md);
   at(md.str(), "## Verdict of each run");
   at(md.str(), "A 4 PASS; B 2 FAIL, 2 PASS. **2 comparisons differ.**");
+  // A subject that crashed has no cost to show.
+  RunData crashed = run(100);
+  crashed.cells[1].repetitions.clear();
+  crashed.cells[1].crashed = 1;
+  std::ostringstream md2;
+  write_comparison(compare_runs(a, crashed), a, crashed, "md", md2);
+  EXPECT_EQ(md2.str().find("nan"), std::string::npos) << md2.str();
+  at(md2.str(), "| **CRASH** | - |");
 }
 
 }  // namespace

@@ -164,10 +164,13 @@ void write_verdict(const RunComparison& c, std::ostream& out) {
       << "\n\n| comparison | A | cost A | B | cost B |\n|---|---|---|---|---|\n";
   for (const VerdictRow& r : c.verdict) {
     auto side = [](bool in, Outcome o) { return in ? std::string(to_string(o)) : "-"; };
+    // a CRASH has no cost: no numbers to compare
+    auto cost = [](bool in, double v) {
+      return in && std::isfinite(v) ? num("%+.1f%%", 100 * v) : "-";
+    };
     out << "| " << r.comparison << " | " << bold_if(r.differs(), side(r.in_a, r.a)) << " | "
-        << (r.in_a ? num("%+.1f%%", 100 * r.cost_a) : "-") << " | "
-        << bold_if(r.differs(), side(r.in_b, r.b)) << " | "
-        << (r.in_b ? num("%+.1f%%", 100 * r.cost_b) : "-") << " |\n";
+        << cost(r.in_a, r.cost_a) << " | " << bold_if(r.differs(), side(r.in_b, r.b)) << " | "
+        << cost(r.in_b, r.cost_b) << " |\n";
   }
   out << "\n";
 }
