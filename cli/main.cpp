@@ -57,7 +57,7 @@ Commands:
   check         a finished zfs run held against the policy model: per cell the
                 predicted path split against the pool's iostats, and the run's
                 facts (ARC flushed, iostats agreeing); exit 1 on a contradiction
-  compare       two runs cell by cell, with Mann-Whitney U p-values
+  compare       two runs cell by cell: path changes, crashes, changes with intervals
   bench-table   the per-request cost table from a diobench-bench JSON file
   engine-path   print the absolute path of the fio engine, for your own jobs:
                   fio --ioengine=external:$(diobench engine-path) --policy=always ...
@@ -607,13 +607,17 @@ int cmd_compare(const std::vector<std::string>& args) {
   std::string format;
   po::options_description desc(
       "Usage: diobench compare RUN_A RUN_B [--format md|csv|json]\n\n"
-      "For every cell measured in both runs: the change of B against A in\n"
-      "throughput and p99 latency (medians), each with a two-sided Mann-Whitney U\n"
-      "p-value (weak under 9 repetitions a side: flagged), and the geometric mean of\n"
-      "the changes. Before/after a patch, or host A against host B. Cells during\n"
-      "which the qemu guest crashed (in either run) are listed apart, not compared;\n"
-      "a run on an emulated CPU (TCG), or two runs on different accelerators, are\n"
-      "warned about.\n\nOptions");
+      "Before/after a patch, or host A against host B. First the cells whose path\n"
+      "changed (zfs backend: the pool's bytes per direction, direct / ARC / mixed /\n"
+      "none as diobench check classes them), then the cells during which the qemu\n"
+      "guest crashed (in either run: listed apart, not compared), then for every\n"
+      "cell measured in both runs the change of B against A in throughput and p99\n"
+      "latency (medians) with its 95% rank interval and a two-sided Mann-Whitney U\n"
+      "p-value (weak under 9 repetitions a side: flagged), how many changes are\n"
+      "decided against how many chance would give, the geometric mean of the\n"
+      "changes, the bytes that reached the pool per byte asked on both sides, and\n"
+      "the verdict of each run. A run on an emulated CPU (TCG), or two runs on\n"
+      "different accelerators, are warned about.\n\nOptions");
   desc.add_options()("help,h", "this text")("format", po::value(&format)->default_value("md"),
                                             "md, csv or json")("run", po::value(&dirs),
                                                                "the two runs");

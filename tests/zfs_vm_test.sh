@@ -1,6 +1,7 @@
 #!/bin/bash
 # scripts/zfs-vm's bad input: exit 2 with the offending value named, refused
-# before anything is built or booted, so no guest and no network are needed.
+# before anything is built or booted, so no guest and no network are needed;
+# and the variant keys (`zfs-vm variant`), the review's arguments.
 # A patch that does not apply is checked against the packaged zfs source,
 # which only a warm cache holds (root, `zfs-vm ready`); elsewhere those
 # cases are skipped, and say so.
@@ -15,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 expect "help" 0 "--patch FILE" -- "$zfsvm" --help
 expect "no command" 2 "zfs-vm" -- "$zfsvm"
 expect "unknown command" 2 "unknown command 'frob'" -- "$zfsvm" frob
-for cmd in build test run script shell info ready; do
+for cmd in build test run script shell info ready variant; do
   expect "$cmd: missing patch" 2 "$cmd: invalid --patch value '$tmp/none.patch' (no such file)" -- \
     "$zfsvm" "$cmd" --patch "$tmp/none.patch"
   expect "$cmd: patch is a directory" 2 "$cmd: invalid --patch value '$tmp' (not a regular file)" -- \
@@ -28,6 +29,107 @@ for cmd in build test run script shell info ready; do
   expect "$cmd: --patch with --unfixed" 2 "$cmd: invalid options --unfixed with --patch '$tmp/empty.patch'" -- \
     "$zfsvm" "$cmd" --patch "$tmp/empty.patch" --unfixed
 done
+# --zfs-source: a tree that is not OpenZFS's, named with why; not with a patch.
+mkdir -p "$tmp/notzfs" "$tmp/nomodule"
+printf 'Meta: 1\nName: spl\n' >"$tmp/notzfs/META"
+printf 'Meta: 1\nName: zfs\nVersion: 2.3.2\nRelease: 1\n' >"$tmp/nomodule/META"
+for cmd in build test run info ready variant; do
+  expect "$cmd: --zfs-source missing" 2 "$cmd: invalid --zfs-source value '$tmp/none' (no such directory)" -- \
+    "$zfsvm" "$cmd" --zfs-source "$tmp/none"
+done
+expect "--zfs-source a file" 2 "invalid --zfs-source value '$tmp/empty.patch' (not a directory)" -- \
+  "$zfsvm" build --zfs-source "$tmp/empty.patch"
+expect "--zfs-source without META" 2 "invalid --zfs-source value '$tmp' (no META file: not an OpenZFS source tree)" -- \
+  "$zfsvm" build --zfs-source "$tmp"
+expect "--zfs-source of another package" 2 "invalid --zfs-source value '$tmp/notzfs' (its META does not say 'Name: zfs'" -- \
+  "$zfsvm" build --zfs-source "$tmp/notzfs"
+expect "--zfs-source without module/zfs" 2 "invalid --zfs-source value '$tmp/nomodule' (no module/zfs directory" -- \
+  "$zfsvm" build --zfs-source "$tmp/nomodule"
+expect "--zfs-source needs a directory" 2 "build: --zfs-source needs a directory" -- "$zfsvm" build --zfs-source
+mkdir -p "$tmp/nomodule/module/zfs"
+expect "--zfs-source with --unfixed" 2 "invalid options --zfs-source '$tmp/nomodule' with --unfixed" -- \
+  "$zfsvm" build --zfs-source "$tmp/nomodule" --unfixed
+expect "--zfs-source with --patch" 2 "invalid options --zfs-source '$tmp/nomodule' with --patch '$tmp/empty.patch'" -- \
+  "$zfsvm" run --patch "$tmp/empty.patch" --zfs-source "$tmp/nomodule"
+
+# Variant keys (`zfs-vm variant`: no cache, apt or root). A patch is keyed
+# by its content; the unfixed patch's content, under any name, is the
+# unfixed variant. A source checkout by its commit, plus the digest of
+# what is not committed (tracked changes and files git would add, not
+# what it ignores); a plain tree by its content.
+key() { "$zfsvm" variant "$@" 2>&1 | sed -n 's/^variant: //p'; }
+want_key() {  # NAME WANT GOT
+  if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: variant '$3', want '$2'"; fail=1; fi
+}
+unfixed=$(dirname "$0")/../vm/patches/unfixed-pin-every-iterator.patch
+cp "$unfixed" "$tmp/renamed.patch"
+want_key "fixed" fixed "$(key)"
+want_key "--unfixed" "unfixed-$(sha256sum <"$unfixed" | cut -c1-8)" "$(key --unfixed)"
+want_key "the unfixed patch renamed" "$(key --unfixed)" "$(key --patch "$tmp/renamed.patch")"
+printf -- '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n' >"$tmp/other.patch"
+want_key "another patch" "patch-$(sha256sum <"$tmp/other.patch" | cut -c1-8)" "$(key --patch "$tmp/other.patch")"
+"$zfsvm" variant --patch "$tmp/other.patch" | grep -q "^label:   diobench_patch_$(sha256sum <"$tmp/other.patch" | cut -c1-8)\$" ||
+  { echo "FAIL another patch: no diobench_patch_ label"; fail=1; }
+src=$tmp/zfs-checkout
+mkdir -p "$src/module/zfs"
+cp "$tmp/nomodule/META" "$src/META"
+printf 'int arc;\n' >"$src/module/zfs/arc.c"
+printf '*.o\n' >"$src/.gitignore"
+git -C "$src" init -q && git -C "$src" add -A &&
+  git -C "$src" -c user.name=t -c user.email=t@example.org commit -qm one
+commit=$(git -C "$src" rev-parse HEAD)
+clean=$(key --zfs-source "$src")
+want_key "clean checkout" "src-${commit:0:12}" "$clean"
+printf 'x\n' >"$src/module/zfs/arc.o"
+want_key "an ignored file is no change" "$clean" "$(key --zfs-source "$src")"
+printf 'int arc2;\n' >>"$src/module/zfs/arc.c"
+changed=$(key --zfs-source "$src")
+[[ $changed == "src-${commit:0:12}-"[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f] ]] &&
+  echo "ok   uncommitted change keyed" || { echo "FAIL uncommitted change: variant '$changed'"; fail=1; }
+printf 'int new;\n' >"$src/module/zfs/new.c"
+untracked=$(key --zfs-source "$src")
+[ "$untracked" != "$changed" ] && [ "${untracked:0:17}" = "${changed:0:17}" ] &&
+  echo "ok   untracked file keyed" || { echo "FAIL untracked file: variant '$untracked' (was '$changed')"; fail=1; }
+rm "$src/module/zfs/new.c"
+git -C "$src" checkout -q module/zfs/arc.c
+want_key "back to the commit" "$clean" "$(key --zfs-source "$src")"
+cp -r "$src" "$tmp/moved"
+want_key "the same commit elsewhere" "$clean" "$(key --zfs-source "$tmp/moved")"
+rm -rf "$src/.git"
+tree=$(key --zfs-source "$src")
+[[ $tree == src-tree-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f] ]] &&
+  echo "ok   plain tree keyed by content" || { echo "FAIL plain tree: variant '$tree'"; fail=1; }
+printf 'int arc3;\n' >>"$src/module/zfs/arc.c"
+[ "$(key --zfs-source "$src")" != "$tree" ] && echo "ok   plain tree's content changes its key" ||
+  { echo "FAIL plain tree: its key did not change with its content"; fail=1; }
+
+# review: both sides named, each one of fixed | unfixed | patch:FILE |
+# source:DIR, checked before anything is built; run's own options are
+# review's.
+expect "review: no base" 2 "review: which build is the base?" -- "$zfsvm" review --candidate fixed
+expect "review: no candidate" 2 "review: which build is the candidate?" -- "$zfsvm" review --base fixed
+expect "review: unknown side" 2 "review: invalid --base value 'fixd' (fixed, unfixed, patch:FILE or source:DIR)" -- \
+  "$zfsvm" review --base fixd --candidate fixed
+expect "review: empty patch side" 2 "review: invalid --candidate value 'patch:'" -- \
+  "$zfsvm" review --base fixed --candidate patch:
+expect "review: missing patch" 2 "review --candidate: invalid --patch value '$tmp/none.patch' (no such file)" -- \
+  "$zfsvm" review --base fixed --candidate "patch:$tmp/none.patch"
+expect "review: base not OpenZFS" 2 "review --base: invalid --zfs-source value '$tmp/notzfs' (its META" -- \
+  "$zfsvm" review --base "source:$tmp/notzfs" --candidate fixed
+expect "review: --out after --" 2 "review: invalid argument '--out' after --" -- \
+  "$zfsvm" review --base fixed --candidate unfixed -- --profile smoke --out /x
+expect "review: --resume after --" 2 "review: invalid argument '--resume=/x' after --" -- \
+  "$zfsvm" review --base fixed --candidate unfixed -- --resume=/x
+expect "review: bad slice" 2 "review: invalid --slice value '0'" -- \
+  "$zfsvm" review --base fixed --candidate unfixed --slice 0
+expect "review: relative --out" 2 "invalid --out value 'rel'" -- \
+  "$zfsvm" review --base fixed --candidate unfixed --out rel
+expect "review: existing --out" 2 "review: invalid --out value '$tmp' (exists" -- \
+  "$zfsvm" review --base fixed --candidate unfixed --out "$tmp"
+expect "review: unknown argument" 2 "review: unknown argument '--profile'" -- \
+  "$zfsvm" review --base fixed --candidate unfixed --profile smoke
+expect "run: bad slice" 2 "run: invalid --slice value '5s'" -- "$zfsvm" run --slice 5s -- --profile smoke
+
 expect "two patches" 2 "invalid --patch value 'b.patch' (--patch 'a.patch' was given already" -- \
   "$zfsvm" build --patch a.patch --patch b.patch
 if [ "$(id -u)" != 0 ]; then  # root reads any file

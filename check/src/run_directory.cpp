@@ -136,10 +136,10 @@ StoredRun read_run(const std::string& db_path) {
   db.each(
       "SELECT repetition_id, name, delta FROM arcstats WHERE name IN"
       " ('mru_data', 'mfu_data', 'uncached_hits')",
-      [&](sqlite3_stmt* st) {
-        const auto it = by_id.find(sqlite3_column_int64(st, 0));
+      [&](const ResultsReader::Row& st) {
+        const auto it = by_id.find(st.integer(0));
         if (it != by_id.end()) {
-          it->second->arcstats[ResultsReader::text(st, 1)] = count(st, 2).value_or(0);
+          it->second->arcstats[st.text(1)] = count(st, 2).value_or(0);
         }
       });
   return run;

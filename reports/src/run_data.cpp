@@ -1,5 +1,6 @@
 #include "diobench/reports/run_data.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -104,6 +105,10 @@ double RepetitionData::amplification(double ramp_s) const {
   const double below = pool_measured     ? static_cast<double>(pool_bytes)
                        : device_measured ? static_cast<double>(device_bytes)
                                          : 0;
+  return per_byte_asked(below, ramp_s);
+}
+
+double RepetitionData::per_byte_asked(double below, double ramp_s) const {
   // A loop device that moved nothing was not in the data path (the
   // emulated backend's loop model): fio's own bytes stand for what it asked.
   const double asked = loop_measured && loop_bytes > 0
@@ -281,8 +286,9 @@ class RunLoader {
         });
   }
 
-  // What the pool read or wrote for the workload: ARC misses (records read
-  // from disk, or written through the ARC) plus direct I/O.
+  // What the pool read or wrote for the workload, per direction and path:
+  // ARC misses (records read from disk, or written through the ARC) and
+  // direct I/O; pool_bytes is the main direction's sum.
   void read_pool() {
     db_.each(
         "SELECT repetition_id, name, delta FROM zfs_iostats WHERE name IN"
@@ -290,9 +296,12 @@ class RunLoader {
         [&](const ResultsReader::Row& st) {
           RepetitionData* r = repetition(st.integer(0));
           if (!r) return;
-          if ((st.text(1).find("_read_") != std::string::npos) == cell_of(st.integer(0)).reads()) {
-            r->pool_bytes += static_cast<std::uint64_t>(st.integer(2));
-          }
+          const std::string name = st.text(1);
+          const bool read = name.find("_read_") != std::string::npos;
+          PathBytes& bytes = read ? r->pool_read : r->pool_write;
+          const auto delta = static_cast<std::uint64_t>(std::max<std::int64_t>(0, st.integer(2)));
+          (name.rfind("direct_", 0) == 0 ? bytes.direct : bytes.arc) += delta;
+          if (read == cell_of(st.integer(0)).reads()) r->pool_bytes += delta;
           r->pool_measured = true;
         });
   }

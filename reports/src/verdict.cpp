@@ -180,6 +180,22 @@ std::optional<unsigned> repetitions_to_clear(double sigma, double distance, std:
 
 }  // namespace
 
+Interval ratio_bounds(const std::vector<double>& subject, const std::vector<double>& reference,
+                      bool latency, double alpha) {
+  std::vector<double> x, y;
+  double x_error = 0, y_error = 0;
+  for (double v : subject) {
+    x.push_back(std::log(v));
+    if (latency) x_error = std::max(x_error, fio_latency_error(v));
+  }
+  for (double v : reference) {
+    y.push_back(std::log(v));
+    if (latency) y_error = std::max(y_error, fio_latency_error(v));
+  }
+  const Interval shift = widened(shift_bounds(x, y, alpha), x_error + y_error);
+  return {std::exp(shift.low), std::exp(shift.high)};
+}
+
 Comparison compare_series(const std::vector<Measurement>& subject,
                           const std::vector<Measurement>& reference, bool latency,
                           double threshold) {

@@ -51,8 +51,13 @@ for a in "${ZFSVM_ARGS[@]}"; do
   a=${a//@MOUNTPOINT@/$mnt}
   args+=("$a")
 done
+# The help text is captured whole before it is searched: `diobench run
+# --help | grep -q` under pipefail fails when grep stops reading at its
+# first match and diobench then dies of SIGPIPE, which read as "no
+# --backend" and ran the emulated backend instead of the zfs one.
 knows_backend=0
-"$diobench" run --help 2>/dev/null | grep -q -- '--backend' && knows_backend=1
+help=$("$diobench" run --help 2>/dev/null) || help=""
+[[ $help == *--backend* ]] && knows_backend=1
 if [ "$ZFSVM_RESUME" = 1 ]; then
   args=(--resume "$ZFSVM_RUN_DIR" "${args[@]}")
 elif has --backend; then
@@ -77,8 +82,16 @@ case $ZFSVM_CWD in
   ""|/tmp|/tmp/*|/run|/run/*|/var/tmp|/var/tmp/*) ;;
   *) cd "$ZFSVM_CWD" 2>/dev/null || say "note: cannot enter $ZFSVM_CWD; relative paths resolve from $PWD" ;;
 esac
-say "diobench run ${args[*]} (in $PWD)"
-"$diobench" run "${args[@]}" 2>&1 | tee "$ZFSVM_OUT/diobench.log"
+# ZFSVM_SLICE (zfs-vm run --slice): SIGINT after that many seconds, which
+# diobench takes as Ctrl-C (the repetition running finishes, the run is
+# left for --resume); timeout(1) then exits 124, the host's slice_rc.
+# --foreground: without it timeout signals diobench, then its whole
+# process group again, and a second SIGINT stops fio at once (the
+# repetition would be lost).
+slice=()
+[ -z "${ZFSVM_SLICE:-}" ] || slice=(timeout --foreground -s INT "$ZFSVM_SLICE")
+say "diobench run ${args[*]} (in $PWD${ZFSVM_SLICE:+; a slice of ${ZFSVM_SLICE}s})"
+${slice[@]+"${slice[@]}"} "$diobench" run "${args[@]}" 2>&1 | tee "$ZFSVM_OUT/diobench.log"
 rc=${PIPESTATUS[0]}
 cd "$ZFSVM_OUT" || exit 1
 echo "$rc" >"$ZFSVM_OUT/diobench.rc"

@@ -60,15 +60,18 @@ resolve_versions() {
   local try
   for try in 1 2; do
     kver=${ZFSVM_KERNEL:-$(apt-cache depends linux-image-amd64 2>/dev/null |
-      awk '/Depends: linux-image-[0-9]/ { sub("linux-image-", "", $2); print $2; exit }')}
-    zpkg=$(apt-cache madison zfs-dkms 2>/dev/null | awk -F' *[|] *' '$3 ~ /bookworm-backports/ { print $2; exit }')
+      awk '/Depends: linux-image-[0-9]/ && !seen++ { sub("linux-image-", "", $2); print $2 }')}
+    zpkg=$(apt-cache madison zfs-dkms 2>/dev/null | awk -F' *[|] *' '$3 ~ /bookworm-backports/ && !seen++ { print $2 }')
     kpkg=""
     [ -n "$kver" ] && kpkg=$(apt-cache madison "linux-image-$kver" 2>/dev/null | awk -F' *[|] *' 'NR == 1 { print $2 }')
     [ -n "$kver" ] && [ -n "$zpkg" ] && [ -n "$kpkg" ] && break
     [ "$try" = 1 ] && [ "${no_update:-0}" = 0 ] && apt_update
   done
   [ -n "$kver" ] || die "cannot tell the guest kernel: linux-image-amd64 is unknown to apt (set ZFSVM_KERNEL=<abi>-amd64)"
-  [ -n "$kpkg" ] || die "guest kernel package linux-image-$kver is not available from apt (ZFSVM_KERNEL=$kver)"
+  if [ -z "$kpkg" ] && [ -n "${ZFSVM_KERNEL:-}" ]; then
+    usage_error "invalid ZFSVM_KERNEL value '$ZFSVM_KERNEL' (apt knows no linux-image-$ZFSVM_KERNEL: no such guest image)"
+  fi
+  [ -n "$kpkg" ] || die "guest kernel package linux-image-$kver is not available from apt"
   [ -n "$zpkg" ] || die "zfs-dkms is not available from bookworm-backports (contrib); see $apt_source"
   zver=${zpkg%%-*}
   case $zver in
@@ -86,10 +89,18 @@ host_packages=(
   fio jq util-linux sqlite3
 )
 
+# package_installed PKG: dpkg's status read whole, then compared (a
+# `dpkg-query | grep -q` under pipefail can fail when grep stops reading).
+package_installed() {
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+# ensure_host_packages [PKG...]: host_packages and any others given,
+# installed when missing.
 ensure_host_packages() {
   local missing=() p
-  for p in "${host_packages[@]}"; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
+  for p in "${host_packages[@]}" "$@"; do
+    package_installed "$p" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
@@ -101,7 +112,7 @@ ensure_host_packages() {
 # Downloads pkg=version into $cache/debs unless already there; prints the path.
 fetch_deb() {
   local spec=$1 file
-  file=$(apt-cache show --no-all-versions "$spec" 2>/dev/null | awk '/^Filename:/ { n = split($2, p, "/"); print p[n]; exit }')
+  file=$(apt-cache show --no-all-versions "$spec" 2>/dev/null | awk '/^Filename:/ && !seen++ { n = split($2, p, "/"); print p[n] }')
   [ -n "$file" ] || die "apt knows no package $spec"
   if [ ! -s "$cache/debs/$file" ]; then
     (cd "$cache/debs" && apt-get download -q "$spec" >/dev/null 2>&1) || die "apt-get download $spec failed"

@@ -4,15 +4,14 @@
 # Everything `test`, `run` and `shell` need; cheap when cached.
 cmd_build() {
   while [ $# -gt 0 ]; do
+    if variant_option build "$@"; then shift "$took"; continue; fi
     case $1 in
-      --unfixed) want_unfixed=1 ;;
-      --patch) [ $# -ge 2 ] || usage_error "build: --patch needs a file"; want_patch_option build "$2"; shift ;;
       -h|--help) usage; exit 0 ;;
       *) usage_error "build: unknown argument '$1'" ;;
     esac
     shift
   done
-  resolve_patch build
+  resolve_variant build
   ensure_ready
   log "ready: kernel $kver, zfs $zpkg, variant $variant"
   log "  kernel:    $kdir/root/boot/vmlinuz-$kver"
@@ -24,16 +23,15 @@ cmd_build() {
 cmd_script() {
   local timeout=${ZFSVM_TIMEOUT:-1800} file=""
   while [ $# -gt 0 ]; do
+    if variant_option script "$@"; then shift "$took"; continue; fi
     case $1 in
-      --unfixed) want_unfixed=1 ;;
-      --patch) [ $# -ge 2 ] || usage_error "script: --patch needs a file"; want_patch_option script "$2"; shift ;;
       -h|--help) usage; exit 0 ;;
       -*) usage_error "script: unknown argument '$1'" ;;
       *) file=$1; shift; break ;;
     esac
     shift
   done
-  resolve_patch script
+  resolve_variant script
   [ -n "$file" ] || usage_error "script: which guest script?"
   local given=$file
   file=$(realpath -e "$file" 2>/dev/null) && [ -f "$file" ] || usage_error "script: invalid script '$given' (no such file)"
@@ -54,15 +52,14 @@ cmd_script() {
 
 cmd_shell() {
   while [ $# -gt 0 ]; do
+    if variant_option shell "$@"; then shift "$took"; continue; fi
     case $1 in
-      --unfixed) want_unfixed=1 ;;
-      --patch) [ $# -ge 2 ] || usage_error "shell: --patch needs a file"; want_patch_option shell "$2"; shift ;;
       -h|--help) usage; exit 0 ;;
       *) usage_error "shell: unknown argument '$1'" ;;
     esac
     shift
   done
-  resolve_patch shell
+  resolve_variant shell
   [ -t 0 ] || die "shell needs a terminal"
   ensure_ready
   local out
@@ -76,15 +73,14 @@ cmd_shell() {
 # touches the network; for scripts/test to decide whether to run the lane.
 cmd_ready() {
   while [ $# -gt 0 ]; do
+    if variant_option ready "$@"; then shift "$took"; continue; fi
     case $1 in
-      --unfixed) want_unfixed=1 ;;
-      --patch) [ $# -ge 2 ] || usage_error "ready: --patch needs a file"; want_patch_option ready "$2"; shift ;;
       -h|--help) usage; exit 0 ;;
       *) usage_error "ready: unknown argument '$1'" ;;
     esac
     shift
   done
-  resolve_patch ready
+  resolve_variant ready
   no_update=1
   [ -f "$apt_source" ] || { echo "not ready: no $apt_source" >&2; return 1; }
   ( resolve_versions ) >/dev/null 2>&1 || { echo "not ready: versions unknown to apt" >&2; return 1; }
@@ -93,10 +89,9 @@ cmd_ready() {
   [ -d "$zdir/src" ] && check_patch_applies
   local p
   for p in "${host_packages[@]}"; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
-      { echo "not ready: package $p missing" >&2; return 1; }
+    package_installed "$p" || { echo "not ready: package $p missing" >&2; return 1; }
   done
-  [ -f "$gdir/modules/zfs.ko" ] && patch_matches "$gdir/modules/info" && [ -f "$gdir/initramfs.cpio" ] &&
+  [ -f "$gdir/modules/zfs.ko" ] && variant_matches "$gdir/modules/info" && [ -f "$gdir/initramfs.cpio" ] &&
     [ -f "$kdir/root/boot/vmlinuz-$kver" ] ||
     { echo "not ready: $variant not built for $kver / zfs $zpkg" >&2; return 1; }
   echo "ready: $kver, zfs $zpkg, $variant"
@@ -104,15 +99,14 @@ cmd_ready() {
 
 cmd_info() {
   while [ $# -gt 0 ]; do
+    if variant_option info "$@"; then shift "$took"; continue; fi
     case $1 in
-      --unfixed) want_unfixed=1 ;;
-      --patch) [ $# -ge 2 ] || usage_error "info: --patch needs a file"; want_patch_option info "$2"; shift ;;
       -h|--help) usage; exit 0 ;;
       *) usage_error "info: unknown argument '$1'" ;;
     esac
     shift
   done
-  resolve_patch info
+  resolve_variant info
   resolve_versions
   select_variant
   [ -d "$zdir/src" ] && check_patch_applies
@@ -122,6 +116,29 @@ cmd_info() {
   echo "accelerator:   $accel ($accel_why)"
   echo "cache:         $cache"
   [ -z "$patch_file" ] || echo "patch:         $patch_file (sha256 $patch_sha)"
-  echo "modules:       $( [ -f "$gdir/modules/info" ] && patch_matches "$gdir/modules/info" && echo "$gdir/modules ($(sed -n 2p "$gdir/modules/info"))" || echo "not built (scripts/zfs-vm build$variant_args)")"
+  [ -z "$source_dir" ] || echo "source:        $source_dir (zfs $source_version, commit ${source_commit:-none: not a git checkout}, uncommitted changes ${source_diff:-none})"
+  echo "modules:       $( [ -f "$gdir/modules/info" ] && variant_matches "$gdir/modules/info" && echo "$gdir/modules ($(sed -n 2p "$gdir/modules/info"))" || echo "not built (scripts/zfs-vm build$variant_args)")"
   echo "initramfs:     $( [ -f "$gdir/initramfs.cpio" ] && echo "$gdir/initramfs.cpio" || echo "not built")"
+}
+
+# variant: the key and module label the options give, and what ties a
+# build to its input; no cache, apt or root needed (a reviewer's "which
+# build is this?", and the lane's tests of the keys).
+cmd_variant() {
+  while [ $# -gt 0 ]; do
+    if variant_option variant "$@"; then shift "$took"; continue; fi
+    case $1 in
+      -h|--help) usage; exit 0 ;;
+      *) usage_error "variant: unknown argument '$1'" ;;
+    esac
+    shift
+  done
+  resolve_variant variant
+  kver=KERNEL zpkg=ZFS  # gdir is not shown: it needs the versions apt gives
+  select_variant
+  echo "variant: $variant"
+  echo "label:   ${label:-none (the version the package gives)}"
+  local id
+  id=$(variant_identity)
+  [ -z "$id" ] || echo "input:   $id"
 }

@@ -231,7 +231,7 @@ boot_guest() {
   if [ "$verdict" != OK ]; then
     log "$reason"
     log "console excerpt:"
-    sed 's/^/    /' "$excerpt_file" | head -60 >&2
+    head -60 "$excerpt_file" | sed 's/^/    /' >&2
   fi
 }
 
@@ -246,6 +246,7 @@ write_facts() {
     --arg host_kernel "$(uname -r)" --arg verdict "$verdict" --arg reason "$reason" \
     --arg guest_rc "${guest_rc:-}" --arg t_boot "${t_boot:-}" --arg t_zfs "${t_zfs:-}" --arg t_wall "${t_wall:-}" \
     --arg patch "$([ -n "$patch_file" ] && basename "$patch_file" || true)" --arg patch_sha "$patch_sha" \
+    --arg source "$source_dir" --arg source_commit "$source_commit" --arg source_diff "$source_diff" \
     --arg cpus "${ZFSVM_CPUS:-$(nproc)}" --arg mem "${ZFSVM_MEM:-4096}" \
     --argjson guest "$guest" --argjson extra "$extra" '
     { accelerator: $accel, accelerator_reason: $accel_why,
@@ -256,6 +257,9 @@ write_facts() {
       zfs_patch: (if $patch == "" then null else $patch end),
       zfs_patch_sha256: (if $patch_sha == "" then null else $patch_sha end),
       zfs_unfixed_patch: (if $patch == "" or ($variant | startswith("unfixed-") | not) then null else $patch end),
+      zfs_source: (if $source == "" then null else
+        {dir: $source, commit: (if $source_commit == "" then null else $source_commit end),
+         uncommitted_sha256: (if $source_diff == "" then null else $source_diff end)} end),
       guest: $guest, qemu: $qemu, host_kernel: $host_kernel,
       guest_cpus: ($cpus | tonumber), guest_mem_mib: ($mem | tonumber),
       outcome: $verdict, outcome_reason: (if $reason == "" then null else $reason end),

@@ -4,57 +4,6 @@
 # all cached under $cache, keyed by guest kernel, ZFS package version and
 # variant (vm/README.md, "Cache layout").
 
-# Sets variant, label (what the module's version gets appended, empty for
-# the fixed build), patch_sha (the patch's sha256) and gdir (the guest
-# directory of one build). The unfixed patch, by content, keeps its own
-# name and the label the runner's crash guard looks for
-# (runner/src/safety.cpp); any other patch is patch-<sha8>, a label of its
-# own, which the crash guard does not know.
-select_variant() {
-  variant=fixed label="" patch_sha=""
-  if [ -n "$patch_file" ]; then
-    patch_sha=$(sha256sum "$patch_file" | cut -d' ' -f1)
-    if cmp -s "$patch_file" "$unfixed_patch"; then
-      variant=unfixed-${patch_sha:0:8} label=diobench_unfixed
-    else
-      variant=patch-${patch_sha:0:8} label=diobench_patch_${patch_sha:0:8}
-    fi
-  fi
-  gdir=$cache/guest/$kver/zfs-$zpkg/$variant
-}
-
-is_unfixed() { [[ $variant == unfixed-* ]]; }
-
-# For result directory names: "", "-unfixed" or "-patch-<sha8>".
-variant_suffix() {
-  case $variant in
-    fixed) ;;
-    unfixed-*) echo -unfixed ;;
-    *) echo "-$variant" ;;
-  esac
-}
-
-# variant_hint VARIANT: the options that select it, for messages.
-variant_hint() {
-  case $1 in
-    fixed) echo "neither --unfixed nor --patch" ;;
-    unfixed-*) echo "--unfixed" ;;
-    patch-*) echo "--patch with the patch whose sha256 starts with ${1#patch-}" ;;
-    *) echo "the options of the $1 build" ;;
-  esac
-}
-
-# check_patch_applies: the variant's patch against the unpacked packaged
-# source, with `patch --dry-run`, before anything is built; a patch that
-# does not apply is bad input (exit 2) and patch's own words say why.
-patch_opts=(-p1 --forward --batch)
-check_patch_applies() {
-  [ -n "$patch_file" ] || return 0
-  local out
-  out=$(cd "$zdir/src" && patch "${patch_opts[@]}" --dry-run <"$patch_file" 2>&1) ||
-    usage_error "invalid --patch value '$patch_file' (does not apply to the source of zfs-dkms $zpkg; patch ${patch_opts[*]} --dry-run says:$(echo; sed 's/^/    /' <<<"$out"))"
-}
-
 # The guest kernel: image, modules, headers and kbuild, unpacked (not
 # installed) under $kdir/root.
 prepare_kernel() {
@@ -63,8 +12,8 @@ prepare_kernel() {
   log "fetching guest kernel $kver ($kpkg): image, headers, kbuild"
   mkdir -p "$cache/debs"
   local common kbuild debs=()
-  common=$(apt-cache depends "linux-headers-$kver" | awk '/Depends: linux-headers-.*-common/ { print $2; exit }')
-  kbuild=$(apt-cache depends "linux-headers-$kver" | awk '/Depends: linux-kbuild-/ { print $2; exit }')
+  common=$(apt-cache depends "linux-headers-$kver" | awk '/Depends: linux-headers-.*-common/ && !seen++ { print $2 }')
+  kbuild=$(apt-cache depends "linux-headers-$kver" | awk '/Depends: linux-kbuild-/ && !seen++ { print $2 }')
   [ -n "$common" ] && [ -n "$kbuild" ] || die "cannot resolve the headers of linux-headers-$kver"
   debs+=("$(fetch_deb "linux-image-$kver=$kpkg")")
   debs+=("$(fetch_deb "linux-headers-$kver=$kpkg")")
@@ -105,33 +54,51 @@ prepare_zfs_package() {
 
 # Builds spl.ko and zfs.ko for the guest kernel, the way dkms builds
 # zfs-dkms (its dkms.conf: the same configure flags, make, strip -g), out
-# of tree in a scratch copy of the source.
+# of tree in a scratch copy of the source. One path for every variant:
+# the packaged source, with the variant's patch applied if it has one, or
+# a source tree (--zfs-source: what copy_source copies, autogen.sh first
+# when the tree has no configure script, as a git checkout has none); the
+# module's version is labelled with the variant.
 build_modules() {
   local info=$gdir/modules/info
   local want="kernel=$kver zfs=$zpkg variant=$variant"
   [ -n "$label" ] && want+=" label=$label"
-  if [ -f "$info" ] && [ "$(head -1 "$info")" = "$want" ] && patch_matches "$info" &&
+  if [ -f "$info" ] && [ "$(head -1 "$info")" = "$want" ] && variant_matches "$info" &&
      [ -f "$gdir/modules/zfs.ko" ] && [ -f "$gdir/modules/spl.ko" ]; then
     return 0
   fi
-  local b=$gdir/build blog=$gdir/build.log t0=$SECONDS
+  local b=$gdir/build blog=$gdir/build.log t0=$SECONDS what="zfs $zver"
   rm -rf "$b" "$gdir/modules"
-  mkdir -p "$gdir"
-  cp -a "$zdir/src" "$b"
+  mkdir -p "$gdir" "$b"
+  : >"$blog"
+  if [ -n "$source_dir" ]; then
+    what="zfs $source_version from $source_dir"
+    log "copying the source tree $source_dir (variant $variant)"
+    copy_source "$b" >>"$blog" 2>&1 || die "cannot copy $source_dir (see $blog)"
+  else
+    cp -a "$zdir/src/." "$b"
+  fi
   if [ -n "$patch_file" ]; then
     log "applying $(basename "$patch_file") (variant $variant)"
-    (cd "$b" && patch "${patch_opts[@]}" --quiet <"$patch_file") >"$blog" 2>&1 ||
+    (cd "$b" && patch "${patch_opts[@]}" --quiet <"$patch_file") >>"$blog" 2>&1 ||
       die "$(basename "$patch_file") does not apply to zfs $zpkg (see $blog)"
+  fi
+  if [ -n "$label" ]; then
     # Label the module: /sys/module/zfs/version then reads
-    # 2.3.2-<release>.<label>, so no record can mistake it for the released
-    # build (configure takes the version from META).
+    # <version>-<release>.<label>, so no record can mistake it for the
+    # released build (configure takes the version from META).
     sed -i -E "s/^(Release:[[:space:]]*)([^[:space:]]+)[[:space:]]*\$/\1\2.$label/" "$b/META"
     grep -q "^Release:.*\.$label\$" "$b/META" || die "cannot label the $variant build in $b/META"
+  fi
+  if [ ! -x "$b/configure" ]; then
+    log "generating configure (autogen.sh: a source tree without one)"
+    (cd "$b" && ./autogen.sh) >>"$blog" 2>&1 ||
+      die "autogen.sh failed in the copy of $source_dir; last lines of $blog:$(echo; tail -15 "$blog")"
   fi
   local ksrc=$kdir/root/usr/src/linux-headers-${kver%-amd64}-common
   local kobj=$kdir/root/usr/src/linux-headers-$kver
   [ -d "$ksrc" ] || ksrc=$kobj
-  log "configuring zfs $zver ($variant) for $kver (log: $blog)"
+  log "configuring $what ($variant) for $kver (log: $blog)"
   (cd "$b" && ./configure --disable-dependency-tracking --prefix=/usr --with-config=kernel \
       --with-linux="$ksrc" --with-linux-obj="$kobj") >>"$blog" 2>&1 ||
     die "zfs configure failed for $kver; last lines of $blog:$(echo; tail -15 "$blog")"
@@ -156,10 +123,18 @@ build_modules() {
     echo "$want"
     echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) seconds=$((SECONDS - t0))"
     echo "vermagic=$(modinfo -F vermagic "$gdir/modules/zfs.ko")"
-    if [ -n "$patch_file" ]; then echo "patch=$(basename "$patch_file") sha256=$patch_sha"; fi
+    echo "version=$(modinfo -F version "$gdir/modules/zfs.ko")"
+    variant_identity
   } >"$info"
   rm -rf "$b"
   log "modules built in $((SECONDS - t0)) s: $gdir/modules"
+}
+
+# copy_source DEST: the files of the source tree (variant.sh's
+# source_files: a checkout's tracked and untracked files, no build
+# products of its own) into DEST, with their modes.
+copy_source() {
+  source_files | tar -C "$source_dir" --null -T - -cf - | tar -C "$1" -xf -
 }
 
 build_initramfs() {
@@ -175,12 +150,6 @@ build_initramfs() {
   echo "$inputs" >"$gdir/initramfs.inputs"
 }
 
-# patch_matches INFO: a patched variant's modules/info names the whole
-# sha256 of its patch (the variant's name has only 8 digits of it).
-patch_matches() {
-  [ -z "$patch_file" ] || grep -q "^patch=.* sha256=$patch_sha\$" "$1" 2>/dev/null
-}
-
 # ensure_ready: everything a guest of the variant needs, built when
 # missing (root; holds the cache's locks while it builds).
 ensure_ready() {
@@ -194,6 +163,9 @@ ensure_ready() {
   select_variant
   prepare_kernel
   prepare_zfs_package
+  # a source tree's copy may have no configure script (a checkout's is
+  # generated, and ignored by git): autogen.sh needs the autotools
+  [ -z "$source_dir" ] || ensure_host_packages autoconf automake libtool
   flock -u 9
   check_patch_applies
   # one build per variant at a time; another variant may build meanwhile

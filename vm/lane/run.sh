@@ -18,6 +18,13 @@
 # RUNDIR after (same filesystem: the paths the runner writes down hold).
 # Per guest N, RUNDIR/zfsvm/guest-N/ keeps its console.log, diobench.log,
 # job.sh, guest.json, crash.txt and crashed.log; RUNDIR/zfsvm.json sums up.
+#
+# --slice S (for `review`): in each guest, diobench gets SIGINT after S
+# seconds, finishes the repetition it is running, cleans up and exits;
+# `run` then exits with slice_rc, and `run --resume` continues the run.
+
+# The exit status of a run whose slice ended (timeout(1)'s, in the guest).
+slice_rc=124
 
 # keep_guest_files STAGE DIR: the guest's own files, out of the staging dir.
 keep_guest_files() {
@@ -31,11 +38,10 @@ keep_guest_files() {
 
 cmd_run() {
   show_progress=1
-  local out="" resume="" timeout=${ZFSVM_TIMEOUT:-} cell_timeout=${ZFSVM_CELL_TIMEOUT:-1800} passthru=()
+  local out="" resume="" timeout=${ZFSVM_TIMEOUT:-} cell_timeout=${ZFSVM_CELL_TIMEOUT:-1800} passthru=() slice=""
   while [ $# -gt 0 ]; do
+    if variant_option run "$@"; then shift "$took"; continue; fi
     case $1 in
-      --unfixed) want_unfixed=1 ;;
-      --patch) [ $# -ge 2 ] || usage_error "run: --patch needs a file"; want_patch_option run "$2"; shift ;;
       --out) [ $# -ge 2 ] || usage_error "run: --out needs a directory"; out=$2; shift ;;
       --resume) [ $# -ge 2 ] || usage_error "run: --resume needs a run directory"; resume=$2; shift ;;
       --pool-size) [ $# -ge 2 ] || usage_error "run: --pool-size needs a size"; pool_size=$2; shift
@@ -43,13 +49,15 @@ cmd_run() {
       --timeout) [ $# -ge 2 ] || usage_error "run: --timeout needs seconds"; timeout=$2; shift
         [[ $timeout =~ ^[1-9][0-9]*$ ]] || usage_error "run: invalid --timeout value '$timeout' (seconds)" ;;
       --cell-timeout) [ $# -ge 2 ] || usage_error "run: --cell-timeout needs seconds"; cell_timeout=$2; shift ;;
+      --slice) [ $# -ge 2 ] || usage_error "run: --slice needs seconds"; slice=$2; shift
+        [[ $slice =~ ^[1-9][0-9]*$ ]] || usage_error "run: invalid --slice value '$slice' (whole seconds)" ;;
       --) shift; passthru=("$@"); break ;;
       -h|--help) usage; exit 0 ;;
       *) usage_error "run: unknown argument '$1' (diobench's own arguments go after --)" ;;
     esac
     shift
   done
-  resolve_patch run
+  resolve_variant run
   [[ $cell_timeout =~ ^[1-9][0-9]*$ ]] ||
     usage_error "run: invalid --cell-timeout value '$cell_timeout' (ZFSVM_CELL_TIMEOUT / --cell-timeout: whole seconds)"
   local a force=()
@@ -132,7 +140,7 @@ cmd_run() {
     [ -d "$out" ] && mv "$out" "$stage/$name"
     choose_accel
     { printf 'ZFSVM_REPO=%q\nZFSVM_RUN_DIR=%q\nZFSVM_CWD=%q\n' "$top" "$out" "$PWD"
-      printf 'ZFSVM_RESUME=%d\n' "$([ "$mode" = resume ] && echo 1 || echo 0)"
+      printf 'ZFSVM_RESUME=%d\nZFSVM_SLICE=%q\n' "$([ "$mode" = resume ] && echo 1 || echo 0)" "$slice"
       # for the run's system information (the runner stores DIOBENCH_SYSINFO_A_B as a.b)
       printf 'export DIOBENCH_SYSINFO_VM_ACCELERATOR=%q\n' "$accel"
       printf 'export DIOBENCH_SYSINFO_VM_EMULATED_CPU=%q\n' "$([ "$accel" = tcg ] && echo yes || echo no)"
@@ -142,6 +150,11 @@ cmd_run() {
       if [ -n "$patch_file" ]; then
         printf 'export DIOBENCH_SYSINFO_VM_ZFS_PATCH=%q\n' "$(basename "$patch_file")"
         printf 'export DIOBENCH_SYSINFO_VM_ZFS_PATCH_SHA256=%q\n' "$patch_sha"
+      fi
+      if [ -n "$source_dir" ]; then
+        printf 'export DIOBENCH_SYSINFO_VM_ZFS_SOURCE=%q\n' "$source_dir"
+        printf 'export DIOBENCH_SYSINFO_VM_ZFS_SOURCE_COMMIT=%q\n' "${source_commit:-none}"
+        printf 'export DIOBENCH_SYSINFO_VM_ZFS_SOURCE_UNCOMMITTED_SHA256=%q\n' "${source_diff:-none}"
       fi
       if [ "$mode" = resume ]; then job_array ZFSVM_ARGS ${resume_args[@]+"${resume_args[@]}"}; else job_array ZFSVM_ARGS "${passthru[@]}"; fi
     } >"$stage/zfsvm-job.sh"
@@ -225,7 +238,11 @@ cmd_run() {
     echo "outcome: ERROR -- $lane_error"
     return 1
   fi
-  echo "outcome: diobench run exited $rc"
+  if [ -n "$slice" ] && [ "$rc" = "$slice_rc" ]; then
+    echo "outcome: the slice of ${slice}s ended (diobench stopped after the repetition it was running); continue with: scripts/zfs-vm run$variant_args --slice $slice --resume $out"
+  else
+    echo "outcome: diobench run exited $rc"
+  fi
   return "$rc"
 }
 

@@ -8,9 +8,8 @@
 cmd_test() {
   local quick=0 out="" timeout=${ZFSVM_TIMEOUT:-}
   while [ $# -gt 0 ]; do
+    if variant_option test "$@"; then shift "$took"; continue; fi
     case $1 in
-      --unfixed) want_unfixed=1 ;;
-      --patch) [ $# -ge 2 ] || usage_error "test: --patch needs a file"; want_patch_option test "$2"; shift ;;
       --quick) quick=1 ;;
       --out) [ $# -ge 2 ] || usage_error "test: --out needs a directory"; out=$2; shift ;;
       -h|--help) usage; exit 0 ;;
@@ -18,7 +17,7 @@ cmd_test() {
     esac
     shift
   done
-  resolve_patch test
+  resolve_variant test
   if [ -n "$out" ]; then
     check_out_path "$out"
     [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ] && usage_error "test: invalid --out value '$out' (exists and is not empty)"

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "diobench/check/path_judgement.hpp"
 #include "diobench/path_counters.hpp"
 
 namespace diobench {
@@ -46,12 +47,21 @@ struct RepetitionData {
   bool pool_measured = false;
   std::uint64_t loop_bytes = 0;
   bool loop_measured = false;
+  // zfs backend: the same iostats per direction and path (direct_<dir>_bytes
+  // and arc_<dir>_bytes; ARC bytes are misses: what went to disk through
+  // the ARC); pool_bytes is the main direction's two added.
+  PathBytes pool_read, pool_write;
+  const PathBytes& pool(Direction d) const { return d == Direction::Read ? pool_read : pool_write; }
   // Below / asked over the same time window, or 0 when unknown: what the
   // storage below moved (pool iostats on zfs, else the block devices) over
   // what the workload asked in that window (the loop device's bytes for a
   // loop target, else fio's bytes scaled up to include the ramp, or as
   // they are when the ramp is unknown).
   double amplification(double ramp_s) const;
+  // `below` bytes over what the workload asked in the same window (as for
+  // amplification), or 0 when either is unknown: e.g. the main direction's
+  // direct bytes alone, or its ARC bytes alone.
+  double per_byte_asked(double below, double ramp_s) const;
   // The same-window rule: fio counts no bytes during its ramp, but the
   // counters read around fio (block devices, pool, /proc/stat) run through
   // it; `bytes` fio counted, scaled by (ramp + runtime) / runtime, is what

@@ -132,6 +132,16 @@ Comparison compare_series(const std::vector<Measurement>& subject,
                           const std::vector<Measurement>& reference, bool latency,
                           double threshold);
 
+// One look's interval of median(subject) / median(reference), from all
+// the values at once (no sequential spending): the rank bounds on the
+// shift between their logarithms (shift_bounds), each end at one-sided
+// `alpha`, for latency widened by fio's histogram resolution as the
+// verdict's are. The values must be positive. `diobench compare` uses it
+// between two runs, whose lengths the verdict did not choose to tell them
+// apart.
+Interval ratio_bounds(const std::vector<double>& subject, const std::vector<double>& reference,
+                      bool latency, double alpha);
+
 // A Markdown paragraph saying how the verdict decides, for a report's
 // method section.
 std::string verdict_method_text(double threshold);
