@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace diobench {
 namespace {
@@ -34,6 +35,44 @@ TEST(FioResult, ReadsTheRecordedRun) {
   EXPECT_EQ(job.write.total_ios, 14820u);
   EXPECT_TRUE(std::isnan(job.read.percentile_ns(42.0)));
   EXPECT_EQ(r.first_error(), 0);
+}
+
+// fio 3.33 as a client of two fio servers (fio --client=HOSTFILE), each in
+// a network namespace of this machine running a 2 s randread job through
+// our engine: fixtures/fio-client/two-hosts.json. In one-host-lost.json the
+// first server was killed mid-run: fio printed "client: host=... disconnected"
+// before the JSON, which holds the other host only and no "All clients".
+TEST(FioResult, ReadsEveryServersJobsAndTheAggregateApart) {
+  const FioResult r = read_fio_json(std::string(DIOBENCH_FIXTURES) + "/fio-client/two-hosts.json");
+  EXPECT_TRUE(r.from_servers());
+  ASSERT_EQ(r.jobs.size(), 2u);
+  EXPECT_EQ(r.hosts(), (std::vector<std::string>{"10.231.2.2,8765", "10.231.1.2,8765"}));
+  ASSERT_EQ(r.all_clients.size(), 1u);
+  EXPECT_EQ(r.all_clients[0].name, "All clients");
+  EXPECT_TRUE(r.all_clients[0].host.empty());
+  // The aggregate is the sum of the hosts' bytes, not one of them.
+  EXPECT_EQ(r.all_clients[0].read.io_bytes, r.jobs[0].read.io_bytes + r.jobs[1].read.io_bytes);
+  EXPECT_GT(r.jobs[0].read.total_ios, 0u);
+  EXPECT_GT(r.jobs[1].read.total_ios, 0u);
+}
+
+TEST(FioResult, ALostServerHasNoJobs) {
+  const FioResult r =
+      read_fio_json(std::string(DIOBENCH_FIXTURES) + "/fio-client/one-host-lost.json");
+  EXPECT_EQ(r.hosts(), (std::vector<std::string>{"10.231.2.2,8765"}));
+  EXPECT_TRUE(r.all_clients.empty());
+  EXPECT_EQ(r.first_error(), 0);
+}
+
+TEST(FioResult, ALocalRunHasNoHosts) {
+  const FioResult r = read_fio_json(kFixture);
+  EXPECT_FALSE(r.from_servers());
+  EXPECT_TRUE(r.hosts().empty());
+  EXPECT_TRUE(r.all_clients.empty());
+}
+
+TEST(FioResult, AServersJobWithoutItsHostIsAClearError) {
+  EXPECT_THROW(parse_fio_json(R"({"client_stats": [{"jobname": "j"}]})", "d"), FioResultError);
 }
 
 TEST(FioResult, SkipsTextBeforeTheJson) {

@@ -1,5 +1,6 @@
 #include "diobench/fio_result.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -41,7 +42,45 @@ DirectionResult parse_direction(const nlohmann::json& j) {
   return d;
 }
 
+FioJobResult parse_job(const nlohmann::json& job) {
+  FioJobResult r;
+  r.name = job.at("jobname").get<std::string>();
+  r.error = json_whole_or<int>(job, "error", 0);
+  r.read = parse_direction(job.at("read"));
+  r.write = parse_direction(job.at("write"));
+  return r;
+}
+
+// fio as a client names the aggregate of every server's jobs this way
+// (client.c, fio 3.33 and 3.39).
+constexpr const char* kAllClients = "All clients";
+
+void parse_client_stats(const nlohmann::json& stats, FioResult& result) {
+  for (const nlohmann::json& job : stats) {
+    FioJobResult r = parse_job(job);
+    if (r.name == kAllClients) {
+      result.all_clients.push_back(std::move(r));
+      continue;
+    }
+    r.host = job.at("hostname").get<std::string>() + "," +
+             std::to_string(json_whole<unsigned>(job, "port"));
+    result.jobs.push_back(std::move(r));
+  }
+}
+
 }  // namespace
+
+bool FioResult::from_servers() const { return !jobs.empty() && !jobs.front().host.empty(); }
+
+std::vector<std::string> FioResult::hosts() const {
+  std::vector<std::string> seen;
+  for (const FioJobResult& job : jobs) {
+    if (!job.host.empty() && std::find(seen.begin(), seen.end(), job.host) == seen.end()) {
+      seen.push_back(job.host);
+    }
+  }
+  return seen;
+}
 
 double DirectionResult::percentile_ns(double p) const {
   for (const auto& [key, value] : clat_percentiles_ns) {
@@ -74,13 +113,10 @@ FioResult parse_fio_json(const std::string& text, const std::string& origin) {
   FioResult result;
   try {
     result.fio_version = j.value("fio version", std::string());
-    for (const nlohmann::json& job : j.at("jobs")) {
-      FioJobResult r;
-      r.name = job.at("jobname").get<std::string>();
-      r.error = json_whole_or<int>(job, "error", 0);
-      r.read = parse_direction(job.at("read"));
-      r.write = parse_direction(job.at("write"));
-      result.jobs.push_back(std::move(r));
+    if (j.contains("client_stats")) {
+      parse_client_stats(j.at("client_stats"), result);
+    } else {
+      for (const nlohmann::json& job : j.at("jobs")) result.jobs.push_back(parse_job(job));
     }
   } catch (const nlohmann::json::exception& e) {
     throw FioResultError(origin + ": fio JSON lacks an expected field or has a bad value (" +
