@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "verdict_cells.hpp"
+
 namespace diobench {
 namespace {
 
@@ -263,20 +265,12 @@ TEST(Compare, AmplificationOfBothSidesAndItsDifferences) {
 
 CellData verdict_cell(const std::string& policy, const std::string& target, const std::string& dio,
                       double throughput) {
-  CellData c;
-  c.name = "w." + policy + "." + target + (dio == "n/a" ? "" : "-dio-" + dio);
-  c.axes = {
-      {"backend", "emulated"}, {"policy", policy},  {"target", target},   {"loop_dio", dio},
-      {"app_direct", "0"},     {"submit", "psync"}, {"semantics", "2.3"}, {"recordsize", "131072"},
-      {"workload", "w"},       {"rw", "randread"},  {"bs", "4k"}};
+  std::vector<double> t, p99;
   for (int i = 0; i < 12; ++i) {
-    RepetitionData r;
-    r.repetition = static_cast<unsigned>(i + 1);
-    r.throughput = throughput * (1 + 0.001 * (i % 5));
-    r.p99 = 50 * (1 + 0.001 * (i % 3));
-    c.repetitions.push_back(r);
+    t.push_back(throughput * (1 + 0.001 * (i % 5)));
+    p99.push_back(50 * (1 + 0.001 * (i % 3)));
   }
-  return c;
+  return test::verdict_cell(policy, target, dio, t, p99);
 }
 
 // The verdict of each run, side by side: a fallback path that halves the

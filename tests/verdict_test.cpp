@@ -6,26 +6,14 @@
 #include <cmath>
 
 #include "diobench/reports/report.hpp"
+#include "verdict_cells.hpp"
 
 namespace diobench {
 namespace {
 
 CellData cell(const std::string& policy, const std::string& target, const std::string& dio,
-              std::vector<double> throughput, std::vector<double> p99) {
-  CellData c;
-  c.name = "w." + policy + "." + target + (dio == "n/a" ? "" : "-dio-" + dio);
-  c.axes = {
-      {"backend", "emulated"}, {"policy", policy},  {"target", target},   {"loop_dio", dio},
-      {"app_direct", "0"},     {"submit", "psync"}, {"semantics", "2.3"}, {"recordsize", "131072"},
-      {"workload", "w"},       {"rw", "randread"},  {"bs", "4k"}};
-  for (std::size_t i = 0; i < throughput.size(); ++i) {
-    RepetitionData r;
-    r.repetition = static_cast<unsigned>(i + 1);
-    r.throughput = throughput[i];
-    r.p99 = p99[i];
-    c.repetitions.push_back(r);
-  }
-  return c;
+              const std::vector<double>& throughput, const std::vector<double>& p99) {
+  return test::verdict_cell(policy, target, dio, throughput, p99);
 }
 
 // Twelve repetitions around `centre` with a spread of about 1%.

@@ -6,17 +6,12 @@
 #include <cstdio>
 #include <map>
 
+#include "diobench/reports/document.hpp"
 #include "diobench/statistics.hpp"
 
 namespace diobench {
 
 namespace {
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
 
 const CellData* find_cell(const RunData& run, const std::string& name) {
   for (const CellData& c : run.cells) {
@@ -61,10 +56,11 @@ struct Effect {
 
 Effect effect(double ratio, bool latency) {
   const bool more = ratio >= 1;  // the fallback's value is the larger one
-  if (more && ratio >= 1.5) return {fmt("%.2fx", ratio), latency ? "as long" : "faster", false};
+  if (more && ratio >= 1.5)
+    return {format_number("%.2fx", ratio), latency ? "as long" : "faster", false};
   const double p = 100 * std::fabs(ratio - 1);
-  if (latency) return {fmt("%.1f%%", p), more ? "higher" : "lower"};
-  return {fmt("%.1f%%", p), more ? "faster" : "slower"};
+  if (latency) return {format_number("%.1f%%", p), more ? "higher" : "lower"};
+  return {format_number("%.1f%%", p), more ? "faster" : "slower"};
 }
 
 }  // namespace
@@ -186,7 +182,7 @@ std::string metric_words(const Comparison& c) {
 }
 
 std::string verdict_words(const AnswerLine& line, double threshold) {
-  const std::string at = " at " + fmt("%g%%", 100 * threshold);
+  const std::string at = " at " + format_number("%g%%", 100 * threshold);
   switch (line.outcome) {
     case Outcome::Pass:
       return "PASS" + at;
@@ -224,9 +220,9 @@ std::string line_text(const AnswerLine& line, const CellData* subject, double th
       effects += (effects.empty() ? "" : " and ") + metric_words(*c);
     t += effects;
     if (line.cpu) {
-      t += "; CPU per GiB " + fmt("%.2fx", line.cpu->ratio) + " the reference's [" +
-           fmt("%.2fx", line.cpu->interval.low) + ", " + fmt("%.2fx", line.cpu->interval.high) +
-           "]";
+      t += "; CPU per GiB " + format_number("%.2fx", line.cpu->ratio) + " the reference's [" +
+           format_number("%.2fx", line.cpu->interval.low) + ", " +
+           format_number("%.2fx", line.cpu->interval.high) + "]";
     }
     t += " — ";
   }
@@ -264,7 +260,7 @@ Answer the_answer(const RunData& run, const std::vector<Comparison>& verdict, do
                   std::uint64_t seed) {
   Answer a;
   a.heading = "The answer: does the fallback path cost little? (threshold " +
-              fmt("%g%%", 100 * threshold) + ")";
+              format_number("%g%%", 100 * threshold) + ")";
   if (run.emulated_cpu()) a.banner = kEmulatedCpuBanner;
   if (std::any_of(run.cells.begin(), run.cells.end(), emulated_loop_cell))
     a.scope = kLoopModelScope;

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "diobench/reports/document.hpp"
 #include "diobench/statistics.hpp"
 #include "diobench/units.hpp"
 
@@ -55,29 +56,23 @@ std::string driver_name(std::string run_name) {
   return run_name;
 }
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 // Microseconds with about three significant digits.
 std::string us_text(double us) {
-  if (us < 10) return fmt("%.3g", us);
-  return us >= 100 ? fmt("%.0f", us) : fmt("%.1f", us);
+  if (us < 10) return format_number("%.3g", us);
+  return us >= 100 ? format_number("%.0f", us) : format_number("%.1f", us);
 }
 
-std::string percent(double x) { return fmt("%.0f%%", 100 * x); }
+std::string percent(double x) { return format_number("%.0f%%", 100 * x); }
 
 std::string rate_text(double per_second, bool bytes) {
   if (bytes) {
     if (per_second >= 1024.0 * 1024 * 1024)
-      return fmt("%.3g GiB/s", per_second / (1024.0 * 1024 * 1024));
-    return fmt("%.3g MiB/s", per_second / (1024.0 * 1024));
+      return format_number("%.3g GiB/s", per_second / (1024.0 * 1024 * 1024));
+    return format_number("%.3g MiB/s", per_second / (1024.0 * 1024));
   }
-  if (per_second >= 1e6) return fmt("%.3g M/s", per_second / 1e6);
-  if (per_second >= 1e3) return fmt("%.3g k/s", per_second / 1e3);
-  return fmt("%.3g /s", per_second);
+  if (per_second >= 1e6) return format_number("%.3g M/s", per_second / 1e6);
+  if (per_second >= 1e3) return format_number("%.3g k/s", per_second / 1e3);
+  return format_number("%.3g /s", per_second);
 }
 
 std::string with_bs(const std::string& pattern, std::uint64_t bs) {
@@ -230,7 +225,8 @@ BenchResults bench_results_from_json(const json& doc, const std::string& source)
         b.context[k] = v.get<std::string>();
       } else if (k == "load_avg" && v.is_array()) {
         std::string s;
-        for (const auto& x : v) s += (s.empty() ? "" : " ") + fmt("%.2f", x.get<double>());
+        for (const auto& x : v)
+          s += (s.empty() ? "" : " ") + format_number("%.2f", x.get<double>());
         b.context[k] = s;
       } else if (v.is_number()) {
         b.context[k] = v.dump();
@@ -424,7 +420,7 @@ void add_ceilings(const BenchResults& b, Document& doc) {
     const auto v = d ? d->median_of(r.key) : std::nullopt;
     if (!v) continue;
     roofline += std::string(roofline.empty() ? "" : "; ") + r.what + " " +
-                fmt("%.3g", *v / r.scale) + " " + r.unit +
+                format_number("%.3g", *v / r.scale) + " " + r.unit +
                 (on_stand_in(*d) ? " (stand-in file)" : "");
   }
   if (!roofline.empty())
@@ -449,8 +445,9 @@ Table comparison_table(const BenchResults& b, const std::vector<std::uint64_t>& 
         continue;
       }
       const Interval ci = bootstrap_ratio_interval(a, c, 0.95, seed++, kRatioResamples);
-      t.rows.push_back({p.question, std::to_string(size), fmt("%.3f", median(a) / median(c)),
-                        fmt("%.3f", ci.low) + ".." + fmt("%.3f", ci.high)});
+      t.rows.push_back({p.question, std::to_string(size),
+                        format_number("%.3f", median(a) / median(c)),
+                        format_number("%.3f", ci.low) + ".." + format_number("%.3f", ci.high)});
     }
   }
   return t;
@@ -549,7 +546,7 @@ Document driver_family_document(const BenchResults& b, int level) {
       row.push_back(items ? rate_text(*items, false) : "—");
       for (const auto& c : counters) {
         const auto v = d->median_of(c);
-        row.push_back(v ? fmt("%.4g", *v) : "—");
+        row.push_back(v ? format_number("%.4g", *v) : "—");
       }
       std::string label = d->label;
       if (!d->errors.empty())

@@ -7,16 +7,11 @@
 #include <ostream>
 
 #include "diobench/reports/compare.hpp"
+#include "diobench/reports/document.hpp"
 
 namespace diobench {
 
 namespace {
-
-std::string num(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
 
 // "crash in A", "crash in B" or "crash in A and B".
 std::string crashed_in(const CrashedCell& x) {
@@ -27,9 +22,10 @@ std::string crashed_in(const CrashedCell& x) {
 // (too few repetitions) is written as such.
 std::string change_text(double change, const Interval& ratio) {
   auto end = [](double r) {
-    return std::isfinite(r) && r > 0 ? num("%+.1f%%", 100 * (r - 1)) : "open";
+    return std::isfinite(r) && r > 0 ? format_number("%+.1f%%", 100 * (r - 1)) : "open";
   };
-  return num("%+.1f%%", 100 * change) + " [" + end(ratio.low) + ", " + end(ratio.high) + "]";
+  return format_number("%+.1f%%", 100 * change) + " [" + end(ratio.low) + ", " + end(ratio.high) +
+         "]";
 }
 
 std::string bold_if(bool b, const std::string& s) { return b ? "**" + s + "**" : s; }
@@ -83,9 +79,9 @@ void write_changes(const RunComparison& c, std::ostream& out) {
   bool few = false;
   for (const CellChange& x : c.cells) few = few || x.few_repetitions;
   out << "## Changes per cell\n\nGeometric mean over " << c.cells.size()
-      << " matching cells: throughput " << num("%+.1f%%", 100 * (c.geomean_throughput_ratio - 1))
-      << ", p99 latency " << num("%+.1f%%", 100 * (c.geomean_p99_ratio - 1))
-      << " (B against A).\n\n";
+      << " matching cells: throughput "
+      << format_number("%+.1f%%", 100 * (c.geomean_throughput_ratio - 1)) << ", p99 latency "
+      << format_number("%+.1f%%", 100 * (c.geomean_p99_ratio - 1)) << " (B against A).\n\n";
   if (c.decidable == 0) {
     out << "No change could be decided: too few repetitions for a 95% rank interval (4 a side "
            "are enough, 3 against 3 bound nothing).\n\n";
@@ -93,9 +89,9 @@ void write_changes(const RunComparison& c, std::ostream& out) {
     out << "Decided changes: **" << c.decided << " of " << c.decidable
         << "** (throughput and p99 of each cell; a change is decided, in bold, when its 95% "
            "interval leaves out no change). With no real change about "
-        << num("%.1f", kChangeFalseRate * static_cast<double>(c.decidable))
+        << format_number("%.1f", kChangeFalseRate * static_cast<double>(c.decidable))
         << " would be decided by chance; at least " << c.decided << " has a chance of "
-        << num("%.3g", c.chance_of_as_many)
+        << format_number("%.3g", c.chance_of_as_many)
         << " (binomial, the comparisons taken as independent, which a cell's throughput and "
            "latency are not).\n\n";
   }
@@ -109,13 +105,13 @@ void write_changes(const RunComparison& c, std::ostream& out) {
          "change [95%] | p |\n|---|---|---|---|---|---|---|---|---|---|\n";
   for (const CellChange& x : c.cells) {
     out << "| " << x.cell << " | " << x.n_a << "/" << x.n_b << " | "
-        << num("%.1f", x.throughput_a / 1048576) << " | " << num("%.1f", x.throughput_b / 1048576)
-        << " | "
+        << format_number("%.1f", x.throughput_a / 1048576) << " | "
+        << format_number("%.1f", x.throughput_b / 1048576) << " | "
         << bold_if(x.throughput_decided(), change_text(x.throughput_change, x.throughput_ratio))
-        << " | " << num("%.3g", x.throughput_p) << " | " << num("%.1f", x.p99_a / 1e3) << " | "
-        << num("%.1f", x.p99_b / 1e3) << " | "
-        << bold_if(x.p99_decided(), change_text(x.p99_change, x.p99_ratio)) << " | "
-        << num("%.3g", x.p99_p) << " |\n";
+        << " | " << format_number("%.3g", x.throughput_p) << " | "
+        << format_number("%.1f", x.p99_a / 1e3) << " | " << format_number("%.1f", x.p99_b / 1e3)
+        << " | " << bold_if(x.p99_decided(), change_text(x.p99_change, x.p99_ratio)) << " | "
+        << format_number("%.3g", x.p99_p) << " |\n";
   }
   out << "\n";
 }
@@ -129,11 +125,11 @@ void write_amplification(const RunComparison& c, std::ostream& out) {
       << (differ ? "**" + std::to_string(differ) + " of " + std::to_string(c.amplification.size()) +
                        " cells differ**"
                  : "No cell differs")
-      << " (by more than " << num("%.0f%%", 100 * kAmplificationRelative) << " and "
-      << num("%.2f", kAmplificationAbsolute)
+      << " (by more than " << format_number("%.0f%%", 100 * kAmplificationRelative) << " and "
+      << format_number("%.2f", kAmplificationAbsolute)
       << " bytes per byte).\n\n| cell | A | A direct | A ARC | B | B direct | B ARC | differs "
          "|\n|---|---|---|---|---|---|---|---|\n";
-  auto x = [](double v) { return num("%.2fx", v); };
+  auto x = [](double v) { return format_number("%.2fx", v); };
   for (const AmplificationRow& r : c.amplification) {
     out << "| " << r.cell << " | " << x(r.a.total) << " | " << x(r.a.direct) << " | " << x(r.a.arc)
         << " | " << x(r.b.total) << " | " << x(r.b.direct) << " | " << x(r.b.arc) << " | "
@@ -157,8 +153,8 @@ void write_verdict(const RunComparison& c, std::ostream& out) {
     return s.empty() ? std::string("none") : s;
   };
   out << "## Verdict of each run\n\nThe fallback-path verdict (threshold "
-      << num("%.0f%%", 100 * c.threshold) << ") computed on each run: A " << counts(count_a)
-      << "; B " << counts(count_b) << ". "
+      << format_number("%.0f%%", 100 * c.threshold) << ") computed on each run: A "
+      << counts(count_a) << "; B " << counts(count_b) << ". "
       << (differ ? "**" + std::to_string(differ) + " comparisons differ.**"
                  : "Every comparison has the same outcome in both.")
       << "\n\n| comparison | A | cost A | B | cost B |\n|---|---|---|---|---|\n";
@@ -166,7 +162,7 @@ void write_verdict(const RunComparison& c, std::ostream& out) {
     auto side = [](bool in, Outcome o) { return in ? std::string(to_string(o)) : "-"; };
     // a CRASH has no cost: no numbers to compare
     auto cost = [](bool in, double v) {
-      return in && std::isfinite(v) ? num("%+.1f%%", 100 * v) : "-";
+      return in && std::isfinite(v) ? format_number("%+.1f%%", 100 * v) : "-";
     };
     out << "| " << r.comparison << " | " << bold_if(r.differs(), side(r.in_a, r.a)) << " | "
         << cost(r.in_a, r.cost_a) << " | " << bold_if(r.differs(), side(r.in_b, r.b)) << " | "
@@ -255,15 +251,16 @@ void write_csv(const RunComparison& c, std::ostream& out) {
   out << "cell,n_a,n_b,throughput_a_Bps,throughput_b_Bps,throughput_change,throughput_ratio_low,"
          "throughput_ratio_high,throughput_p,p99_a_us,p99_b_us,p99_change,p99_ratio_low,"
          "p99_ratio_high,p99_p,few_repetitions,outcome\n";
-  auto end = [](double v) { return std::isfinite(v) && v > 0 ? num("%.4f", v) : ""; };
+  auto end = [](double v) { return std::isfinite(v) && v > 0 ? format_number("%.4f", v) : ""; };
   for (const CellChange& x : c.cells) {
-    out << x.cell << "," << x.n_a << "," << x.n_b << "," << num("%.0f", x.throughput_a) << ","
-        << num("%.0f", x.throughput_b) << "," << num("%.4f", x.throughput_change) << ","
-        << end(x.throughput_ratio.low) << "," << end(x.throughput_ratio.high) << ","
-        << num("%.4g", x.throughput_p) << "," << num("%.2f", x.p99_a / 1e3) << ","
-        << num("%.2f", x.p99_b / 1e3) << "," << num("%.4f", x.p99_change) << ","
-        << end(x.p99_ratio.low) << "," << end(x.p99_ratio.high) << "," << num("%.4g", x.p99_p)
-        << "," << (x.few_repetitions ? "yes" : "no") << ",compared\n";
+    out << x.cell << "," << x.n_a << "," << x.n_b << "," << format_number("%.0f", x.throughput_a)
+        << "," << format_number("%.0f", x.throughput_b) << ","
+        << format_number("%.4f", x.throughput_change) << "," << end(x.throughput_ratio.low) << ","
+        << end(x.throughput_ratio.high) << "," << format_number("%.4g", x.throughput_p) << ","
+        << format_number("%.2f", x.p99_a / 1e3) << "," << format_number("%.2f", x.p99_b / 1e3)
+        << "," << format_number("%.4f", x.p99_change) << "," << end(x.p99_ratio.low) << ","
+        << end(x.p99_ratio.high) << "," << format_number("%.4g", x.p99_p) << ","
+        << (x.few_repetitions ? "yes" : "no") << ",compared\n";
   }
   for (const CrashedCell& x : c.crashed) {
     out << x.cell << ",,,,,,,,,,,,,,,," << crashed_in(x) << "\n";

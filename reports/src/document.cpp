@@ -1,6 +1,8 @@
 #include "diobench/reports/document.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace diobench {
@@ -15,6 +17,13 @@ Block text_block(Block::Kind kind, const std::string& text) {
 }
 
 }  // namespace
+
+std::string format_number(const char* format, double v) {
+  if (std::isnan(v)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
 
 Block heading(const std::string& text, int level) {
   Block b = text_block(Block::Kind::Heading, text);

@@ -25,13 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string fmt(const char* f, double v) {
-  if (std::isnan(v)) return "-";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 Direction main_direction(const CellData& c) {
   return c.reads() ? Direction::Read : Direction::Write;
 }
@@ -81,7 +74,7 @@ CeilingShare share_of(const RunData& run, const CellSummary& s) {
 }
 
 std::string share_text(const CeilingShare& c) {
-  return c.fraction ? fmt("%.0f%%", 100 * *c.fraction) + " of " + c.ceiling : "—";
+  return c.fraction ? format_number("%.0f%%", 100 * *c.fraction) + " of " + c.ceiling : "—";
 }
 
 // The sections report.md and index.html share: crashes, the ceilings'
@@ -321,8 +314,8 @@ std::string outcome_text(const Comparison& c) {
 
 std::string cpu_ratio_text(const std::optional<CpuRatio>& r) {
   if (!r) return "-";
-  return fmt("%.2fx", r->ratio) + " [" + fmt("%.2fx", r->interval.low) + ", " +
-         fmt("%.2fx", r->interval.high) + "]";
+  return format_number("%.2fx", r->ratio) + " [" + format_number("%.2fx", r->interval.low) + ", " +
+         format_number("%.2fx", r->interval.high) + "]";
 }
 
 // The verdict comparison by comparison: the effect as a ratio in words
@@ -451,7 +444,8 @@ std::string inline_svg(const fs::path& file) {
 // "1.234 [1.100, 1.400]", or "-" when the cell recorded no CPU time.
 std::string cpu_text(double median_value, const Interval& iv, std::size_t n) {
   if (n == 0) return "-";
-  return fmt("%.3f", median_value) + " [" + fmt("%.3f", iv.low) + ", " + fmt("%.3f", iv.high) + "]";
+  return format_number("%.3f", median_value) + " [" + format_number("%.3f", iv.low) + ", " +
+         format_number("%.3f", iv.high) + "]";
 }
 
 std::string cells_cpu_note(const std::vector<CellSummary>& cells) {
@@ -526,13 +520,14 @@ std::string html_cells(const RunData& run, const std::vector<CellSummary>& cells
         << escaped(excerpt_head(first_excerpt(*s.cell), 2, " / ")) << "</code></td></tr>\n";
       continue;
     }
-    h << "</td><td>" << s.n << "</td><td>" << fmt("%.1f", s.throughput_median / 1048576)
-      << "</td><td>" << fmt("%.1f", s.throughput_interval.low / 1048576) << " - "
-      << fmt("%.1f", s.throughput_interval.high / 1048576) << "</td><td>"
-      << fmt("%.3f", s.throughput_cv) << "</td><td>" << fmt("%.0f", s.iops_median) << "</td><td>"
-      << fmt("%.1f", s.p50 / 1e3) << "</td><td>" << fmt("%.1f", s.p99 / 1e3) << "</td><td>"
-      << fmt("%.1f", s.p999 / 1e3) << "</td><td>"
-      << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << "</td><td>"
+    h << "</td><td>" << s.n << "</td><td>" << format_number("%.1f", s.throughput_median / 1048576)
+      << "</td><td>" << format_number("%.1f", s.throughput_interval.low / 1048576) << " - "
+      << format_number("%.1f", s.throughput_interval.high / 1048576) << "</td><td>"
+      << format_number("%.3f", s.throughput_cv) << "</td><td>"
+      << format_number("%.0f", s.iops_median) << "</td><td>" << format_number("%.1f", s.p50 / 1e3)
+      << "</td><td>" << format_number("%.1f", s.p99 / 1e3) << "</td><td>"
+      << format_number("%.1f", s.p999 / 1e3) << "</td><td>"
+      << (s.amplification > 0 ? format_number("%.2fx", s.amplification) : "-") << "</td><td>"
       << escaped(split_text(s)) << "</td><td>"
       << cpu_text(s.cpu_per_gib, s.cpu_per_gib_interval, s.cpu_n) << "</td><td>"
       << cpu_text(s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval, s.fio_cpu_n) << "</td>";
@@ -571,7 +566,7 @@ std::string html_report(const RunData& run, const std::vector<CellSummary>& cell
     << "<h2>Findings</h2>\n<ul>";
   if (findings.empty()) h << "<li>No cell moved more than twice the bytes it asked for.</li>";
   for (const Finding& f : findings) {
-    h << "<li><code>" << escaped(f.cell) << "</code>: " << fmt("%.1f", f.amplification)
+    h << "<li><code>" << escaped(f.cell) << "</code>: " << format_number("%.1f", f.amplification)
       << "x the bytes asked. Likely cause: " << escaped(f.cause) << ".</li>";
   }
   h << "</ul>\n";
@@ -600,7 +595,9 @@ std::string cells_csv(const RunData& run, const std::vector<CellSummary>& cells)
   // Empty fields when the run recorded no CPU time.
   auto cpu = [](std::size_t n, double m, const Interval& iv) {
     return std::to_string(n) + "," +
-           (n ? fmt("%.6f", m) + "," + fmt("%.6f", iv.low) + "," + fmt("%.6f", iv.high) : ",,");
+           (n ? format_number("%.6f", m) + "," + format_number("%.6f", iv.low) + "," +
+                    format_number("%.6f", iv.high)
+              : ",,");
   };
   for (const CellSummary& s : cells) {
     const CellData& c = *s.cell;
@@ -611,19 +608,22 @@ std::string cells_csv(const RunData& run, const std::vector<CellSummary>& cells)
       csv << "," << c.axis(k);
     }
     csv << "," << s.n << "," << c.failed << "," << c.skipped << ","
-        << fmt("%.0f", s.throughput_median) << "," << fmt("%.0f", s.throughput_interval.low) << ","
-        << fmt("%.0f", s.throughput_interval.high) << "," << fmt("%.0f", s.throughput_mean) << ","
-        << fmt("%.4f", s.throughput_cv) << "," << fmt("%.1f", s.iops_median) << ","
-        << fmt("%.2f", s.p50 / 1e3) << "," << fmt("%.2f", s.p90 / 1e3) << ","
-        << fmt("%.2f", s.p99 / 1e3) << "," << fmt("%.2f", s.p999 / 1e3) << ","
-        << fmt("%.2f", s.p99_interval.low / 1e3) << "," << fmt("%.2f", s.p99_interval.high / 1e3)
-        << "," << (s.amplification > 0 ? fmt("%.3f", s.amplification) : "") << "," << split_text(s)
-        << "," << (s.contradiction ? "yes" : "no") << "," << cell_outcome(c) << ","
+        << format_number("%.0f", s.throughput_median) << ","
+        << format_number("%.0f", s.throughput_interval.low) << ","
+        << format_number("%.0f", s.throughput_interval.high) << ","
+        << format_number("%.0f", s.throughput_mean) << "," << format_number("%.4f", s.throughput_cv)
+        << "," << format_number("%.1f", s.iops_median) << "," << format_number("%.2f", s.p50 / 1e3)
+        << "," << format_number("%.2f", s.p90 / 1e3) << "," << format_number("%.2f", s.p99 / 1e3)
+        << "," << format_number("%.2f", s.p999 / 1e3) << ","
+        << format_number("%.2f", s.p99_interval.low / 1e3) << ","
+        << format_number("%.2f", s.p99_interval.high / 1e3) << ","
+        << (s.amplification > 0 ? format_number("%.3f", s.amplification) : "") << ","
+        << split_text(s) << "," << (s.contradiction ? "yes" : "no") << "," << cell_outcome(c) << ","
         << csv_field(first_excerpt(c)) << ",";
     const CeilingShare share = share_of(run, s);
-    csv << (share.fraction ? fmt("%.4f", *share.fraction) : "") << "," << csv_field(share.ceiling)
-        << "," << cpu(s.cpu_n, s.cpu_per_gib, s.cpu_per_gib_interval) << ","
-        << cpu(s.fio_cpu_n, s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval) << "\n";
+    csv << (share.fraction ? format_number("%.4f", *share.fraction) : "") << ","
+        << csv_field(share.ceiling) << "," << cpu(s.cpu_n, s.cpu_per_gib, s.cpu_per_gib_interval)
+        << "," << cpu(s.fio_cpu_n, s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval) << "\n";
   }
   return csv.str();
 }
@@ -635,16 +635,18 @@ std::string comparisons_csv(const Answer& a, const std::vector<Comparison>& verd
          "repetitions_to_decide,note,cpu_ratio,cpu_ratio_low,cpu_ratio_high\n";
   for (const Comparison& c : verdict) {
     const AnswerLine* line = line_of(a, c);
-    const std::optional<CpuRatio> cpu = line ? line->cpu : std::nullopt;
+    std::string cpu = ",,";
+    if (line && line->cpu) {
+      const CpuRatio& r = *line->cpu;
+      cpu = format_number("%.6f", r.ratio) + "," + format_number("%.6f", r.interval.low) + "," +
+            format_number("%.6f", r.interval.high);
+    }
     csv << csv_field(c.workload) << "," << c.kind << "," << c.subject << "," << c.reference << ","
-        << c.metric << "," << fmt("%.6f", c.ratio) << "," << fmt("%.6f", c.ratio_interval.low)
-        << "," << fmt("%.6f", c.ratio_interval.high) << "," << to_string(c.outcome) << ","
+        << c.metric << "," << format_number("%.6f", c.ratio) << ","
+        << format_number("%.6f", c.ratio_interval.low) << ","
+        << format_number("%.6f", c.ratio_interval.high) << "," << to_string(c.outcome) << ","
         << (c.repetitions_to_decide ? std::to_string(*c.repetitions_to_decide) : "") << ","
-        << csv_field(c.note) << ","
-        << (cpu ? fmt("%.6f", cpu->ratio) + "," + fmt("%.6f", cpu->interval.low) + "," +
-                      fmt("%.6f", cpu->interval.high)
-                : ",,")
-        << "\n";
+        << csv_field(c.note) << "," << cpu << "\n";
   }
   return csv.str();
 }
@@ -671,15 +673,15 @@ std::string markdown_cells(const RunData& run, const std::vector<CellSummary>& c
     }
     md << s.n << (c.failed ? " (" + std::to_string(c.failed) + " failed)" : "")
        << (c.skipped ? " (" + std::to_string(c.skipped) + " skipped)" : "") << " | "
-       << fmt("%.1f", s.throughput_median / 1048576) << " ("
-       << fmt("%.1f", s.throughput_interval.low / 1048576) << "-"
-       << fmt("%.1f", s.throughput_interval.high / 1048576) << ") | "
-       << fmt("%.3f", s.throughput_cv) << " | " << fmt("%.0f", s.iops_median) << " | "
-       << fmt("%.1f", s.p50 / 1e3) << " / " << fmt("%.1f", s.p99 / 1e3) << " / "
-       << fmt("%.1f", s.p999 / 1e3) << " | "
-       << (s.amplification > 0 ? fmt("%.2fx", s.amplification) : "-") << " | " << split_text(s)
-       << " | " << cpu_text(s.cpu_per_gib, s.cpu_per_gib_interval, s.cpu_n) << " | "
-       << cpu_text(s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval, s.fio_cpu_n) << " |";
+       << format_number("%.1f", s.throughput_median / 1048576) << " ("
+       << format_number("%.1f", s.throughput_interval.low / 1048576) << "-"
+       << format_number("%.1f", s.throughput_interval.high / 1048576) << ") | "
+       << format_number("%.3f", s.throughput_cv) << " | " << format_number("%.0f", s.iops_median)
+       << " | " << format_number("%.1f", s.p50 / 1e3) << " / " << format_number("%.1f", s.p99 / 1e3)
+       << " / " << format_number("%.1f", s.p999 / 1e3) << " | "
+       << (s.amplification > 0 ? format_number("%.2fx", s.amplification) : "-") << " | "
+       << split_text(s) << " | " << cpu_text(s.cpu_per_gib, s.cpu_per_gib_interval, s.cpu_n)
+       << " | " << cpu_text(s.fio_cpu_per_gib, s.fio_cpu_per_gib_interval, s.fio_cpu_n) << " |";
     if (run.bench) md << " " << share_text(share_of(run, s)) << " |";
     md << "\n";
   }
@@ -699,7 +701,7 @@ std::string markdown_findings(const RunData& run, const std::vector<Finding>& fi
         "as noise.\n\n";
   if (findings.empty()) md << "No cell moved more than twice the bytes it asked for.\n";
   for (const Finding& f : findings) {
-    md << "- `" << f.cell << "`: the storage below moved " << fmt("%.1f", f.amplification)
+    md << "- `" << f.cell << "`: the storage below moved " << format_number("%.1f", f.amplification)
        << "x the bytes asked. Likely cause: " << f.cause << ".\n";
   }
   if (const auto flags = arc_flags(run); !flags.empty()) {

@@ -33,6 +33,10 @@ struct Block {
 
 using Document = std::vector<Block>;
 
+// One number through a printf format (e.g. "%.1f"); "-" for a value that
+// is not a number, so no report prints "nan".
+std::string format_number(const char* format, double v);
+
 Block heading(const std::string& text, int level = 2);
 Block paragraph(const std::string& text);
 Block code_block(const std::string& text);
