@@ -13,6 +13,7 @@
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "diobench/reports/compare.hpp"
 #include "diobench/reports/plots.hpp"
 #include "diobench/reports/report.hpp"
+#include "diobench/reports/versions.hpp"
 #include "diobench/runner/crash_record.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
@@ -602,13 +604,42 @@ int cmd_check(const std::vector<std::string>& args) {
   }
 }
 
+// diobench check's result for the side-by-side view, or why there is none.
+std::optional<diobench::CheckResult> checked(const std::string& dir, std::string* problem) {
+  try {
+    return diobench::check_run_directory(dir);
+  } catch (const std::exception& e) {
+    *problem = e.what();
+    return std::nullopt;
+  }
+}
+
+int compare_side_by_side(const std::vector<std::string>& dirs, const std::string& format) {
+  if (format == "csv") {
+    throw UsageError("invalid --format value 'csv' with more than two runs (md or json)");
+  }
+  std::vector<diobench::RunData> runs;
+  std::vector<std::optional<diobench::CheckResult>> checks;
+  std::vector<std::string> problems;
+  for (const std::string& d : dirs) {
+    runs.push_back(diobench::load_run(d));
+    problems.emplace_back();
+    checks.push_back(checked(d, &problems.back()));
+  }
+  const diobench::VersionMatrix m = diobench::side_by_side(runs, checks, problems);
+  diobench::write_side_by_side(m, runs, format, std::cout);
+  return kOk;
+}
+
 int cmd_compare(const std::vector<std::string>& args) {
   std::vector<std::string> dirs;
   std::string format;
   po::options_description desc(
-      "Usage: diobench compare RUN_A RUN_B [--format md|csv|json]\n\n"
-      "Before/after a patch, or host A against host B. First the cells whose path\n"
-      "changed (zfs backend: the pool's bytes per direction, direct / ARC / mixed /\n"
+      "Usage: diobench compare RUN_A RUN_B [--format md|csv|json]\n"
+      "       diobench compare RUN_1 RUN_2 RUN_3 ... [--format md|json]\n"
+      "       diobench compare --side-by-side RUN_1 RUN_2 [--format md|json]\n\n"
+      "Two runs: before/after a patch, or host A against host B. First the cells whose\n"
+      "path changed (zfs backend: the pool's bytes per direction, direct / ARC / mixed /\n"
       "none as diobench check classes them), then the cells during which the qemu\n"
       "guest crashed (in either run: listed apart, not compared), then for every\n"
       "cell measured in both runs the change of B against A in throughput and p99\n"
@@ -617,21 +648,29 @@ int cmd_compare(const std::vector<std::string>& args) {
       "decided against how many chance would give, the geometric mean of the\n"
       "changes, the bytes that reached the pool per byte asked on both sides, and\n"
       "the verdict of each run. A run on an emulated CPU (TCG), or two runs on\n"
-      "different accelerators, are warned about.\n\nOptions");
+      "different accelerators, are warned about.\n\n"
+      "Three runs or more (or --side-by-side): one column per run, e.g. the same\n"
+      "profile on several guest images of the version matrix (scripts/zfs-vm): each\n"
+      "run's kernel and OpenZFS, the cells that crashed the guest, whether the\n"
+      "policy model's path table held (diobench check on each run), the path each\n"
+      "cell took, the amplification, and the verdict of each run. Throughput is not\n"
+      "set side by side: runs in different guests are not comparable.\n\nOptions");
   desc.add_options()("help,h", "this text")("format", po::value(&format)->default_value("md"),
-                                            "md, csv or json")("run", po::value(&dirs),
-                                                               "the two runs");
-  const po::variables_map vm = parse("compare", desc, args, "run", 2);
+                                            "md, csv (two runs) or json")(
+      "side-by-side", "one column per run, also for two runs")("run", po::value(&dirs), "the runs");
+  const po::variables_map vm = parse("compare", desc, args, "run", -1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kOk;
   }
-  if (dirs.size() != 2)
-    throw UsageError("compare needs two run directories (see: diobench compare --help)");
+  const bool side_by_side = vm.count("side-by-side") > 0 || dirs.size() > 2;
+  if (dirs.size() < 2)
+    throw UsageError("compare needs two run directories or more (see: diobench compare --help)");
   if (format != "md" && format != "csv" && format != "json") {
     throw UsageError("invalid --format value '" + format + "' (expected md, csv or json)");
   }
   try {
+    if (side_by_side) return compare_side_by_side(dirs, format);
     const diobench::RunData a = diobench::load_run(dirs[0]);
     const diobench::RunData b = diobench::load_run(dirs[1]);
     const diobench::RunComparison c = diobench::compare_runs(a, b);

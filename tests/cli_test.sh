@@ -81,4 +81,6 @@ expect "report threshold" 2 "invalid --threshold value" -- "$bin" report "$tmp/n
 expect "compare needs two runs" 2 "needs two run directories" -- "$bin" compare /nonexistent-run
 expect "compare of a missing run" 2 "not found" -- "$bin" compare /nonexistent-a /nonexistent-b
 expect "compare format" 2 "invalid --format value 'xml'" -- "$bin" compare a b --format xml
+expect "compare side by side: no CSV" 2 "invalid --format value 'csv' with more than two runs" -- "$bin" compare a b c --format csv
+expect "compare side by side: a missing run" 2 "not found" -- "$bin" compare /nonexistent-a /nonexistent-b /nonexistent-c
 exit $fail

@@ -92,13 +92,7 @@ CellChange change_of(const CellData& ca, const CellData& cb) {
   return c;
 }
 
-// The observed path of a cell, per direction, over its repetitions: the
-// class (check's classify, with its tolerance) and the bytes. Directions
-// the workload does not issue appear only when they moved bytes directly.
-struct ObservedPath {
-  bool measured = false;
-  std::string classes, bytes;
-};
+}  // namespace
 
 ObservedPath observed_path(const CellData& c) {
   ObservedPath o;
@@ -136,10 +130,20 @@ Amplification amplification_of(const CellData& c, double ramp_s) {
   return {median(direct), median(arc), median(total)};
 }
 
-bool amplification_differs(double a, double b) {
+namespace {
+
+bool differs(double a, double b) {
   return std::fabs(a - b) >
          std::max(kAmplificationAbsolute, kAmplificationRelative * std::max(a, b));
 }
+
+}  // namespace
+
+bool amplification_differs(const Amplification& a, const Amplification& b) {
+  return differs(a.total, b.total) || differs(a.direct, b.direct) || differs(a.arc, b.arc);
+}
+
+namespace {
 
 // Both runs' verdicts, comparison by comparison, in A's order then B's own.
 std::vector<VerdictRow> verdict_rows(const RunData& a, const RunData& b, double threshold) {
@@ -230,10 +234,7 @@ RunComparison compare_runs(const RunData& a, const RunData& b, double threshold)
     }
     const Amplification aa = amplification_of(ca, a.ramp_s), ab = amplification_of(cb, b.ramp_s);
     if (aa.total > 0 || ab.total > 0) {
-      out.amplification.push_back({ca.name, aa, ab,
-                                   amplification_differs(aa.total, ab.total) ||
-                                       amplification_differs(aa.direct, ab.direct) ||
-                                       amplification_differs(aa.arc, ab.arc)});
+      out.amplification.push_back({ca.name, aa, ab, amplification_differs(aa, ab)});
     }
   }
   for (const auto& [name, cell] : in_b) {

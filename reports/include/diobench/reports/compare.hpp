@@ -67,6 +67,20 @@ struct PathChange {
 struct Amplification {
   double direct = 0, arc = 0, total = 0;
 };
+// The observed path of a cell, per direction, over its repetitions: the
+// class (check's classify, with its tolerance), e.g. "read: direct", and
+// the bytes. Directions the workload does not issue appear only when they
+// moved bytes directly. Not measured: no repetition has the pool's counters.
+struct ObservedPath {
+  bool measured = false;
+  std::string classes, bytes;
+};
+ObservedPath observed_path(const CellData& c);
+
+// The cell's amplification (medians over repetitions with pool counters;
+// all zero when none has them).
+Amplification amplification_of(const CellData& c, double ramp_s);
+
 struct AmplificationRow {
   std::string cell;
   Amplification a, b;
@@ -77,6 +91,8 @@ struct AmplificationRow {
 // ARC's residue from one repetition to the next).
 inline constexpr double kAmplificationRelative = 0.10;
 inline constexpr double kAmplificationAbsolute = 0.05;
+// Beyond that tolerance in any of the three.
+bool amplification_differs(const Amplification& a, const Amplification& b);
 
 // One comparison of the verdict (docs/design.md §10) in each run.
 struct VerdictRow {
