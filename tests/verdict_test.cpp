@@ -127,7 +127,7 @@ TEST(Findings, AmplificationAboveTwiceIsCalledOut) {
   RunData run = run_with(100, 50);
   for (RepetitionData& r : run.cells[1].repetitions) {
     r.bytes_asked = 1 << 20;
-    r.device_bytes = 32 << 20;  // the 32x of DESIGN.md's ground truth
+    r.device_bytes = 32 << 20;  // the 32x of docs/design.md §3 (a 4k read of a 128k record)
     r.device_measured = true;
   }
   run.cells[1].axes["backend"] = "zfs";
