@@ -48,7 +48,8 @@ CheckResult all_ok(const RunData& r) {
   c.dir = r.dir;
   c.kind = "run directory";
   for (const CellData& cell : r.cells) {
-    c.cells.push_back({cell.name, "read", "read: direct", "read: direct 1.0M ARC 0", CellVerdict::Ok, ""});
+    c.cells.push_back(
+        {cell.name, "read", "read: direct", "read: direct 1.0M ARC 0", CellVerdict::Ok, ""});
   }
   return c;
 }
@@ -126,7 +127,8 @@ TEST(SideBySide, ThePathTableHeldOrNotPerRun) {
 }
 
 TEST(SideBySide, AmplificationDiffersOnlyBeyondTheTolerance) {
-  const RunData a = zfs_run("k", "a", {read_cell("near", 1 << 20, 0), read_cell("far", 1 << 20, 0)});
+  const RunData a =
+      zfs_run("k", "a", {read_cell("near", 1 << 20, 0), read_cell("far", 1 << 20, 0)});
   // near: 1.04 bytes per byte against 1.00 (inside 10%); far: 2.00
   const RunData b = zfs_run(
       "k", "b", {read_cell("near", (1 << 20) + (1 << 20) / 25, 0), read_cell("far", 2 << 20, 0)});
@@ -178,10 +180,10 @@ TEST(SideBySide, MarkdownAndJsonCarryEveryColumn) {
   write_side_by_side(m, runs, "md", md);
   write_side_by_side(m, runs, "json", js);
   const std::string text = md.str();
-  for (const char* want : {"3 runs side by side", "| kernel | 6.1 | 6.12 | 7.3 |",
-                           "| reproducer | survives | survives | survives |",
-                           "| x | **read: direct** | **read: ARC** | **read: ARC** |",
-                           "1 of 1 rows differ"}) {
+  for (const char* want :
+       {"3 runs side by side", "| kernel | 6.1 | 6.12 | 7.3 |",
+        "| reproducer | survives | survives | survives |",
+        "| x | **read: direct** | **read: ARC** | **read: ARC** |", "1 of 1 rows differ"}) {
     EXPECT_NE(text.find(want), std::string::npos) << "no '" << want << "' in:\n" << text;
   }
   const nlohmann::json j = nlohmann::json::parse(js.str());

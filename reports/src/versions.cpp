@@ -72,7 +72,8 @@ VersionColumn column_of(const RunData& r, const std::optional<CheckResult>& chec
   VersionColumn col;
   if (r.guest) {
     col.kernel = r.guest->guest_kernel;
-    col.zfs = r.guest->zfs_version + (r.guest->zfs_variant.empty() ? "" : " (" + r.guest->zfs_variant + ")");
+    col.zfs = r.guest->zfs_version +
+              (r.guest->zfs_variant.empty() ? "" : " (" + r.guest->zfs_variant + ")");
     col.accelerator = r.guest->accelerator;
   }
   const auto image = r.system.find("zfsvm.image");
@@ -85,8 +86,8 @@ VersionColumn column_of(const RunData& r, const std::optional<CheckResult>& chec
   }
   for (const CellData& c : r.cells) col.crashed_cells += c.crashed > 0;
   if (r.backend == "zfs") {
-    col.reproducer = col.crashed_cells ? "crash (" + std::to_string(col.crashed_cells) + " cells)"
-                                       : "survives";
+    col.reproducer =
+        col.crashed_cells ? "crash (" + std::to_string(col.crashed_cells) + " cells)" : "survives";
   } else {
     col.reproducer = "-";
   }
@@ -101,7 +102,7 @@ VersionColumn column_of(const RunData& r, const std::optional<CheckResult>& chec
     contradicted += c.verdict != CellVerdict::Ok;
   }
   col.path_table_held = judged > 0 && contradicted == 0;
-  col.path_table = judged == 0      ? "no cell to judge"
+  col.path_table = judged == 0         ? "no cell to judge"
                    : contradicted == 0 ? "held (" + std::to_string(judged) + " cells)"
                                        : "contradicted (" + std::to_string(contradicted) + " of " +
                                              std::to_string(judged) + " cells)";
@@ -133,7 +134,8 @@ std::vector<SideBySideRow> contradicted_rows(
     for (const CellCheck& c : checks[i]->cells) {
       if (c.cell != name) continue;
       std::string e = to_string(c.verdict);
-      if (c.verdict != CellVerdict::Ok) e += ": predicted " + c.predicted + ", observed " + c.observed;
+      if (c.verdict != CellVerdict::Ok)
+        e += ": predicted " + c.predicted + ", observed " + c.observed;
       return e;
     }
     return std::string(kAbsent);
@@ -141,8 +143,7 @@ std::vector<SideBySideRow> contradicted_rows(
 }
 
 std::vector<SideBySideRow> path_rows(const std::vector<RunData>& runs) {
-  const auto names =
-      names_where(runs, [](const CellData& c) { return observed_path(c).measured; });
+  const auto names = names_where(runs, [](const CellData& c) { return observed_path(c).measured; });
   return rows_of(names, runs.size(), [&](std::size_t i, const std::string& name) {
     const CellData* c = cell_in(runs[i], name);
     const ObservedPath p = c ? observed_path(*c) : ObservedPath{};

@@ -64,17 +64,28 @@ void write_section(const VersionMatrix& m, const std::string& title, const std::
 void write_markdown(const VersionMatrix& m, const std::vector<RunData>& runs, std::ostream& out) {
   out << "# diobench compare: " << runs.size() << " runs side by side\n\n";
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    out << "- " << cell_text(m.columns[i].label) << ": `" << runs[i].dir << "` ("
-        << runs[i].profile << ", " << runs[i].backend << ")\n";
+    out << "- " << cell_text(m.columns[i].label) << ": `" << runs[i].dir << "` (" << runs[i].profile
+        << ", " << runs[i].backend << ")\n";
   }
   out << "\n";
   for (const std::string& w : m.warnings) out << "> **Warning: " << w << "**\n\n";
   write_header_row(m, "", out);
-  write_fact(m, "kernel", [](const VersionColumn& c) { return c.kernel.empty() ? std::string("-") : c.kernel; }, out);
-  write_fact(m, "OpenZFS", [](const VersionColumn& c) { return c.zfs.empty() ? std::string("-") : c.zfs; }, out);
-  write_fact(m, "accelerator", [](const VersionColumn& c) { return c.accelerator.empty() ? std::string("-") : c.accelerator; }, out);
-  write_fact(m, "reproducer", [](const VersionColumn& c) { return c.reproducer; }, out);
-  write_fact(m, "path table (diobench check)", [](const VersionColumn& c) { return c.path_table; }, out);
+  write_fact(
+      m, "kernel",
+      [](const VersionColumn& c) { return c.kernel.empty() ? std::string("-") : c.kernel; }, out);
+  write_fact(
+      m, "OpenZFS", [](const VersionColumn& c) { return c.zfs.empty() ? std::string("-") : c.zfs; },
+      out);
+  write_fact(
+      m, "accelerator",
+      [](const VersionColumn& c) {
+        return c.accelerator.empty() ? std::string("-") : c.accelerator;
+      },
+      out);
+  write_fact(
+      m, "reproducer", [](const VersionColumn& c) { return c.reproducer; }, out);
+  write_fact(
+      m, "path table (diobench check)", [](const VersionColumn& c) { return c.path_table; }, out);
   out << "\n";
   write_section(m, "Cells that crashed the guest",
                 "CRASH: the guest crashed while the cell ran; ran: it ran to the end.",
@@ -93,7 +104,8 @@ void write_markdown(const VersionMatrix& m, const std::vector<RunData>& runs, st
                 "over repetitions): both paths, and directly and through the ARC.",
                 "No run has the pool's counters.", m.amplification, "cell", out);
   write_section(m, "Verdict of each run",
-                "The fallback-path verdict (threshold " + format_number("%.0f%%", 100 * m.threshold) +
+                "The fallback-path verdict (threshold " +
+                    format_number("%.0f%%", 100 * m.threshold) +
                     ") computed inside each run, with the cost it measured there.",
                 "No run has the verdict's cells.", m.verdict, "comparison", out);
 }

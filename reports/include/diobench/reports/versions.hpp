@@ -59,8 +59,7 @@ struct VersionMatrix {
 // not be judged, with `check_problems[i]` saying why).
 VersionMatrix side_by_side(const std::vector<RunData>& runs,
                            const std::vector<std::optional<CheckResult>>& checks,
-                           const std::vector<std::string>& check_problems,
-                           double threshold = 0.05);
+                           const std::vector<std::string>& check_problems, double threshold = 0.05);
 
 // format: "md" or "json".
 void write_side_by_side(const VersionMatrix& m, const std::vector<RunData>& runs,
