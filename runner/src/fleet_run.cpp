@@ -59,7 +59,12 @@ FioInvocation fleet_invocation(const Cell& cell, const Profile& p, const FleetSe
   std::stringstream job;
   job << in.rdbuf();
   const auto values = job_values(cell, p, fleet.engine, fleet.paths.file(), fleet.paths.counters());
-  write_file_durably(base + ".fio", render_job(job.str(), values));
+  // A server may still start the job after its client is gone (a killed
+  // run): it must not make a scratch file that restore has removed.
+  write_file_durably(base + ".fio",
+                     render_job(job.str(), values) +
+                         "; fleet run: the host made the file (diobench host prepare)\n"
+                         "allow_file_create=0\n");
   std::string list;
   for (const HostSpec& h : hosts) list += h.fio_name() + "\n";
   write_file_durably(base + ".hosts", list);

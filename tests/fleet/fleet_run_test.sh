@@ -7,7 +7,7 @@
 # namespaces, servers and keys go however the test ends (trap).
 # usage: fleet_run_test.sh DIOBENCH
 set -u
-diobench=$1
+diobench=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")  # the same path on the hosts
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../expect.sh"
 hosts=$here/namespace-hosts
@@ -97,6 +97,11 @@ q "$tmp/run1" "SELECT 'sum of 3 hosts, per repetition: elapsed ' || round(avg(s.
   FROM repetitions s JOIN repetitions r ON r.cell_id = s.cell_id AND r.repetition = s.repetition AND r.host = '${labels[0]}'
   WHERE s.host = 'All clients' AND s.status = 'ok'" | sed 's/^/     /'
 expect "report of a fleet run" 0 "" -- "$diobench" report "$tmp/run1"
+# The engine must exist on the host itself (fio servers load it there).
+expect "engine missing on a host" 2 "the engine /nonexistent/engine.so does not exist on host" -- \
+  $ssh_cmd -- "${addr[0]}" "$diobench" host prepare --dir "$scratch" --run x --size 16777216 \
+  --engine /nonexistent/engine.so
+[ ! -e "$state/host1/scratch/host-x" ] || { echo "FAIL a refused prepare made its directory"; fail=1; }
 
 # 2. The client killed (SIGKILL) mid-run: `diobench restore RUNDIR` has
 # each host undo its own journal.
@@ -107,7 +112,7 @@ for _ in $(seq 1 300); do  # until every host has its scratch file
   sleep 0.1
 done
 kill -KILL $pid
-wait $pid 2>/dev/null
+{ wait $pid; } 2>/dev/null
 made=$(ls "$state"/host[123]/scratch/run-run3.dat 2>/dev/null | wc -l)
 [ "$made" = 3 ] || { echo "FAIL before the kill, $made hosts had their scratch file (want 3)"; fail=1; }
 expect "restore of a fleet run" 0 "3 of 3 hosts restored" -- "$diobench" restore "$tmp/run3"
@@ -115,6 +120,11 @@ for i in 1 2 3; do
   left=$(ls -A "$state/host$i/scratch" | grep -v '^\.diobench-scratch$')
   [ -z "$left" ] || { echo "FAIL host $i: left after restore: $left"; fail=1; }
 done
+
+# --resume takes the hosts and the ssh command from the run's plan.
+expect "resume of a fleet run" 0 "" -- "$diobench" run --resume "$tmp/run3"
+n=$(q "$tmp/run3" "SELECT count(*) FROM repetitions WHERE status = 'ok' AND host != ''")
+[ "$n" = 32 ] || { echo "FAIL resumed fleet run: $n ok rows (want 2 file cells x 4 x (3 hosts + sum))"; fail=1; }
 
 # 3. Host 2's server and sshd killed while the run is going: only its
 # repetitions fail, with the reason; the others stand.
@@ -151,6 +161,12 @@ for i in 1 3; do
 done
 [ $fail -eq 0 ] && echo "ok   a killed server fails only its own host's repetitions"
 
+if [ $fail -ne 0 ]; then  # what went wrong, for the log
+  for r in "$tmp"/run*/results.db; do
+    echo "     $r:"; sqlite3 "$r" "SELECT host, status, message FROM repetitions WHERE status = 'failed'" | sed 's/^/       /'
+  done
+  tail -5 "$tmp"/run*.out 2>/dev/null | sed 's/^/     /'
+fi
 addresses=$(IFS='|'; echo "${addr[*]}")
 namespaces=$(sed -n 's/^netns //p' "$state/made" | paste -sd'|')
 "$hosts" down "$state"
