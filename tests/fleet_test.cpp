@@ -47,7 +47,9 @@ TEST(Fleet, HostSpecs) {
     EXPECT_NE(invalid_host(bad).find(std::string("'") + bad + "'"), std::string::npos) << bad;
   }
   EXPECT_THROW(parse_host_specs({"a", "b:8765", "a:8765"}), std::invalid_argument);
-  EXPECT_EQ(parse_host_specs({"a", "a:9000"}).size(), 2u);  // two servers of one host
+  // Two servers of one host would share its scratch file: refused too.
+  EXPECT_THROW(parse_host_specs({"a", "a:9000"}), std::invalid_argument);
+  EXPECT_EQ(parse_host_specs({"a", "b:9000"}).size(), 2u);
 }
 
 TEST(Fleet, QuotesForTheRemoteShell) {

@@ -73,8 +73,9 @@ std::vector<HostSpec> parse_host_specs(const std::vector<std::string>& texts) {
   std::set<std::string> seen;
   for (const std::string& t : texts) {
     HostSpec h = parse_host_spec(t);
-    if (!seen.insert(h.label()).second) {
-      throw std::invalid_argument("invalid host '" + t + "': " + h.label() + " is named twice");
+    // By name: two servers of one host would share its scratch file.
+    if (!seen.insert(h.name).second) {
+      throw std::invalid_argument("invalid host '" + t + "': " + h.name + " is named twice");
     }
     hosts.push_back(std::move(h));
   }

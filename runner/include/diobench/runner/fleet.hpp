@@ -37,7 +37,8 @@ struct HostSpec {
 
 // HOST[:PORT]; throws std::invalid_argument naming the text (exit 2).
 HostSpec parse_host_spec(const std::string& text);
-// A list of them, each at most once (a host named twice is refused).
+// A list of them, each host at most once (a name given twice is refused,
+// with another port too: two servers of one host would share its files).
 std::vector<HostSpec> parse_host_specs(const std::vector<std::string>& texts);
 
 // How the runner reaches a host for its set-up: the ssh command as words
