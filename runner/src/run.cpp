@@ -753,15 +753,13 @@ void RunSession::prepare_work_dataset() {
 }
 
 void RunSession::store_plan() {
-  PlanFile plan{o_.backend,   o_.scratch_dir, o_.dataset,           profile_.bench.drivers,
-                o_.arc_drop,  o_.filters,     profile_.repetitions, profile_.seed,
-                std::nullopt, o_.work_dataset};
+  PlanFile plan{o_.backend,   o_.scratch_dir,  o_.dataset,           profile_.bench.drivers,
+                o_.arc_drop,  o_.filters,      profile_.repetitions, profile_.seed,
+                std::nullopt, o_.work_dataset, profile_.hosts,       o_.ssh};
   if (o_.until_decided) {
     plan.until_decided =
         PlanFile::Decision{profile_.budget_s, profile_.max_repetitions, o_.threshold};
   }
-  plan.hosts = profile_.hosts;
-  plan.ssh = o_.ssh;
   write_plan((dir_ / "plan.json").string(), plan);  // on resume: a new budget or cap
   store_ = std::make_unique<ResultStore>((dir_ / "results.db").string());
   store_->begin_run(profile_.name, o_.backend, profile_.seed, utc_timestamp());
