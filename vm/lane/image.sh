@@ -12,8 +12,8 @@ prepare_kernel() {
   log "fetching guest kernel $kver ($kpkg): image, headers, kbuild"
   mkdir -p "$cache/debs"
   local common kbuild debs=()
-  common=$(apt-cache depends "linux-headers-$kver" | awk '/Depends: linux-headers-.*-common/ && !seen++ { print $2 }')
-  kbuild=$(apt-cache depends "linux-headers-$kver" | awk '/Depends: linux-kbuild-/ && !seen++ { print $2 }')
+  common=$(uapt apt-cache depends "linux-headers-$kver" | awk '/Depends: linux-headers-.*-common/ && !seen++ { print $2 }')
+  kbuild=$(uapt apt-cache depends "linux-headers-$kver" | awk '/Depends: linux-kbuild-/ && !seen++ { print $2 }')
   [ -n "$common" ] && [ -n "$kbuild" ] || die "cannot resolve the headers of linux-headers-$kver"
   debs+=("$(fetch_deb "linux-image-$kver=$kpkg")")
   debs+=("$(fetch_deb "linux-headers-$kver=$kpkg")")
@@ -35,11 +35,15 @@ prepare_kernel() {
 prepare_zfs_package() {
   local stamp=$zdir/stamp want="zfs $zpkg"
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
-  log "fetching zfs-dkms and the zfs userland $zpkg (bookworm-backports)"
+  log "fetching zfs-dkms and the zfs userland $zpkg ($image_zfs_suite)"
   mkdir -p "$cache/debs"
-  local src user=() p
+  local src user=() p libs
   src=$(fetch_deb "zfs-dkms=$zpkg")
-  for p in zfsutils-linux libzfs6linux libzpool6linux libnvpair3linux libuutil3linux; do
+  # zfsutils-linux and the ZFS libraries it depends on (their names carry
+  # the library's soname version, which changes between releases)
+  libs=$(uapt apt-cache depends "zfsutils-linux=$zpkg" | awk '$1 == "Depends:" && $2 ~ /^lib(zfs|zpool|nvpair|uutil)[0-9]*linux$/ { print $2 }')
+  [ -n "$libs" ] || die "apt names no ZFS libraries among the dependencies of zfsutils-linux $zpkg"
+  for p in zfsutils-linux $libs; do
     user+=("$(fetch_deb "$p=$zpkg")")
   done
   rm -rf "$zdir"
@@ -98,14 +102,14 @@ build_modules() {
   local ksrc=$kdir/root/usr/src/linux-headers-${kver%-amd64}-common
   local kobj=$kdir/root/usr/src/linux-headers-$kver
   [ -d "$ksrc" ] || ksrc=$kobj
-  log "configuring $what ($variant) for $kver (log: $blog)"
-  (cd "$b" && ./configure --disable-dependency-tracking --prefix=/usr --with-config=kernel \
-      --with-linux="$ksrc" --with-linux-obj="$kobj") >>"$blog" 2>&1 ||
+  log "configuring $what ($variant) for $kver${uroot:+ in the $image_userland root} (log: $blog)"
+  uapt sh -c 'cd "$1" && shift && exec "$@"' sh "$b" ./configure --disable-dependency-tracking --prefix=/usr \
+      --with-config=kernel --with-linux="$ksrc" --with-linux-obj="$kobj" >>"$blog" 2>&1 ||
     die "zfs configure failed for $kver; last lines of $blog:$(echo; tail -15 "$blog")"
   grep -q '^#define HAVE_PIN_USER_PAGES_UNLOCKED 1' "$b/zfs_config.h" ||
     log "note: HAVE_PIN_USER_PAGES_UNLOCKED is not set for $kver: the unfixed variant would not differ"
   log "compiling spl and zfs modules with make -j$(nproc) (about 4-5 minutes on 2 cores)"
-  (cd "$b" && make -j"$(nproc)") >>"$blog" 2>&1 &
+  uapt make -C "$b" -j"$(nproc)" >>"$blog" 2>&1 &
   local mk=$!
   while kill -0 "$mk" 2>/dev/null; do
     sleep 30
@@ -117,7 +121,7 @@ build_modules() {
   local m
   for m in spl zfs; do
     [ -f "$b/module/$m.ko" ] || die "the build produced no module/$m.ko (see $blog)"
-    strip -g -o "$gdir/modules/$m.ko" "$b/module/$m.ko"
+    uapt strip -g -o "$gdir/modules/$m.ko" "$b/module/$m.ko"
   done
   {
     echo "$want"
@@ -139,19 +143,23 @@ copy_source() {
 
 build_initramfs() {
   local inputs
-  inputs=$(cat "$gdir/modules/info" "$kdir/stamp" "$zdir/stamp" "$vmdir/build-initramfs" "$vmdir/guest/init" | sha256sum | cut -c1-16)
+  inputs=$(cat "$gdir/modules/info" "$kdir/stamp" "$zdir/stamp" "$vmdir/build-initramfs" "$vmdir/guest/init" |
+    { cat; [ -z "$uroot" ] || echo "userland $uroot"; } | sha256sum | cut -c1-16)
   if [ -f "$gdir/initramfs.cpio" ] && [ "$(cat "$gdir/initramfs.inputs" 2>/dev/null)" = "$inputs" ]; then
     return 0
   fi
   log "building the guest initramfs"
   "$vmdir/build-initramfs" --kernel-root "$kdir/root" --kver "$kver" --zfs-modules "$gdir/modules" \
-      --zfs-user "$zdir/user" --init "$vmdir/guest/init" --out "$gdir/initramfs.cpio" >"$gdir/initramfs.log" 2>&1 ||
+      --zfs-user "$zdir/user" --init "$vmdir/guest/init" --out "$gdir/initramfs.cpio" \
+      ${uroot:+--userland-root "$uroot"} >"$gdir/initramfs.log" 2>&1 ||
     die "initramfs build failed:$(echo; tail -15 "$gdir/initramfs.log")"
   echo "$inputs" >"$gdir/initramfs.inputs"
 }
 
-# ensure_ready: everything a guest of the variant needs, built when
-# missing (root; holds the cache's locks while it builds).
+# ensure_ready: everything a guest of the image and variant needs, built
+# when missing (root; holds the cache's locks while it builds). A failure
+# of the packaged source's build is recorded for `images` (die() calls
+# record_image while building_image is set).
 ensure_ready() {
   [ "$(id -u)" -eq 0 ] || die "must run as root (apt, qemu and the cache under $cache)"
   mkdir -p "$cache"
@@ -159,20 +167,33 @@ ensure_ready() {
   flock -w 3600 9 || die "another zfs-vm holds $cache/.lock"
   ensure_apt_source
   ensure_host_packages
+  if [ "$image_userland" != host ]; then
+    uroot=$(root_path) || die "no $image_userland root (scripts/suite-root $image_userland failed)"
+    ensure_root_diobench
+    ensure_root_mounts
+    ensure_root_apt
+  fi
   resolve_versions
   select_variant
+  building_image=1
   prepare_kernel
+  [ -z "$uroot" ] || ensure_root_packages "$cache"/debs/linux-headers-"$kver"_*.deb "$cache"/debs/linux-kbuild-*"${kpkg%%-*}"*.deb
   prepare_zfs_package
   # a source tree's copy may have no configure script (a checkout's is
   # generated, and ignored by git): autogen.sh needs the autotools
   [ -z "$source_dir" ] || ensure_host_packages autoconf automake libtool
   flock -u 9
+  building_image=0
   check_patch_applies
   # one build per variant at a time; another variant may build meanwhile
   mkdir -p "$gdir"
   exec 9>"$gdir.lock"
   flock -w 3600 9 || die "another zfs-vm holds $gdir.lock"
+  building_image=1
   build_modules
   build_initramfs
+  building_image=0
   flock -u 9
+  unmount_root
+  record_image built
 }
