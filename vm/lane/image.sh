@@ -163,19 +163,21 @@ build_initramfs() {
 ensure_ready() {
   [ "$(id -u)" -eq 0 ] || die "must run as root (apt, qemu and the cache under $cache)"
   mkdir -p "$cache"
-  exec 9>"$cache/.lock"
-  flock -w 3600 9 || die "another zfs-vm holds $cache/.lock"
-  ensure_apt_source
-  ensure_host_packages
-  if [ "$image_userland" != host ]; then
+  building_image=1
+  if [ "$image_userland" != host ]; then  # suite-root has its own lock: the cache's is not held
     uroot=$(root_path) || die "no $image_userland root (scripts/suite-root $image_userland failed)"
     ensure_root_diobench
+  fi
+  exec 9>"$cache/.lock"
+  flock -w 3600 9 || { building_image=0; die "another zfs-vm holds $cache/.lock"; }
+  ensure_apt_source
+  ensure_host_packages
+  if [ -n "$uroot" ]; then
     ensure_root_mounts
     ensure_root_apt
   fi
   resolve_versions
   select_variant
-  building_image=1
   prepare_kernel
   [ -z "$uroot" ] || ensure_root_packages "$cache"/debs/linux-headers-"$kver"_*.deb "$cache"/debs/linux-kbuild-*"${kpkg%%-*}"*.deb
   prepare_zfs_package
@@ -188,7 +190,7 @@ ensure_ready() {
   # one build per variant at a time; another variant may build meanwhile
   mkdir -p "$gdir"
   exec 9>"$gdir.lock"
-  flock -w 3600 9 || die "another zfs-vm holds $gdir.lock"
+  flock -w 3600 9 || { building_image=0; die "another zfs-vm holds $gdir.lock"; }
   building_image=1
   build_modules
   build_initramfs

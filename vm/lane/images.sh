@@ -111,7 +111,8 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
     rm -f "$file.updated"
   fi
   [ -f "$file.updated" ] && return 0
-  apt_update
+  log "apt-get update in the $image_userland root"
+  uapt apt-get update -qq || die "apt-get update failed in $uroot"
   touch "$file.updated"
 }
 
