@@ -31,6 +31,14 @@ prepare_kernel() {
   echo "$want" >"$stamp"
 }
 
+# needs_pahole: the kernel makes BTF for modules and its headers ship the
+# vmlinux that takes (6.12's do, 6.1's do not: Makefile.modfinal then
+# skips BTF): every module link, configure's tests too, then runs pahole.
+needs_pahole() {
+  local kobj=$kdir/root/usr/src/linux-headers-$kver
+  [ -f "$kobj/vmlinux" ] && grep -q '^CONFIG_DEBUG_INFO_BTF_MODULES=y' "$kobj/.config"
+}
+
 # zfs-dkms's source and the zfs userland, unpacked under $zdir.
 prepare_zfs_package() {
   local stamp=$zdir/stamp want="zfs $zpkg"
@@ -179,6 +187,7 @@ ensure_ready() {
   resolve_versions
   select_variant
   prepare_kernel
+  [ -n "$uroot" ] || ! needs_pahole || ensure_host_packages dwarves
   [ -z "$uroot" ] || ensure_root_packages "$cache"/debs/linux-headers-"$kver"_*.deb "$cache"/debs/linux-kbuild-*"${kpkg%%-*}"*.deb
   prepare_zfs_package
   # a source tree's copy may have no configure script (a checkout's is

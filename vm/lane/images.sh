@@ -124,6 +124,7 @@ ensure_root_packages() {
   deps=$(for d in "$@"; do dpkg-deb -f "$d" Depends; done | tr ',' '\n' |
     sed -E 's/\|.*//; s/\(.*\)//; s/^[[:space:]]+//; s/[[:space:]]+$//' | grep -v '^linux-' | grep . | sort -u)
   local missing=() p
+  needs_pahole && deps+=" dwarves"
   for p in make file kmod jq $deps; do  # jq: the guest scripts'
     uapt dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
