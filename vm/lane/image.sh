@@ -113,7 +113,7 @@ build_modules() {
   log "configuring $what ($variant) for $kver${uroot:+ in the $image_userland root} (log: $blog)"
   uapt sh -c 'cd "$1" && shift && exec "$@"' sh "$b" ./configure --disable-dependency-tracking --prefix=/usr \
       --with-config=kernel --with-linux="$ksrc" --with-linux-obj="$kobj" >>"$blog" 2>&1 ||
-    die "zfs configure failed for $kver; last lines of $blog:$(echo; tail -15 "$blog")"
+    die "zfs configure failed for $kver: $(configure_why "$b" "$blog"); last lines of $blog:$(echo; tail -15 "$blog")"
   grep -q '^#define HAVE_PIN_USER_PAGES_UNLOCKED 1' "$b/zfs_config.h" ||
     log "note: HAVE_PIN_USER_PAGES_UNLOCKED is not set for $kver: the unfixed variant would not differ"
   log "compiling spl and zfs modules with make -j$(nproc) (about 4-5 minutes on 2 cores)"
@@ -140,6 +140,16 @@ build_modules() {
   } >"$info"
   rm -rf "$b"
   log "modules built in $((SECONDS - t0)) s: $gdir/modules"
+}
+
+# configure_why DIR LOG: the check configure stopped at, and the first
+# error of its kernel test builds (DIR/build/*/build.log), which often
+# says more than the check (a tool missing, a kernel too new).
+configure_why() {
+  local stop first
+  stop=$(grep -B1 -m1 '^configure: error' "$2" | head -1)
+  first=$(find "$1/build" -name build.log -exec grep -h -m1 -E 'not found|error:|Error [0-9]+' {} + 2>/dev/null | head -1)
+  echo "${stop:-?}${first:+; first error of its kernel test builds: $first}"
 }
 
 # copy_source DEST: the files of the source tree (variant.sh's
