@@ -91,7 +91,6 @@ tmpdirs=()
 qemu_pidfile="" watchdog_pid=""
 cleanup() {
   set +e  # whatever fails here, the rest of the clean-up must still run
-  unmount_root
   [ -n "$watchdog_pid" ] && kill "$watchdog_pid" 2>/dev/null
   if [ -n "$qemu_pidfile" ] && [ -s "$qemu_pidfile" ]; then
     local pid

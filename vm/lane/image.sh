@@ -184,14 +184,14 @@ ensure_ready() {
   building_image=1
   if [ "$image_userland" != host ]; then  # suite-root has its own lock: the cache's is not held
     uroot=$(root_path) || die "no $image_userland root (scripts/suite-root $image_userland failed)"
-    ensure_root_diobench
+    guest_top=/srv/diobench
   fi
   exec 9>"$cache/.lock"
   flock -w 3600 9 || { building_image=0; die "another zfs-vm holds $cache/.lock"; }
   ensure_apt_source
   ensure_host_packages
   if [ -n "$uroot" ]; then
-    ensure_root_mounts
+    ensure_root_dirs
     ensure_root_apt
   fi
   resolve_versions
@@ -213,8 +213,10 @@ ensure_ready() {
   building_image=1
   build_modules
   build_initramfs
-  building_image=0
   flock -u 9
-  unmount_root
+  # last: suite-root's lock is held while it builds (and another
+  # zfs-vm's build of this root may be under way meanwhile)
+  [ -z "$uroot" ] || ensure_root_diobench
+  building_image=0
   record_image built
 }

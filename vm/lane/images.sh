@@ -10,7 +10,6 @@ want_image=""
 image="" image_userland="" image_kernel="" image_series="" image_zfs_suite="" image_zfs=""
 uroot=""        # the image's userland root; empty for the host's /
 guest_top=$top  # the repository as the guest sees it
-root_mounts=()  # what ensure_root_mounts mounted, unmounted at exit
 
 image_names() { awk '!/^[[:space:]]*(#|$)/ { print $1 }' "$images_file"; }
 default_image() { image_names | head -1; }
@@ -31,14 +30,24 @@ is_default_image() { [ "$image" = "$(default_image)" ]; }
 image_args() { is_default_image || echo " --image $image"; }
 
 # uapt CMD...: CMD where the image's userland is: on the host, or
-# chrooted into the suite's root (its apt, its compiler).
+# chrooted into the suite's root (its apt, its compiler), in a mount
+# namespace of its own with /proc, /dev and the cache (at its own path:
+# apt downloads into it, the modules build there against the unpacked
+# kernel with every path as on the host). The mounts end with CMD: none
+# is left behind, and none is seen (or unmounted) by scripts/suite-root
+# working in the same root meanwhile.
 uapt() {
-  if [ -n "$uroot" ]; then
-    chroot "$uroot" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-      DEBIAN_FRONTEND=noninteractive "$@"
-  else
+  if [ -z "$uroot" ]; then
     "$@"
+    return
   fi
+  unshare --mount --propagation private /bin/sh -c '
+    r=$1 c=$2
+    shift 2
+    mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" && mount --bind "$c" "$r$c" ||
+      { echo "zfs-vm: cannot mount /proc, /dev and $c in $r" >&2; exit 97; }
+    exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+      DEBIAN_FRONTEND=noninteractive "$@"' sh "$uroot" "$cache" "$@"
 }
 
 # ------------------------------------------------ a suite's root as userland
@@ -62,32 +71,17 @@ use_cached_root() {
   guest_top=/srv/diobench
 }
 
-# ensure_root_mounts: /proc, /dev and the cache (at its own path) in the
-# root, so apt there downloads into the cache and the modules build there
-# against the unpacked kernel with every path as on the host.
-ensure_root_mounts() {
-  [ ${#root_mounts[@]} -eq 0 ] || return 0
+# ensure_root_dirs: the mount points uapt needs in the root, and the
+# host's resolver for the root's apt.
+ensure_root_dirs() {
   local d
   for d in proc dev "${cache#/}"; do
     [ ! -L "$uroot/$d" ] || die "$uroot/$d is a symlink; refusing to follow it"
     mkdir -p "$uroot/$d"
   done
-  mount -t proc proc "$uroot/proc" && root_mounts+=("$uroot/proc") || die "cannot mount proc in $uroot"
-  mount --bind /dev "$uroot/dev" && mount --make-private "$uroot/dev" && root_mounts+=("$uroot/dev") ||
-    die "cannot bind /dev in $uroot"
-  mount --bind "$cache" "$uroot$cache" && mount --make-private "$uroot$cache" && root_mounts+=("$uroot$cache") ||
-    die "cannot bind $cache in $uroot"
   if [ ! -L "$uroot/etc/resolv.conf" ] && [ ! -s "$uroot/etc/resolv.conf" ]; then
     cp /etc/resolv.conf "$uroot/etc/resolv.conf"
   fi
-}
-
-unmount_root() {
-  local i
-  for ((i = ${#root_mounts[@]} - 1; i >= 0; i--)); do
-    umount "${root_mounts[i]}" 2>/dev/null || umount -l "${root_mounts[i]}"
-  done
-  root_mounts=()
 }
 
 # The root's apt learns the image's suites (contrib: zfs-dkms), in a file
@@ -143,7 +137,6 @@ ensure_root_diobench() {
   guest_top=/srv/diobench
   [ -x "$uroot/srv/diobench/build/diobench" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
   log "building diobench in the $image_userland root (scripts/suite-root $image_userland --build-and-test -- -N)"
-  unmount_root  # suite-root mounts what it needs itself
   nice -n 10 "$top/scripts/suite-root" "$image_userland" --build-and-test -- -N >&2 ||
     die "diobench does not build in the $image_userland root (scripts/suite-root $image_userland --build-and-test)"
   echo "$want" >"$stamp"
