@@ -55,11 +55,11 @@ uapt() {
 # root_path: the cached root of the image's suite (scripts/suite-root),
 # built when missing unless $1 is "cached" (then: exit 1 without one).
 root_path() {
-  if [ "${1:-}" = cached ]; then
-    "$top/scripts/suite-root" "$image_userland" --cached 2>/dev/null
-  else
-    nice -n 10 "$top/scripts/suite-root" "$image_userland"
-  fi
+  # --cached takes no lock: a suite-root --build-and-test of the same
+  # root (which holds it throughout) does not hold this up
+  "$top/scripts/suite-root" "$image_userland" --cached 2>/dev/null && return 0
+  [ "${1:-}" != cached ] || return 1
+  nice -n 10 "$top/scripts/suite-root" "$image_userland"
 }
 
 # use_cached_root: for the commands that build nothing (ready, info):
