@@ -27,6 +27,9 @@ prepare_kernel() {
   # The headers' Makefile includes the common headers by absolute path.
   sed -i "s|^include /usr/src/|include $kdir/root/usr/src/|" "$kdir/root/usr/src/linux-headers-$kver/Makefile"
   [ -f "$kdir/root/boot/vmlinuz-$kver" ] || die "linux-image-$kver has no /boot/vmlinuz-$kver"
+  # trixie's kernel packages put the modules in /usr/lib/modules (merged
+  # /usr); depmod and build-initramfs look in /lib/modules
+  if [ ! -e "$kdir/root/lib" ] && [ -d "$kdir/root/usr/lib/modules" ]; then ln -s usr/lib "$kdir/root/lib"; fi
   depmod -b "$kdir/root" "$kver" || die "depmod for the unpacked $kver failed"
   echo "$want" >"$stamp"
 }
