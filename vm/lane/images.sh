@@ -88,6 +88,7 @@ ensure_root_dirs() {
 # of its own; the URI is the one the root was made from.
 ensure_root_apt() {
   local uri file=$uroot/etc/apt/sources.list.d/diobench-zfsvm.sources want s suites=""
+  local stamp=$uroot/var/lib/apt/diobench-zfsvm.updated  # not beside the sources: apt would warn
   uri=$(sed -n 's/^archive //p' "$uroot/.diobench-suite-root")
   [ -n "$uri" ] || die "$uroot/.diobench-suite-root names no archive"
   for s in "$image_userland" "$image_zfs_suite" "${image_kernel#*/}"; do
@@ -102,12 +103,12 @@ Components: main contrib
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
   if [ ! -f "$file" ] || [ "$(cat "$file")" != "$want" ]; then
     printf '%s\n' "$want" >"$file"
-    rm -f "$file.updated"
+    rm -f "$stamp"
   fi
-  [ -f "$file.updated" ] && return 0
+  [ -f "$stamp" ] && return 0
   log "apt-get update in the $image_userland root"
   uapt apt-get update -qq || die "apt-get update failed in $uroot"
-  touch "$file.updated"
+  touch "$stamp"
 }
 
 # ensure_root_packages DEB...: what the unpacked kernel headers and kbuild
