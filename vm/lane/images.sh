@@ -84,21 +84,30 @@ ensure_root_dirs() {
   fi
 }
 
-# The root's apt learns the image's suites (contrib: zfs-dkms), in a file
-# of its own; the URI is the one the root was made from.
+# The root's apt learns the image's suites, in a file of its own: the
+# userland's own suite with contrib (zfs-dkms; main is the root's already),
+# any other (backports) with main and contrib; the URI is the one the
+# root was made from.
 ensure_root_apt() {
-  local uri file=$uroot/etc/apt/sources.list.d/diobench-zfsvm.sources want s suites=""
+  local uri file=$uroot/etc/apt/sources.list.d/diobench-zfsvm.sources want s others=""
   local stamp=$uroot/var/lib/apt/diobench-zfsvm.updated  # not beside the sources: apt would warn
   uri=$(sed -n 's/^archive //p' "$uroot/.diobench-suite-root")
   [ -n "$uri" ] || die "$uroot/.diobench-suite-root names no archive"
-  for s in "$image_userland" "$image_zfs_suite" "${image_kernel#*/}"; do
-    case $s in linux-image-*) continue ;; esac
-    [[ " $suites " == *" $s "* ]] || suites+=" $s"
+  for s in "$image_zfs_suite" "${image_kernel#*/}"; do
+    case $s in linux-image-*|"$image_userland") continue ;; esac
+    [[ " $others " == *" $s "* ]] || others+=" $s"
   done
   want="# Written by diobench scripts/zfs-vm: the suites of image $image.
 Types: deb
 URIs: $uri
-Suites:$suites
+Suites: $image_userland
+Components: contrib
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+  [ -z "$others" ] || want+="
+
+Types: deb
+URIs: $uri
+Suites:$others
 Components: main contrib
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
   if [ ! -f "$file" ] || [ "$(cat "$file")" != "$want" ]; then
