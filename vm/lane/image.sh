@@ -19,6 +19,15 @@ prepare_kernel() {
   debs+=("$(fetch_deb "linux-headers-$kver=$kpkg")")
   debs+=("$(fetch_deb "$common=$kpkg")")
   debs+=("$(fetch_deb "$kbuild")")
+  # Debian's kernels from 7.x on split the image package: the kernel in
+  # linux-binary-<abi>, base files and modules in linux-base-<abi> and
+  # linux-modules-<abi> (trixie-backports' 7.3)
+  local part
+  for part in linux-binary linux-base linux-modules; do
+    if uapt apt-cache show --no-all-versions "$part-$kver=$kpkg" >/dev/null 2>&1; then
+      debs+=("$(fetch_deb "$part-$kver=$kpkg")")
+    fi
+  done
   log "unpacking the guest kernel into $kdir/root"
   rm -rf "$kdir"
   mkdir -p "$kdir/root"
