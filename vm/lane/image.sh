@@ -35,6 +35,12 @@ prepare_kernel() {
   for d in "${debs[@]}"; do dpkg-deb -x "$d" "$kdir/root"; done
   # The headers' Makefile includes the common headers by absolute path.
   sed -i "s|^include /usr/src/|include $kdir/root/usr/src/|" "$kdir/root/usr/src/linux-headers-$kver/Makefile"
+  # 7.x's kernel is /usr/lib/modules/<abi>/vmlinuz (in linux-binary-<abi>),
+  # not /boot/vmlinuz-<abi>
+  if [ ! -e "$kdir/root/boot/vmlinuz-$kver" ] && [ -f "$kdir/root/usr/lib/modules/$kver/vmlinuz" ]; then
+    mkdir -p "$kdir/root/boot"
+    ln -s "../usr/lib/modules/$kver/vmlinuz" "$kdir/root/boot/vmlinuz-$kver"
+  fi
   [ -f "$kdir/root/boot/vmlinuz-$kver" ] || die "linux-image-$kver has no /boot/vmlinuz-$kver"
   # trixie's kernel packages put the modules in /usr/lib/modules (merged
   # /usr); depmod and build-initramfs look in /lib/modules
