@@ -164,10 +164,12 @@ build_modules() {
 # error of its kernel test builds (DIR/build/*/build.log), which often
 # says more than the check (a tool missing, a kernel too new).
 configure_why() {
-  local stop first
+  local stop said first
   stop=$(grep -B1 -m1 '^configure: error' "$2" | head -1)
+  # what configure said: its message's first two lines, without the stars
+  said=$(sed -n '/^configure: error/,$p' "$2" | sed -E 's/^configure: error:?//; s/^[[:space:]*]+//' | grep . | head -2 | paste -sd' ')
   first=$(find "$1/build" -name build.log -exec grep -h -m1 -E 'not found|error:|Error [0-9]+' {} + 2>/dev/null | head -1)
-  echo "${stop:-?}${first:+; first error of its kernel test builds: $first}"
+  echo "${stop:-?}: ${said:-?}${first:+; first error of its kernel test builds: $first}"
 }
 
 # copy_source DEST: the files of the source tree (variant.sh's
