@@ -130,6 +130,68 @@ expect "review: unknown argument" 2 "review: unknown argument '--profile'" -- \
   "$zfsvm" review --base fixed --candidate unfixed --profile smoke
 expect "run: bad slice" 2 "run: invalid --slice value '5s'" -- "$zfsvm" run --slice 5s -- --profile smoke
 
+# --image: every command takes it; an image vm/images does not name is
+# refused before anything is built, naming it and listing the known ones.
+images=$(dirname "$0")/../vm/images
+known=$(awk '!/^[[:space:]]*(#|$)/ { print $1 }' "$images" | paste -sd' ' | sed 's/ /, /g')
+for cmd in build test run script shell info ready variant; do
+  expect "$cmd: unknown image" 2 "$cmd: invalid --image value 'sid-9.9-9.9.9' (known images: $known)" -- \
+    "$zfsvm" "$cmd" --image sid-9.9-9.9.9
+done
+expect "--image without a name" 2 "build: --image needs a name" -- "$zfsvm" build --image
+expect "two images" 2 "invalid --image value 'b' (--image 'a' was given already)" -- \
+  "$zfsvm" build --image a --image b
+expect "review: unknown image" 2 "review: invalid --image value 'nope' (known images: $known)" -- \
+  "$zfsvm" review --base fixed --candidate unfixed --image nope
+expect "images: no arguments" 2 "images: unknown argument '--image'" -- "$zfsvm" images --image x
+# The catalogue: six columns, and each name says what its columns hold
+# (USERLAND-SERIES-ZFS; the host's userland is bookworm).
+while read -r name userland kernel series zsuite zver extra; do
+  want=$([ "$userland" = host ] && echo bookworm || echo "$userland")-$series-$zver
+  if [ -z "$zver" ] || [ -n "$extra" ] || [ "$name" != "$want" ] || [[ $kernel != linux-image-amd64* ]] || [ -z "$zsuite" ]; then
+    echo "FAIL vm/images: line of '$name' (want name '$want', 6 columns, kernel linux-image-amd64[/SUITE])"; fail=1
+  else
+    echo "ok   vm/images: $name"
+  fi
+done < <(grep -vE '^[[:space:]]*(#|$)' "$images")
+first=$(awk '!/^[[:space:]]*(#|$)/ { print $1; exit }' "$images")
+[ "$first" = bookworm-6.1-2.3.2 ] && echo "ok   the default image is bookworm-6.1-2.3.2" ||
+  { echo "FAIL the default image is '$first', not bookworm-6.1-2.3.2 (CI's lane and its cache)"; fail=1; }
+
+# images: each image's state from the records its builds leave in the
+# cache (an empty cache of our own here): not built, built (a record whose
+# guest directory holds the modules and the initramfs), does not build
+# (a recorded error, its first lines shown); a record whose build is gone
+# is not built.
+ic=$tmp/cache
+mkdir -p "$ic/images" "$ic/g/modules"
+second=$(awk '!/^[[:space:]]*(#|$)/ { n++; if (n == 2) { print $1; exit } }' "$images")
+state() { ZFSVM_CACHE=$ic "$zfsvm" images 2>&1 | awk -v n="$1" '$1 == n { $1 = ""; sub(/^ /, ""); print; exit }'; }
+want_state() {  # NAME IMAGE PATTERN
+  local got
+  got=$(state "$2")
+  if grep -q -- "$3" <<<"$got"; then echo "ok   $1"; else echo "FAIL $1: images says '$got' for $2, want '$3'"; fail=1; fi
+}
+want_state "images: empty cache" "$second" "^not built (scripts/zfs-vm build --image $second)\$"
+printf 'kernel=9.9.9-amd64 zfs=9.9.9-1 gdir=%s
+' "$ic/g" >"$ic/images/$second.built"
+want_state "images: a record without its build" "$second" "^not built"
+: >"$ic/g/modules/zfs.ko"
+: >"$ic/g/initramfs.cpio"
+want_state "images: built" "$second" "^built: kernel 9.9.9-amd64, zfs 9.9.9-1\$"
+rm "$ic/images/$second.built"
+printf 'kernel=9.9.9-amd64 zfs=9.9.9-1 at 2026-01-01T00:00:00Z
+zfs configure failed for 9.9.9-amd64
+checking kernel source version... 9.9.9
+configure: error: Found kernel 9.9.9, expected 4.18 to 6.15
+' \
+  >"$ic/images/$second.failed"
+want_state "images: does not build" "$second" "^does not build: kernel=9.9.9-amd64 zfs=9.9.9-1"
+ZFSVM_CACHE=$ic "$zfsvm" images | grep -q "^    configure: error: Found kernel 9.9.9, expected 4.18 to 6.15\$" &&
+  echo "ok   images: the recorded error's lines" || { echo "FAIL images: the recorded error's lines not shown"; fail=1; }
+[ "$(ZFSVM_CACHE=$ic "$zfsvm" images | grep -c '^[^ ]')" = "$(grep -cvE '^[[:space:]]*(#|$)' "$images")" ] &&
+  echo "ok   images: one line per image" || { echo "FAIL images: not one line per image"; fail=1; }
+
 expect "two patches" 2 "invalid --patch value 'b.patch' (--patch 'a.patch' was given already" -- \
   "$zfsvm" build --patch a.patch --patch b.patch
 if [ "$(id -u)" != 0 ]; then  # root reads any file

@@ -1,7 +1,9 @@
 # vm/lane/apt.sh: where the guest's packages come from (sourced by
 # scripts/zfs-vm). bookworm-backports is added beside the machine's own
 # Debian archive; the guest kernel and zfs-dkms versions are read from
-# local apt data; .debs are downloaded into the cache, never installed.
+# local apt data (the host's, or the root of an image of another suite:
+# uapt in images.sh); .debs are downloaded into the cache, never installed
+# on the host.
 # Also the host's own packages (qemu, busybox, build tools).
 
 # The Debian archive URI this machine already uses (deb822 or one-line
@@ -48,35 +50,43 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
 apt_updated=0
 apt_update() {
   [ "$apt_updated" = 1 ] && return 0
-  log "apt-get update"
-  apt-get update -qq || die "apt-get update failed"
+  log "apt-get update${uroot:+ in the $image_userland root}"
+  uapt apt-get update -qq || die "apt-get update failed${uroot:+ in $uroot}"
   apt_updated=1
 }
 
 # Sets kver (guest kernel ABI name, e.g. 6.1.0-56-amd64), kpkg (its Debian
 # package version), zpkg (zfs-dkms version, e.g. 2.3.2-2~bpo12+2) and zver
-# (upstream, 2.3.2). Local apt data only; updates once if they are missing.
+# (upstream, 2.3.2) for the image (vm/images): the kernel its package
+# ($image_kernel) depends on, the zfs-dkms of $image_zfs_suite whose
+# upstream version is $image_zfs. Local apt data only (the host's, or the
+# image's root's); updates once if they are missing.
 resolve_versions() {
-  local try
+  local try zsuites
   for try in 1 2; do
-    kver=${ZFSVM_KERNEL:-$(apt-cache depends linux-image-amd64 2>/dev/null |
+    kver=${ZFSVM_KERNEL:-$(uapt apt-cache depends "$image_kernel" 2>/dev/null |
       awk '/Depends: linux-image-[0-9]/ && !seen++ { sub("linux-image-", "", $2); print $2 }')}
-    zpkg=$(apt-cache madison zfs-dkms 2>/dev/null | awk -F' *[|] *' '$3 ~ /bookworm-backports/ && !seen++ { print $2 }')
+    zsuites=$(uapt apt-cache madison zfs-dkms 2>/dev/null | awk -F' *[|] *' -v s="$image_zfs_suite" '
+      index($3, " " s "/") { print $2 }')
+    zpkg=$(awk -v z="$image_zfs" 'index($0, z "-") == 1 && !seen++' <<<"$zsuites")
     kpkg=""
-    [ -n "$kver" ] && kpkg=$(apt-cache madison "linux-image-$kver" 2>/dev/null | awk -F' *[|] *' 'NR == 1 { print $2 }')
+    [ -n "$kver" ] && kpkg=$(uapt apt-cache madison "linux-image-$kver" 2>/dev/null | awk -F' *[|] *' 'NR == 1 { print $2 }')
     [ -n "$kver" ] && [ -n "$zpkg" ] && [ -n "$kpkg" ] && break
     [ "$try" = 1 ] && [ "${no_update:-0}" = 0 ] && apt_update
   done
-  [ -n "$kver" ] || die "cannot tell the guest kernel: linux-image-amd64 is unknown to apt (set ZFSVM_KERNEL=<abi>-amd64)"
+  [ -n "$kver" ] || die "cannot tell the guest kernel of image $image: $image_kernel is unknown to apt (set ZFSVM_KERNEL=<abi>-amd64)"
   if [ -z "$kpkg" ] && [ -n "${ZFSVM_KERNEL:-}" ]; then
     usage_error "invalid ZFSVM_KERNEL value '$ZFSVM_KERNEL' (apt knows no linux-image-$ZFSVM_KERNEL: no such guest image)"
   fi
   [ -n "$kpkg" ] || die "guest kernel package linux-image-$kver is not available from apt"
-  [ -n "$zpkg" ] || die "zfs-dkms is not available from bookworm-backports (contrib); see $apt_source"
+  if [ -z "${ZFSVM_KERNEL:-}" ] && [[ $kver != "$image_series".* ]]; then
+    die "image $image promises kernel $image_series, but $image_kernel now depends on linux-image-$kver (update $images_file)"
+  fi
+  [ -n "$zpkg" ] || die "image $image: $image_zfs_suite has no zfs-dkms $image_zfs (it has: $(echo ${zsuites:-none}))"
   zver=${zpkg%%-*}
   case $zver in
     2.[3-9].*|[3-9].*) ;;
-    *) die "zfs-dkms $zpkg from bookworm-backports has no Direct I/O (2.3 or later needed)" ;;
+    *) die "zfs-dkms $zpkg from $image_zfs_suite has no Direct I/O (2.3 or later needed)" ;;
   esac
   kdir=$cache/kernel/$kver
   zdir=$cache/zfs/$zpkg
@@ -112,10 +122,11 @@ ensure_host_packages() {
 # Downloads pkg=version into $cache/debs unless already there; prints the path.
 fetch_deb() {
   local spec=$1 file
-  file=$(apt-cache show --no-all-versions "$spec" 2>/dev/null | awk '/^Filename:/ && !seen++ { n = split($2, p, "/"); print p[n] }')
+  file=$(uapt apt-cache show --no-all-versions "$spec" 2>/dev/null | awk '/^Filename:/ && !seen++ { n = split($2, p, "/"); print p[n] }')
   [ -n "$file" ] || die "apt knows no package $spec"
   if [ ! -s "$cache/debs/$file" ]; then
-    (cd "$cache/debs" && apt-get download -q "$spec" >/dev/null 2>&1) || die "apt-get download $spec failed"
+    uapt sh -c 'cd "$1" && apt-get download -q "$2" >/dev/null 2>&1' sh "$cache/debs" "$spec" ||
+      die "apt-get download $spec failed"
   fi
   echo "$cache/debs/$file"
 }

@@ -13,7 +13,7 @@ cmd_build() {
   done
   resolve_variant build
   ensure_ready
-  log "ready: kernel $kver, zfs $zpkg, variant $variant"
+  log "ready: image $image, kernel $kver, zfs $zpkg, variant $variant"
   log "  kernel:    $kdir/root/boot/vmlinuz-$kver"
   log "  initramfs: $gdir/initramfs.cpio"
 }
@@ -42,7 +42,7 @@ cmd_script() {
   local out
   mkdir -p /var/tmp/diobench-zfsvm
   out=$(mktemp -d /var/tmp/diobench-zfsvm/script.XXXXXX)
-  { printf 'ZFSVM_REPO=%q\n' "$top"; job_array ZFSVM_ARGS "$@"; } >"$out/zfsvm-job.sh"
+  { printf 'ZFSVM_REPO=%q\n' "$guest_top"; job_array ZFSVM_ARGS "$@"; } >"$out/zfsvm-job.sh"
   boot_guest "$out" "$out" "$file" "$timeout"
   write_facts "$out/zfsvm.json" '{}' ""
   grep -E 'zfsvm-guest|^ *[0-9.]+ [^[]' "$out/console.log" | tail -200
@@ -82,6 +82,7 @@ cmd_ready() {
   done
   resolve_variant ready
   no_update=1
+  use_cached_root || return 1
   [ -f "$apt_source" ] || { echo "not ready: no $apt_source" >&2; return 1; }
   ( resolve_versions ) >/dev/null 2>&1 || { echo "not ready: versions unknown to apt" >&2; return 1; }
   resolve_versions
@@ -94,6 +95,8 @@ cmd_ready() {
   [ -f "$gdir/modules/zfs.ko" ] && variant_matches "$gdir/modules/info" && [ -f "$gdir/initramfs.cpio" ] &&
     [ -f "$kdir/root/boot/vmlinuz-$kver" ] ||
     { echo "not ready: $variant not built for $kver / zfs $zpkg" >&2; return 1; }
+  [ -z "$uroot" ] || [ -x "$uroot$guest_top/build/diobench" ] ||
+    { echo "not ready: no diobench built in $uroot$guest_top" >&2; return 1; }
   echo "ready: $kver, zfs $zpkg, $variant"
 }
 
@@ -107,10 +110,12 @@ cmd_info() {
     shift
   done
   resolve_variant info
+  use_cached_root || exit 1
   resolve_versions
   select_variant
   [ -d "$zdir/src" ] && check_patch_applies
   choose_accel
+  echo "image:         $image (userland: ${uroot:-/ of the host})"
   echo "guest kernel:  $kver ($kpkg)"
   echo "zfs:           $zpkg ($variant)"
   echo "accelerator:   $accel ($accel_why)"

@@ -156,7 +156,17 @@ boot_guest() {
   # its own and waits for no udev (there is none in the guest).
   printf 'label: gpt\nstart=2048, type=6A898CC3-1DD2-11B2-99A6-080020666F2D\n' |
     sfdisk -q "$disk" >/dev/null || die "cannot partition $disk"
-  printf 'ZFSVM_OUT=%s\nZFSVM_SCRIPT=%s\nZFSVM_TOP=%s\n' "$gpath" "$script" "$top" >"$share/zfsvm-boot.env"
+  # The guest's chroot is the host's / or the image's suite root, where
+  # the repository is $guest_top: a script of the repository is run from
+  # there, any other from a copy in the shared directory.
+  local hostroot=${uroot:-/} gscript=$script
+  if [ -n "$uroot" ]; then
+    case $script in
+      "$top"/*) gscript=$guest_top/${script#"$top"/} ;;
+      *) cp "$script" "$share/zfsvm-script.sh"; gscript=$gpath/zfsvm-script.sh ;;
+    esac
+  fi
+  printf 'ZFSVM_OUT=%s\nZFSVM_SCRIPT=%s\nZFSVM_TOP=%s\n' "$gpath" "$gscript" "$guest_top" >"$share/zfsvm-boot.env"
   local cpu=(-cpu max) accel_opt=tcg,thread=multi
   [ "$accel" = kvm ] && cpu=(-cpu host) accel_opt=kvm
   local append="console=ttyS0 panic=-1 oops=panic spl.spl_panic_halt=1 loglevel=4"
@@ -167,9 +177,9 @@ boot_guest() {
     -m "${ZFSVM_MEM:-4096}" -smp "${ZFSVM_CPUS:-$(nproc)}" -nodefaults -display none -no-reboot
     -kernel "$kdir/root/boot/vmlinuz-$kver" -initrd "$gdir/initramfs.cpio" -append "$append"
     -drive "file=$disk,if=virtio,format=raw,cache=unsafe"
-    -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot"
+    -virtfs "local,path=$hostroot,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot"
     -virtfs "local,path=$share,mount_tag=results,security_model=none,multidevs=remap,id=results")
-  log "booting the guest ($accel: $accel_why; kernel $kver, zfs $zpkg $variant; $([ "$interactive" = 1 ] && echo interactive || echo "timeout ${timeout}s"))"
+  log "booting the guest ($accel: $accel_why; image $image: kernel $kver, zfs $zpkg $variant; $([ "$interactive" = 1 ] && echo interactive || echo "timeout ${timeout}s"))"
   local t0=${EPOCHREALTIME/./}
   if [ "$interactive" = 1 ]; then
     "${qemu[@]}" -serial mon:stdio || true
@@ -242,7 +252,7 @@ write_facts() {
   local guest='{}'
   [ -s "$3" ] && guest=$(cat "$3")
   jq -n --arg accel "$accel" --arg accel_why "$accel_why" --arg kver "$kver" --arg kpkg "$kpkg" \
-    --arg zpkg "$zpkg" --arg variant "$variant" --arg qemu "$(qemu-system-x86_64 --version | head -1)" \
+    --arg zpkg "$zpkg" --arg variant "$variant" --arg image "$image" --arg userland "$image_userland" --arg qemu "$(qemu-system-x86_64 --version | head -1)" \
     --arg host_kernel "$(uname -r)" --arg verdict "$verdict" --arg reason "$reason" \
     --arg guest_rc "${guest_rc:-}" --arg t_boot "${t_boot:-}" --arg t_zfs "${t_zfs:-}" --arg t_wall "${t_wall:-}" \
     --arg patch "$([ -n "$patch_file" ] && basename "$patch_file" || true)" --arg patch_sha "$patch_sha" \
@@ -252,6 +262,7 @@ write_facts() {
     { accelerator: $accel, accelerator_reason: $accel_why,
       emulated_cpu: ($accel == "tcg"),
       note: (if $accel == "tcg" then "emulated CPU (qemu TCG): compare numbers only within the same run" else null end),
+      image: $image, userland: $userland,
       guest_kernel: $kver, guest_kernel_package: $kpkg,
       zfs_package: $zpkg, zfs_variant: $variant,
       zfs_patch: (if $patch == "" then null else $patch end),
@@ -272,6 +283,8 @@ write_facts() {
 need_diobench() {
   [ -x "$top/build/diobench" ] || die "no $top/build/diobench: run scripts/build first"
   "$top/build/diobench" engine-path >/dev/null || die "$top/build/diobench has no engine: run scripts/build"
+  [ -z "$uroot" ] || [ -x "$uroot$guest_top/build/diobench" ] ||
+    die "no diobench built in the $image_userland root ($uroot$guest_top/build/diobench)"
 }
 
 utc_stamp() { date -u +%Y%m%dT%H%M%SZ; }

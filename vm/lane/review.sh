@@ -47,6 +47,8 @@ cmd_review() {
     case $1 in
       --base) [ $# -ge 2 ] || usage_error "review: --base needs a variant"; base=$2; shift ;;
       --candidate) [ $# -ge 2 ] || usage_error "review: --candidate needs a variant"; candidate=$2; shift ;;
+      --image) [ $# -ge 2 ] || usage_error "review: --image needs a name (scripts/zfs-vm images lists them)"
+        want_image=$2; shift ;;
       --out) [ $# -ge 2 ] || usage_error "review: --out needs a directory"; out=$2; shift ;;
       --slice) [ $# -ge 2 ] || usage_error "review: --slice needs seconds"; slice=$2; shift
         [[ $slice =~ ^[1-9][0-9]*$ ]] || usage_error "review: invalid --slice value '$slice' (whole seconds)" ;;
@@ -66,11 +68,12 @@ cmd_review() {
     esac
   done
   local base_opts candidate_opts
+  resolve_image review  # both sides are built for the same image
   review_base=$base review_candidate=$candidate
   review_side_options base "$base"
-  base_opts=(${side_opts[@]+"${side_opts[@]}"})
+  base_opts=(${side_opts[@]+"${side_opts[@]}"} --image "$image")
   review_side_options candidate "$candidate"
-  candidate_opts=(${side_opts[@]+"${side_opts[@]}"})
+  candidate_opts=(${side_opts[@]+"${side_opts[@]}"} --image "$image")
   if [ -n "$out" ]; then
     check_out_path "$out"
     [ -e "$out" ] && usage_error "review: invalid --out value '$out' (exists; review creates it)"

@@ -109,6 +109,9 @@ cmd_run() {
       was=$(jq -r .zfs_variant "$out/zfsvm.json")
       [ "$was" = "$variant" ] ||
         usage_error "run: invalid --resume value '$resume' (made with the $was build, this is $variant: give $(variant_hint "$was"))"
+      was=$(jq -r '.image // empty' "$out/zfsvm.json")
+      [ -z "$was" ] || [ "$was" = "$image" ] ||
+        usage_error "run: invalid --resume value '$resume' (made with image $was, this is $image: give --image $was)"
       guests=$(jq -c '.guests // []' "$out/zfsvm.json")
       crashes=$(jq -c '.crashes // []' "$out/zfsvm.json")
     fi
@@ -139,11 +142,12 @@ cmd_run() {
     fi
     [ -d "$out" ] && mv "$out" "$stage/$name"
     choose_accel
-    { printf 'ZFSVM_REPO=%q\nZFSVM_RUN_DIR=%q\nZFSVM_CWD=%q\n' "$top" "$out" "$PWD"
+    { printf 'ZFSVM_REPO=%q\nZFSVM_RUN_DIR=%q\nZFSVM_CWD=%q\n' "$guest_top" "$out" "$PWD"
       printf 'ZFSVM_RESUME=%d\nZFSVM_SLICE=%q\n' "$([ "$mode" = resume ] && echo 1 || echo 0)" "$slice"
       # for the run's system information (the runner stores DIOBENCH_SYSINFO_A_B as a.b)
       printf 'export DIOBENCH_SYSINFO_VM_ACCELERATOR=%q\n' "$accel"
       printf 'export DIOBENCH_SYSINFO_VM_EMULATED_CPU=%q\n' "$([ "$accel" = tcg ] && echo yes || echo no)"
+      printf 'export DIOBENCH_SYSINFO_VM_IMAGE=%q\n' "$image"
       printf 'export DIOBENCH_SYSINFO_VM_GUEST_KERNEL=%q\n' "$kver"
       printf 'export DIOBENCH_SYSINFO_VM_ZFS_PACKAGE=%q\n' "$zpkg"
       printf 'export DIOBENCH_SYSINFO_VM_ZFS_VARIANT=%q\n' "$variant"

@@ -35,7 +35,7 @@ cmd_test() {
     [ "$quick" = 1 ] && args=(--quick)
     timeout=${timeout:-$([ "$quick" = 1 ] && echo 1200 || echo 3600)}
   fi
-  { printf 'ZFSVM_REPO=%q\n' "$top"; job_array ZFSVM_ARGS "${args[@]}"; } >"$out/zfsvm-job.sh"
+  { printf 'ZFSVM_REPO=%q\n' "$guest_top"; job_array ZFSVM_ARGS "${args[@]}"; } >"$out/zfsvm-job.sh"
   boot_guest "$out" "$out" "$vmdir/guest/test.sh" "$timeout"
   write_facts "$out/zfsvm.json" '{}' "$out/guest.json"
 

@@ -21,7 +21,8 @@ source_commit="" source_diff="" source_version=""
 
 # variant_option CMD ARGS...: takes one variant option off the front of
 # ARGS; sets took (how many words it used), or returns 1 when ARGS does
-# not start with one. Every command's loop calls it first.
+# not start with one. Every command's loop calls it first. --image NAME
+# (the image the variant is built for: vm/images) is taken here too.
 variant_option() {
   local cmd=$1
   shift
@@ -38,6 +39,11 @@ variant_option() {
       [ -z "$want_source" ] || [ "$want_source" = "$2" ] ||
         usage_error "$cmd: invalid --zfs-source value '$2' (--zfs-source '$want_source' was given already)"
       want_source=$2 took=2 ;;
+    --image)
+      [ $# -ge 2 ] || usage_error "$cmd: --image needs a name (scripts/zfs-vm images lists them)"
+      [ -z "$want_image" ] || [ "$want_image" = "$2" ] ||
+        usage_error "$cmd: invalid --image value '$2' (--image '$want_image' was given already)"
+      want_image=$2 took=2 ;;
     *) return 1 ;;
   esac
 }
@@ -46,17 +52,18 @@ variant_option() {
 # sets patch_file or source_dir, and variant_args (the options as given).
 resolve_variant() {
   local cmd=$1 given
+  resolve_image "$cmd"
   if [ "$want_unfixed" = 1 ] && [ -n "$want_patch" ]; then
     usage_error "$cmd: invalid options --unfixed with --patch '$want_patch' (--unfixed is --patch vm/patches/$(basename "$unfixed_patch"): give one of them)"
   fi
   if [ -n "$want_source" ] && { [ "$want_unfixed" = 1 ] || [ -n "$want_patch" ]; }; then
     usage_error "$cmd: invalid options --zfs-source '$want_source' with $([ "$want_unfixed" = 1 ] && echo --unfixed || echo "--patch '$want_patch'") (a source tree carries its own changes: commit them or leave them uncommitted in it)"
   fi
-  patch_file="" source_dir="" variant_args=""
+  patch_file="" source_dir="" variant_args="$(image_args)"
   if [ -n "$want_source" ]; then
     check_zfs_source "$cmd" "$want_source"
     source_dir=$(realpath "$want_source")
-    variant_args=" --zfs-source $(printf '%q' "$want_source")"
+    variant_args+=" --zfs-source $(printf '%q' "$want_source")"
     return 0
   fi
   given=$want_patch
@@ -67,7 +74,7 @@ resolve_variant() {
   { : <"$given"; } 2>/dev/null || usage_error "$cmd: invalid --patch value '$given' (not readable)"
   [ -s "$given" ] || usage_error "$cmd: invalid --patch value '$given' (empty)"
   patch_file=$(realpath "$given")
-  if [ "$want_unfixed" = 1 ]; then variant_args=" --unfixed"; else variant_args=" --patch $(printf '%q' "$given")"; fi
+  if [ "$want_unfixed" = 1 ]; then variant_args+=" --unfixed"; else variant_args+=" --patch $(printf '%q' "$given")"; fi
 }
 
 # check_zfs_source CMD DIR: an OpenZFS source tree, as a checkout of
