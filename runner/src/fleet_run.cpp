@@ -10,18 +10,13 @@
 #include "diobench/durable_file.hpp"
 #include "diobench/runner/fio_process.hpp"
 #include "diobench/runner/plan_file.hpp"
+#include "diobench/runner/timing.hpp"
 
 namespace diobench {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 // ssh and `diobench host` start in well under this; preparing also writes
 // the scratch file the first time, at a floor of 8 MiB/s.

@@ -36,6 +36,7 @@
 #include "diobench/runner/result_store.hpp"
 #include "diobench/runner/safety.hpp"
 #include "diobench/runner/system_info.hpp"
+#include "diobench/runner/timing.hpp"
 #include "diobench/runner/work_dataset.hpp"
 #include "diobench/scratch.hpp"
 #include "diobench/statistics.hpp"
@@ -47,12 +48,6 @@ namespace diobench {
 namespace fs = std::filesystem;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 PathCounters read_counters(const std::string& file) {
   PathCounters total;
