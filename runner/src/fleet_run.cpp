@@ -108,6 +108,12 @@ void host_row(RepetitionRecord& rec, const HostSpec& host, const FioResult& fio,
     fail(rec, "fio reported error " + std::to_string(err) + " (" + std::strerror(err) + ")");
     return;
   }
+  std::uint64_t ios = 0;
+  for (const FioJobResult& j : mine->jobs) ios += j.read.total_ios + j.write.total_ios;
+  if (ios == 0) {  // no error, nothing measured: never an ok row
+    fail(rec, "fio reports no I/O from this host");
+    return;
+  }
   if (!counters.ok) {
     fail(rec, "the engine's counters could not be fetched: " + counters.error);
     return;

@@ -121,6 +121,21 @@ for i in 1 2 3; do
   [ -z "$left" ] || { echo "FAIL host $i: left after restore: $left"; fail=1; }
 done
 
+# A fio server goes on with the job of a client that died until the job
+# ends (no later client can stop it): resume once every host's server is
+# idle again, its forked job process gone (README, "A fleet run").
+for i in 1 2 3; do
+  ns=$(cat "$state/host$i.netns")
+  for _ in $(seq 1 600); do
+    jobs=0
+    for p in $(ip netns pids "$ns" 2>/dev/null); do
+      [ "$(cat "/proc/$p/comm" 2>/dev/null)" = fio ] && jobs=$((jobs + 1))
+    done
+    [ "$jobs" -le 1 ] && break
+    sleep 0.1
+  done
+  [ "$jobs" -le 1 ] || { echo "FAIL host $i's fio server still runs the killed run's job after 60 s"; fail=1; }
+done
 # --resume takes the hosts and the ssh command from the run's plan.
 expect "resume of a fleet run" 0 "" -- "$diobench" run --resume "$tmp/run3"
 n=$(q "$tmp/run3" "SELECT count(*) FROM repetitions WHERE status = 'ok' AND host != ''")
