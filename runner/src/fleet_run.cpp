@@ -174,13 +174,9 @@ std::vector<RepetitionRecord> fleet_rows(const RepetitionRecord& like, const Fle
 std::vector<RepetitionRecord> run_fleet_repetition(const Cell& cell, unsigned repetition,
                                                    unsigned position, const Profile& profile,
                                                    const FleetSettings& fleet) {
-  RepetitionRecord like;
-  like.cell = cell.name();
-  like.repetition = repetition;
-  like.position = position;
-  like.started = utc_timestamp();
+  RepetitionRecord like = starting_repetition(cell, repetition, position);
   like.status = "failed";
-  const std::string rel = "raw/" + cell.name() + "/rep" + std::to_string(repetition);
+  const std::string rel = raw_files_base(cell, repetition);
   const std::string base = (fs::path(fleet.run_dir) / rel).string();
   fs::create_directories(fs::path(base).parent_path());
   const std::string logs = base + ".hosts.d";

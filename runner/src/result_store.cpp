@@ -357,4 +357,17 @@ std::optional<std::uint64_t> ResultStore::seed() const {
   return std::nullopt;
 }
 
+RepetitionRecord starting_repetition(const Cell& cell, unsigned repetition, unsigned position) {
+  RepetitionRecord rec;
+  rec.cell = cell.name();
+  rec.repetition = repetition;
+  rec.position = position;
+  rec.started = utc_timestamp();
+  return rec;
+}
+
+std::string raw_files_base(const Cell& cell, unsigned repetition) {
+  return "raw/" + cell.name() + "/rep" + std::to_string(repetition);
+}
+
 }  // namespace diobench

@@ -265,12 +265,8 @@ RepetitionRecord& read_results(const FioExit& exit, const std::string& base,
 
 RepetitionRecord run_repetition(const Cell& cell, unsigned rep, unsigned position,
                                 const Context& ctx) {
-  RepetitionRecord rec;
-  rec.cell = cell.name();
-  rec.repetition = rep;
-  rec.position = position;
-  rec.started = utc_timestamp();
-  const std::string rel = "raw/" + cell.name() + "/rep" + std::to_string(rep);
+  RepetitionRecord rec = starting_repetition(cell, rep, position);
+  const std::string rel = raw_files_base(cell, rep);
   const std::string base = (fs::path(ctx.run_dir) / rel).string();
   fs::create_directories(fs::path(base).parent_path());
 

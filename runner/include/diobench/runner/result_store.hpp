@@ -66,6 +66,15 @@ struct RepetitionRecord {
   std::optional<std::string> arc_check;
 };
 
+// A repetition's record as it starts: its cell, number, place in the run
+// and start time; the rest is filled in as it runs.
+RepetitionRecord starting_repetition(const Cell& cell, unsigned repetition, unsigned position);
+
+// Where a repetition's raw files go, relative to the run directory
+// (raw/<cell>/rep<N>; fio's JSON, its log, the engine's counters add
+// their suffixes).
+std::string raw_files_base(const Cell& cell, unsigned repetition);
+
 class ResultStore {
  public:
   explicit ResultStore(const std::string& db_path);  // creates the schema
