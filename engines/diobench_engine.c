@@ -33,6 +33,7 @@ struct diobench_options {
 	unsigned int dio_strict;
 	int submit;
 	int backend;
+	int loop_buffered;
 	unsigned long long recordsize;
 	char *counters;
 };
@@ -79,6 +80,24 @@ static struct fio_option options[] = {
 		.off1	= offsetof(struct diobench_options, dio_strict),
 		.help	= "2.4 only: misaligned app O_DIRECT fails with EINVAL instead of going uncached",
 		.def	= "0",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
+		.name	= "loop_buffered",
+		.lname	= "Modelled loop driver, dio off",
+		.type	= FIO_OPT_STR,
+		.off1	= offsetof(struct diobench_options, loop_buffered),
+		.help	= "How the emulated backend's loop model hands the backing file a request with dio off (docs/design.md 4.1)",
+		.def	= "kernel",
+		.posval = {
+			  { .ival = "kernel", .oval = DBE_LOOP_KERNEL,
+			    .help = "As the running kernel's loop driver does" },
+			  { .ival = "per-page", .oval = DBE_LOOP_PER_PAGE,
+			    .help = "One page at a time (kernels before Linux commit f2fed441c69b)" },
+			  { .ival = "whole-request", .oval = DBE_LOOP_WHOLE_REQUEST,
+			    .help = "The whole request in one buffered call (6.12.25+, 6.15+)" },
+		},
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
@@ -158,6 +177,7 @@ static int diobench_init(struct thread_data *td)
 		.dio_strict	= o->dio_strict != 0,
 		.submit		= o->submit,
 		.backend	= o->backend,
+		.loop_buffered	= o->loop_buffered,
 		.recordsize	= o->recordsize,
 		.counters	= o->counters,
 		.job_name	= td->o.name,

@@ -22,6 +22,7 @@ enum dbe_policy { DBE_POLICY_DISABLED = 0, DBE_POLICY_STANDARD = 1, DBE_POLICY_A
 enum dbe_semantics { DBE_SEMANTICS_2_3 = 0, DBE_SEMANTICS_2_4 = 1 };
 enum dbe_submit { DBE_SUBMIT_PSYNC = 0, DBE_SUBMIT_URING = 1 };
 enum dbe_backend { DBE_BACKEND_AUTO = 0, DBE_BACKEND_EMULATED = 1, DBE_BACKEND_ZFS = 2 };
+enum dbe_loop_buffered { DBE_LOOP_KERNEL = 0, DBE_LOOP_PER_PAGE = 1, DBE_LOOP_WHOLE_REQUEST = 2 };
 
 struct dbe_settings {
 	int policy;
@@ -29,6 +30,7 @@ struct dbe_settings {
 	int dio_strict;		/* zfs_dio_strict=1 (2.4 semantics only) */
 	int submit;
 	int backend;
+	int loop_buffered;	/* the modelled loop driver with dio off (emulated backend) */
 	unsigned long long recordsize;
 	const char *counters;	/* sidecar file, or NULL */
 	const char *job_name;

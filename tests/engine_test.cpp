@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "diobench/fio_result.hpp"
+#include "diobench/kernel.hpp"
 #include "diobench/loop_device.hpp"
 #include "diobench/path_counters.hpp"
 #include "diobench/runner/fio_process.hpp"
@@ -123,7 +124,10 @@ std::uint64_t requests(const FioRun& run, Direction d, Path p) {
 // The matrix: policy x submit x target x rw x app O_DIRECT, 128k requests
 // on page-aligned buffers (one record each).
 
-enum class TargetChoice { File, LoopDioOn, LoopDioOff };
+// LoopDioOff and LoopDioOffWhole: the loop model with dio off as a kernel
+// before and after Linux commit f2fed441c69b (page by page, whole
+// requests: docs/design.md §4.1), chosen with the engine's loop_buffered.
+enum class TargetChoice { File, LoopDioOn, LoopDioOff, LoopDioOffWhole };
 
 struct MatrixCell {
   std::string policy;
@@ -134,9 +138,10 @@ struct MatrixCell {
 };
 
 std::string Label(const MatrixCell& c) {
-  const char* t = c.target == TargetChoice::File        ? "file"
-                  : c.target == TargetChoice::LoopDioOn ? "loopDioOn"
-                                                        : "loopDioOff";
+  const char* t = c.target == TargetChoice::File         ? "file"
+                  : c.target == TargetChoice::LoopDioOn  ? "loopDioOn"
+                  : c.target == TargetChoice::LoopDioOff ? "loopDioOff"
+                                                         : "loopDioOffWhole";
   return c.policy + "_" + c.submit + "_" + t + "_" + c.rw +
          (c.app_direct ? "_odirect" : "_buffered");
 }
@@ -157,18 +162,29 @@ Path expected_path(const std::string& policy, bool app_direct) {
 // does: to what the loop driver sends its backing file. With dio on that
 // is the same range with O_DIRECT, whatever the app asked; with dio off
 // one buffered 4 KiB page at a time, which `always` sends direct for
-// reads and keeps buffered for writes (a page is under a 128k record).
+// reads and keeps buffered for writes (a page is under a 128k record), or
+// on a whole-request kernel the 128k range buffered, which `always` sends
+// direct both ways (a whole record).
 Path expected_path(const std::string& policy, bool app_direct, TargetChoice target, Direction d) {
   if (target == TargetChoice::File) return expected_path(policy, app_direct);
   if (policy == "disabled") return Path::Buffered;
   if (target == TargetChoice::LoopDioOn) return Path::Direct;
   if (policy == "standard") return Path::Buffered;
+  if (target == TargetChoice::LoopDioOffWhole) return Path::Direct;
   return d == Direction::Read ? Path::Direct : Path::Fallback;
 }
 
-// Requests the backing file sees per 128k request: 32 pages with dio off.
+// Requests the backing file sees per 128k request: 32 pages with dio off
+// page by page.
 std::uint64_t requests_per_io(TargetChoice target) {
   return target == TargetChoice::LoopDioOff ? 32 : 1;
+}
+
+std::string loop_buffered_option(TargetChoice target) {
+  return std::string("--loop_buffered=") + (target == TargetChoice::LoopDioOffWhole
+                                                ? "whole-request"
+                                            : target == TargetChoice::LoopDioOff ? "per-page"
+                                                                                 : "kernel");
 }
 
 class EngineMatrix : public ::testing::TestWithParam<MatrixCell> {};
@@ -183,10 +199,11 @@ TEST_P(EngineMatrix, VerifiesDataAndCountsByTheTable) {
   }
   if (c.rw != "write") prefill(target, "128k");
 
-  const FioRun run = run_engine(target, {"--policy=" + c.policy, "--submit=" + c.submit},
-                                {"--rw=" + c.rw, "--bs=128k", "--iodepth=4", "--iomem_align=4k",
-                                 std::string("--direct=") + (c.app_direct ? "1" : "0"),
-                                 "--verify=crc32c", "--verify_fatal=1"});
+  const FioRun run = run_engine(
+      target, {"--policy=" + c.policy, "--submit=" + c.submit, loop_buffered_option(c.target)},
+      {"--rw=" + c.rw, "--bs=128k", "--iodepth=4", "--iomem_align=4k",
+       std::string("--direct=") + (c.app_direct ? "1" : "0"), "--verify=crc32c",
+       "--verify_fatal=1"});
   ASSERT_EQ(run.status, 0) << run.log;
   ASSERT_TRUE(run.result.has_value());
   ASSERT_EQ(run.result->first_error(), 0);
@@ -202,6 +219,10 @@ TEST_P(EngineMatrix, VerifiesDataAndCountsByTheTable) {
 
   if (loop) {
     EXPECT_EQ(job.loop_driver, "model");
+    EXPECT_EQ(job.config.loop_buffered,
+              c.target == TargetChoice::LoopDioOffWhole ? LoopBuffered::WholeRequest
+              : c.target == TargetChoice::LoopDioOff    ? LoopBuffered::PerPage
+                                                     : loop_buffered_of_kernel(kernel_release()));
   }
   const FioJobResult& fio = run.result->jobs[0];
   // Every request fio completed is counted, all of them on the table's path.
@@ -223,8 +244,8 @@ std::vector<MatrixCell> matrix() {
   std::vector<MatrixCell> cells;
   for (const char* policy : {"disabled", "standard", "always"}) {
     for (const char* submit : {"psync", "uring"}) {
-      for (TargetChoice t :
-           {TargetChoice::File, TargetChoice::LoopDioOn, TargetChoice::LoopDioOff}) {
+      for (TargetChoice t : {TargetChoice::File, TargetChoice::LoopDioOn, TargetChoice::LoopDioOff,
+                             TargetChoice::LoopDioOffWhole}) {
         for (const char* rw : {"read", "write", "randrw"}) {
           for (bool app_direct : {false, true}) {
             cells.push_back(MatrixCell{policy, submit, t, rw, app_direct});
@@ -554,12 +575,25 @@ TEST(EngineRules, ZfsBackendPassesThroughAndCountsTheExpectedSplit) {
   EXPECT_EQ(run.jobs[0].backend, "zfs");
   EXPECT_EQ(requests(run, Direction::Read, Path::Direct), 50u);
 
-  // On a buffered loop device the dataset sees one request per page.
+  // On a buffered loop device the dataset sees what this kernel's loop
+  // driver hands it: one request per page, or the whole request (6.12.25+,
+  // docs/design.md §4.1). The engine counts by the running kernel and
+  // refuses to model another one on the zfs backend.
   LoopDevice loop(Scratch::file, LoopOptions{false, 512, false});
   const FioRun paged = run_engine(loop.path(), {"--policy=always", "--backend=zfs"},
                                   {"--rw=read", "--bs=128k", "--direct=1", "--number_ios=4"});
   ASSERT_EQ(paged.status, 0) << paged.log;
-  EXPECT_EQ(requests(paged, Direction::Read, Path::Direct), 4u * 32);
+  const bool whole = loop_buffered_of_kernel(kernel_release()) == LoopBuffered::WholeRequest;
+  EXPECT_EQ(paged.jobs[0].config.loop_buffered,
+            whole ? LoopBuffered::WholeRequest : LoopBuffered::PerPage);
+  EXPECT_EQ(requests(paged, Direction::Read, Path::Direct), whole ? 4u : 4u * 32);
+  const FioRun modelled =
+      run_engine(loop.path(), {"--policy=always", "--backend=zfs", "--loop_buffered=per-page"},
+                 {"--rw=read", "--bs=128k", "--direct=1", "--number_ios=4"});
+  EXPECT_NE(modelled.status, 0);
+  EXPECT_NE(modelled.log.find("loop_buffered=per-page is for the emulated backend"),
+            std::string::npos)
+      << modelled.log;
 }
 
 TEST(EngineRules, PsyncLatencyIsMeasuredAroundTheIo) {

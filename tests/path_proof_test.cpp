@@ -237,7 +237,10 @@ class ExtOnLoop : public ::testing::Environment {
   bool mounted_ = false;
 };
 
-enum class Target { File, LoopDioOn, LoopDioOff };
+// LoopDioOff / LoopDioOffWhole: the engine's loop model with dio off as a
+// kernel before / after Linux commit f2fed441c69b (loop_buffered=per-page
+// or whole-request; docs/design.md §4.1).
+enum class Target { File, LoopDioOn, LoopDioOff, LoopDioOffWhole };
 enum class Expect { Direct, Buffered };
 
 struct Cell {
@@ -250,7 +253,9 @@ struct Cell {
 // device the model applies the policy to what the loop driver sends its
 // backing file: with dio on, that range with O_DIRECT; with dio off, one
 // page at a time without it, which `always` sends direct for reads and
-// keeps buffered for writes (a page is less than a record).
+// keeps buffered for writes (a page is less than a record); or, as whole
+// requests, the 128k range without it, which `always` sends direct both
+// ways (a whole record).
 Expect expected(const Cell& c) {
   if (c.policy == "disabled") return Expect::Buffered;
   switch (c.target) {
@@ -260,14 +265,17 @@ Expect expected(const Cell& c) {
       return Expect::Direct;
     case Target::LoopDioOff:
       return c.policy == "always" && c.rw == "read" ? Expect::Direct : Expect::Buffered;
+    case Target::LoopDioOffWhole:
+      return c.policy == "always" ? Expect::Direct : Expect::Buffered;
   }
   return Expect::Buffered;
 }
 
 std::string Label(const Cell& c) {
-  const char* t = c.target == Target::File        ? "file"
-                  : c.target == Target::LoopDioOn ? "loopDioOn"
-                                                  : "loopDioOff";
+  const char* t = c.target == Target::File         ? "file"
+                  : c.target == Target::LoopDioOn  ? "loopDioOn"
+                  : c.target == Target::LoopDioOff ? "loopDioOff"
+                                                   : "loopDioOffWhole";
   return c.policy + "_" + c.submit + "_" + t + "_" + c.rw +
          (c.app_direct ? "_odirect" : "_buffered");
 }
@@ -283,6 +291,8 @@ void run_engine(const Cell& c, const std::string& target,
       fio && *fio ? fio : "fio", "--name=proof",
       "--filename=" + target,    std::string("--ioengine=external:") + DIOBENCH_ENGINE_PATH,
       "--policy=" + c.policy,    "--submit=" + c.submit};
+  if (c.target == Target::LoopDioOff) argv.push_back("--loop_buffered=per-page");
+  if (c.target == Target::LoopDioOffWhole) argv.push_back("--loop_buffered=whole-request");
   argv.insert(argv.end(), engine_extra.begin(), engine_extra.end());
   for (const std::string& o :
        {"--rw=" + c.rw, std::string("--bs=128k"), std::string("--iodepth=4"),
@@ -465,7 +475,7 @@ std::vector<Cell> cells(const char* rw) {
     for (const char* submit : {"psync", "uring"}) {
       for (bool app_direct : {false, true})
         out.push_back({policy, submit, rw, app_direct, Target::File});
-      for (Target t : {Target::LoopDioOn, Target::LoopDioOff})
+      for (Target t : {Target::LoopDioOn, Target::LoopDioOff, Target::LoopDioOffWhole})
         out.push_back({policy, submit, rw, true, t});
     }
   }

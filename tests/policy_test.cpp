@@ -395,6 +395,59 @@ TEST(LoopModel, IssuesWhatTheBackingFileWouldSee) {
   }
 }
 
+// A kernel with Linux commit f2fed441c69b hands its backing file the
+// whole request with dio off: the policy routes the range as one buffered
+// request (measured in the qemu lane on 6.12: 1 MiB writes under `always`
+// go direct, where 6.1's page-by-page driver keeps them in the ARC).
+TEST(LoopBacking, WholeRequestKernelsRouteTheRange) {
+  PolicyConfig c;
+  c.policy = Policy::Always;
+  c.loop_buffered = LoopBuffered::WholeRequest;
+  const Request write1m{Direction::Write, 0, 8 * kRecord, kAligned, false};
+  const LoopExpectation e = loop_backing_route(c, write1m, false);
+  EXPECT_EQ(e.path, Path::Direct);
+  EXPECT_EQ(e.requests, 1u);
+  EXPECT_EQ(e.direct_bytes, 8 * kRecord);
+  EXPECT_TRUE(loop_workload_takes_direct_path(c, "write", "1m", false));
+  // under a record: through the ARC, as an app's write would be
+  EXPECT_FALSE(loop_workload_takes_direct_path(c, "randwrite", "4k", false));
+  const Route r = loop_model_route(c, write1m, false);
+  EXPECT_EQ(r.path, Path::Direct);
+  EXPECT_EQ(r.direct_piece, 0u);  // one request, not page by page
+  EXPECT_EQ(r.direct_bytes(), e.direct_bytes);
+  // Without O_DIRECT `standard` keeps it buffered, as on the older driver.
+  c.policy = Policy::Standard;
+  EXPECT_EQ(loop_backing_route(c, write1m, false).path, Path::Buffered);
+  EXPECT_EQ(loop_model_route(c, write1m, false).path, Path::Buffered);
+  // A record-misaligned 1 MiB write: record-aligned middle direct.
+  c.policy = Policy::Always;
+  const Request shifted{Direction::Write, 4096, 8 * kRecord, kAligned, false};
+  const LoopExpectation split = loop_backing_route(c, shifted, false);
+  EXPECT_EQ(split.path, Path::Split);
+  EXPECT_EQ(split.direct_bytes, 7 * kRecord);
+  EXPECT_EQ(split.buffered_bytes, kRecord);
+}
+
+TEST(LoopBacking, KernelReleasesThatHandWholeRequests) {
+  const auto whole = [](std::string_view r) {
+    return loop_buffered_of_kernel(r) == LoopBuffered::WholeRequest;
+  };
+  EXPECT_FALSE(whole("6.1.0-57-amd64"));  // Debian's 6.1.192: measured page by page
+  EXPECT_FALSE(whole("Linux 6.1.0-57-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3"));
+  EXPECT_FALSE(whole("6.12.24"));
+  EXPECT_TRUE(whole("6.12.25"));
+  EXPECT_TRUE(whole("6.12.95+deb12-amd64"));
+  EXPECT_TRUE(whole("Linux 6.12.117+deb13-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.12.117-1"));
+  EXPECT_FALSE(whole("6.14.3"));
+  EXPECT_TRUE(whole("6.14.4"));
+  EXPECT_TRUE(whole("6.15.0"));
+  EXPECT_TRUE(whole("6.18.44-cloud-amd64"));
+  EXPECT_TRUE(whole("7.3.4+deb13-amd64"));
+  EXPECT_EQ(parse_loop_buffered(to_string(LoopBuffered::WholeRequest)), LoopBuffered::WholeRequest);
+  EXPECT_EQ(parse_loop_buffered(to_string(LoopBuffered::PerPage)), LoopBuffered::PerPage);
+  EXPECT_FALSE(parse_loop_buffered("sometimes").has_value());
+}
+
 TEST(LoopBacking, WorkloadRuleCoversEveryDirectionItIssues) {
   PolicyConfig c;
   c.policy = Policy::Always;

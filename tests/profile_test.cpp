@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "diobench/kernel.hpp"
 #include "diobench/runner/cpu_usage.hpp"
 #include "diobench/runner/decision.hpp"
 #include "diobench/runner/repetition_cost.hpp"
@@ -269,13 +270,49 @@ TEST(CrashGuard, RefusesExactlyTheCellsThatCrash2_3_0) {
   loop.policy = Policy::Always;
   loop.loop_dio = false;
   EXPECT_NE(crash_risk(loop, true, "2.3.0")->find("--force-unsafe"), std::string::npos);
-  // 1 MiB writes through a dio-off loop device stay in the ARC (pages under
-  // a record): the qemu lane saw them survive the unfixed build.
+  // 1 MiB writes through a dio-off loop device stay in the ARC on a kernel
+  // whose loop driver goes page by page (pages under a record): the qemu
+  // lane saw them survive the unfixed build on 6.1. A kernel that hands
+  // whole requests (6.12.25+, docs/design.md §4.1) sends them direct.
   loop.workload.rw = "write";
   loop.workload.bs = "1m";
-  EXPECT_FALSE(crash_risk(loop, true, "2.3.0").has_value());
+  EXPECT_FALSE(loop.loop_takes_direct_path(LoopBuffered::PerPage));
+  EXPECT_TRUE(loop.loop_takes_direct_path(LoopBuffered::WholeRequest));
+  EXPECT_EQ(crash_risk(loop, true, "2.3.0").has_value(),
+            loop_buffered_of_kernel(kernel_release()) == LoopBuffered::WholeRequest);
   loop.loop_dio = true;
   EXPECT_TRUE(crash_risk(loop, true, "2.3.0").has_value());
+}
+
+// On the zfs backend a cell's semantics are the loaded module's rules:
+// taken from it when the profile leaves them out or says `module`, and a
+// profile naming other rules is refused, naming both.
+TEST_F(ProfileTest, OnZfsTheLoadedModulesRulesLabelTheCells) {
+  const std::string f = (dir_ / "zfs-version").string();
+  std::ofstream(f) << "2.4.4-1~bpo13+1\n";
+  setenv("DIOBENCH_ZFS_VERSION_FILE", f.c_str(), 1);
+  const std::string body = "[workload.w]\nrw = read\nbs = 4k\n";
+  const Profile left_out = load_profile(write(body), "zfs");
+  ASSERT_FALSE(left_out.cells.empty());
+  for (const Cell& c : left_out.cells) EXPECT_EQ(c.semantics, Semantics::V2_4) << c.name();
+  const Profile named = load_profile(write("[matrix]\nsemantics = module\n" + body), "zfs");
+  for (const Cell& c : named.cells) EXPECT_EQ(c.semantics, Semantics::V2_4) << c.name();
+  try {
+    load_profile(write("[matrix]\nsemantics = 2.3\n" + body), "zfs");
+    ADD_FAILURE() << "semantics 2.3 on a 2.4.4 module was accepted";
+  } catch (const ProfileError& e) {
+    EXPECT_NE(std::string(e.what()).find("'2.3' is not the rules of the loaded OpenZFS module "
+                                         "2.4.4-1~bpo13+1 (2.4)"),
+              std::string::npos)
+        << e.what();
+  }
+  // The emulated backend applies whatever is named; `module` is refused.
+  EXPECT_EQ(
+      load_profile(write("[matrix]\nsemantics = 2.3\n" + body), "emulated").cells.front().semantics,
+      Semantics::V2_3);
+  EXPECT_NE(error_of("[matrix]\nsemantics = module\n" + body).find("'module' goes with"),
+            std::string::npos);
+  unsetenv("DIOBENCH_ZFS_VERSION_FILE");
 }
 
 TEST(CrashGuard, VersionSourceIsInjectable) {

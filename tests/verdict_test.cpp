@@ -103,15 +103,20 @@ TEST(Verdict, FallbackPathCellsAreThoseOfTheFixedPath) {
   EXPECT_FALSE(is_fallback_path_cell(cell("always", "file", "n/a", {}, {})));
 }
 
-// The rule reads the workload's direction and size: 1 MiB writes through a
-// dio-off loop device reach the dataset one 4 KiB page at a time, under a
-// record, so they stay buffered even under `always` (the qemu lane: they
-// survive the unfixed build); through dio on they are whole records.
+// The rule reads the workload's direction and size: on a kernel whose loop
+// driver goes page by page (6.1) 1 MiB writes through a dio-off loop device
+// reach the dataset one 4 KiB page at a time, under a record, so they stay
+// buffered even under `always` (the qemu lane: they survive the unfixed
+// build); through dio on, or on a kernel that hands whole requests (the
+// run's recorded kernel: 6.12.25 and later), they are whole records.
 TEST(Verdict, FallbackPathCellsDependOnDirectionAndSize) {
   CellData w = cell("always", "loop", "off", {}, {});
   w.axes["rw"] = "write";
   w.axes["bs"] = "1m";
   EXPECT_FALSE(is_fallback_path_cell(w));
+  w.loop_buffered = LoopBuffered::WholeRequest;
+  EXPECT_TRUE(is_fallback_path_cell(w));
+  w.loop_buffered = LoopBuffered::PerPage;
   w.axes["loop_dio"] = "on";
   EXPECT_TRUE(is_fallback_path_cell(w));
   w.axes["bs"] = "4k";  // a 4 KiB O_DIRECT write is under a record too

@@ -71,7 +71,10 @@ CellShape shape_of(const fs::path& meta_file, const nlohmann::json& meta,
   if (!p) throw CheckInputError(meta_file.string() + ": invalid policy '" + policy + "'");
   s.config.policy = *p;
   // The module's semantics, as the engine probed them.
-  if (engine) s.config.semantics = engine->config.semantics;
+  if (engine) {
+    s.config.semantics = engine->config.semantics;
+    s.config.loop_buffered = engine->config.loop_buffered;
+  }
   const auto rs = meta.find("recordsize");
   if (rs != meta.end() && rs->is_number_unsigned()) s.config.recordsize = rs->get<std::uint64_t>();
   const std::string loop_dio = json_string(meta, "loop_dio");

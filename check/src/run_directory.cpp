@@ -82,6 +82,11 @@ StoredRun read_run(const std::string& db_path) {
     has_run = true;
   });
   if (!has_run) throw CheckInputError(db_path + ": no run recorded (runs table empty)");
+  // The loop driver of the kernel the run was made on.
+  std::string kernel;
+  db.each("SELECT value FROM system_info WHERE key = 'kernel'",
+          [&](const ResultsReader::Row& st) { kernel = st.text(0); });
+  const LoopBuffered loop_buffered = loop_buffered_of_kernel(kernel);
   db.each(
       "SELECT id, name, policy, semantics, recordsize, target, loop_dio, app_direct, rw, bs"
       " FROM cells ORDER BY id",
@@ -96,6 +101,7 @@ StoredRun read_run(const std::string& db_path) {
           axis[k] = st.text(i++);
         }
         c.shape = shape_of(c.name, axis);
+        c.shape.config.loop_buffered = loop_buffered;
         run.cells.push_back(c);
       });
   run.has_arc_data = db.has_column("repetitions", "arc_data_after") &&

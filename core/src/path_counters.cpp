@@ -106,6 +106,7 @@ std::string sidecar_line(const JobCounters& job) {
                    {"policy", to_string(job.config.policy)},
                    {"semantics", to_string(job.config.semantics)},
                    {"dio_strict", job.config.dio_strict},
+                   {"loop_buffered", to_string(job.config.loop_buffered)},
                    {"recordsize", job.config.recordsize},
                    {"submit", job.submit},
                    {"backend", job.backend},
@@ -131,6 +132,11 @@ JobCounters job_from_json(const nlohmann::json& j) {
   job.config.semantics = *semantics;
   job.config.recordsize = json_whole_or(j, "recordsize", job.config.recordsize);
   job.config.dio_strict = j.value("dio_strict", false);
+  // Files written before the kernel's loop driver was modelled per
+  // release: the page-by-page driver they were modelled with.
+  const auto loop_buffered = parse_loop_buffered(j.value("loop_buffered", std::string("per-page")));
+  if (!loop_buffered) throw std::invalid_argument("engine counters line: unknown loop_buffered");
+  job.config.loop_buffered = *loop_buffered;
   job.uncached_io = j.value("uncached_io", std::string());
   job.submit = j.at("submit").get<std::string>();
   job.backend = j.value("backend", std::string("emulated"));

@@ -153,6 +153,43 @@ std::optional<Semantics> parse_semantics(std::string_view text) {
   return std::nullopt;
 }
 
+std::string_view to_string(LoopBuffered b) {
+  return b == LoopBuffered::PerPage ? "per-page" : "whole-request";
+}
+
+std::optional<LoopBuffered> parse_loop_buffered(std::string_view text) {
+  for (LoopBuffered b : {LoopBuffered::PerPage, LoopBuffered::WholeRequest}) {
+    if (text == to_string(b)) return b;
+  }
+  return std::nullopt;
+}
+
+LoopBuffered loop_buffered_of_kernel(std::string_view release) {
+  // The first word that starts with a digit: "MAJOR.MINOR[.PATCH]...".
+  std::size_t at = 0;
+  while (at < release.size() &&
+         !(release[at] >= '0' && release[at] <= '9' && (at == 0 || release[at - 1] == ' '))) {
+    ++at;
+  }
+  unsigned part[3] = {0, 0, 0};
+  for (unsigned i = 0; i < 3 && at < release.size(); ++i) {
+    if (release[at] < '0' || release[at] > '9') break;
+    while (at < release.size() && release[at] >= '0' && release[at] <= '9') {
+      part[i] = part[i] * 10 + static_cast<unsigned>(release[at++] - '0');
+    }
+    if (at < release.size() && release[at] == '.')
+      ++at;
+    else
+      break;
+  }
+  const unsigned major = part[0], minor = part[1], patch = part[2];
+  if (major == 0) return LoopBuffered::WholeRequest;  // no version in it
+  const bool whole = major > 6 || (major == 6 && minor >= 15) ||
+                     (major == 6 && minor == 14 && patch >= 4) ||
+                     (major == 6 && minor == 12 && patch >= 25);
+  return whole ? LoopBuffered::WholeRequest : LoopBuffered::PerPage;
+}
+
 std::string semantics_label(Semantics semantics, bool dio_strict) {
   std::string s(to_string(semantics));
   if (semantics == Semantics::V2_4 && dio_strict) s += "-strict";
@@ -206,10 +243,11 @@ Route route(const PolicyConfig& config, const Request& request) noexcept {
 LoopExpectation loop_backing_route(const PolicyConfig& config, const Request& request,
                                    bool loop_dio) noexcept {
   LoopExpectation e;
-  if (loop_dio) {
-    // Kernel bvec direct I/O on the request's own range; the pages are
-    // the block layer's, so only offset and length decide alignment.
-    Request below{request.direction, request.offset, request.length, 0, true};
+  if (loop_dio || config.loop_buffered == LoopBuffered::WholeRequest) {
+    // One request on the request's own range, on the block layer's pages
+    // (only offset and length decide alignment): kernel bvec O_DIRECT
+    // with dio on, a buffered call the policy routes with dio off.
+    Request below{request.direction, request.offset, request.length, 0, loop_dio};
     const Route r = route(config, below);
     e.path = r.path;
     e.requests = 1;
@@ -218,8 +256,8 @@ LoopExpectation loop_backing_route(const PolicyConfig& config, const Request& re
     e.uncached_bytes = r.uncached_bytes();
     return e;
   }
-  // Buffered loop: one page-sized, page-aligned request per page, no
-  // O_DIRECT; `always` turns each page into its own direct request.
+  // Buffered loop, page by page: one page-sized, page-aligned request per
+  // page, no O_DIRECT; `always` turns each page into its own direct request.
   const std::uint64_t page = config.page_size;
   const std::uint64_t first = round_down(request.offset, page);
   const std::uint64_t last = round_up(request.offset + request.length, page);
@@ -244,6 +282,11 @@ Route loop_model_route(const PolicyConfig& config, const Request& request, bool 
     return r.path == Path::Einval ? through_arc(config, request) : r;
   }
   if (!aligned) return whole(request, Path::Buffered, false);
+  if (config.loop_buffered == LoopBuffered::WholeRequest) {
+    Request below = request;
+    below.app_direct = false;  // a buffered call on the whole range
+    return route(config, below);
+  }
   const Request page{request.direction, request.offset, config.page_size, request.buffer, false};
   const Route per_page = route(config, page);
   if (per_page.direct_bytes() == 0) {

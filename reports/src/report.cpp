@@ -279,8 +279,9 @@ std::vector<Finding> amplification_findings(const std::vector<CellSummary>& cell
                                    : " through the ARC: each small write dirties a whole "
                                      "record, which is then written whole");
     } else if (c.axis("backend") == "zfs" && c.axis("loop_dio") == "off" &&
-               is_fallback_path_cell(c)) {
+               c.loop_buffered == LoopBuffered::PerPage && is_fallback_path_cell(c)) {
       // the policy model says the loop driver's pages take the direct path
+      // (a kernel that hands whole requests sends whole records instead)
       cause =
           "the loop device in buffered mode hands the file one page at a time, and "
           "direct=" +

@@ -152,6 +152,8 @@ class RunLoader {
     load_cpu_columns(db_, [this](std::int64_t id) { return repetition(id); });
     db_.each("SELECT key, value FROM system_info ORDER BY key",
              [&](const ResultsReader::Row& st) { run_.system[st.text(0)] = st.text(1); });
+    const LoopBuffered loop_buffered = loop_buffered_of_kernel(run_.system["kernel"]);
+    for (CellData& c : run_.cells) c.loop_buffered = loop_buffered;
     return std::move(run_);
   }
 

@@ -38,6 +38,7 @@ bool is_fallback_path_cell(const CellData& c) {
     config.dio_strict = rules->dio_strict;
   }
   if (recordsize) config.recordsize = *recordsize;
+  config.loop_buffered = c.loop_buffered;
   return loop_workload_takes_direct_path(config, c.axis("rw"), c.axis("bs"),
                                          c.axis("loop_dio") == "on");
 }

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diobench/kernel.hpp"
+
 namespace diobench {
 
 bool Workload::reads() const { return rw_reads(rw); }
@@ -9,12 +11,17 @@ bool Workload::reads() const { return rw_reads(rw); }
 bool Workload::writes() const { return rw_writes(rw); }
 
 bool Cell::loop_takes_direct_path() const {
+  return loop_takes_direct_path(loop_buffered_of_kernel(kernel_release()));
+}
+
+bool Cell::loop_takes_direct_path(LoopBuffered loop_buffered) const {
   if (target != TargetKind::Loop) return false;
   PolicyConfig config;
   config.policy = policy;
   config.semantics = semantics;
   config.dio_strict = dio_strict;
   config.recordsize = recordsize;
+  config.loop_buffered = loop_buffered;
   return loop_workload_takes_direct_path(config, workload.rw, workload.bs,
                                          loop_dio.value_or(false));
 }

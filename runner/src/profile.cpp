@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "diobench/runner/safety.hpp"
 #include "diobench/units.hpp"
 
 namespace diobench {
@@ -360,7 +361,35 @@ struct MatrixAxes {
   std::vector<std::uint64_t> recordsizes;
 };
 
-MatrixAxes read_matrix(const Reader& r) {
+// The semantics axis names the rules that serve a cell's requests. On the
+// zfs backend those are the loaded module's: `module` reads them from it,
+// and an explicit value must be them (a cell must not carry rules that did
+// not act on its requests). Elsewhere the engine applies whichever is
+// named, and `module` has nothing to read.
+std::vector<std::string> resolve_semantics(const Reader& r, std::vector<std::string> labels,
+                                           const std::string& backend) {
+  const std::optional<std::string> loaded =
+      backend == "zfs" ? loaded_module_semantics() : std::nullopt;
+  std::vector<std::string> out;
+  for (std::string s : labels) {
+    if (s == "module") {
+      if (backend != "zfs")
+        r.fail("matrix.semantics", "'module' goes with --backend zfs (the loaded module's rules)");
+      if (!loaded)
+        r.fail("matrix.semantics",
+               "'module': no OpenZFS module is loaded (/sys/module/zfs/version)");
+      s = *loaded;
+    } else if (loaded && s != *loaded) {
+      r.fail("matrix.semantics", "'" + s + "' is not the rules of the loaded OpenZFS module " +
+                                     loaded_zfs_version().value_or("?") + " (" + *loaded +
+                                     "): set " + *loaded + " or module");
+    }
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  }
+  return out;
+}
+
+MatrixAxes read_matrix(const Reader& r, const std::string& backend) {
   MatrixAxes a;
   a.policies =
       r.choices("matrix.policy", "disabled standard always", {"disabled", "standard", "always"});
@@ -368,7 +397,12 @@ MatrixAxes read_matrix(const Reader& r) {
   a.loop_dios = r.choices("matrix.loop_dio", "on off", {"on", "off"});
   a.app_directs = r.choices("matrix.app_direct", "0", {"0", "1"});
   a.submits = r.choices("matrix.submit", "psync", {"psync", "uring"});
-  a.semantics = r.choices("matrix.semantics", "2.3", {"2.3", "2.4", "2.4-strict"});
+  // Left out: the loaded module's rules on the zfs backend, 2.3 elsewhere.
+  const bool module = backend == "zfs" && loaded_module_semantics().has_value();
+  a.semantics = resolve_semantics(r,
+                                  r.choices("matrix.semantics", module ? "module" : "2.3",
+                                            {"2.3", "2.4", "2.4-strict", "module"}),
+                                  backend);
   a.recordsizes = r.sizes("matrix.recordsize", "128k", 512, 16ull << 20);
   for (std::uint64_t rs : a.recordsizes) {
     if (rs & (rs - 1))
@@ -499,7 +533,7 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
     throw ProfileError(path, 0, "", "no [workload.NAME] section: nothing to run");
   }
   read_bench_settings(r, p.bench);
-  const MatrixAxes axes = read_matrix(r);
+  const MatrixAxes axes = read_matrix(r, backend);
   p.cells =
       expand_cells(expand_workloads(r, path, layout, p.size, axes.submits), axes, backend, path);
   return p;

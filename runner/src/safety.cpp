@@ -1,8 +1,10 @@
 #include "diobench/runner/safety.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
+#include "diobench/kernel.hpp"
 #include "diobench/policy.hpp"
 
 namespace diobench {
@@ -14,6 +16,17 @@ std::optional<std::string> loaded_zfs_version() {
   std::string v;
   if (!(in >> v)) return std::nullopt;
   return v;
+}
+
+std::optional<std::string> loaded_module_semantics() {
+  const std::optional<std::string> version = loaded_zfs_version();
+  if (!version) return std::nullopt;
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(version->c_str(), "%u.%u", &major, &minor) != 2) return std::nullopt;
+  if (major < 2 || (major == 2 && minor < 4)) return "2.3";
+  std::ifstream strict("/sys/module/zfs/parameters/zfs_dio_strict");
+  int on = 0;
+  return strict >> on && on == 1 ? "2.4-strict" : "2.4";
 }
 
 bool zfs_version_crashes_on_loop_dio(const std::string& version) {
@@ -66,6 +79,7 @@ std::optional<std::string> loop_attach_risk(const TargetInfo& backing, bool loop
   PolicyConfig config;
   config.policy = parse_policy(*direct).value_or(Policy::Always);
   if (backing.zfs && backing.zfs->recordsize) config.recordsize = backing.zfs->recordsize;
+  config.loop_buffered = loop_buffered_of_kernel(kernel_release());
   for (const LoopTraffic& t : traffic) {
     if (loop_workload_takes_direct_path(config, t.rw, t.bs, loop_dio)) {
       return refusal(*zfs_version, config.policy, loop_dio, t);

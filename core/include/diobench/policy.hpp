@@ -60,6 +60,27 @@ struct ModuleRules {
 };
 std::optional<ModuleRules> parse_semantics_label(std::string_view text);
 
+// How the kernel's loop driver passes a request to its backing file when
+// the loop device's direct I/O is off. Until Linux commit f2fed441c69b
+// ("loop: stop using vfs_iter_{read,write} for buffered I/O", 6.15) it
+// called vfs_iter_read/write once per page of the request; since, it
+// hands the file the whole request in one buffered call. The stable
+// series took it too: Debian's changelog of linux-image 6.12.117 lists it
+// under 6.12.25, the 6.14.4 review series carried it; Debian's 6.1.192
+// does not have it. The qemu lane measured both: 1 MiB writes through a
+// dio-off loop device under `always` stay in the ARC on 6.1.0-57 and go
+// direct on 6.12.95 and 6.12.117.
+enum class LoopBuffered { PerPage, WholeRequest };
+std::string_view to_string(LoopBuffered b);
+std::optional<LoopBuffered> parse_loop_buffered(std::string_view text);
+
+// Which of the two a kernel does, from its release ("6.12.117+deb13-amd64")
+// or uname's line ("Linux 6.1.0-57-amd64 #1 SMP ..."): 6.15 and later,
+// 6.14.4 and later 6.14, 6.12.25 and later 6.12 hand the whole request;
+// every other release (6.1, and 6.6 which was not checked) page by page.
+// A text with no version in it counts as the newest kernels do.
+LoopBuffered loop_buffered_of_kernel(std::string_view release);
+
 // Both sizes must be powers of two (as they are in ZFS and the kernel).
 struct PolicyConfig {
   Policy policy = Policy::Standard;
@@ -69,6 +90,8 @@ struct PolicyConfig {
   // The module parameter zfs_dio_strict (2.4 on; 2.3 has none and is
   // always strict under `standard`): misaligned app O_DIRECT fails.
   bool dio_strict = false;
+  // The kernel's loop driver with its direct I/O off (loop cells only).
+  LoopBuffered loop_buffered = LoopBuffered::PerPage;
 };
 
 struct Request {
@@ -128,7 +151,8 @@ Route route(const PolicyConfig& config, const Request& request) noexcept;
 // What the loop driver hands the file below it for one request it
 // received, when that file lives on a dataset with `config`: with dio on
 // the same range as kernel-originated O_DIRECT on page-aligned kernel
-// pages; with dio off the page cache's page-sized buffered requests.
+// pages; with dio off the same range buffered (config.loop_buffered
+// WholeRequest) or one page-sized buffered request per page (PerPage).
 // Used to predict the split on the zfs backend (the fixed 2.3.1 path).
 struct LoopExpectation {
   Path path = Path::Buffered;
@@ -144,9 +168,11 @@ LoopExpectation loop_backing_route(const PolicyConfig& config, const Request& re
 // ZFS cannot apply `direct` to what the kernel's loop driver sends its
 // backing file, so the engine issues those requests itself): what to
 // issue on the backing file for one request the loop device received.
-// With dio on: the same range as O_DIRECT. With dio off: the page cache's
-// page-sized requests, buffered, or, where the policy sends a page direct
-// (`always`), one direct request per page (Route::direct_piece). Its
+// With dio on: the same range as O_DIRECT. With dio off and the kernel
+// handing whole requests: the same range as a buffered request, which the
+// policy routes. With dio off page by page: the page-sized requests,
+// buffered, or, where the policy sends a page direct (`always`), one
+// direct request per page (Route::direct_piece). Its
 // buckets are loop_backing_route's. Left out of the model: the loop
 // device's own page cache and the hand-off to the loop worker thread. A
 // buffer the kernel could not use for O_DIRECT (a loop device's pages are
@@ -157,10 +183,12 @@ Route loop_model_route(const PolicyConfig& config, const Request& request, bool 
 // true when the loop driver's kernel-originated requests to its backing
 // file take the dataset's Direct I/O path (the crash of OpenZFS 2.3.0,
 // issue 16956, fixed by PR 17006). Decided by loop_backing_route for a
-// request of `request_bytes` in `direction`: with loop dio off the driver
-// hands the file one page at a time, so under `always` reads go direct
-// but writes smaller than a record stay in the ARC (the qemu lane showed
-// 1 MiB writes through a dio-off loop device survive the unfixed build).
+// request of `request_bytes` in `direction`: with loop dio off a kernel
+// that hands the file one page at a time (PerPage) sends reads direct
+// under `always` but keeps writes smaller than a record in the ARC (the
+// qemu lane showed 1 MiB writes through a dio-off loop device survive the
+// unfixed build on 6.1); one that hands whole requests sends 1 MiB writes
+// direct as well.
 // The verdict, the crash guard and the zfs split check all ask this.
 bool loop_requests_take_direct_path(const PolicyConfig& config, Direction direction,
                                     std::uint64_t request_bytes, bool loop_dio);

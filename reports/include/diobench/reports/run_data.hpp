@@ -96,6 +96,9 @@ struct CellData {
   // the guest console's excerpt (BUG / Oops lines) of each.
   unsigned crashed = 0;
   std::vector<std::string> crash_excerpts;
+  // The loop driver of the kernel the run was made on (its system
+  // information): page by page or whole requests with dio off.
+  LoopBuffered loop_buffered = LoopBuffered::PerPage;
   std::string axis(const std::string& key) const;
   bool reads() const;  // main direction is read
 };
@@ -115,7 +118,9 @@ bool emulated_loop_cell(const CellData& cell);
 inline constexpr const char* kLoopModelScope =
     "Emulated backend: no ZFS here. A loop cell is the engine's model of the loop driver: it "
     "issues on the backing file the requests OpenZFS would receive from a loop device (dio on: "
-    "the same range with O_DIRECT; dio off: one 4 KiB page at a time) and applies the `direct` "
+    "the same range with O_DIRECT; dio off: one 4 KiB page at a time, or on kernels that hand "
+    "whole requests (6.12.25+, 6.15+: docs/design.md §4.1) the same range buffered) and applies "
+    "the `direct` "
     "policy to those, as ZFS does. It measures what the policy's choices cost on this "
     "filesystem, not the kernel's loop driver and not ZFS's code: the real answer comes from "
     "the zfs backend (scripts/zfs-vm).";

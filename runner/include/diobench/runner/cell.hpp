@@ -42,7 +42,9 @@ struct Cell {
   std::string target_label() const;  // "file", "loop dio on", "loop dio off"
   // A loop cell whose requests reach the dataset's Direct I/O path (the
   // model's loop_workload_takes_direct_path): the patched fallback path.
+  // Under the running kernel's loop driver, or the one named.
   bool loop_takes_direct_path() const;
+  bool loop_takes_direct_path(LoopBuffered loop_buffered) const;
   // One value per axis, as text; the keys are the axis names of --filter.
   nlohmann::json axes() const;
 };

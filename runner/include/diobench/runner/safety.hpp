@@ -21,6 +21,11 @@ namespace diobench {
 // by $DIOBENCH_ZFS_VERSION_FILE (so tests can pose as any version).
 std::optional<std::string> loaded_zfs_version();
 
+// The loaded module's Direct I/O rules as a semantics label: "2.3" for
+// 2.3.x (and older), "2.4" from 2.4.0 on, "2.4-strict" when its parameter
+// zfs_dio_strict is 1; nullopt when no module is loaded.
+std::optional<std::string> loaded_module_semantics();
+
 // True for the releases with the bug (2.3.0 and its release candidates).
 bool zfs_version_crashes_on_loop_dio(const std::string& version);
 
