@@ -17,6 +17,23 @@ zfsvm_mnt=/run/zfsvm
 
 say() { echo "zfsvm-guest: [$(cut -d' ' -f1 /proc/uptime)s] $*"; }
 
+# hung_task_echo: in the background, each report of the kernel's
+# hung-task detector copied whole to the console. The guest boots with
+# loglevel=4 (scripts/zfs-vm, boot_guest: a quiet serial console under
+# TCG), which lets the report's first lines through ("INFO: task NAME:PID
+# blocked for more than N seconds.", KERN_ERR in kernel/hung_task.c) but
+# not the blocked task's stack that follows (sched_show_task in
+# kernel/sched/core.c prints it at KERN_INFO). The ring buffer has every
+# level; the copy is of 80 lines from each report on, prefixed
+# "zfsvm-hung-task:" so that the host reads it as the guest's words (no
+# second failure line) and puts it in the crash excerpt.
+hung_task_echo() {
+  [ -w /dev/console ] || return 0
+  ( exec </dev/null >/dev/console 2>&1
+    dmesg --follow 2>/dev/null |
+      awk '/INFO: task .* blocked for more than / { n = 80 } n > 0 { n--; print "zfsvm-hung-task: " $0; fflush() }' ) &
+}
+
 # pool_create NAME [zpool create -O options...]: on the virtual disk,
 # mounted at /run/zfsvm/NAME; recordsize 128k, compression off, atime off
 # (the ground truth of docs/design.md §3.5 was taken with these).
