@@ -20,10 +20,11 @@ matrix_default_args=(--profile zfs-answer --backend zfs --arc-drop export --repe
 # matrix_plan IMAGES UNFIXED: the entries into entry_names, entry_image
 # and entry_variant; an unknown image is bad usage (exit 2).
 matrix_plan() {
-  local list=$1 unfixed=$2 name
+  local list=$1 unfixed=$2 name names
   entry_names=() entry_image=() entry_variant=()
   [ -n "$list" ] || list=$(image_names | paste -sd,)
-  for name in ${list//,/ }; do
+  IFS=, read -ra names <<<"$list"
+  for name in "${names[@]}"; do
     matrix_known --images "$name"
     [[ " ${entry_names[*]} " != *" $name "* ]] || usage_error "matrix: invalid --images value '$list' ($name twice)"
     entry_names+=("$name") entry_image+=("$name") entry_variant+=(fixed)
@@ -44,7 +45,7 @@ matrix_known() {
 # crashed-guest, failed or does-not-build.
 entry_state() {
   local dir=$1 facts=$1/zfsvm.json rc outcome
-  want_image=$2 state="" why=""
+  want_image=$2 state="" why="" built=""
   resolve_image matrix
   if [ ! -e "$dir" ]; then
     state=new built=$(image_state)
@@ -174,7 +175,11 @@ matrix_entries() {
     matrix_run_cmd "$i"
     log "matrix: entry $((i + 1)) of ${#entry_names[@]}, $e: $(shell_words "${run_cmd[@]}")"
     t0=$SECONDS rc=0
-    "${run_cmd[@]}" 2>&1 | tee -a "$out/$e.log" || rc=${PIPESTATUS[0]}
+    # tee ignores the signals that stop the run: a Ctrl-C reaches the whole
+    # process group, and `run`'s clean-up (stopping the guest, moving the
+    # run directory out of its staging directory) must not die writing to
+    # a pipe whose reader has gone
+    "${run_cmd[@]}" 2>&1 | (trap '' INT TERM HUP; exec tee -a "$out/$e.log") || rc=${PIPESTATUS[0]}
     entry_state "$out/$e" "${entry_image[i]}"
     if [ "$rc" = 2 ]; then state=failed why="zfs-vm run: bad usage (exit 2; $out/$e.log)"
     elif [ "$state" = new ]; then state=failed why="zfs-vm run exited $rc before a run directory existed ($out/$e.log)"
@@ -194,13 +199,15 @@ matrix_record() {
     jq -n -c --arg e "${entry_names[j]}" --arg im "${entry_image[j]}" --arg v "${entry_variant[j]}" \
       '{entry: $e, image: $im, variant: $v, state: "planned", reason: null, seconds: 0}'
   done | jq -s -c .)
-  jq --argjson plan "$plan" --argjson i "$1" --arg s "${state:-}" --arg why "$2" --argjson sec "$3" \
+  local guest_s=null
+  [ "$1" -lt 0 ] || guest_s=$(jq '[.guests[]?.seconds.wall] | add' "$out/${entry_names[$1]}/zfsvm.json" 2>/dev/null) || guest_s=null
+  jq --argjson plan "$plan" --argjson i "$1" --arg s "${state:-}" --arg why "$2" --argjson sec "$3" --argjson gs "${guest_s:-null}" \
     --arg out "$out" --argjson given "$(json_words ${given[@]+"${given[@]}"})" --argjson args "$(json_words "${args[@]}")" '
     (.entries // []) as $old |
     {given_args: $given, args: $args, dir: $out,
      note: "under qemu TCG absolute guest numbers mean little: compare ratios within one run, and the paths",
      entries: [$plan | to_entries[] | .key as $k | .value as $p |
-       if $k == $i then $p + {state: $s, reason: (if $why == "" then null else $why end), seconds: $sec}
+       if $k == $i then $p + {state: $s, reason: (if $why == "" then null else $why end), seconds: $sec, guest_seconds: $gs}
        else (($old | map(select(.entry == $p.entry)) | first) // $p) end]}' <<<"$prev" >"$file.new"
   mv "$file.new" "$file"
 }
