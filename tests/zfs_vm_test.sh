@@ -241,6 +241,16 @@ want_line "matrix: interrupted entry resumed" "$got" "$first-unfixed: would resu
 want_line "matrix: the resume command" "$got" "    $zfsvm run --image $first --unfixed --resume $m/$first-unfixed -- --force-unsafe"
 printf '{"outcome": "OK", "diobench_rc": 0, "guests_booted": 2, "crashes": [{"cell": "c1"}]}\n' >"$m/$first-unfixed/zfsvm.json"
 want_line "matrix: crashed guest reused" "$(mx "$m")" "$first-unfixed: reuse (crashed-guest: 1 cell(s) crashed a guest: c1)"
+printf '{"outcome": "OK", "diobench_rc": null, "guests_booted": 1, "crashes": []}\n' >"$m/$first/zfsvm.json"
+want_line "matrix: the first entry resumed" "$(ZFSVM_CACHE=$ic "$zfsvm" matrix --images "$first" --out "$m" --dry-run 2>&1)" \
+  "$first: would resume (interrupted: 1 guest(s) so far)"
+# a matrix of an image that does not build: no guest, its error in summary.md
+expect "matrix: only an image that does not build" 0 "^- \*\*$second\*\* (does-not-build): does not build: kernel=9.9.9-amd64" -- \
+  env ZFSVM_CACHE="$ic" "$zfsvm" matrix --images "$second" --out "$tmp/mx3" -- --profile smoke --backend zfs
+grep -qxF "  configure: error: Found kernel 9.9.9, expected 4.18 to 6.15" "$tmp/mx3/summary.md" &&
+  [ "$(jq -r '.entries[0].state' "$tmp/mx3/matrix.json")" = does-not-build ] && [ ! -e "$tmp/mx3/$second" ] &&
+  echo "ok   matrix: summary.md and matrix.json of an image that does not build" ||
+  { echo "FAIL matrix: $tmp/mx3: $(cat "$tmp/mx3/summary.md" "$tmp/mx3/matrix.json" 2>&1)"; fail=1; }
 expect "matrix: other arguments than its own" 2 "matrix: invalid --out value '$m' (a matrix made with the arguments '' after --" -- \
   "$zfsvm" matrix --out "$m" --dry-run -- --profile quick
 
