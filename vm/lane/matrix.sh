@@ -248,12 +248,15 @@ matrix_summary() {
     echo "## Entries that did not run, or did not finish"
     echo
     jq -r '.entries[] | select(.state != "done" and .state != "crashed-guest") |
-      "- **\(.entry)**: \(.state): \((.reason // "") | gsub("\n"; "\n      "))"' "$out/matrix.json"
+      ((.reason // "") | split("\n")) as $r |
+      "- **\(.entry)** (\(.state)): \($r[0] // "")" +
+      (if ($r | length) > 1 then "\n\n  ```\n" + ($r[1:] | map("  " + sub("^ +"; "")) | join("\n")) + "\n  ```" else "" end)' \
+      "$out/matrix.json"
     echo
   fi
-  if [ "$1" -ge 2 ]; then
-    echo "Side by side: [comparison.md](comparison.md) (and comparison.json), \`diobench compare --side-by-side\` of the $1 finished runs."
-  else
-    echo "$1 finished run: nothing to set side by side (diobench report on it)."
-  fi
+  case $1 in
+    0) echo "No run finished: nothing to set side by side." ;;
+    1) echo "One run finished: nothing to set side by side (\`diobench report\` on it)." ;;
+    *) echo "Side by side: [comparison.md](comparison.md) (and comparison.json), \`diobench compare --side-by-side\` of the $1 finished runs." ;;
+  esac
 }
