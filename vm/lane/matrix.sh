@@ -78,7 +78,7 @@ matrix_run_cmd() {
   [ "${entry_variant[i]}" = unfixed ] && run_cmd+=(--unfixed)
   if [ "$state" = resume ]; then
     run_cmd+=(--resume "$dir")
-    has_arg --force-unsafe "${args[@]}" && run_cmd+=(-- --force-unsafe)
+    if has_arg --force-unsafe "${args[@]}"; then run_cmd+=(-- --force-unsafe); fi
   else
     run_cmd+=(--out "$dir" -- "${args[@]}")
   fi
