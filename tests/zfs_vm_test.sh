@@ -304,8 +304,9 @@ want_verdict "hung-task lines, but the guest ended: a crash line" \
   "$(verdict_of "$tmp/both.log" 0 "$tmp/none" 1200)"
 # the guest's copy of a hung-task report (hung_task_echo, vm/guest/lib.sh):
 # from the report on, prefixed; nothing before it
-filter=$(sed -n "s/.*awk '\\(.*\\)' ) &\$/\\1/p" "$(dirname "$0")/../vm/guest/lib.sh")
-got=$(printf '[ 1.0] boot\n[ 2.0] INFO: task a:1 blocked for more than 120 seconds.\n[ 2.1] stack\n' | awk "$filter")
+got=$(printf '[ 1.0] boot\n[ 2.0] INFO: task a:1 blocked for more than 120 seconds.\n[ 2.1] stack\n' |
+  ( # shellcheck source=/dev/null
+    . "$(dirname "$0")/../vm/guest/lib.sh" && hung_task_copy ))
 want_verdict "the guest's copy of a hung-task report" \
   "zfsvm-hung-task: [ 2.0] INFO: task a:1 blocked for more than 120 seconds.
 zfsvm-hung-task: [ 2.1] stack" "$got"

@@ -30,8 +30,21 @@ say() { echo "zfsvm-guest: [$(cut -d' ' -f1 /proc/uptime)s] $*"; }
 hung_task_echo() {
   [ -w /dev/console ] || return 0
   ( exec </dev/null >/dev/console 2>&1
-    dmesg --follow 2>/dev/null |
-      awk '/INFO: task .* blocked for more than / { n = 80 } n > 0 { n--; print "zfsvm-hung-task: " $0; fflush() }' ) &
+    dmesg --follow 2>/dev/null | hung_task_copy ) &
+}
+
+# hung_task_copy: stdin (kernel messages) to stdout, 80 lines from each
+# hung-task report on, prefixed. Bash reads a pipe a line at a time (mawk
+# would wait for a full buffer, and the copy could come after the guest
+# was stopped).
+hung_task_copy() {
+  local line n=0
+  while IFS= read -r line; do
+    [[ $line != *"INFO: task "*" blocked for more than "* ]] || n=80
+    [ "$n" -gt 0 ] || continue
+    n=$((n - 1))
+    printf 'zfsvm-hung-task: %s\n' "$line"
+  done
 }
 
 # pool_create NAME [zpool create -O options...]: on the virtual disk,

@@ -260,8 +260,9 @@ console_verdict() {
   fi
   if [ -n "$first" ]; then
     sed -n "$((first > 5 ? first - 5 : 1)),$((first + 45))p" "$log" >"$excerpt"
-    # the hung-task reports' stacks, as the guest copied them (vm/guest/lib.sh)
-    grep -E '^ *[0-9.]+ zfsvm-hung-task: ' "$log" | head -200 >>"$excerpt" || true
+    # the hung-task reports' stacks the guest copied (vm/guest/lib.sh),
+    # those after the lines above
+    awk -v from=$((first + 46)) 'NR >= from && /^ *[0-9.]+ zfsvm-hung-task: /' "$log" | head -200 >>"$excerpt"
   else
     tail -50 "$log" >"$excerpt"
   fi
