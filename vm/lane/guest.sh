@@ -190,19 +190,22 @@ boot_guest() {
   # In the background and waited for: `wait` returns at once when a signal
   # arrives (a foreground pipeline would delay the trap until qemu ends),
   # and the EXIT trap then stops qemu through timeout(1), which passes the
-  # signal on.
+  # signal on. qemu's status is caught, not left to errexit (inherited by
+  # this subshell): timeout(1)'s 124 once ended zfs-vm silently, before
+  # any verdict, whenever a guest outlived its timeout.
   {
     timeout -k 10 "$timeout" "${qemu[@]}" -serial stdio </dev/null 2>&1 &
     echo $! >"$qemu_pidfile"
-    wait $!
-    echo $? >"$tmp/qemu.rc"
+    rc=0
+    wait $! || rc=$?
+    echo "$rc" >"$tmp/qemu.rc"
   } | stamp_lines "$t0" | console_to "$share/console.log" &
   local guest_pid=$!
   if [ -n "$stall_file" ]; then
     stall_watch "$stall_file" "$stall_limit" "$qemu_pidfile" "$tmp/stalled" &
     watchdog_pid=$!
   fi
-  wait "$guest_pid"
+  wait "$guest_pid" || true  # qemu's own status is in qemu.rc
   if [ -n "$watchdog_pid" ]; then  # it may have ended already (it stopped the guest)
     kill "$watchdog_pid" 2>/dev/null || true
     wait "$watchdog_pid" 2>/dev/null || true
