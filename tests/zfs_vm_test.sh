@@ -341,7 +341,20 @@ if [ "$(id -u)" = 0 ] && "$zfsvm" ready >/dev/null 2>&1; then
   expect "run: patch does not apply" 2 "does not apply to the source of zfs-dkms" -- \
     "$zfsvm" run --patch "$tmp/bad.patch" --out "$tmp/run" -- --profile smoke
   [ ! -e "$tmp/run" ] || { echo "FAIL run: $tmp/run was created"; fail=1; }
+  # A guest that outlives its timeout: a stand-in for qemu (first on PATH)
+  # prints a hung-task report and waits; `test` must reach its verdict and
+  # name it (timeout(1)'s 124 once ended zfs-vm silently before it).
+  mkdir -p "$tmp/bin"
+  cat >"$tmp/bin/qemu-system-x86_64" <<'QEMU'
+#!/bin/sh
+[ "$1" = --version ] && { echo "QEMU emulator version 0.0 (a stand-in of zfs_vm_test.sh)"; exit 0; }
+echo "[   12.000000] INFO: task txg_quiesce:2172 blocked for more than 120 seconds."
+exec sleep 600
+QEMU
+  chmod +x "$tmp/bin/qemu-system-x86_64"
+  expect "test: a guest stopped by its timeout" 1 "^zfs-vm test: FAIL: guest hung: stopped by its timeout after 3 s; the kernel reported blocked tasks: txg_quiesce:2172\$" -- \
+    env PATH="$tmp/bin:$PATH" ZFSVM_ACCEL=tcg ZFSVM_TIMEOUT=3 "$zfsvm" test --quick --out "$tmp/hung"
 else
-  echo "skip patch-does-not-apply cases: needs root and a warm zfs-vm cache (scripts/zfs-vm ready)"
+  echo "skip patch-does-not-apply cases and the guest timeout: need root and a warm zfs-vm cache (scripts/zfs-vm ready)"
 fi
 exit $fail
