@@ -192,6 +192,125 @@ ZFSVM_CACHE=$ic "$zfsvm" images | grep -q "^    configure: error: Found kernel 9
 [ "$(ZFSVM_CACHE=$ic "$zfsvm" images | grep -c '^[^ ]')" = "$(grep -cvE '^[[:space:]]*(#|$)' "$images")" ] &&
   echo "ok   images: one line per image" || { echo "FAIL images: not one line per image"; fail=1; }
 
+# matrix: bad input refused before anything runs; --dry-run shows each
+# entry's state from the scratch cache above ($second: does not build,
+# with its error, and not run) and from run directories it finds, and
+# starts nothing.
+expect "matrix: unknown image" 2 "matrix: invalid --images value 'sid-9.9-9.9.9' (known images: $known)" -- \
+  "$zfsvm" matrix --images "$first,sid-9.9-9.9.9" --dry-run
+expect "matrix: unknown unfixed image" 2 "matrix: invalid --with-unfixed value 'nope' (known images: $known)" -- \
+  "$zfsvm" matrix --with-unfixed nope --dry-run
+expect "matrix: an image twice" 2 "matrix: invalid --images value '$first,$first' ($first twice)" -- \
+  "$zfsvm" matrix --images "$first,$first" --dry-run
+expect "matrix: empty name" 2 "matrix: invalid --images value '$first,' (names separated by commas)" -- \
+  "$zfsvm" matrix --images "$first," --dry-run
+expect "matrix: relative --out" 2 "invalid --out value 'rel' (an absolute path)" -- "$zfsvm" matrix --out rel --dry-run
+expect "matrix: unknown option" 2 "matrix: unknown argument '--profile'" -- "$zfsvm" matrix --profile smoke
+expect "matrix: --out after --" 2 "matrix: invalid argument '--out=/x' after --" -- "$zfsvm" matrix --dry-run -- --out=/x
+expect "matrix: --out not a matrix" 2 "matrix: invalid --out value '$tmp' (exists, is not empty and has no matrix.json)" -- \
+  "$zfsvm" matrix --out "$tmp" --dry-run
+expect "matrix: arguments diobench refuses" 2 "matrix: diobench run refuses the arguments '--profile $tmp/none.ini" -- \
+  "$zfsvm" matrix --out "$tmp/mx" --dry-run -- --profile "$tmp/none.ini"
+mx() { ZFSVM_CACHE=$ic "$zfsvm" matrix --images "$first,$second" --with-unfixed "$first" --out "$1" --dry-run "${@:2}" 2>&1; }
+want_line() {  # NAME OUTPUT LINE: OUTPUT has LINE, whole
+  if grep -qxF -- "$3" <<<"$2"; then echo "ok   $1"; else echo "FAIL $1: no line '$3' in: $2"; fail=1; fi
+}
+got=$(mx "$tmp/mx")
+want_line "matrix: would run" "$got" "$first: would run"
+want_line "matrix: the run command" "$got" \
+  "    $zfsvm run --image $first --out $tmp/mx/$first -- --profile zfs-answer --backend zfs --arc-drop export --repetitions 3 --force-unsafe --seed $(sed -n 's/.* --seed \([0-9]*\))$/\1/p' <<<"$got" | head -1)"
+want_line "matrix: unfixed entry" "$got" "$first-unfixed: would run"
+want_line "matrix: unfixed run command" "$got" \
+  "$(grep -F " --image $first --out " <<<"$got" | sed "s| --image $first --out $tmp/mx/$first | --image $first --unfixed --out $tmp/mx/$first-unfixed |")"
+want_line "matrix: does not build, not run" "$got" "$second: not run: does not build: kernel=9.9.9-amd64 zfs=9.9.9-1 at 2026-01-01T00:00:00Z"
+want_line "matrix: its recorded error" "$got" "    configure: error: Found kernel 9.9.9, expected 4.18 to 6.15"
+grep -q -- "--out $tmp/mx/$second " <<<"$got" && { echo "FAIL matrix: would run $second, which does not build"; fail=1; }
+[ ! -e "$tmp/mx" ] && echo "ok   matrix: --dry-run creates nothing" || { echo "FAIL matrix: --dry-run created $tmp/mx"; fail=1; }
+# a matrix found on disk: its own arguments, a finished entry reused, an
+# interrupted one resumed, one whose guests crashed reused
+m=$tmp/mx2
+mkdir -p "$m/$first" "$m/$first-unfixed"
+printf '{"given_args": [], "args": ["--profile", "smoke", "--force-unsafe", "--seed", "77"], "entries": []}\n' >"$m/matrix.json"
+for d in "$m/$first" "$m/$first-unfixed"; do : >"$d/plan.json"; : >"$d/results.db"; done
+printf '{"outcome": "OK", "diobench_rc": 0, "guests_booted": 1, "crashes": []}\n' >"$m/$first/zfsvm.json"
+printf '{"outcome": "OK", "diobench_rc": null, "guests_booted": 2, "crashes": [{"cell": "c1"}]}\n' >"$m/$first-unfixed/zfsvm.json"
+got=$(mx "$m")
+want_line "matrix: its recorded arguments" "$got" "matrix: $m (diobench run --profile smoke --force-unsafe --seed 77)"
+want_line "matrix: finished entry reused" "$got" "$first: reuse (done: diobench run exited 0)"
+want_line "matrix: interrupted entry resumed" "$got" "$first-unfixed: would resume (interrupted: 2 guest(s) so far)"
+want_line "matrix: the resume command" "$got" "    $zfsvm run --image $first --unfixed --resume $m/$first-unfixed -- --force-unsafe"
+printf '{"outcome": "OK", "diobench_rc": 0, "guests_booted": 2, "crashes": [{"cell": "c1"}]}\n' >"$m/$first-unfixed/zfsvm.json"
+want_line "matrix: crashed guest reused" "$(mx "$m")" "$first-unfixed: reuse (crashed-guest: 1 cell(s) crashed a guest: c1)"
+printf '{"outcome": "OK", "diobench_rc": null, "guests_booted": 1, "crashes": []}\n' >"$m/$first/zfsvm.json"
+expect "matrix: the first entry resumed" 0 "^$first: would resume (interrupted: 1 guest(s) so far)\$" -- \
+  env ZFSVM_CACHE="$ic" "$zfsvm" matrix --images "$first" --out "$m" --dry-run
+# a matrix of an image that does not build: no guest, its error in summary.md
+expect "matrix: only an image that does not build" 0 "^- \*\*$second\*\* (does-not-build): does not build: kernel=9.9.9-amd64" -- \
+  env ZFSVM_CACHE="$ic" "$zfsvm" matrix --images "$second" --out "$tmp/mx3" -- --profile smoke --backend zfs
+grep -qxF "  configure: error: Found kernel 9.9.9, expected 4.18 to 6.15" "$tmp/mx3/summary.md" &&
+  [ "$(jq -r '.entries[0].state' "$tmp/mx3/matrix.json")" = does-not-build ] && [ ! -e "$tmp/mx3/$second" ] &&
+  echo "ok   matrix: summary.md and matrix.json of an image that does not build" ||
+  { echo "FAIL matrix: $tmp/mx3: $(cat "$tmp/mx3/summary.md" "$tmp/mx3/matrix.json" 2>&1)"; fail=1; }
+expect "matrix: other arguments than its own" 2 "matrix: invalid --out value '$m' (a matrix made with the arguments '' after --" -- \
+  "$zfsvm" matrix --out "$m" --dry-run -- --profile quick
+
+# How a guest ended, read from its console (console_verdict in
+# vm/lane/guest.sh, sourced here alone): fixtures of a stamped console.
+verdict_of() {  # LOG QEMU_RC STALL_FLAG TIMEOUT: prints "VERDICT|REASON"
+  ( top=$(dirname "$0")/..
+    # shellcheck source=/dev/null
+    . "$top/vm/lane/guest.sh"
+    console_verdict "$1" "$2" "$3" "$4" "$tmp/excerpt.txt"
+    # shellcheck disable=SC2154 # set by console_verdict
+    echo "$verdict|$reason" )
+}
+want_verdict() {  # NAME WANT GOT
+  if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: '$3', want '$2'"; fail=1; fi
+}
+c=$tmp/console.log
+cat >"$c" <<'CONSOLE'
+   0.52 [    0.000000] Linux version 6.1.0-57-amd64
+  20.10 zfsvm-guest: [18.20s] ZFSVM-BOOTED kernel 6.1.0-57-amd64
+  40.00 zfsvm-guest: INFO: task fake:1 blocked for more than 1 seconds.
+ 300.12 [  245.100000] INFO: task txg_quiesce:2172 blocked for more than 120 seconds.
+ 300.13 [  245.100100]       Tainted: P           OE      6.1.0-57-amd64 #1 Debian 6.1.158-1
+ 300.20 zfsvm-hung-task: [  245.100200] task:txg_quiesce     state:D stack:0     pid:2172  ppid:2      flags:0x00004000
+ 300.21 zfsvm-hung-task: [  245.100300]  txg_quiesce_thread+0x2a1/0x3e0 [zfs]
+ 301.40 [  246.300000] INFO: task fio:3001 blocked for more than 120 seconds.
+ 421.00 [  366.000000] INFO: task txg_quiesce:2172 blocked for more than 241 seconds.
+CONSOLE
+want_verdict "guest hung: stopped by the timeout, blocked tasks named" \
+  "CRASH|guest hung: stopped by its timeout after 1200 s; the kernel reported blocked tasks: txg_quiesce:2172, fio:3001" \
+  "$(verdict_of "$c" 124 "$tmp/none" 1200)"
+grep -q 'zfsvm-hung-task: .*txg_quiesce_thread' "$tmp/excerpt.txt" && grep -q 'INFO: task txg_quiesce:2172' "$tmp/excerpt.txt" &&
+  echo "ok   guest hung: the excerpt has the report and its stack" || { echo "FAIL guest hung: excerpt: $(cat "$tmp/excerpt.txt")"; fail=1; }
+printf 'one repetition ran more than 1800 s (c1)\n' >"$tmp/stalled"
+want_verdict "guest hung: stopped by the stall watch" \
+  "CRASH|guest hung: one repetition ran more than 1800 s (c1): stopped by the stall watch; the kernel reported blocked tasks: txg_quiesce:2172, fio:3001" \
+  "$(verdict_of "$c" 143 "$tmp/stalled" 21600)"
+head -3 "$c" >"$tmp/quiet.log"
+want_verdict "guest hung: no task named" \
+  "CRASH|guest hung: stopped by its timeout after 600 s (no result, and no task reported blocked on the console: hung, or too slow)" \
+  "$(verdict_of "$tmp/quiet.log" 137 "$tmp/none" 600)"
+{ head -2 "$c"; echo ' 250.00 [  200.000000] BUG: kernel NULL pointer dereference, address: 0000000000000008'; tail -2 "$c"; } >"$tmp/bug.log"
+want_verdict "a kernel crash stays one, whatever stopped the guest" \
+  "CRASH|kernel crash 250.00 s after qemu started: BUG: kernel NULL pointer dereference, address: 0000000000000008" \
+  "$(verdict_of "$tmp/bug.log" 124 "$tmp/none" 1200)"
+{ head -2 "$c"; echo ' 90.00 zfsvm-guest: [88.00s] ZFSVM-EXIT rc=0'; } >"$tmp/ok.log"
+want_verdict "a guest that ends" "OK|" "$(verdict_of "$tmp/ok.log" 0 "$tmp/none" 1200)"
+cat "$c" "$tmp/ok.log" >"$tmp/both.log"
+want_verdict "hung-task lines, but the guest ended: a crash line" \
+  "CRASH|kernel crash 300.12 s after qemu started: INFO: task txg_quiesce:2172 blocked for more than 120 seconds." \
+  "$(verdict_of "$tmp/both.log" 0 "$tmp/none" 1200)"
+# the guest's copy of a hung-task report (hung_task_echo, vm/guest/lib.sh):
+# from the report on, prefixed; nothing before it
+got=$(printf '[ 1.0] boot\n[ 2.0] INFO: task a:1 blocked for more than 120 seconds.\n[ 2.1] stack\n' |
+  ( # shellcheck source=/dev/null
+    . "$(dirname "$0")/../vm/guest/lib.sh" && hung_task_copy ))
+want_verdict "the guest's copy of a hung-task report" \
+  "zfsvm-hung-task: [ 2.0] INFO: task a:1 blocked for more than 120 seconds.
+zfsvm-hung-task: [ 2.1] stack" "$got"
+
 expect "two patches" 2 "invalid --patch value 'b.patch' (--patch 'a.patch' was given already" -- \
   "$zfsvm" build --patch a.patch --patch b.patch
 if [ "$(id -u)" != 0 ]; then  # root reads any file
@@ -222,7 +341,20 @@ if [ "$(id -u)" = 0 ] && "$zfsvm" ready >/dev/null 2>&1; then
   expect "run: patch does not apply" 2 "does not apply to the source of zfs-dkms" -- \
     "$zfsvm" run --patch "$tmp/bad.patch" --out "$tmp/run" -- --profile smoke
   [ ! -e "$tmp/run" ] || { echo "FAIL run: $tmp/run was created"; fail=1; }
+  # A guest that outlives its timeout: a stand-in for qemu (first on PATH)
+  # prints a hung-task report and waits; `test` must reach its verdict and
+  # name it (timeout(1)'s 124 once ended zfs-vm silently before it).
+  mkdir -p "$tmp/bin"
+  cat >"$tmp/bin/qemu-system-x86_64" <<'QEMU'
+#!/bin/sh
+[ "$1" = --version ] && { echo "QEMU emulator version 0.0 (a stand-in of zfs_vm_test.sh)"; exit 0; }
+echo "[   12.000000] INFO: task txg_quiesce:2172 blocked for more than 120 seconds."
+exec sleep 600
+QEMU
+  chmod +x "$tmp/bin/qemu-system-x86_64"
+  expect "test: a guest stopped by its timeout" 1 "^zfs-vm test: FAIL: guest hung: stopped by its timeout after 3 s; the kernel reported blocked tasks: txg_quiesce:2172\$" -- \
+    env PATH="$tmp/bin:$PATH" ZFSVM_ACCEL=tcg ZFSVM_TIMEOUT=3 "$zfsvm" test --quick --out "$tmp/hung"
 else
-  echo "skip patch-does-not-apply cases: needs root and a warm zfs-vm cache (scripts/zfs-vm ready)"
+  echo "skip patch-does-not-apply cases and the guest timeout: need root and a warm zfs-vm cache (scripts/zfs-vm ready)"
 fi
 exit $fail

@@ -17,6 +17,36 @@ zfsvm_mnt=/run/zfsvm
 
 say() { echo "zfsvm-guest: [$(cut -d' ' -f1 /proc/uptime)s] $*"; }
 
+# hung_task_echo: in the background, each report of the kernel's
+# hung-task detector copied whole to the console. The guest boots with
+# loglevel=4 (scripts/zfs-vm, boot_guest: a quiet serial console under
+# TCG), which lets the report's first lines through ("INFO: task NAME:PID
+# blocked for more than N seconds.", KERN_ERR in kernel/hung_task.c) but
+# not the blocked task's stack that follows (sched_show_task in
+# kernel/sched/core.c prints it at KERN_INFO). The ring buffer has every
+# level; the copy is of 80 lines from each report on, prefixed
+# "zfsvm-hung-task:" so that the host reads it as the guest's words (no
+# second failure line) and puts it in the crash excerpt.
+hung_task_echo() {
+  [ -w /dev/console ] || return 0
+  ( exec </dev/null >/dev/console 2>&1
+    dmesg --follow 2>/dev/null | hung_task_copy ) &
+}
+
+# hung_task_copy: stdin (kernel messages) to stdout, 80 lines from each
+# hung-task report on, prefixed. Bash reads a pipe a line at a time (mawk
+# would wait for a full buffer, and the copy could come after the guest
+# was stopped).
+hung_task_copy() {
+  local line n=0
+  while IFS= read -r line; do
+    [[ $line != *"INFO: task "*" blocked for more than "* ]] || n=80
+    [ "$n" -gt 0 ] || continue
+    n=$((n - 1))
+    printf 'zfsvm-hung-task: %s\n' "$line"
+  done
+}
+
 # pool_create NAME [zpool create -O options...]: on the virtual disk,
 # mounted at /run/zfsvm/NAME; recordsize 128k, compression off, atime off
 # (the ground truth of docs/design.md §3.5 was taken with these).

@@ -32,6 +32,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$ZFSVM_OUT/zfsvm-job.sh"
+hung_task_echo
 
 pool=zfsvmrun
 ds=$pool/bench

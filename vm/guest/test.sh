@@ -43,6 +43,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$ZFSVM_OUT/zfsvm-job.sh"
+hung_task_echo
 
 quick=0 matrix=1 repro=1
 for a in "${ZFSVM_ARGS[@]}"; do

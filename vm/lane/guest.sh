@@ -129,7 +129,7 @@ stall_watch() {
     if [ "$cur" != "$last" ]; then
       last=$cur since=$SECONDS
     elif [ -n "$cur" ] && [ $((SECONDS - since)) -ge "$limit" ]; then
-      echo "guest timeout: one repetition ran more than ${limit}s ($(tr -d '\n' <<<"$cur"))" >"$flag"
+      echo "one repetition ran more than ${limit} s ($(tr -d '\n' <<<"$cur"))" >"$flag"
       [ -s "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null
       return 0
     fi
@@ -190,19 +190,22 @@ boot_guest() {
   # In the background and waited for: `wait` returns at once when a signal
   # arrives (a foreground pipeline would delay the trap until qemu ends),
   # and the EXIT trap then stops qemu through timeout(1), which passes the
-  # signal on.
+  # signal on. qemu's status is caught, not left to errexit (inherited by
+  # this subshell): timeout(1)'s 124 once ended zfs-vm silently, before
+  # any verdict, whenever a guest outlived its timeout.
   {
     timeout -k 10 "$timeout" "${qemu[@]}" -serial stdio </dev/null 2>&1 &
     echo $! >"$qemu_pidfile"
-    wait $!
-    echo $? >"$tmp/qemu.rc"
+    rc=0
+    wait $! || rc=$?
+    echo "$rc" >"$tmp/qemu.rc"
   } | stamp_lines "$t0" | console_to "$share/console.log" &
   local guest_pid=$!
   if [ -n "$stall_file" ]; then
     stall_watch "$stall_file" "$stall_limit" "$qemu_pidfile" "$tmp/stalled" &
     watchdog_pid=$!
   fi
-  wait "$guest_pid"
+  wait "$guest_pid" || true  # qemu's own status is in qemu.rc
   if [ -n "$watchdog_pid" ]; then  # it may have ended already (it stopped the guest)
     kill "$watchdog_pid" 2>/dev/null || true
     wait "$watchdog_pid" 2>/dev/null || true
@@ -217,25 +220,7 @@ boot_guest() {
   t_boot=$(awk '/ZFSVM-BOOTED/ { print $1; exit }' "$log")
   t_zfs=$(awk '/ZFSVM-ZFS-LOADED/ { print $1; exit }' "$log")
   excerpt_file=$share/crash.txt
-  rm -f "$excerpt_file"
-  local first
-  first=$(grep -nE "$crash_re" "$log" | head -1 | cut -d: -f1 || true)
-  guest_rc=$(sed -n 's/.*ZFSVM-EXIT rc=\([0-9]*\).*/\1/p' "$log" | tail -1)
-  if [ -n "$first" ]; then
-    verdict=CRASH reason="kernel crash $(awk -v n="$first" 'NR == n { print $1 }' "$log") s after qemu started: $(sed -n "${first}p" "$log" | sed -E 's/^ *[0-9.]+ (\[ *[0-9.]+\] )?//' | cut -c1-160)"
-    sed -n "$((first > 5 ? first - 5 : 1)),$((first + 45))p" "$log" >"$excerpt_file"
-  elif [ -s "$tmp/stalled" ]; then
-    verdict=CRASH reason=$(cat "$tmp/stalled")
-    tail -50 "$log" >"$excerpt_file"
-  elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-    verdict=CRASH reason="guest timeout: no result after ${timeout}s (guest hung or too slow)"
-    tail -50 "$log" >"$excerpt_file"
-  elif [ -z "$guest_rc" ]; then
-    verdict=FAIL reason="qemu exited (rc $qrc) without the guest's ZFSVM-EXIT line"
-    tail -30 "$log" >"$excerpt_file"
-  else
-    verdict=OK reason=""
-  fi
+  console_verdict "$log" "$qrc" "$tmp/stalled" "$timeout" "$excerpt_file"
   rm -rf "$tmp"  # the pool disk: each guest starts on a fresh one
   log "guest finished: $verdict${guest_rc:+, script rc $guest_rc}, boot ${t_boot:-?}s, zfs loaded at ${t_zfs:-?}s, wall ${t_wall}s"
   if [ "$verdict" != OK ]; then
@@ -243,6 +228,67 @@ boot_guest() {
     log "console excerpt:"
     head -60 "$excerpt_file" | sed 's/^/    /' >&2
   fi
+}
+
+# console_verdict LOG QEMU_RC STALL_FLAG TIMEOUT EXCERPT: how the guest
+# ended, from its console log LOG, qemu's exit status (124 or 137: its
+# timeout(1) stopped it) and the stall watch's flag file: sets verdict
+# (OK, FAIL or CRASH), guest_rc and reason, and writes the console lines
+# that show it to EXCERPT. A guest stopped by the timeout or the stall
+# watch whose console shows no failure but the hung-task detector's is
+# "guest hung", with the tasks it names; a failure line of any other kind
+# is the kernel's crash, whatever stopped the guest afterwards.
+console_verdict() {
+  local log=$1 qrc=$2 flag=$3 timeout=$4 excerpt=$5 first line stopped=""
+  rm -f "$excerpt"
+  first=$(grep -nE "$crash_re" "$log" | head -1 | cut -d: -f1 || true)
+  line=$([ -z "$first" ] || sed -n "${first}p" "$log" | sed -E 's/^ *[0-9.]+ (\[ *[0-9.]+\] )?//')
+  guest_rc=$(sed -n 's/.*ZFSVM-EXIT rc=\([0-9]*\).*/\1/p' "$log" | tail -1)
+  if [ -s "$flag" ]; then
+    stopped="$(cat "$flag"): stopped by the stall watch"
+  elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+    stopped="stopped by its timeout after ${timeout} s"
+  fi
+  if [ -n "$stopped" ] && { [ -z "$first" ] || [[ $line == "INFO: task "* ]]; }; then
+    verdict=CRASH reason=$(hung_reason "$stopped" "$log")
+  elif [ -n "$first" ]; then
+    verdict=CRASH reason="kernel crash $(awk -v n="$first" 'NR == n { print $1 }' "$log") s after qemu started: $(cut -c1-160 <<<"$line")"
+  elif [ -z "$guest_rc" ]; then
+    verdict=FAIL reason="qemu exited (rc $qrc) without the guest's ZFSVM-EXIT line"
+    tail -30 "$log" >"$excerpt"
+    return
+  else
+    verdict=OK reason=""
+    return
+  fi
+  if [ -n "$first" ]; then
+    sed -n "$((first > 5 ? first - 5 : 1)),$((first + 45))p" "$log" >"$excerpt"
+    # the hung-task reports' stacks the guest copied (vm/guest/lib.sh),
+    # those after the lines above
+    awk -v from=$((first + 46)) 'NR >= from && /^ *[0-9.]+ zfsvm-hung-task: /' "$log" | head -200 >>"$excerpt"
+  else
+    tail -50 "$log" >"$excerpt"
+  fi
+}
+
+# hung_reason HOW LOG: "guest hung: HOW", and the tasks that the kernel's
+# hung-task detector reported blocked on the console LOG.
+hung_reason() {
+  local tasks
+  tasks=$(blocked_tasks "$2")
+  if [ -n "$tasks" ]; then
+    echo "guest hung: $1; the kernel reported blocked tasks: $tasks"
+  else
+    echo "guest hung: $1 (no result, and no task reported blocked on the console: hung, or too slow)"
+  fi
+}
+
+# blocked_tasks LOG: NAME:PID of each task the hung-task detector named on
+# the console ("INFO: task NAME:PID blocked for more than N seconds."),
+# once each, in the order of their first report, comma-separated.
+blocked_tasks() {
+  sed -nE 's/^ *[0-9.]+ \[ *[0-9.]+\] *INFO: task (.+:[0-9]+) blocked for more than .*/\1/p' "$1" |
+    awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'
 }
 
 # zfsvm.json: what ran where (accelerator, guest kernel, ZFS, timings).

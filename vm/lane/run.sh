@@ -188,7 +188,7 @@ cmd_run() {
       cell=$(jq -r '.cell // empty' "$out/current.json" 2>/dev/null || true)
       rep=$(jq -r '.repetition // empty' "$out/current.json" 2>/dev/null || true)
       case $reason in
-        "guest timeout"*) excerpt=$reason ;;
+        "guest hung"*) excerpt=$reason ;;  # the console's report, if any, is `crashed`'s to find
         *) excerpt=$(grep -E -m1 -A11 "$crash_re" "$gd/crash.txt" | sed -E 's/^ *[0-9.]+ (\[ *[0-9.]+\] )?//' || true) ;;
       esac
       if [ -z "$cell" ]; then

@@ -39,7 +39,7 @@ cmd_test() {
   boot_guest "$out" "$out" "$vmdir/guest/test.sh" "$timeout"
   write_facts "$out/zfsvm.json" '{}' "$out/guest.json"
 
-  local status=0
+  local status=0 why=""
   echo
   if is_unfixed; then
     # The reproducer must kill this kernel, in the function the fix changed.
@@ -48,31 +48,33 @@ cmd_test() {
       grep -q 'zfs_uio_get_dio_pages_alloc' "$excerpt_file" || where="(zfs_uio_get_dio_pages_alloc not in the trace)"
       echo "reproducer on the unfixed build: CRASH $where, as expected: $([ "$where" = "in zfs_uio_get_dio_pages_alloc" ] && echo PASS || echo FAIL)"
       echo "  $reason"
-      grep -q 'zfs_uio_get_dio_pages_alloc' "$excerpt_file" || status=1
+      grep -q 'zfs_uio_get_dio_pages_alloc' "$excerpt_file" || test_failed "the reproducer's crash is not in zfs_uio_get_dio_pages_alloc"
     else
       echo "reproducer on the unfixed build: $verdict${reason:+ ($reason)} -- expected CRASH: FAIL"
-      status=1
+      test_failed "the reproducer did not crash the unfixed build: $verdict${reason:+ ($reason)}"
     fi
   else
     if [ "$verdict" != OK ]; then
-      echo "guest: $verdict: $reason"
-      status=1
+      # a hung guest says so in its own words (console_verdict, guest.sh)
+      if [[ $reason == "guest hung"* ]]; then echo "$reason"; else echo "guest: $verdict: $reason"; fi
+      test_failed "$([[ $reason == "guest hung"* ]] || echo "guest: $verdict: ")$reason"
     fi
     if [ -d "$out/cells" ]; then
       echo "== the policy model's prediction vs the pool's iostats, per cell (diobench check) =="
-      "$top/build/diobench" check "$out" | tee "$out/check.txt" || status=1
+      "$top/build/diobench" check "$out" | tee "$out/check.txt" || test_failed "diobench check of the cells failed (table above)"
     else
       echo "no cells were run"
-      status=1
+      test_failed "no cells were run"
     fi
     echo
     echo "== the runner's zfs backend: diobench run --profile smoke, direct=disabled and always (diobench check) =="
     if [ -s "$out/runner-run/results.db" ]; then
       echo "  diobench run exited $(cat "$out/runner-run.rc" 2>/dev/null || echo '?') (log: $out/runner-run.log)"
-      "$top/build/diobench" check "$out/runner-run" | tee "$out/runner-run/check.txt" || status=1
+      "$top/build/diobench" check "$out/runner-run" | tee "$out/runner-run/check.txt" ||
+        test_failed "diobench check of the runner's run failed (table above)"
     else
       echo "  FAIL: no run directory $out/runner-run (log: $out/runner-run.log)"
-      status=1
+      test_failed "no run directory of the runner's smoke run"
     fi
     local probe
     for probe in "$out"/probes/*/; do
@@ -87,24 +89,32 @@ cmd_test() {
     echo "== reproducer (OpenZFS issue 16956) on the $variant build =="
     if [ -s "$out/repro.json" ]; then
       jq -r '.steps[] | "  \(.step): \(.result) -- \(.detail)"' "$out/repro.json"
-      jq -e '.steps | length == 3 and all(.[]; .result == "PASS")' "$out/repro.json" >/dev/null || status=1
+      jq -e '.steps | length == 3 and all(.[]; .result == "PASS")' "$out/repro.json" >/dev/null ||
+        test_failed "the reproducer did not pass on the $variant build"
     else
       echo "  no result (repro.json missing)"
-      status=1
+      test_failed "no reproducer result (repro.json missing)"
     fi
     echo
     echo "== guest checks =="
     if [ -s "$out/guest-checks.txt" ]; then
       sed 's/^/  /' "$out/guest-checks.txt"
-      grep -qP '\tFAIL\t' "$out/guest-checks.txt" && status=1
+      grep -qP '\tFAIL\t' "$out/guest-checks.txt" && test_failed "a guest check failed (above)"
     else
       echo "  none recorded"
-      status=1
+      test_failed "no guest checks recorded"
     fi
   fi
   echo
   echo "guest: $accel, kernel $kver, zfs $zpkg ($variant); boot ${t_boot:-?}s, zfs loaded ${t_zfs:-?}s, wall ${t_wall}s"
   echo "results: $out"
-  if [ "$status" = 0 ]; then echo "zfs-vm test: PASS"; else echo "zfs-vm test: FAIL"; fi
+  if [ "$status" = 0 ]; then echo "zfs-vm test: PASS"; else echo "zfs-vm test: FAIL: $why"; fi
   return $status
+}
+
+# test_failed WHY: the test fails; the first WHY is the one its last line
+# names (scripts/test quotes that line).
+test_failed() {
+  status=1
+  [ -n "$why" ] || why=$1
 }
