@@ -218,7 +218,7 @@ want_line() {  # NAME OUTPUT LINE: OUTPUT has LINE, whole
 got=$(mx "$tmp/mx")
 want_line "matrix: would run" "$got" "$first: would run"
 want_line "matrix: the run command" "$got" \
-  "    $zfsvm run --image $first --out $tmp/mx/$first -- --profile zfs-answer --backend zfs --arc-drop export --repetitions 3 --force-unsafe --seed $(sed -n 's/.* --seed \([0-9]*\))$/\1/p' <<<"$got" | head -1)"
+  "    $zfsvm run --image $first --out $tmp/mx/$first -- --profile version-matrix --backend zfs --arc-drop export --force-unsafe --seed $(sed -n 's/.* --seed \([0-9]*\))$/\1/p' <<<"$got" | head -1)"
 want_line "matrix: unfixed entry" "$got" "$first-unfixed: would run"
 want_line "matrix: unfixed run command" "$got" \
   "$(grep -F " --image $first --out " <<<"$got" | sed "s| --image $first --out $tmp/mx/$first | --image $first --unfixed --out $tmp/mx/$first-unfixed |")"

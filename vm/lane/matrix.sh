@@ -10,12 +10,13 @@
 # reuses what finished, continues what was interrupted (`run --resume`)
 # and runs what is missing: the matrix is resumable.
 
-# Short enough for a matrix of six entries under TCG: the zfs-answer
-# profile's 18 cells (the verdict's), 3 repetitions each (about 54
-# repetitions, 20-25 min a guest under TCG: the published zfs-answer run
-# of 2026-12-02 took 79 min for 209); no --until-decided (its budget
-# counts the base repetitions, and its batches would multiply the time).
-matrix_default_args=(--profile zfs-answer --backend zfs --arc-drop export --repetitions 3)
+# Short enough for a matrix of six entries under TCG: profiles/
+# version-matrix.ini, the zfs-answer profile's 18 cells (the verdict's)
+# with 3 repetitions of 2 s (54 repetitions, about 15 min a guest under
+# TCG as measured on 2026-12-03, two guests side by side); no
+# --until-decided (its budget counts the base repetitions, and its
+# batches would multiply the time).
+matrix_default_args=(--profile version-matrix --backend zfs --arc-drop export)
 
 # matrix_plan IMAGES UNFIXED: the entries into entry_names, entry_image
 # and entry_variant; an unknown image is bad usage (exit 2).
