@@ -104,6 +104,26 @@ TEST(SideBySide, APathThatDiffersBetweenVersionsIsMarkedAMissingCellIsNot) {
   EXPECT_FALSE(y->differs);  // c lacks y: no difference of behaviour
 }
 
+// The module's rules are the run's (the zfs backend takes them from the
+// loaded module), so 2.3.2's cell and 2.4.4's ".zfs2.4" cell of the same
+// shape share a row; a run that holds cells of both rules keeps them apart.
+TEST(SideBySide, CellsMatchAcrossReleasesWithoutTheirRules) {
+  CellData old_rules = read_cell("zfs.r.always.file.buffered.psync", 1 << 20, 0);
+  old_rules.axes["semantics"] = "2.3";
+  CellData new_rules = read_cell("zfs.r.always.file.buffered.psync.zfs2.4", 0, 1 << 20);
+  new_rules.axes["semantics"] = "2.4";
+  const RunData a = zfs_run("6.1", "2.3.2", {old_rules});
+  const RunData b = zfs_run("6.12", "2.4.4", {new_rules});
+  VersionMatrix m = matrix({a, b});
+  ASSERT_EQ(m.paths.size(), 1u);
+  EXPECT_EQ(m.paths[0].name, "zfs.r.always.file.buffered.psync");
+  EXPECT_EQ(m.paths[0].entries, (std::vector<std::string>{"read: direct", "read: ARC"}));
+  EXPECT_TRUE(m.paths[0].differs);
+  const RunData mixed = zfs_run("6.12", "2.4.4", {old_rules, new_rules});
+  m = matrix({a, mixed});
+  EXPECT_EQ(m.paths.size(), 2u);
+}
+
 TEST(SideBySide, ThePathTableHeldOrNotPerRun) {
   const RunData a = zfs_run("k", "2.3.2", {read_cell("x", 1 << 20, 0), read_cell("y", 1 << 20, 0)});
   const RunData b = zfs_run("k", "2.4.4", {read_cell("x", 1 << 20, 0), read_cell("y", 0, 1 << 20)});

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <set>
+#include <string>
 
 #include "diobench/reports/document.hpp"
 #include "diobench/reports/verdict.hpp"
@@ -21,6 +22,25 @@ using Entry = std::function<std::string(std::size_t run, const std::string& name
 using Same = std::function<bool(std::size_t a, std::size_t b, const std::string& name)>;
 
 constexpr const char* kAbsent = "-";
+
+// A cell across runs made on different OpenZFS releases: its name without
+// the module's rules (".zfs2.4", ".zfs2.4-strict" in a cell's name, " zfs2.4"
+// in a workload group). On the zfs backend those rules are the loaded
+// module's (docs/design.md §3.3), so they are the run's column, not a
+// different cell: 2.3.2's and 2.4.4's 4k reads share a row. Only when no
+// run holds cells of several rules (an emulated run with a semantics axis):
+// side_by_side sets this for the runs it is given.
+bool g_one_rules_per_run = true;
+
+std::string across_versions(std::string text) {
+  if (!g_one_rules_per_run) return text;
+  for (const char* rules : {".zfs2.4-strict", " zfs2.4-strict", ".zfs2.4", " zfs2.4"}) {
+    for (std::size_t at = text.find(rules); at != std::string::npos; at = text.find(rules, at)) {
+      text.erase(at, std::char_traits<char>::length(rules));
+    }
+  }
+  return text;
+}
 
 // Rows for `names` (in order), one entry per run (kAbsent: not in this
 // run). A row differs when two runs that both have it do not say the same
@@ -54,7 +74,8 @@ std::vector<std::string> names_where(const std::vector<RunData>& runs,
   std::set<std::string> seen;
   for (const RunData& r : runs) {
     for (const CellData& c : r.cells) {
-      if (wanted(c) && seen.insert(c.name).second) names.push_back(c.name);
+      const std::string name = across_versions(c.name);
+      if (wanted(c) && seen.insert(name).second) names.push_back(name);
     }
   }
   return names;
@@ -62,7 +83,7 @@ std::vector<std::string> names_where(const std::vector<RunData>& runs,
 
 const CellData* cell_in(const RunData& r, const std::string& name) {
   for (const CellData& c : r.cells) {
-    if (c.name == name) return &c;
+    if (across_versions(c.name) == name) return &c;
   }
   return nullptr;
 }
@@ -126,13 +147,14 @@ std::vector<SideBySideRow> contradicted_rows(
     if (!check) continue;
     for (const CellCheck& c : check->cells) {
       const bool bad = c.verdict == CellVerdict::Mismatch || c.verdict == CellVerdict::Error;
-      if (bad && seen.insert(c.cell).second) names.push_back(c.cell);
+      if (bad && seen.insert(across_versions(c.cell)).second)
+        names.push_back(across_versions(c.cell));
     }
   }
   return rows_of(names, runs.size(), [&](std::size_t i, const std::string& name) {
     if (!checks[i]) return std::string(kAbsent);
     for (const CellCheck& c : checks[i]->cells) {
-      if (c.cell != name) continue;
+      if (across_versions(c.cell) != name) continue;
       std::string e = to_string(c.verdict);
       if (c.verdict != CellVerdict::Ok)
         e += ": predicted " + c.predicted + ", observed " + c.observed;
@@ -187,8 +209,8 @@ std::vector<SideBySideRow> verdict_rows(const std::vector<RunData>& runs, double
   std::vector<std::map<std::string, Comparison>> per_run(runs.size());
   for (std::size_t i = 0; i < runs.size(); ++i) {
     for (const Comparison& c : compute_verdict(runs[i], threshold, runs[i].seed)) {
-      const std::string key =
-          c.workload + ", " + c.kind + ", " + c.metric + ": " + c.subject + " vs " + c.reference;
+      const std::string key = across_versions(c.workload + ", " + c.kind + ", " + c.metric + ": " +
+                                              c.subject + " vs " + c.reference);
       if (std::find(names.begin(), names.end(), key) == names.end()) names.push_back(key);
       per_run[i].emplace(key, c);
     }
@@ -234,6 +256,12 @@ VersionMatrix side_by_side(const std::vector<RunData>& runs,
                            const std::vector<std::string>& check_problems, double threshold) {
   VersionMatrix m;
   m.threshold = threshold;
+  g_one_rules_per_run = true;
+  for (const RunData& r : runs) {
+    std::set<std::string> rules;
+    for (const CellData& c : r.cells) rules.insert(c.axis("semantics"));
+    g_one_rules_per_run = g_one_rules_per_run && rules.size() <= 1;
+  }
   for (std::size_t i = 0; i < runs.size(); ++i) {
     m.columns.push_back(column_of(runs[i], checks.at(i), check_problems.at(i)));
   }
