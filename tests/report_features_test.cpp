@@ -311,6 +311,7 @@ void write_zfsvm(const fs::path& dir, bool tcg) {
                       {"guest_kernel", "6.1.0-56-amd64"},
                       {"zfs_package", "2.3.2-2~bpo12+2"},
                       {"zfs_variant", "fixed"},
+                      {"image", "bookworm-6.1-2.3.2"},
                       {"guest", {{"zfs_module", "2.3.2-2~bpo12+2"}}},
                       {"qemu", "QEMU emulator version 7.2.22"}};
   std::ofstream(dir / "zfsvm.json") << j.dump(2);
@@ -329,6 +330,7 @@ TEST(ReportGuest, AnEmulatedCpuIsBannered) {
   EXPECT_NE(md.find("| zfsvm.accelerator | tcg (emulated CPU) |"), std::string::npos) << md;
   EXPECT_NE(md.find("| zfsvm.guest_kernel | 6.1.0-56-amd64 |"), std::string::npos);
   EXPECT_NE(md.find("| zfsvm.zfs_version | 2.3.2-2~bpo12+2 |"), std::string::npos);
+  EXPECT_NE(md.find("| zfsvm.image | bookworm-6.1-2.3.2 |"), std::string::npos) << md;
   EXPECT_NE(html.find("<td>zfsvm.accelerator</td><td>tcg (emulated CPU)</td>"), std::string::npos);
 
   RunCopy kvm("run-randread", "kvm");

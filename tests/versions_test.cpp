@@ -79,6 +79,10 @@ TEST(SideBySide, EachRunsKernelZfsAndReproducerOutcome) {
   ASSERT_EQ(m.columns.size(), 2u);
   EXPECT_EQ(m.columns[0].label, "6.1.0-57-amd64, zfs 2.3.2 (fixed)");
   EXPECT_EQ(m.columns[1].label, "trixie-6.12-2.4.4");
+  RunData unfixed = a;
+  unfixed.guest->zfs_variant = "unfixed";
+  unfixed.system["zfsvm.image"] = "bookworm-6.1-2.3.2";
+  EXPECT_EQ(matrix({a, unfixed}).columns[1].label, "bookworm-6.1-2.3.2 (unfixed)");
   EXPECT_EQ(m.columns[0].kernel, "6.1.0-57-amd64");
   EXPECT_EQ(m.columns[1].zfs, "2.4.4 (fixed)");
   EXPECT_EQ(m.columns[0].reproducer, "survives");

@@ -78,6 +78,7 @@ void load_guest_lane(RunData& run) {
   run.system["zfsvm.zfs_version"] = g.zfs_version;
   if (!g.zfs_variant.empty()) run.system["zfsvm.zfs_variant"] = g.zfs_variant;
   if (const std::string q = json_text(j, "qemu"); !q.empty()) run.system["zfsvm.qemu"] = q;
+  if (const std::string i = json_text(j, "image"); !i.empty()) run.system["zfsvm.image"] = i;
   run.guest = g;
 }
 

@@ -100,6 +100,8 @@ VersionColumn column_of(const RunData& r, const std::optional<CheckResult>& chec
   const auto image = r.system.find("zfsvm.image");
   if (image != r.system.end() && !image->second.empty()) {
     col.label = image->second;
+    if (r.guest && !r.guest->zfs_variant.empty() && r.guest->zfs_variant != "fixed")
+      col.label += " (" + r.guest->zfs_variant + ")";
   } else if (r.guest) {
     col.label = col.kernel + ", zfs " + col.zfs;
   } else {
