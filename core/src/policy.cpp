@@ -164,29 +164,36 @@ std::optional<LoopBuffered> parse_loop_buffered(std::string_view text) {
   return std::nullopt;
 }
 
-LoopBuffered loop_buffered_of_kernel(std::string_view release) {
-  // The first word that starts with a digit: "MAJOR.MINOR[.PATCH]...".
+namespace {
+
+struct KernelVersion {
+  unsigned major = 0, minor = 0, patch = 0;  // 0.0.0: none found
+};
+
+// The first word that starts with a digit, read as MAJOR.MINOR[.PATCH]
+// ("6.12.117+deb13-amd64", or uname's "Linux 6.1.0-57-amd64 #1 ...").
+KernelVersion kernel_version(std::string_view text) {
+  const auto digit = [&](std::size_t at) { return text[at] >= '0' && text[at] <= '9'; };
   std::size_t at = 0;
-  while (at < release.size() &&
-         !(release[at] >= '0' && release[at] <= '9' && (at == 0 || release[at - 1] == ' '))) {
+  while (at < text.size() && !(digit(at) && (at == 0 || text[at - 1] == ' '))) ++at;
+  unsigned part[3] = {0, 0, 0};
+  for (unsigned& p : part) {
+    if (at >= text.size() || !digit(at)) break;
+    while (at < text.size() && digit(at)) p = p * 10 + static_cast<unsigned>(text[at++] - '0');
+    if (at >= text.size() || text[at] != '.') break;
     ++at;
   }
-  unsigned part[3] = {0, 0, 0};
-  for (unsigned i = 0; i < 3 && at < release.size(); ++i) {
-    if (release[at] < '0' || release[at] > '9') break;
-    while (at < release.size() && release[at] >= '0' && release[at] <= '9') {
-      part[i] = part[i] * 10 + static_cast<unsigned>(release[at++] - '0');
-    }
-    if (at < release.size() && release[at] == '.')
-      ++at;
-    else
-      break;
-  }
-  const unsigned major = part[0], minor = part[1], patch = part[2];
-  if (major == 0) return LoopBuffered::WholeRequest;  // no version in it
-  const bool whole = major > 6 || (major == 6 && minor >= 15) ||
-                     (major == 6 && minor == 14 && patch >= 4) ||
-                     (major == 6 && minor == 12 && patch >= 25);
+  return {part[0], part[1], part[2]};
+}
+
+}  // namespace
+
+LoopBuffered loop_buffered_of_kernel(std::string_view release) {
+  const KernelVersion v = kernel_version(release);
+  if (v.major == 0) return LoopBuffered::WholeRequest;  // no version in it
+  const bool whole = v.major > 6 || (v.major == 6 && v.minor >= 15) ||
+                     (v.major == 6 && v.minor == 14 && v.patch >= 4) ||
+                     (v.major == 6 && v.minor == 12 && v.patch >= 25);
   return whole ? LoopBuffered::WholeRequest : LoopBuffered::PerPage;
 }
 
