@@ -143,6 +143,22 @@ expect "two images" 2 "invalid --image value 'b' (--image 'a' was given already)
   "$zfsvm" build --image a --image b
 expect "review: unknown image" 2 "review: invalid --image value 'nope' (known images: $known)" -- \
   "$zfsvm" review --base fixed --candidate unfixed --image nope
+# review --resume: the directory's review.json says everything; other
+# options beside it are refused; a side whose last round ended its run is
+# not run again (both ended: straight to the comparison, no guest).
+expect "review: resume what is not a review" 2 "review: invalid --resume value '$tmp' (no review.json: not a review directory)" -- \
+  "$zfsvm" review --resume "$tmp"
+expect "review: resume with a side named" 2 "review: invalid argument '--base' with --resume" -- \
+  "$zfsvm" review --resume "$tmp" --base fixed
+mkdir -p "$tmp/rv-bad" "$tmp/rv-ended"
+echo '{"base": "fixed"}' >"$tmp/rv-bad/review.json"
+expect "review: resume a broken record" 2 "review: invalid --resume value '$tmp/rv-bad' ($tmp/rv-bad/review.json is not a review's record)" -- \
+  "$zfsvm" review --resume "$tmp/rv-bad"
+jq -n '{base: "fixed", candidate: "unfixed", image: "", slice_seconds: 240, diobench_args: ["--profile", "smoke"],
+        rounds: [{round: 1, side: "base", exit: 124, seconds: 250}, {round: 1, side: "candidate", exit: 0, seconds: 200},
+                 {round: 2, side: "base", exit: 0, seconds: 100}], seconds: 550}' >"$tmp/rv-ended/review.json"
+expect "review: resume of an ended review compares" 1 "review: diobench compare failed" -- \
+  "$zfsvm" review --resume "$tmp/rv-ended"
 expect "images: no arguments" 2 "images: unknown argument '--image'" -- "$zfsvm" images --image x
 # The catalogue: six columns, and each name says what its columns hold
 # (USERLAND-SERIES-ZFS; the host's userland is bookworm).

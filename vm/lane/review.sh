@@ -42,9 +42,11 @@ has_arg() {
 }
 
 cmd_review() {
-  local base="" candidate="" out="" slice=$review_default_slice passthru=()
+  local base="" candidate="" out="" slice=$review_default_slice passthru=() resume="" given=()
   while [ $# -gt 0 ]; do
+    case $1 in --base|--candidate|--image|--out|--slice|--) given+=("$1") ;; esac
     case $1 in
+      --resume) [ $# -ge 2 ] || usage_error "review: --resume needs a review directory"; resume=$2; shift ;;
       --base) [ $# -ge 2 ] || usage_error "review: --base needs a variant"; base=$2; shift ;;
       --candidate) [ $# -ge 2 ] || usage_error "review: --candidate needs a variant"; candidate=$2; shift ;;
       --image) [ $# -ge 2 ] || usage_error "review: --image needs a name (scripts/zfs-vm images lists them)"
@@ -58,6 +60,12 @@ cmd_review() {
     esac
     shift
   done
+  if [ -n "$resume" ]; then
+    [ ${#given[@]} -eq 0 ] ||
+      usage_error "review: invalid argument '${given[0]}' with --resume (the review directory holds both sides, the image, the slice and diobench's arguments)"
+    review_resume "$resume"
+    return
+  fi
   [ -n "$base" ] || usage_error "review: which build is the base? (--base fixed | unfixed | patch:FILE | source:DIR)"
   [ -n "$candidate" ] || usage_error "review: which build is the candidate? (--candidate fixed | unfixed | patch:FILE | source:DIR)"
   local a
@@ -101,16 +109,48 @@ cmd_review() {
     [ "$rc" = 0 ] || { [ "$rc" = 2 ] && exit 2; die "review: the $a build failed (exit $rc)"; }
   done
   mkdir -p "$out"
-  review_rounds "$out" "$slice" "${args[@]}"
+  review_rounds "$out" "$slice" '[]' 0 "${args[@]}"
 }
 
-# review_rounds OUT SLICE ARGS...: the alternating rounds, then the
+# review_resume DIR: an interrupted review (Ctrl-C, a lost machine)
+# continued from DIR/review.json: the same sides, image, slice and
+# arguments; a side whose last round ended its run is not run again, the
+# other continues with `run --resume` of its run directory.
+review_resume() {
+  local out=$1 facts=$1/review.json
+  check_out_path "$out"
+  [ -f "$facts" ] && [ ! -L "$facts" ] ||
+    usage_error "review: invalid --resume value '$out' (no review.json: not a review directory)"
+  jq -e '.base and .candidate and (.rounds | type == "array") and (.diobench_args | type == "array")' \
+    "$facts" >/dev/null 2>&1 || usage_error "review: invalid --resume value '$out' ($facts is not a review's record)"
+  review_base=$(jq -r .base "$facts") review_candidate=$(jq -r .candidate "$facts")
+  want_image=$(jq -r '.image // empty' "$facts")
+  resolve_image review
+  review_side_options base "$review_base"
+  base_opts=(${side_opts[@]+"${side_opts[@]}"} --image "$image")
+  review_side_options candidate "$review_candidate"
+  candidate_opts=(${side_opts[@]+"${side_opts[@]}"} --image "$image")
+  local slice args=()
+  slice=$(jq -r .slice_seconds "$facts")
+  mapfile -t args < <(jq -r '.diobench_args[]' "$facts")
+  need_diobench
+  log "review: resuming $out (base: $review_base, candidate: $review_candidate, image $image)"
+  review_rounds "$out" "$slice" "$(jq -c .rounds "$facts")" "$(jq -r '.seconds // 0' "$facts")" "${args[@]}"
+}
+
+# review_rounds OUT SLICE ROUNDS SECONDS ARGS...: the alternating rounds
+# (after ROUNDS, the ones already made, which took SECONDS), then the
 # comparison; OUT/review.json records every round.
 review_rounds() {
-  local out=$1 slice=$2
-  shift 2
-  local rounds='[]' round=0 side rc t0 t_start_review=$SECONDS opts
+  local out=$1 slice=$2 rounds=$3 before=$4
+  shift 4
+  local round side rc t0 t_start_review=$((SECONDS - before)) opts
+  round=$(jq '[.[].round] | max // 0' <<<"$rounds")
   local -A ended=()
+  # a side whose last round did not end on its slice has ended its run
+  for side in $(jq -r --argjson s "$slice_rc" 'group_by(.side)[] | max_by(.round) | select(.exit != $s) | .side' <<<"$rounds"); do
+    ended[$side]=done
+  done
   while [ -z "${ended[base]:-}" ] || [ -z "${ended[candidate]:-}" ]; do
     round=$((round + 1))
     for side in base candidate; do
@@ -160,8 +200,8 @@ review_facts() {
   local out=$1 rounds=$2 seconds=$3
   shift 3
   jq -n --arg base "$review_base" --arg candidate "$review_candidate" --argjson rounds "$rounds" \
-    --argjson seconds "$seconds" --arg slice "$slice" --args \
-    '{base: $base, candidate: $candidate, base_run: "base", candidate_run: "candidate",
+    --argjson seconds "$seconds" --arg slice "$slice" --arg image "$image" --args \
+    '{base: $base, candidate: $candidate, image: $image, base_run: "base", candidate_run: "candidate",
       slice_seconds: ($slice | tonumber), diobench_args: $ARGS.positional,
       rounds: $rounds, seconds: $seconds,
       note: "each side is a zfs-vm run of its own; rounds alternate base and candidate, each a fresh guest for one slice"}' \

@@ -19,9 +19,13 @@
 # Per guest N, RUNDIR/zfsvm/guest-N/ keeps its console.log, diobench.log,
 # job.sh, guest.json, crash.txt and crashed.log; RUNDIR/zfsvm.json sums up.
 #
-# --slice S (for `review`): in each guest, diobench gets SIGINT after S
-# seconds, finishes the repetition it is running, cleans up and exits;
-# `run` then exits with slice_rc, and `run --resume` continues the run.
+# --slice S (for `review`): the invocation's time, crashes and the fresh
+# guests after them included (so a side that crashes a guest gets no more
+# of the machine in its round than one that does not): each guest's
+# diobench gets SIGINT when what is left of S has passed, finishes the
+# repetition it is running, cleans up and exits; `run` then exits with
+# slice_rc (also when a crash leaves no time for another guest), and
+# `run --resume` continues the run.
 
 # The exit status of a run whose slice ended (timeout(1)'s, in the guest).
 slice_rc=124
@@ -143,7 +147,8 @@ cmd_run() {
     [ -d "$out" ] && mv "$out" "$stage/$name"
     choose_accel
     { printf 'ZFSVM_REPO=%q\nZFSVM_RUN_DIR=%q\nZFSVM_CWD=%q\n' "$guest_top" "$out" "$PWD"
-      printf 'ZFSVM_RESUME=%d\nZFSVM_SLICE=%q\n' "$([ "$mode" = resume ] && echo 1 || echo 0)" "$slice"
+      printf 'ZFSVM_RESUME=%d\nZFSVM_SLICE=%q\n' "$([ "$mode" = resume ] && echo 1 || echo 0)" \
+        "$([ -z "$slice" ] || echo $((slice - (SECONDS - t0))))"
       # for the run's system information (the runner stores DIOBENCH_SYSINFO_A_B as a.b)
       printf 'export DIOBENCH_SYSINFO_VM_ACCELERATOR=%q\n' "$accel"
       printf 'export DIOBENCH_SYSINFO_VM_EMULATED_CPU=%q\n' "$([ "$accel" = tcg ] && echo yes || echo no)"
@@ -224,7 +229,14 @@ cmd_run() {
              seconds: {guest_booted: ($b | tonumber? // null), zfs_loaded: ($z | tonumber? // null),
                        wall: ($w | tonumber)}}]' <<<"$guests")
     write_run_facts "$out" "$first_facts" "$guests" "$crashes" "$rc" "$lane_error" "${passthru[@]}"
-    [ -z "$lane_error" ] && [ "$verdict" = CRASH ] && continue
+    if [ -z "$lane_error" ] && [ "$verdict" = CRASH ]; then
+      if [ -n "$slice" ] && [ $((slice - (SECONDS - t0))) -lt 1 ]; then
+        log "the slice of ${slice}s is used up (crashes included): no further guest in this round"
+        rc=$slice_rc
+        break
+      fi
+      continue
+    fi
     break
   done
 
