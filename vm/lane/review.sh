@@ -151,12 +151,20 @@ review_rounds() {
   for side in $(jq -r --argjson s "$slice_rc" 'group_by(.side)[] | max_by(.round) | select(.exit != $s) | .side' <<<"$rounds"); do
     ended[$side]=done
   done
+  # Interrupted after the base's round and before the candidate's was
+  # recorded: the candidate's round comes first.
+  if [ "$(jq '[.[] | select(.side == "base")] | length' <<<"$rounds")" -gt \
+       "$(jq '[.[] | select(.side == "candidate")] | length' <<<"$rounds")" ]; then
+    ended[base]=${ended[base]:-this-round}
+    round=$((round - 1))
+  fi
   while [ -z "${ended[base]:-}" ] || [ -z "${ended[candidate]:-}" ]; do
     round=$((round + 1))
     for side in base candidate; do
       [ -z "${ended[$side]:-}" ] || continue
       side_options_of "$side"
       local run_cmd=("$0" run ${opts[@]+"${opts[@]}"} --slice "$slice")
+      recover_staged_run "$out/$side"  # a side's run killed with the review
       if [ -d "$out/$side" ]; then
         run_cmd+=(--resume "$out/$side" -- --force-unsafe)
       else
@@ -183,6 +191,7 @@ review_rounds() {
       ended[$side]=$rc
       log "review: the $side run has ended (diobench exited $rc) after round $round"
     done
+    [ "${ended[base]:-}" = this-round ] && unset 'ended[base]'
   done
   review_compare "$out"
 }

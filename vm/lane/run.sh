@@ -40,6 +40,27 @@ keep_guest_files() {
   rm -f "$stage/zfsvm-boot.env"
 }
 
+# recover_staged_run DIR: the run directory a killed `run` (kill -9, a
+# lost machine: no EXIT trap ran) left in its staging directory,
+# DIR's parent/.zfsvm-stage.*/NAME, goes back to DIR, and that guest's
+# own files (console.log, guest.json, ...) to DIR/zfsvm/guest-N as any
+# guest's; the emptied staging directory goes. Only a staging directory
+# `run` made: a directory, not a symlink, with a directory NAME in it.
+recover_staged_run() {
+  local dir=$1 parent name s n
+  [ -e "$dir" ] && return 0
+  parent=$(dirname "$dir") name=$(basename "$dir")
+  for s in "$parent"/.zfsvm-stage.*; do
+    [ -d "$s" ] && [ ! -L "$s" ] && [ -d "$s/$name" ] && [ ! -L "$s/$name" ] || continue
+    log "recovering $dir from $s, where a run that was killed left it"
+    mv "$s/$name" "$dir"
+    n=$(find "$dir/zfsvm" -maxdepth 1 -name 'guest-*' 2>/dev/null | wc -l)
+    keep_guest_files "$s" "$dir/zfsvm/guest-$((n + 1))"
+    rm -rf --one-file-system "$s"
+    return 0
+  done
+}
+
 cmd_run() {
   show_progress=1
   local out="" resume="" timeout=${ZFSVM_TIMEOUT:-} cell_timeout=${ZFSVM_CELL_TIMEOUT:-1800} passthru=() slice=""
@@ -92,6 +113,7 @@ cmd_run() {
   fi
   if [ -n "$resume" ]; then
     [ -z "$out" ] || usage_error "run: invalid --out value '$out' (--resume continues the run in its own directory)"
+    recover_staged_run "$resume"
     [ -f "$resume/plan.json" ] && [ -f "$resume/results.db" ] ||
       usage_error "run: invalid --resume value '$resume' (not a diobench run directory: no plan.json/results.db)"
     [ "$(jq -r .dataset "$resume/plan.json" 2>/dev/null)" = zfsvmrun/bench ] ||
