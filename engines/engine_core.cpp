@@ -160,10 +160,9 @@ Engine::Engine(const dbe_settings& s)
   }
   const long page = sysconf(_SC_PAGESIZE);
   if (page > 0) config_.page_size = static_cast<std::uint64_t>(page);
-  config_.loop_buffered = s.loop_buffered == DBE_LOOP_PER_PAGE ? LoopBuffered::PerPage
-                          : s.loop_buffered == DBE_LOOP_WHOLE_REQUEST
-                              ? LoopBuffered::WholeRequest
-                              : loop_buffered_of_kernel(kernel_release());
+  config_.loop_buffered = s.loop_buffered == DBE_LOOP_PER_PAGE        ? LoopBuffered::PerPage
+                          : s.loop_buffered == DBE_LOOP_WHOLE_REQUEST ? LoopBuffered::WholeRequest
+                                                                      : running_loop_buffered();
   sidecar_.job = job_name_;
   sidecar_.jobnum = s.jobnum;
   sidecar_.config = config_;
@@ -213,7 +212,7 @@ int Engine::open(const char* path, OpenTarget** out, int* fio_fd) {
     // another one would count a split the pool does not take.
     last_error = "loop_buffered=" + std::string(to_string(config_.loop_buffered)) +
                  " is for the emulated backend: on ZFS the kernel's loop driver (" +
-                 std::string(to_string(loop_buffered_of_kernel(kernel_release()))) + ") decides";
+                 std::string(to_string(running_loop_buffered())) + ") decides";
     return EINVAL;
   }
   if (t->backend == Backend::Zfs && t->info.zfs) {

@@ -222,7 +222,7 @@ TEST_P(EngineMatrix, VerifiesDataAndCountsByTheTable) {
     EXPECT_EQ(job.config.loop_buffered,
               c.target == TargetChoice::LoopDioOffWhole ? LoopBuffered::WholeRequest
               : c.target == TargetChoice::LoopDioOff    ? LoopBuffered::PerPage
-                                                     : loop_buffered_of_kernel(kernel_release()));
+                                                        : running_loop_buffered());
   }
   const FioJobResult& fio = run.result->jobs[0];
   // Every request fio completed is counted, all of them on the table's path.
@@ -583,7 +583,7 @@ TEST(EngineRules, ZfsBackendPassesThroughAndCountsTheExpectedSplit) {
   const FioRun paged = run_engine(loop.path(), {"--policy=always", "--backend=zfs"},
                                   {"--rw=read", "--bs=128k", "--direct=1", "--number_ios=4"});
   ASSERT_EQ(paged.status, 0) << paged.log;
-  const bool whole = loop_buffered_of_kernel(kernel_release()) == LoopBuffered::WholeRequest;
+  const bool whole = running_loop_buffered() == LoopBuffered::WholeRequest;
   EXPECT_EQ(paged.jobs[0].config.loop_buffered,
             whole ? LoopBuffered::WholeRequest : LoopBuffered::PerPage);
   EXPECT_EQ(requests(paged, Direction::Read, Path::Direct), whole ? 4u : 4u * 32);

@@ -279,7 +279,7 @@ TEST(CrashGuard, RefusesExactlyTheCellsThatCrash2_3_0) {
   EXPECT_FALSE(loop.loop_takes_direct_path(LoopBuffered::PerPage));
   EXPECT_TRUE(loop.loop_takes_direct_path(LoopBuffered::WholeRequest));
   EXPECT_EQ(crash_risk(loop, true, "2.3.0").has_value(),
-            loop_buffered_of_kernel(kernel_release()) == LoopBuffered::WholeRequest);
+            running_loop_buffered() == LoopBuffered::WholeRequest);
   loop.loop_dio = true;
   EXPECT_TRUE(crash_risk(loop, true, "2.3.0").has_value());
 }

@@ -28,12 +28,24 @@ constexpr const char* kAbsent = "-";
 // in a workload group). On the zfs backend those rules are the loaded
 // module's (docs/design.md §3.3), so they are the run's column, not a
 // different cell: 2.3.2's and 2.4.4's 4k reads share a row. Only when no
-// run holds cells of several rules (an emulated run with a semantics axis):
-// side_by_side sets this for the runs it is given.
-bool g_one_rules_per_run = true;
+// run holds cells of several rules (an emulated run with a semantics axis).
+class RowNaming {
+ public:
+  explicit RowNaming(const std::vector<RunData>& runs) {
+    for (const RunData& r : runs) {
+      std::set<std::string> rules;
+      for (const CellData& c : r.cells) rules.insert(c.axis("semantics"));
+      merge_rules_ = merge_rules_ && rules.size() <= 1;
+    }
+  }
+  std::string operator()(std::string text) const;
 
-std::string across_versions(std::string text) {
-  if (!g_one_rules_per_run) return text;
+ private:
+  bool merge_rules_ = true;
+};
+
+std::string RowNaming::operator()(std::string text) const {
+  if (!merge_rules_) return text;
   for (const char* rules : {".zfs2.4-strict", " zfs2.4-strict", ".zfs2.4", " zfs2.4"}) {
     for (std::size_t at = text.find(rules); at != std::string::npos; at = text.find(rules, at)) {
       text.erase(at, std::char_traits<char>::length(rules));
@@ -68,22 +80,22 @@ std::vector<SideBySideRow> rows_of(const std::vector<std::string>& names, std::s
 
 // The names `wanted` picks, in the first run's order, then each later
 // run's own.
-std::vector<std::string> names_where(const std::vector<RunData>& runs,
+std::vector<std::string> names_where(const std::vector<RunData>& runs, const RowNaming& key,
                                      const std::function<bool(const CellData&)>& wanted) {
   std::vector<std::string> names;
   std::set<std::string> seen;
   for (const RunData& r : runs) {
     for (const CellData& c : r.cells) {
-      const std::string name = across_versions(c.name);
+      const std::string name = key(c.name);
       if (wanted(c) && seen.insert(name).second) names.push_back(name);
     }
   }
   return names;
 }
 
-const CellData* cell_in(const RunData& r, const std::string& name) {
+const CellData* cell_in(const RunData& r, const RowNaming& key, const std::string& name) {
   for (const CellData& c : r.cells) {
-    if (across_versions(c.name) == name) return &c;
+    if (key(c.name) == name) return &c;
   }
   return nullptr;
 }
@@ -132,31 +144,31 @@ VersionColumn column_of(const RunData& r, const std::optional<CheckResult>& chec
   return col;
 }
 
-std::vector<SideBySideRow> crash_rows(const std::vector<RunData>& runs) {
-  const auto names = names_where(runs, [](const CellData& c) { return c.crashed > 0; });
+std::vector<SideBySideRow> crash_rows(const std::vector<RunData>& runs, const RowNaming& key) {
+  const auto names = names_where(runs, key, [](const CellData& c) { return c.crashed > 0; });
   return rows_of(names, runs.size(), [&](std::size_t i, const std::string& name) {
-    const CellData* c = cell_in(runs[i], name);
+    const CellData* c = cell_in(runs[i], key, name);
     if (!c) return std::string(kAbsent);
     return c->crashed ? std::string("CRASH") : std::string("ran");
   });
 }
 
-std::vector<SideBySideRow> contradicted_rows(
-    const std::vector<RunData>& runs, const std::vector<std::optional<CheckResult>>& checks) {
+std::vector<SideBySideRow> contradicted_rows(const std::vector<RunData>& runs,
+                                             const std::vector<std::optional<CheckResult>>& checks,
+                                             const RowNaming& key) {
   std::vector<std::string> names;
   std::set<std::string> seen;
   for (const auto& check : checks) {
     if (!check) continue;
     for (const CellCheck& c : check->cells) {
       const bool bad = c.verdict == CellVerdict::Mismatch || c.verdict == CellVerdict::Error;
-      if (bad && seen.insert(across_versions(c.cell)).second)
-        names.push_back(across_versions(c.cell));
+      if (bad && seen.insert(key(c.cell)).second) names.push_back(key(c.cell));
     }
   }
   return rows_of(names, runs.size(), [&](std::size_t i, const std::string& name) {
     if (!checks[i]) return std::string(kAbsent);
     for (const CellCheck& c : checks[i]->cells) {
-      if (across_versions(c.cell) != name) continue;
+      if (key(c.cell) != name) continue;
       std::string e = to_string(c.verdict);
       if (c.verdict != CellVerdict::Ok)
         e += ": predicted " + c.predicted + ", observed " + c.observed;
@@ -166,24 +178,26 @@ std::vector<SideBySideRow> contradicted_rows(
   });
 }
 
-std::vector<SideBySideRow> path_rows(const std::vector<RunData>& runs) {
-  const auto names = names_where(runs, [](const CellData& c) { return observed_path(c).measured; });
+std::vector<SideBySideRow> path_rows(const std::vector<RunData>& runs, const RowNaming& key) {
+  const auto names =
+      names_where(runs, key, [](const CellData& c) { return observed_path(c).measured; });
   return rows_of(names, runs.size(), [&](std::size_t i, const std::string& name) {
-    const CellData* c = cell_in(runs[i], name);
+    const CellData* c = cell_in(runs[i], key, name);
     const ObservedPath p = c ? observed_path(*c) : ObservedPath{};
     return p.measured ? p.classes : std::string(kAbsent);
   });
 }
 
-std::vector<SideBySideRow> amplification_rows(const std::vector<RunData>& runs) {
+std::vector<SideBySideRow> amplification_rows(const std::vector<RunData>& runs,
+                                              const RowNaming& key) {
   auto amp = [&](std::size_t i, const std::string& name) -> std::optional<Amplification> {
-    const CellData* c = cell_in(runs[i], name);
+    const CellData* c = cell_in(runs[i], key, name);
     if (!c) return std::nullopt;
     const Amplification a = amplification_of(*c, runs[i].ramp_s);
     if (!(a.total > 0)) return std::nullopt;
     return a;
   };
-  const auto names = names_where(runs, [&](const CellData&) { return true; });
+  const auto names = names_where(runs, key, [&](const CellData&) { return true; });
   std::vector<std::string> measured;
   for (const std::string& name : names) {
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -206,15 +220,16 @@ std::vector<SideBySideRow> amplification_rows(const std::vector<RunData>& runs) 
       });
 }
 
-std::vector<SideBySideRow> verdict_rows(const std::vector<RunData>& runs, double threshold) {
+std::vector<SideBySideRow> verdict_rows(const std::vector<RunData>& runs, const RowNaming& key,
+                                        double threshold) {
   std::vector<std::string> names;
   std::vector<std::map<std::string, Comparison>> per_run(runs.size());
   for (std::size_t i = 0; i < runs.size(); ++i) {
     for (const Comparison& c : compute_verdict(runs[i], threshold, runs[i].seed)) {
-      const std::string key = across_versions(c.workload + ", " + c.kind + ", " + c.metric + ": " +
-                                              c.subject + " vs " + c.reference);
-      if (std::find(names.begin(), names.end(), key) == names.end()) names.push_back(key);
-      per_run[i].emplace(key, c);
+      const std::string name = key(c.workload + ", " + c.kind + ", " + c.metric + ": " + c.subject +
+                                   " vs " + c.reference);
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+      per_run[i].emplace(name, c);
     }
   }
   // The outcome is what must agree; the cost is each run's own measure.
@@ -258,21 +273,16 @@ VersionMatrix side_by_side(const std::vector<RunData>& runs,
                            const std::vector<std::string>& check_problems, double threshold) {
   VersionMatrix m;
   m.threshold = threshold;
-  g_one_rules_per_run = true;
-  for (const RunData& r : runs) {
-    std::set<std::string> rules;
-    for (const CellData& c : r.cells) rules.insert(c.axis("semantics"));
-    g_one_rules_per_run = g_one_rules_per_run && rules.size() <= 1;
-  }
+  const RowNaming key(runs);
   for (std::size_t i = 0; i < runs.size(); ++i) {
     m.columns.push_back(column_of(runs[i], checks.at(i), check_problems.at(i)));
   }
   m.warnings = matrix_warnings(m.columns, runs);
-  m.crashes = crash_rows(runs);
-  m.contradicted = contradicted_rows(runs, checks);
-  m.paths = path_rows(runs);
-  m.amplification = amplification_rows(runs);
-  m.verdict = verdict_rows(runs, threshold);
+  m.crashes = crash_rows(runs, key);
+  m.contradicted = contradicted_rows(runs, checks, key);
+  m.paths = path_rows(runs, key);
+  m.amplification = amplification_rows(runs, key);
+  m.verdict = verdict_rows(runs, key, threshold);
   return m;
 }
 

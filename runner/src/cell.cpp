@@ -11,7 +11,7 @@ bool Workload::reads() const { return rw_reads(rw); }
 bool Workload::writes() const { return rw_writes(rw); }
 
 bool Cell::loop_takes_direct_path() const {
-  return loop_takes_direct_path(loop_buffered_of_kernel(kernel_release()));
+  return loop_takes_direct_path(running_loop_buffered());
 }
 
 bool Cell::loop_takes_direct_path(LoopBuffered loop_buffered) const {

@@ -365,11 +365,11 @@ struct MatrixAxes {
 // zfs backend those are the loaded module's: `module` reads them from it,
 // and an explicit value must be them (a cell must not carry rules that did
 // not act on its requests). Elsewhere the engine applies whichever is
-// named, and `module` has nothing to read.
+// named, and `module` has nothing to read. `loaded`: the module's rules
+// (loaded_module_semantics()) on the zfs backend, read once by the caller.
 std::vector<std::string> resolve_semantics(const Reader& r, std::vector<std::string> labels,
-                                           const std::string& backend) {
-  const std::optional<std::string> loaded =
-      backend == "zfs" ? loaded_module_semantics() : std::nullopt;
+                                           const std::string& backend,
+                                           const std::optional<std::string>& loaded) {
   std::vector<std::string> out;
   for (std::string s : labels) {
     if (s == "module") {
@@ -398,11 +398,12 @@ MatrixAxes read_matrix(const Reader& r, const std::string& backend) {
   a.app_directs = r.choices("matrix.app_direct", "0", {"0", "1"});
   a.submits = r.choices("matrix.submit", "psync", {"psync", "uring"});
   // Left out: the loaded module's rules on the zfs backend, 2.3 elsewhere.
-  const bool module = backend == "zfs" && loaded_module_semantics().has_value();
+  const std::optional<std::string> loaded =
+      backend == "zfs" ? loaded_module_semantics() : std::nullopt;
   a.semantics = resolve_semantics(r,
-                                  r.choices("matrix.semantics", module ? "module" : "2.3",
+                                  r.choices("matrix.semantics", loaded ? "module" : "2.3",
                                             {"2.3", "2.4", "2.4-strict", "module"}),
-                                  backend);
+                                  backend, loaded);
   a.recordsizes = r.sizes("matrix.recordsize", "128k", 512, 16ull << 20);
   for (std::uint64_t rs : a.recordsizes) {
     if (rs & (rs - 1))

@@ -79,7 +79,7 @@ std::optional<std::string> loop_attach_risk(const TargetInfo& backing, bool loop
   PolicyConfig config;
   config.policy = parse_policy(*direct).value_or(Policy::Always);
   if (backing.zfs && backing.zfs->recordsize) config.recordsize = backing.zfs->recordsize;
-  config.loop_buffered = loop_buffered_of_kernel(kernel_release());
+  config.loop_buffered = running_loop_buffered();
   for (const LoopTraffic& t : traffic) {
     if (loop_workload_takes_direct_path(config, t.rw, t.bs, loop_dio)) {
       return refusal(*zfs_version, config.policy, loop_dio, t);

@@ -33,6 +33,17 @@ review_side_options() {
     resolve_variant "review --$which" ) || exit 2
 }
 
+# review_sides: the image (want_image) and both sides' variant options,
+# checked, into base_opts and candidate_opts (the caller's locals); both
+# sides are built for the same image.
+review_sides() {
+  resolve_image review
+  review_side_options base "$review_base"
+  base_opts=(${side_opts[@]+"${side_opts[@]}"} --image "$image")
+  review_side_options candidate "$review_candidate"
+  candidate_opts=(${side_opts[@]+"${side_opts[@]}"} --image "$image")
+}
+
 # has_arg NAME ARGS...: ARGS holds NAME or NAME=...
 has_arg() {
   local name=$1 a
@@ -76,12 +87,8 @@ cmd_review() {
     esac
   done
   local base_opts candidate_opts
-  resolve_image review  # both sides are built for the same image
   review_base=$base review_candidate=$candidate
-  review_side_options base "$base"
-  base_opts=(${side_opts[@]+"${side_opts[@]}"} --image "$image")
-  review_side_options candidate "$candidate"
-  candidate_opts=(${side_opts[@]+"${side_opts[@]}"} --image "$image")
+  review_sides
   if [ -n "$out" ]; then
     check_out_path "$out"
     [ -e "$out" ] && usage_error "review: invalid --out value '$out' (exists; review creates it)"
@@ -125,11 +132,8 @@ review_resume() {
     "$facts" >/dev/null 2>&1 || usage_error "review: invalid --resume value '$out' ($facts is not a review's record)"
   review_base=$(jq -r .base "$facts") review_candidate=$(jq -r .candidate "$facts")
   want_image=$(jq -r '.image // empty' "$facts")
-  resolve_image review
-  review_side_options base "$review_base"
-  base_opts=(${side_opts[@]+"${side_opts[@]}"} --image "$image")
-  review_side_options candidate "$review_candidate"
-  candidate_opts=(${side_opts[@]+"${side_opts[@]}"} --image "$image")
+  local base_opts candidate_opts
+  review_sides
   local slice args=()
   slice=$(jq -r .slice_seconds "$facts")
   mapfile -t args < <(jq -r '.diobench_args[]' "$facts")
