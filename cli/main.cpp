@@ -25,8 +25,12 @@
 #include "diobench/reports/report.hpp"
 #include "diobench/reports/versions.hpp"
 #include "diobench/runner/crash_record.hpp"
+#include "diobench/runner/fleet.hpp"
+#include "diobench/runner/fleet_run.hpp"
+#include "diobench/runner/host_side.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
+#include "diobench/runner/plan_file.hpp"
 #include "diobench/runner/profile.hpp"
 #include "diobench/runner/run.hpp"
 #include "diobench/version.hpp"
@@ -52,6 +56,8 @@ Commands:
                 prints a table (`diobench run --help`)
   restore       undo what an interrupted run left (loop devices, scratch files,
                 dataset properties, an exported pool)
+  host          a fleet run's set-up on one of its hosts (asked over ssh by
+                `diobench run --host`; `diobench host --help`)
   crashed       record that the machine died during a run's current repetition
                 (the qemu lane calls it with the guest's serial console)
   report        statistics, the verdict and findings of a run (cells.csv, report.md,
@@ -200,6 +206,8 @@ struct RunArgs {
   unsigned repetitions = 0;
   std::uint64_t seed = 0;
   std::vector<std::string> filters;
+  std::vector<std::string> hosts;
+  std::string ssh;
 };
 
 po::options_description run_description(RunArgs& a) {
@@ -262,6 +270,13 @@ po::options_description run_description(RunArgs& a) {
       "max-repetitions", po::value<unsigned>(),
       "with --until-decided: at most N repetitions per cell (default: the profile's "
       "max_repetitions). With --resume: a new cap")(
+      "host", po::value(&a.hosts)->composing(),
+      "HOST[:PORT]: run every repetition on this fio server too, all hosts at once through one "
+      "fio --client (repeatable; overrides the profile's [hosts]; port default 8765). Each host "
+      "needs `fio --server`, sshd and diobench at this same path; its scratch area is --dir")(
+      "ssh", po::value(&a.ssh),
+      "the command that reaches a fleet host for its set-up, as words (default: ssh -o "
+      "BatchMode=yes); e.g. 'ssh -F FILE'")(
       "threshold", po::value<double>(),
       "with --until-decided: the verdict's cost threshold, in percent (default 5, as diobench "
       "report)");
@@ -283,7 +298,8 @@ diobench::RunOptions run_options(const po::variables_map& vm, const RunArgs& a) 
   if (vm.count("json") && !vm.count("dry-run")) throw UsageError("--json goes with --dry-run");
   if (!a.resume.empty() &&
       (vm.count("out") || vm.count("filter") || vm.count("bench") || !vm["arc-drop"].defaulted() ||
-       vm.count("until-decided") || vm.count("threshold") || !vm["profile"].defaulted())) {
+       vm.count("until-decided") || vm.count("threshold") || !vm["profile"].defaulted() ||
+       vm.count("host") || vm.count("ssh"))) {
     throw UsageError(
         "--resume takes the run's own profile, filters, decision and output directory "
         "(only --budget and --max-repetitions may change)");
@@ -294,6 +310,9 @@ diobench::RunOptions run_options(const po::variables_map& vm, const RunArgs& a) 
   o.scratch_dir = a.dir;
   o.dataset = a.dataset;
   o.filters = a.filters;
+  o.hosts = a.hosts;
+  o.ssh = a.ssh;
+  if (vm.count("ssh")) diobench::HostShell::split_command(a.ssh);  // exit 2 when empty
   if (vm.count("repetitions")) o.repetitions = a.repetitions;
   if (vm.count("seed")) o.seed = a.seed;
   o.force_unsafe = vm.count("force-unsafe") > 0;
@@ -339,6 +358,14 @@ int print_plan(const diobench::RunOptions& o, bool json) {
   }
   for (std::size_t i = 0; i < p.cells.size(); ++i) {
     std::cout << i + 1 << "  " << p.cells[i].name() << "\n";
+  }
+  if (!p.hosts.empty()) {
+    std::cout << "\non " << p.hosts.size() << " hosts at once (one fio --client per repetition): ";
+    for (const auto& h : diobench::parse_host_specs(p.hosts)) std::cout << h.label() << " ";
+    std::cout << "\n"
+              << p.cells.size() << " cells x " << p.hosts.size()
+              << " hosts = " << p.cells.size() * p.hosts.size()
+              << " host cells, each stored per host and as fio's sum over the hosts\n";
   }
   const double s = p.estimated_seconds(p.cells.size(), p.repetitions);
   std::cout << "\n"
@@ -396,6 +423,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (vm.count("dry-run")) return print_plan(o, vm.count("json") > 0);
     o.engine_path = engine_path();
     o.bench_path = (fs::path(self_dir()) / "bench" / "diobench-bench").string();
+    o.diobench_path = (fs::path(self_dir()) / "diobench").string();
     diobench::InterruptGuard interrupts;
     return report_outcome(diobench::execute_run(o, std::cout, std::cerr), o);
   } catch (const diobench::ProfileError& e) {
@@ -403,6 +431,24 @@ int cmd_run(const std::vector<std::string>& args) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
+}
+
+// A fleet run's hosts (runner/fleet_run.hpp): each undoes its own journal.
+// nullopt for a local run; else the count of hosts that could not.
+std::optional<int> restore_on_hosts(const std::string& dir) {
+  const diobench::PlanFile plan = [&] {
+    try {
+      return diobench::read_plan((fs::path(dir) / "plan.json").string());
+    } catch (const std::invalid_argument&) {
+      return diobench::PlanFile{};  // no plan (yet): not a fleet run to restore
+    }
+  }();
+  if (plan.hosts.empty()) return std::nullopt;
+  const auto problems = diobench::restore_fleet(dir, (fs::path(self_dir()) / "diobench").string());
+  std::cout << dir << ": " << plan.hosts.size() - problems.size() << " of " << plan.hosts.size()
+            << " hosts restored\n";
+  for (const std::string& p : problems) std::cout << "  problem: " << p << "\n";
+  return static_cast<int>(problems.size());
 }
 
 int cmd_restore(const std::vector<std::string>& args) {
@@ -450,6 +496,9 @@ int cmd_restore(const std::vector<std::string>& args) {
     std::error_code ec;
     if (!fs::exists(fs::symlink_status(d, ec)))
       throw UsageError("run directory '" + d + "' not found");
+    if (const auto problems = restore_on_hosts(d); problems) {
+      status = std::max(status, *problems ? kFailed : kOk);
+    }
     if (!fs::exists(fs::symlink_status(journal, ec))) {
       std::cout << d << ": nothing to restore\n";
       continue;
@@ -477,6 +526,52 @@ int cmd_restore(const std::vector<std::string>& args) {
     }
   }
   return status;
+}
+
+// `diobench host ACTION`: a fleet run's set-up on this host, asked over
+// ssh by the machine running fio as the client (runner/fleet_run.hpp).
+int cmd_host(const std::vector<std::string>& args) {
+  std::string action, dir, run, engine;
+  std::uint64_t size = 0;
+  po::options_description desc(
+      "Usage: diobench host prepare|counters|finish --dir DIR --run NAME [options]\n\n"
+      "What a fleet run (`diobench run --host ...`) asks each host to do over ssh:\n"
+      "prepare (before each repetition: the engine must exist here; the scratch file\n"
+      "in DIR, made and journaled the first time; its cache dropped and checked),\n"
+      "counters (after it: print the engine's sidecar and remove it), finish (at the\n"
+      "end: undo what the host's journal, DIR/host-NAME/journal.jsonl, holds). After a\n"
+      "killed run, `diobench restore DIR/host-NAME` on the host does the same.\n\nOptions");
+  desc.add_options()("help,h", "this text")("dir", po::value(&dir), "the scratch area")(
+      "run", po::value(&run), "the run directory's name")("size", po::value(&size),
+                                                          "prepare: the scratch file's bytes")(
+      "engine", po::value(&engine), "prepare: the engine's path, to check")(
+      "action", po::value(&action), "prepare, counters or finish");
+  const po::variables_map vm = parse("host", desc, args, "action", 1);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kOk;
+  }
+  const diobench::HostPaths paths{dir, run};
+  try {
+    paths.check();
+    if (action == "prepare") {
+      if (size == 0 || engine.empty()) throw UsageError("host prepare: give --size and --engine");
+      diobench::host_prepare(paths, size, engine);
+      return kOk;
+    }
+    if (action == "counters") {
+      std::cout << diobench::host_take_counters(paths);
+      return kOk;
+    }
+    if (action == "finish") {
+      const std::vector<std::string> problems = diobench::host_finish(paths);
+      for (const std::string& p : problems) std::cerr << "diobench: host finish: " << p << "\n";
+      return problems.empty() ? kOk : kFailed;
+    }
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  throw UsageError("invalid host action '" + action + "' (expected prepare, counters or finish)");
 }
 
 int cmd_crashed(const std::vector<std::string>& args) {
@@ -745,6 +840,7 @@ int main(int argc, char** argv) {
     if (command == "run") return cmd_run(rest);
     if (command == "restore") return cmd_restore(rest);
     if (command == "crashed") return cmd_crashed(rest);
+    if (command == "host") return cmd_host(rest);
     if (command == "report") return cmd_report(rest);
     if (command == "check") return cmd_check(rest);
     if (command == "compare") return cmd_compare(rest);

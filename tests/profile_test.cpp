@@ -186,7 +186,7 @@ TEST_F(ProfileTest, DefectsNameFileLineAndKey) {
   EXPECT_EQ(error_of("[profile\n"), file + ":1: malformed section header '[profile'");
   EXPECT_EQ(error_of("[extras]\n"),
             file +
-                ":1: extras: unknown section (expected [profile], [matrix], [bench] or "
+                ":1: extras: unknown section (expected [profile], [matrix], [bench], [hosts] or "
                 "[workload.NAME])");
   EXPECT_EQ(error_of("[workload.r]\nrw = read\nrw = write\n"),
             file + ":3: workload.r.rw: given twice (first on line 2)");

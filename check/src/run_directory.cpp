@@ -112,8 +112,8 @@ StoredRun read_run(const std::string& db_path) {
   db.each(std::string("SELECT id, cell_id, repetition, status, coalesce(message, ''),"
                       " coalesce(split_check, ''), ") +
               (run.has_arc_data ? "arc_data_before, arc_data_after" : "NULL, NULL") + ", " +
-              (has_arc_check ? "coalesce(arc_check, '')" : "''") +
-              " FROM repetitions ORDER BY position, id",
+              (has_arc_check ? "coalesce(arc_check, '')" : "''") + " FROM repetitions" +
+              db.repetition_rows() + " ORDER BY position, id",
           [&](const ResultsReader::Row& st) {
             StoredRepetition r;
             r.id = st.integer(0);

@@ -1,6 +1,7 @@
 #include "diobench/fio_result.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -39,6 +40,17 @@ DirectionResult parse_direction(const nlohmann::json& j) {
       d.clat_percentiles_ns[percentile_key(key, value)] = value.get<double>();
     }
   }
+  if (clat.contains("bins") && clat.at("bins").is_object()) {  // json+
+    for (const auto& [key, value] : clat.at("bins").items()) {
+      std::uint64_t ns = 0;
+      const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), ns);
+      if (ec != std::errc() || end != key.data() + key.size() || !value.is_number_unsigned()) {
+        throw nlohmann::json::type_error::create(
+            302, "clat_ns bin '" + key + "' is not a latency (ns) with a count", &value);
+      }
+      d.clat_bins[ns] += value.get<std::uint64_t>();
+    }
+  }
   return d;
 }
 
@@ -51,14 +63,10 @@ FioJobResult parse_job(const nlohmann::json& job) {
   return r;
 }
 
-// fio as a client names the aggregate of every server's jobs this way
-// (client.c, fio 3.33 and 3.39).
-constexpr const char* kAllClients = "All clients";
-
 void parse_client_stats(const nlohmann::json& stats, FioResult& result) {
   for (const nlohmann::json& job : stats) {
     FioJobResult r = parse_job(job);
-    if (r.name == kAllClients) {
+    if (r.name == kFioAllClients) {
       result.all_clients.push_back(std::move(r));
       continue;
     }
@@ -80,6 +88,25 @@ std::vector<std::string> FioResult::hosts() const {
     }
   }
   return seen;
+}
+
+std::map<double, double> percentiles_from_bins(const std::map<std::uint64_t, std::uint64_t>& bins,
+                                               const std::vector<double>& at) {
+  long double total = 0;
+  for (const auto& [ns, count] : bins) total += count;
+  std::map<double, double> out;
+  if (total == 0) return out;
+  std::vector<double> wanted = at;
+  std::sort(wanted.begin(), wanted.end());
+  std::size_t j = 0;
+  long double sum = 0;
+  for (const auto& [ns, count] : bins) {
+    sum += count;
+    while (j < wanted.size() && sum >= static_cast<long double>(wanted[j]) / 100.0L * total) {
+      out[wanted[j++]] = static_cast<double>(ns);
+    }
+  }
+  return out;
 }
 
 double DirectionResult::percentile_ns(double p) const {

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "diobench/fio_result.hpp"
+
 namespace diobench {
 
 namespace {
@@ -43,6 +45,11 @@ bool ResultsReader::has_column(const std::string& table, const std::string& colu
   bool found = false;
   each("PRAGMA table_info(" + table + ")", [&](const Row& st) { found |= st.text(1) == column; });
   return found;
+}
+
+std::string ResultsReader::repetition_rows() const {
+  if (!has_column("repetitions", "host")) return "";
+  return std::string(" WHERE host IN ('', '") + kFioAllClients + "')";
 }
 
 }  // namespace diobench

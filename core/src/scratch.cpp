@@ -249,6 +249,10 @@ ScratchArea::~ScratchArea() {
   }
 }
 
+void ScratchArea::release(const std::string& name) {
+  created_.erase(std::remove(created_.begin(), created_.end(), name), created_.end());
+}
+
 bool ScratchArea::is_owned(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return false;

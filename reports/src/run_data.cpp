@@ -90,7 +90,7 @@ void load_cpu_columns(const ResultsReader& db,
   for (const char* c : {"cpu_busy_s", "cpu_window_s", "fio_cpu_s", "arc_check"}) {
     select += db.has_column("repetitions", c) ? std::string(", ") + c : ", NULL";
   }
-  db.each(select + " FROM repetitions", [&](const ResultsReader::Row& st) {
+  db.each(select + " FROM repetitions" + db.repetition_rows(), [&](const ResultsReader::Row& st) {
     RepetitionData* r = rep(st.integer(0));
     if (!r) return;
     r->cpu_busy_s = st.optional_real(1);
@@ -193,8 +193,8 @@ class RunLoader {
   // messages; ok ones get a RepetitionData the later tables fill.
   void read_repetitions() {
     db_.each(
-        "SELECT id, cell_id, repetition, status, message, split_check, position FROM repetitions"
-        " ORDER BY cell_id, repetition",
+        "SELECT id, cell_id, repetition, status, message, split_check, position FROM repetitions" +
+            db_.repetition_rows() + " ORDER BY cell_id, repetition",
         [&](const ResultsReader::Row& st) {
           const auto cell = cell_index_.find(st.integer(1));
           if (cell == cell_index_.end()) {

@@ -22,6 +22,8 @@ PlanFile plan_from_json(const nlohmann::json& j) {
   p.bench = j.value("bench", "none");
   p.arc_drop = j.value("arc_drop", "none");
   p.work_dataset = j.value("work_dataset", p.dataset);
+  if (j.contains("hosts")) p.hosts = j.at("hosts").get<std::vector<std::string>>();
+  p.ssh = j.value("ssh", "");
   if (j.contains("until_decided")) {
     const nlohmann::json& d = j.at("until_decided");
     p.until_decided = PlanFile::Decision{

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "diobench/runner/fleet.hpp"
 #include "diobench/runner/safety.hpp"
 #include "diobench/units.hpp"
 
@@ -93,9 +94,10 @@ Layout scan(const std::string& file, const std::string& text) {
           if (w == name) throw ProfileError(file, line, section, "workload defined twice");
         }
         layout.workloads.push_back(name);
-      } else if (section != "profile" && section != "matrix" && section != "bench") {
+      } else if (section != "profile" && section != "matrix" && section != "bench" &&
+                 section != "hosts") {
         throw ProfileError(file, line, section,
-                           "unknown section (expected [profile], [matrix], [bench] or "
+                           "unknown section (expected [profile], [matrix], [bench], [hosts] or "
                            "[workload.NAME])");
       }
       continue;
@@ -281,7 +283,7 @@ void refuse_unknown_keys(const std::string& path, const Layout& layout) {
     known.insert(k);
   }
   for (const char* k :
-       {"bench.drivers", "bench.repetitions", "bench.min_time", "bench.file_size"}) {
+       {"bench.drivers", "bench.repetitions", "bench.min_time", "bench.file_size", "hosts.list"}) {
     known.insert(k);
   }
   for (const std::string& w : layout.workloads) {
@@ -353,6 +355,18 @@ void read_bench_settings(const Reader& r, BenchSettings& bench) {
     bench.min_time_s = v;
   }
   bench.file_size_mib = r.number("bench.file_size", bench.file_size_mib, 64, 1u << 20);
+}
+
+// [hosts]: the fleet the matrix runs on (fleet.hpp), HOST[:PORT] words.
+void read_hosts(const Reader& r, std::vector<std::string>& hosts) {
+  if (!r.has("hosts.list")) return;
+  hosts = words(r.text("hosts.list", ""));
+  if (hosts.empty()) r.fail("hosts.list", "needs at least one HOST[:PORT]");
+  try {
+    parse_host_specs(hosts);
+  } catch (const std::invalid_argument& e) {
+    r.fail("hosts.list", e.what());
+  }
 }
 
 // [matrix]: the values of each axis.
@@ -534,6 +548,7 @@ Profile parse_profile(const std::string& profile_text, const std::string& path,
     throw ProfileError(path, 0, "", "no [workload.NAME] section: nothing to run");
   }
   read_bench_settings(r, p.bench);
+  read_hosts(r, p.hosts);
   const MatrixAxes axes = read_matrix(r, backend);
   p.cells =
       expand_cells(expand_workloads(r, path, layout, p.size, axes.submits), axes, backend, path);
@@ -571,6 +586,32 @@ std::vector<Cell> filter_cells(const std::vector<Cell>& cells,
     if (keep) out.push_back(c);
   }
   return out;
+}
+
+std::map<std::string, std::string> job_values(const Cell& cell, const Profile& p,
+                                              const std::string& engine, const std::string& target,
+                                              const std::string& counters) {
+  return {
+      {"DIOBENCH_ENGINE", engine},
+      {"DIOBENCH_POLICY", std::string(to_string(cell.policy))},
+      {"DIOBENCH_SEMANTICS", std::string(to_string(cell.semantics))},
+      {"DIOBENCH_DIO_STRICT", cell.dio_strict ? "1" : "0"},
+      {"DIOBENCH_RECORDSIZE", std::to_string(cell.recordsize)},
+      {"DIOBENCH_SUBMIT", cell.submit},
+      {"DIOBENCH_BACKEND", cell.backend},
+      {"DIOBENCH_COUNTERS", counters},
+      {"DIOBENCH_TARGET", target},
+      {"DIOBENCH_SIZE", std::to_string(p.size)},
+      {"DIOBENCH_RW", cell.workload.rw},
+      {"DIOBENCH_BS", cell.workload.bs},
+      {"DIOBENCH_RWMIXREAD",
+       std::to_string(cell.workload.rwmixread ? cell.workload.rwmixread : 50)},
+      {"DIOBENCH_IODEPTH", std::to_string(cell.workload.iodepth)},
+      {"DIOBENCH_NUMJOBS", std::to_string(cell.workload.numjobs)},
+      {"DIOBENCH_APP_DIRECT", cell.app_direct ? "1" : "0"},
+      {"DIOBENCH_RAMP", std::to_string(p.ramp_s)},
+      {"DIOBENCH_RUNTIME", std::to_string(p.runtime_s)},
+  };
 }
 
 }  // namespace diobench

@@ -8,6 +8,19 @@ namespace diobench {
 
 namespace {
 
+// One row per repetition and host: host '' is the machine the run ran on
+// (every repetition of a local run, and of runs before fleets); in a fleet
+// run each host's own row is named HOST:PORT and fio's sum over the hosts
+// kFioAllClients.
+constexpr const char* kRepetitions = R"(
+  id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL REFERENCES cells(id),
+  repetition INTEGER NOT NULL, position INTEGER NOT NULL, status TEXT NOT NULL,
+  message TEXT, started TEXT, finished TEXT, fio_json TEXT, counters_file TEXT,
+  elapsed_ms REAL, cache_drop_ms REAL, fio_ms REAL, split_check TEXT,
+  arc_data_before INTEGER, arc_data_after INTEGER, cpu_busy_s REAL, cpu_window_s REAL,
+  fio_cpu_s REAL, arc_check TEXT, host TEXT NOT NULL DEFAULT '',
+  UNIQUE(cell_id, repetition, host))";
+
 constexpr const char* kSchema = R"(
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
@@ -20,12 +33,6 @@ CREATE TABLE IF NOT EXISTS cells(
   backend TEXT, policy TEXT, target TEXT, loop_dio TEXT, app_direct INTEGER,
   submit TEXT, semantics TEXT, recordsize INTEGER, workload TEXT, rw TEXT, bs TEXT,
   iodepth INTEGER, numjobs INTEGER, rwmixread INTEGER);
-CREATE TABLE IF NOT EXISTS repetitions(
-  id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL REFERENCES cells(id),
-  repetition INTEGER NOT NULL, position INTEGER NOT NULL, status TEXT NOT NULL,
-  message TEXT, started TEXT, finished TEXT, fio_json TEXT, counters_file TEXT,
-  elapsed_ms REAL, cache_drop_ms REAL, fio_ms REAL, split_check TEXT,
-  UNIQUE(cell_id, repetition));
 CREATE TABLE IF NOT EXISTS metrics(
   repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE,
   direction TEXT NOT NULL, io_bytes INTEGER, total_ios INTEGER, bw_bytes REAL,
@@ -51,12 +58,40 @@ CREATE TABLE IF NOT EXISTS arcstats(
 CREATE TABLE IF NOT EXISTS system_info(key TEXT PRIMARY KEY, value TEXT);
 )";
 
+// A run directory of a diobench before fleets: its repetitions table is
+// made anew with the host column (its rows become the local host's, '')
+// and one row per cell, repetition and host. SQLite cannot change a
+// table's UNIQUE constraint in place; this is its documented way
+// (sqlite.org/lang_altertable.html, "other kinds of table schema changes"),
+// in one transaction with the foreign keys off.
+void add_host_column(sqlite::Database& db) {
+  std::string columns;
+  for (const std::string& c : db.columns("repetitions"))
+    columns += (columns.empty() ? "" : ", ") + c;
+  db.exec("PRAGMA foreign_keys = OFF;");
+  db.exec("BEGIN IMMEDIATE;");
+  try {
+    db.exec(std::string("CREATE TABLE repetitions_with_host(") + kRepetitions + ");");
+    db.exec("INSERT INTO repetitions_with_host(" + columns + ") SELECT " + columns +
+            " FROM repetitions;");
+    db.exec("DROP TABLE repetitions;");
+    db.exec("ALTER TABLE repetitions_with_host RENAME TO repetitions;");
+    db.exec("COMMIT;");
+  } catch (...) {
+    try {
+      db.exec("ROLLBACK;");
+    } catch (const sqlite::Error&) {
+    }
+    throw;
+  }
+}
+
 }  // namespace
 
 ResultStore::ResultStore(const std::string& db_path)
     : db_(db_path, sqlite::Database::Access::Create) {
   db_.exec(kSchema);
-  db_.exec("PRAGMA foreign_keys = ON;");
+  db_.exec(std::string("CREATE TABLE IF NOT EXISTS repetitions(") + kRepetitions + ");");
   // Columns added after the first schema: a run directory written by an
   // older diobench gains them on --resume.
   const std::set<std::string> have = db_.columns("repetitions");
@@ -70,6 +105,8 @@ ResultStore::ResultStore(const std::string& db_path)
       db_.exec(std::string("ALTER TABLE repetitions ADD COLUMN ") + col + " " + type + ";");
     }
   }
+  if (!have.count("host")) add_host_column(db_);
+  db_.exec("PRAGMA foreign_keys = ON;");
 }
 
 void ResultStore::begin_run(const std::string& profile, const std::string& backend,
@@ -123,20 +160,24 @@ void ResultStore::add_system_info(const std::map<std::string, std::string>& info
 
 namespace {
 
-// The repetition's own row (an earlier one of the same cell and number,
-// from a resume after a failure, is replaced); returns its id.
-std::int64_t store_repetition_row(sqlite::Database& db, const RepetitionRecord& r) {
+// Every row of a cell's repetition, each host's (an earlier attempt's,
+// from a resume after a failure: the repetition runs again on every host).
+void forget_repetition(sqlite::Database& db, const RepetitionRecord& r) {
   db.prepare(
         "DELETE FROM repetitions WHERE repetition = ? AND cell_id = "
         "(SELECT id FROM cells WHERE name = ?)")
       .bind(1, std::int64_t{r.repetition})
       .bind(2, r.cell)
       .run();
+}
+
+// The repetition's own row; returns its id.
+std::int64_t store_repetition_row(sqlite::Database& db, const RepetitionRecord& r) {
   db.prepare(
         "INSERT INTO repetitions(cell_id, repetition, position, status, message, started,"
         " finished, fio_json, counters_file, elapsed_ms, cache_drop_ms, fio_ms, split_check,"
-        " arc_data_before, arc_data_after, cpu_busy_s, cpu_window_s, fio_cpu_s, arc_check)"
-        " SELECT id,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
+        " arc_data_before, arc_data_after, cpu_busy_s, cpu_window_s, fio_cpu_s, arc_check, host)"
+        " SELECT id,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,? FROM cells WHERE name = ?")
       .bind(1, std::int64_t{r.repetition})
       .bind(2, std::int64_t{r.position})
       .bind(3, r.status)
@@ -155,7 +196,8 @@ std::int64_t store_repetition_row(sqlite::Database& db, const RepetitionRecord& 
       .bind(16, r.cpu_window_s)
       .bind(17, r.fio_cpu_s)
       .bind(18, r.arc_check)
-      .bind(19, r.cell)
+      .bind(19, r.host)
+      .bind(20, r.cell)
       .run();
   if (db.changes() != 1) throw std::runtime_error("results.db: unknown cell " + r.cell);
   return db.last_insert_rowid();
@@ -234,15 +276,21 @@ void store_deltas(sqlite::Database& db, const char* table, std::int64_t id,
 
 }  // namespace
 
-void ResultStore::add_repetition(const RepetitionRecord& r) {
+void ResultStore::add_repetition(const RepetitionRecord& r) { add_repetitions({r}); }
+
+void ResultStore::add_repetitions(const std::vector<RepetitionRecord>& rows) {
+  if (rows.empty()) return;
   db_.exec("BEGIN IMMEDIATE;");
   try {
-    const std::int64_t id = store_repetition_row(db_, r);
-    if (r.fio) store_metrics(db_, id, *r.fio);
-    if (r.counters) store_path_counters(db_, id, *r.counters);
-    store_devices(db_, id, r.devices);
-    store_deltas(db_, "zfs_iostats", id, r.zfs_iostats);
-    store_deltas(db_, "arcstats", id, r.arcstats);
+    forget_repetition(db_, rows.front());
+    for (const RepetitionRecord& r : rows) {
+      const std::int64_t id = store_repetition_row(db_, r);
+      if (r.fio) store_metrics(db_, id, *r.fio);
+      if (r.counters) store_path_counters(db_, id, *r.counters);
+      store_devices(db_, id, r.devices);
+      store_deltas(db_, "zfs_iostats", id, r.zfs_iostats);
+      store_deltas(db_, "arcstats", id, r.arcstats);
+    }
     db_.exec("COMMIT;");
   } catch (...) {
     try {
@@ -258,7 +306,7 @@ std::set<std::pair<std::string, unsigned>> ResultStore::finished_repetitions() c
   std::set<std::pair<std::string, unsigned>> done;
   sqlite::Statement st = db_.prepare(
       "SELECT c.name, r.repetition FROM repetitions r JOIN cells c ON c.id = r.cell_id"
-      " WHERE r.status = 'ok'");
+      " GROUP BY r.cell_id, r.repetition HAVING min(r.status = 'ok') = 1");
   while (st.step()) done.insert({st.text(0), static_cast<unsigned>(st.integer(1))});
   return done;
 }
@@ -276,8 +324,8 @@ std::vector<RepetitionRecord> ResultStore::stored_repetitions() const {
   std::vector<RepetitionRecord> out;
   sqlite::Statement st = db_.prepare(
       "SELECT c.name, r.repetition, r.position, r.status, r.message, r.started,"
-      " r.finished, r.fio_json, r.counters_file, r.elapsed_ms FROM repetitions r"
-      " JOIN cells c ON c.id = r.cell_id ORDER BY r.position");
+      " r.finished, r.fio_json, r.counters_file, r.elapsed_ms, r.host FROM repetitions r"
+      " JOIN cells c ON c.id = r.cell_id ORDER BY r.position, r.id");
   while (st.step()) {
     RepetitionRecord r;
     r.cell = st.text(0);
@@ -290,6 +338,7 @@ std::vector<RepetitionRecord> ResultStore::stored_repetitions() const {
     r.fio_json = st.text(7);
     r.counters_file = st.text(8);
     r.elapsed_ms = st.real(9);
+    r.host = st.text(10);
     out.push_back(std::move(r));
   }
   return out;

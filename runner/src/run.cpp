@@ -27,6 +27,7 @@
 #include "diobench/runner/arc_check.hpp"
 #include "diobench/runner/crash_record.hpp"
 #include "diobench/runner/fio_process.hpp"
+#include "diobench/runner/fleet_run.hpp"
 #include "diobench/runner/interrupt.hpp"
 #include "diobench/runner/journal.hpp"
 #include "diobench/runner/plan_file.hpp"
@@ -179,27 +180,9 @@ FioInvocation fio_invocation(const Cell& cell, const Context& ctx, const std::st
   const Profile& p = ctx.profile;
   FioInvocation fio;
   fio.log_file = base + ".log";
-  fio.env = {
-      "DIOBENCH_ENGINE=" + ctx.options.engine_path,
-      "DIOBENCH_POLICY=" + std::string(to_string(cell.policy)),
-      "DIOBENCH_SEMANTICS=" + std::string(to_string(cell.semantics)),
-      std::string("DIOBENCH_DIO_STRICT=") + (cell.dio_strict ? "1" : "0"),
-      "DIOBENCH_RECORDSIZE=" + std::to_string(cell.recordsize),
-      "DIOBENCH_SUBMIT=" + cell.submit,
-      "DIOBENCH_BACKEND=" + cell.backend,
-      "DIOBENCH_COUNTERS=" + counters,
-      "DIOBENCH_TARGET=" + target,
-      "DIOBENCH_SIZE=" + std::to_string(p.size),
-      "DIOBENCH_RW=" + cell.workload.rw,
-      "DIOBENCH_BS=" + cell.workload.bs,
-      "DIOBENCH_RWMIXREAD=" +
-          std::to_string(cell.workload.rwmixread ? cell.workload.rwmixread : 50),
-      "DIOBENCH_IODEPTH=" + std::to_string(cell.workload.iodepth),
-      "DIOBENCH_NUMJOBS=" + std::to_string(cell.workload.numjobs),
-      "DIOBENCH_APP_DIRECT=" + std::string(cell.app_direct ? "1" : "0"),
-      "DIOBENCH_RAMP=" + std::to_string(p.ramp_s),
-      "DIOBENCH_RUNTIME=" + std::to_string(p.runtime_s),
-  };
+  for (const auto& [name, value] : job_values(cell, p, ctx.options.engine_path, target, counters)) {
+    fio.env.push_back(name + "=" + value);
+  }
   fio.args = {"--output-format=json+", p.job_template};
   fio.output_file = base + ".json";
   FioWork work;  // profiles/job.fio is time_based
@@ -339,6 +322,10 @@ void write_plan(const std::string& file, const PlanFile& p) {
                    {"filters", p.filters}, {"repetitions", p.repetitions}, {"seed", p.seed},
                    {"bench", p.bench},     {"arc_drop", p.arc_drop}};
   if (!p.work_dataset.empty()) j["work_dataset"] = p.work_dataset;
+  if (!p.hosts.empty()) {
+    j["hosts"] = p.hosts;
+    j["ssh"] = p.ssh;
+  }
   if (p.until_decided) {
     j["until_decided"] = {{"budget_s", p.until_decided->budget_s},
                           {"max_repetitions", p.until_decided->max_repetitions},
@@ -485,6 +472,14 @@ Profile plan_run(const RunOptions& o) {
   if (o.bench_drivers) p.bench.drivers = *o.bench_drivers;
   if (o.budget_s) p.budget_s = *o.budget_s;
   if (o.max_repetitions) p.max_repetitions = *o.max_repetitions;
+  if (!o.hosts.empty()) p.hosts = o.hosts;
+  parse_host_specs(p.hosts);  // std::invalid_argument naming a bad one
+  if (!p.hosts.empty() && o.backend != "emulated") {
+    throw std::invalid_argument(
+        "a fleet run (--host, [hosts]) takes the emulated backend only, "
+        "for now (backend '" +
+        o.backend + "')");
+  }
   return p;
 }
 
@@ -532,6 +527,8 @@ RunOptions resolve_options(const RunOptions& given, const fs::path& dir) {
   o.arc_drop = plan.arc_drop;
   o.work_dataset = plan.work_dataset;
   o.in_place = plan.work_dataset == plan.dataset;
+  o.hosts = plan.hosts;
+  o.ssh = plan.ssh;
   if (o.backend == "zfs" && !o.in_place && !is_work_dataset_name(o.work_dataset, o.dataset)) {
     throw std::invalid_argument((dir / "plan.json").string() + ": work_dataset '" + o.work_dataset +
                                 "' is not a child diobench makes of '" + o.dataset + "'");
@@ -619,10 +616,11 @@ class RunSession {
   void prepare_context();
   SlotsEnd run_slots(const std::vector<Slot>& slots, const std::string& phase,
                      std::optional<double> budget_s);
-  RepetitionRecord attempt(const Cell& cell, const Slot& slot);
-  void record(const Slot& slot, RepetitionRecord rec, double slot_s);
-  void show_progress(const Slot& slot, const RepetitionRecord& rec, const std::string& phase,
-                     std::size_t ran, std::size_t count, double eta_s);
+  std::vector<RepetitionRecord> attempt(const Cell& cell, const Slot& slot);
+  void record(const Slot& slot, std::vector<RepetitionRecord> rows, double slot_s);
+  void show_progress(const Slot& slot, const std::vector<RepetitionRecord>& rows,
+                     const std::string& phase, std::size_t ran, std::size_t count, double eta_s);
+  void start_fleet();
   void decide();
   std::string decide_batches(DecisionState& state);
   void report_decision(const DecisionState& state, const std::string& why);
@@ -651,6 +649,7 @@ class RunSession {
   std::string file_name_, scratch_file_;
   std::optional<PropertyOverride> direct_property_;
   std::unique_ptr<Context> ctx_;
+  std::optional<FleetSettings> fleet_;  // a fleet run: its hosts and how they are reached
   std::vector<Slot> base_;
   std::set<std::pair<std::string, unsigned>> finished_;
   std::set<std::string> crashed_;  // a cell that took the machine down is not run again
@@ -681,9 +680,24 @@ RunSession::RunSession(const RunOptions& given, std::ostream& out, std::ostream&
   profile_ = plan_run(o_);
   if (!o_.seed && profile_.seed == 0) profile_.seed = std::random_device{}() | 1u;
   cost_ = RepetitionCost(profile_.seconds_per_repetition());
+  start_fleet();
   for (std::size_t c = 0; c < profile_.cells.size(); ++c) index_[profile_.cells[c].name()] = c;
   base_ = base_order(profile_);
   next_position_ = static_cast<unsigned>(base_.size() + 1);
+}
+
+// A fleet run's settings, checked before anything is made.
+void RunSession::start_fleet() {
+  if (profile_.hosts.empty()) return;
+  FleetSettings f;
+  f.hosts = parse_host_specs(profile_.hosts);
+  if (!o_.ssh.empty()) f.shell.ssh = HostShell::split_command(o_.ssh);
+  f.shell.diobench = o_.diobench_path;
+  f.paths = HostPaths{o_.scratch_dir, dir_.filename().string()};
+  f.paths.check();
+  f.engine = o_.engine_path;
+  f.run_dir = dir_.string();
+  fleet_ = std::move(f);
 }
 
 RunOutcome RunSession::run() {
@@ -730,9 +744,9 @@ void RunSession::prepare_work_dataset() {
 }
 
 void RunSession::store_plan() {
-  PlanFile plan{o_.backend,   o_.scratch_dir, o_.dataset,           profile_.bench.drivers,
-                o_.arc_drop,  o_.filters,     profile_.repetitions, profile_.seed,
-                std::nullopt, o_.work_dataset};
+  PlanFile plan{o_.backend,   o_.scratch_dir,  o_.dataset,           profile_.bench.drivers,
+                o_.arc_drop,  o_.filters,      profile_.repetitions, profile_.seed,
+                std::nullopt, o_.work_dataset, profile_.hosts,       o_.ssh};
   if (o_.until_decided) {
     plan.until_decided =
         PlanFile::Decision{profile_.budget_s, profile_.max_repetitions, o_.threshold};
@@ -749,6 +763,8 @@ void RunSession::store_plan() {
 // summary), the time their repetitions took, and what each cost.
 void RunSession::read_back_stored() {
   for (RepetitionRecord& r : store_->stored_repetitions()) {
+    // A fleet's hosts' own rows: the sum (the repetition's row) stands for them.
+    if (!r.host.empty() && r.host != kAllHosts) continue;
     attempts_[r.cell] = std::max(attempts_[r.cell], r.repetition);
     next_position_ = std::max(next_position_, r.position + 1);
     spent_before_s_ += r.elapsed_ms / 1000;
@@ -758,6 +774,8 @@ void RunSession::read_back_stored() {
     if (r.status == "ok" && finished_.count({r.cell, r.repetition})) {
       try {
         r.fio = read_fio_json((dir_ / r.fio_json).string());
+        if (r.host == kAllHosts) r.fio = host_view(*r.fio, kAllHosts, profile_.hosts.size());
+        if (!r.fio) throw std::runtime_error("no sum over the hosts in " + r.fio_json);
         r.counters = read_counters((dir_ / r.counters_file).string());
       } catch (const std::exception& e) {
         r.status = "failed";
@@ -773,6 +791,17 @@ void RunSession::read_back_stored() {
 }
 
 void RunSession::prepare_scratch() {
+  if (fleet_) {  // each host's own, made there (host_side.hpp)
+    if (o_.resume) return;
+    std::map<std::string, std::string> info = collect_system_info(dir_.string());
+    std::string hosts;
+    for (const HostSpec& h : fleet_->hosts) hosts += (hosts.empty() ? "" : " ") + h.label();
+    info["fleet.hosts"] = hosts;
+    info["fleet.scratch_dir"] = fleet_->paths.dir + " (on every host)";
+    info["fleet.note"] = "system information of the machine that ran fio as the client";
+    store_->add_system_info(info);
+    return;
+  }
   try {
     scratch_.emplace(o_.scratch_dir);
   } catch (const std::system_error&) {
@@ -799,7 +828,7 @@ void RunSession::prepare_scratch() {
 // The target, made before the first repetition that needs it (a finished
 // run being resumed needs none).
 void RunSession::ensure_target() {
-  if (target_ready_) return;
+  if (target_ready_ || fleet_) return;  // a fleet host prepares its own per repetition
   journal_->scratch_file_created(scratch_file_);
   progress_ << "preparing " << format_size(profile_.size) << " scratch file " << scratch_file_
             << "\n";
@@ -809,6 +838,7 @@ void RunSession::ensure_target() {
 }
 
 void RunSession::prepare_context() {
+  if (fleet_) return;
   if (o_.backend == "zfs") direct_property_.emplace(*journal_, o_.work_dataset, "direct");
   ctx_ = std::make_unique<Context>(Context{profile_,
                                            o_,
@@ -866,17 +896,21 @@ SlotsEnd RunSession::run_slots(const std::vector<Slot>& slots, const std::string
     if (budget_s && spent_s() + cost_.predict(cell) > *budget_s) return SlotsEnd::Budget;
     ensure_target();  // once per run: not a cost of the repetition
     const auto slot_start = Clock::now();
-    RepetitionRecord rec = attempt(cell, slots[i]);
+    std::vector<RepetitionRecord> rows = attempt(cell, slots[i]);
+    const RepetitionRecord& rec = rows.back();  // the repetition's own row (a fleet's sum)
     if (InterruptGuard::requested() && rec.status != "ok") {
       clear_running(dir_.string());
       ++outcome_.left;  // cut short: not stored, --resume runs it again
       end = SlotsEnd::Interrupted;
       continue;
     }
-    const RepetitionRecord shown = rec;
-    std::string full = out_of_space(rec.message) ? rec.message : "";
+    const std::vector<RepetitionRecord> shown = rows;
+    std::string full;
+    for (const RepetitionRecord& r : rows) {
+      if (out_of_space(r.message)) full = r.message;
+    }
     try {
-      record(slots[i], std::move(rec), ms_since(slot_start) / 1000);
+      record(slots[i], std::move(rows), ms_since(slot_start) / 1000);
     } catch (const std::exception& e) {
       if (!out_of_space(e.what())) throw;
       clear_running(dir_.string());  // not stored: --resume runs it again
@@ -884,8 +918,8 @@ SlotsEnd RunSession::run_slots(const std::vector<Slot>& slots, const std::string
     }
     show_progress(slots[i], shown, phase, ++ran, count, predict(slots, i + 1));
     if (!full.empty()) {
-      outcome_.stopped = "no space left (" + shown.cell + " repetition " +
-                         std::to_string(shown.repetition) + ": " + full.substr(0, 200) + ")";
+      outcome_.stopped = "no space left (" + shown.back().cell + " repetition " +
+                         std::to_string(shown.back().repetition) + ": " + full.substr(0, 200) + ")";
       for (std::size_t j = i + 1; j < slots.size(); ++j) {
         outcome_.left += !already_done(profile_.cells[slots[j].cell], slots[j].repetition);
       }
@@ -897,12 +931,17 @@ SlotsEnd RunSession::run_slots(const std::vector<Slot>& slots, const std::string
   return end;
 }
 
-// One repetition, or the reason it is not run (stored as skipped).
-RepetitionRecord RunSession::attempt(const Cell& cell, const Slot& slot) {
+// One repetition, or the reason it is not run (stored as skipped): its
+// row, or in a fleet run each host's and their sum (last).
+std::vector<RepetitionRecord> RunSession::attempt(const Cell& cell, const Slot& slot) {
   ensure_target();
   RepetitionRecord rec;
   const auto rep_start = Clock::now();
   std::optional<std::string> refusal;
+  if (cell.target == TargetKind::Loop && fleet_)
+    refusal =
+        "loop cells are not run on fleet hosts yet (the loop device would be attached on "
+        "each host)";
   if (cell.target == TargetKind::Loop && !root_)
     refusal = "loop devices need root (run as root for the loop cells)";
   if (!refusal && !o_.force_unsafe) refusal = crash_risk(cell, on_zfs_, zfs_version_);
@@ -913,46 +952,60 @@ RepetitionRecord RunSession::attempt(const Cell& cell, const Slot& slot) {
     rec.status = "skipped";
     rec.message = *refusal;
     rec.started = rec.finished = utc_timestamp();
-    return rec;
+    return fleet_ ? fleet_rows(rec, *fleet_) : std::vector<RepetitionRecord>{rec};
   }
   // Names this repetition for `diobench crashed` should the machine die
   // under it (cleared once the repetition is stored).
   mark_running(dir_.string(), {cell.name(), slot.repetition, slot.position, utc_timestamp()});
+  std::vector<RepetitionRecord> rows;
   try {
-    rec = run_repetition(cell, slot.repetition, slot.position, *ctx_);
+    if (fleet_) {
+      rows = run_fleet_repetition(cell, slot.repetition, slot.position, profile_, *fleet_);
+    } else {
+      rows.push_back(run_repetition(cell, slot.repetition, slot.position, *ctx_));
+    }
   } catch (const std::exception& e) {
     rec.cell = cell.name();
     rec.repetition = slot.repetition;
     rec.position = slot.position;
     rec.status = "failed";
     rec.message = e.what();
+    rows = fleet_ ? fleet_rows(rec, *fleet_) : std::vector<RepetitionRecord>{rec};
   }
-  rec.elapsed_ms = ms_since(rep_start);  // set-up and clean-up included
-  return rec;
+  for (RepetitionRecord& r : rows)
+    r.elapsed_ms = ms_since(rep_start);  // set-up and clean-up included
+  return rows;
 }
 
-void RunSession::record(const Slot& slot, RepetitionRecord rec, double slot_s) {
-  store_->add_repetition(rec);
+// Stores a repetition's rows; the counts are of rows measured (a fleet's
+// hosts', not their sum), the summary gets the repetition's own row.
+void RunSession::record(const Slot& slot, std::vector<RepetitionRecord> rows, double slot_s) {
+  store_->add_repetitions(rows);
   clear_running(dir_.string());
   const Cell& cell = profile_.cells[slot.cell];
+  RepetitionRecord rec = std::move(rows.back());
+  if (fleet_) rows.pop_back();
   attempts_[rec.cell] = std::max(attempts_[rec.cell], rec.repetition);
   // What a repetition costs, storing it included; a skipped one costs
   // nothing worth learning.
   if (rec.status != "skipped") cost_.add(cell, slot_s);
-  if (rec.status == "ok") {
-    ++outcome_.ok;
-    finished_.insert({rec.cell, rec.repetition});
-  } else if (rec.status == "skipped") {
-    ++outcome_.skipped;
-  } else {
-    ++outcome_.failed;
+  for (const RepetitionRecord& r : fleet_ ? rows : std::vector<RepetitionRecord>{rec}) {
+    if (r.status == "ok") {
+      ++outcome_.ok;
+    } else if (r.status == "skipped") {
+      ++outcome_.skipped;
+    } else {
+      ++outcome_.failed;
+    }
   }
+  if (rec.status == "ok") finished_.insert({rec.cell, rec.repetition});
   done_[rec.cell].push_back(std::move(rec));
 }
 
-void RunSession::show_progress(const Slot& slot, const RepetitionRecord& rec,
+void RunSession::show_progress(const Slot& slot, const std::vector<RepetitionRecord>& rows,
                                const std::string& phase, std::size_t ran, std::size_t count,
                                double eta_s) {
+  const RepetitionRecord& rec = rows.back();
   std::string last = rec.status;
   if (rec.status == "ok") {
     const Cell& cell = profile_.cells[slot.cell];
@@ -965,7 +1018,16 @@ void RunSession::show_progress(const Slot& slot, const RepetitionRecord& rec,
   } else if (!rec.message.empty()) {
     last += ": " + rec.message.substr(0, 100);
   }
-  char line[480];
+  if (fleet_) {  // which hosts are done with this repetition, and how
+    std::string ok, not_ok;
+    for (std::size_t i = 0; i + 1 < rows.size(); ++i) {
+      std::string& list = rows[i].status == "ok" ? ok : not_ok;
+      list += (list.empty() ? "" : " ") + rows[i].host;
+    }
+    last += "  hosts ok: " + (ok.empty() ? "none" : ok);
+    if (!not_ok.empty()) last += "; not: " + not_ok;
+  }
+  char line[640];
   std::snprintf(line, sizeof line, "%s[%zu/%zu] %s rep %u  elapsed %s eta %s  %s",
                 phase.empty() ? "" : (phase + " ").c_str(), ran, count, rec.cell.c_str(),
                 rec.repetition, duration_text(spent_s()).c_str(), duration_text(eta_s).c_str(),
@@ -1059,7 +1121,12 @@ void RunSession::clean_up() {
     scratch_->remove_file(file_name_);
     journal_->scratch_file_removed(scratch_file_);
   }
-  if (profile_.bench.enabled()) {
+  if (fleet_) {
+    for (const std::string& problem : finish_fleet(*fleet_)) {
+      progress_ << "clean-up: " << problem << "\n";
+    }
+    if (profile_.bench.enabled()) outcome_.bench = "skipped: not run on fleet hosts";
+  } else if (profile_.bench.enabled()) {
     outcome_.bench = run_bench_drivers(profile_.bench, o_, dir_, *scratch_, *journal_, progress_);
   }
   scratch_.reset();

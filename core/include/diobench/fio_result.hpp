@@ -18,11 +18,22 @@ struct DirectionResult {
   // Completion latency percentiles in ns, keyed by percentile (e.g. 99.0),
   // as fio computed them from its histogram.
   std::map<double, double> clat_percentiles_ns;
+  // json+ only: fio's completion latency histogram, each bucket's value
+  // (ns) and its completions. fio 3.33 writes no percentiles for the
+  // "All clients" sum; its hosts' buckets, added, give them
+  // (percentiles_from_bins).
+  std::map<std::uint64_t, std::uint64_t> clat_bins;
   double clat_mean_ns = 0;
   double lat_mean_ns = 0;  // submission + completion
   bool measured() const { return total_ios > 0; }
   double percentile_ns(double p) const;  // NaN when absent
 };
+
+// Percentiles `at` (e.g. 99.0) of a latency histogram as fio computes
+// them from its own (stat.c, calc_clat_percentiles): the first bucket at
+// which the completions counted so far reach p% of all of them.
+std::map<double, double> percentiles_from_bins(const std::map<std::uint64_t, std::uint64_t>& bins,
+                                               const std::vector<double>& at);
 
 struct FioJobResult {
   std::string name;
@@ -33,6 +44,10 @@ struct FioJobResult {
   DirectionResult read;
   DirectionResult write;
 };
+
+// fio as a client names the sum of every server's jobs this way (client.c,
+// fio 3.33 and 3.39); no host name can be it.
+inline constexpr const char* kFioAllClients = "All clients";
 
 struct FioResult {
   std::string fio_version;

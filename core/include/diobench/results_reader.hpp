@@ -25,6 +25,10 @@ class ResultsReader {
   // from; SQL that does not fit the file says it is not a results index.
   void each(const std::string& sql, const std::function<void(const Row&)>& row) const;
   bool has_column(const std::string& table, const std::string& column) const;
+  // The SQL condition (" WHERE ...", or "" for an index without hosts)
+  // that keeps each repetition's own row: this machine's, or in a fleet
+  // run fio's sum over the hosts, not each host's.
+  std::string repetition_rows() const;
 
  private:
   [[noreturn]] void fail(const std::string& message) const;

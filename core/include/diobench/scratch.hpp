@@ -51,6 +51,10 @@ class ScratchArea {
   // The same check alone, e.g. before a run starts.
   void check_room(const std::string& name, std::uint64_t bytes) const;
   void remove_file(const std::string& name) noexcept;
+  // Leaves `name` to another process: the destructor no longer removes it
+  // (a fleet host's file outlives the command that made it; its journal
+  // entry removes it at the end).
+  void release(const std::string& name);
 
  private:
   // The area's directory, opened anew for each operation (a descriptor

@@ -25,6 +25,9 @@ struct PlanFile {
   // run creates, or `dataset` itself with --in-place). A plan without it
   // (older diobench) worked in place.
   std::string work_dataset;
+  // A fleet run: its hosts (HOST[:PORT]) and the ssh command; none: local.
+  std::vector<std::string> hosts;
+  std::string ssh;
 };
 
 // A plan from its JSON text. Throws std::invalid_argument naming `origin`

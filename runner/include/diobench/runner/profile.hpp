@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,6 +42,9 @@ struct Profile {
   unsigned max_repetitions = 30;
   std::vector<Cell> cells;  // expanded, in profile order
   BenchSettings bench;
+  // [hosts] list: HOST[:PORT] of each fleet host (fleet.hpp), as written;
+  // empty: the run is local.
+  std::vector<std::string> hosts;
 
   // Seconds a run of `cells` would take with `repetitions` each, counting
   // ramp, runtime and a per-repetition allowance for set-up.
@@ -75,6 +79,14 @@ Profile parse_profile(const std::string& text, const std::string& path, const st
 // the profile is checked (a run directory keeps its profile but the
 // fixtures of old runs may lack the job template). Throws ProfileError.
 double profile_ramp_seconds(const std::string& path);
+
+// The values profiles/job.fio reads for a cell (${DIOBENCH_*}): the local
+// runner puts them in fio's environment, a fleet run writes them into the
+// job it sends (fleet.hpp). `target` is what fio opens, `counters` the
+// engine's sidecar.
+std::map<std::string, std::string> job_values(const Cell& cell, const Profile& profile,
+                                              const std::string& engine, const std::string& target,
+                                              const std::string& counters);
 
 // Keeps the cells whose axes match every filter ("axis=value"); several
 // filters on one axis are alternatives. Throws std::invalid_argument naming

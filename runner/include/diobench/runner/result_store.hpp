@@ -32,6 +32,9 @@ std::string utc_timestamp();
 
 struct RepetitionRecord {
   std::string cell;  // Cell::name()
+  // Where it ran: "" this machine; in a fleet run HOST:PORT, or
+  // kFioAllClients for fio's sum over the hosts (fleet.hpp).
+  std::string host;
   unsigned repetition = 0;
   unsigned position = 0;  // 1-based place in the run's order
   std::string status;     // ok | failed | skipped | crash (the kernel died during it)
@@ -83,14 +86,18 @@ class ResultStore {
   void add_cells(const std::vector<Cell>& cells);  // idempotent by name
   void add_system_info(const std::map<std::string, std::string>& info);
   void add_repetition(const RepetitionRecord& r);  // one transaction
+  // A repetition's rows, every host's and the sum, in one transaction;
+  // they replace every row stored before for that cell and repetition.
+  void add_repetitions(const std::vector<RepetitionRecord>& rows);
 
-  // (cell name, repetition) pairs already stored with status ok.
+  // (cell name, repetition) pairs already stored with status ok (on every
+  // host, in a fleet run).
   std::set<std::pair<std::string, unsigned>> finished_repetitions() const;
   std::optional<std::uint64_t> seed() const;
   // Cells with a repetition that crashed the machine.
   std::set<std::string> crashed_cells() const;
   // Every stored repetition (identity, status, message, file names,
-  // elapsed_ms; no parsed results), in run order: what an earlier invocation left.
+  // elapsed_ms, host; no parsed results), in run order: what an earlier invocation left.
   std::vector<RepetitionRecord> stored_repetitions() const;
 
  private:

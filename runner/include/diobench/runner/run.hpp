@@ -4,7 +4,7 @@
 // Run directory:
 //   profile.ini, job.fio   copies of what ran
 //   plan.json              backend, filters, seed, --until-decided's budget,
-//                          cap and threshold: what --resume needs
+//                          cap and threshold, a fleet's hosts: what --resume needs
 //   journal.jsonl          undo journal (removed once nothing is left to undo)
 //   results.db             the SQLite index (result_store.hpp)
 //   raw/<cell>/rep<N>.json            fio's output as fio wrote it
@@ -13,6 +13,9 @@
 //   bench/bench.json, bench/bench.log  the Google Benchmark drivers' JSON as
 //                          they wrote it, and their messages (profile [bench])
 //   current.json           the repetition running now (crash_record.hpp)
+//   A fleet run (fleet_run.hpp) adds, per repetition, raw/<cell>/rep<N>.fio
+//   (the job the hosts ran), .hosts (fio's host list), .HOST:PORT.counters.jsonl
+//   (each host's sidecar) and .hosts.d/ (what each host's set-up said).
 #pragma once
 
 #include <cstdint>
@@ -63,6 +66,12 @@ struct RunOptions {
   // [bench] drivers), and where their binary is.
   std::optional<std::string> bench_drivers;
   std::string bench_path;
+  // A fleet run (fleet.hpp): HOST[:PORT] of each host (overrides the
+  // profile's [hosts]), the ssh command that reaches them (words; empty:
+  // ssh -o BatchMode=yes), and diobench's path, on every host the same.
+  std::vector<std::string> hosts;
+  std::string ssh;
+  std::string diobench_path;
 };
 
 struct RunOutcome {

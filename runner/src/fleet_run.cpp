@@ -1,0 +1,286 @@
+#include "diobench/runner/fleet_run.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "diobench/durable_file.hpp"
+#include "diobench/runner/fio_process.hpp"
+#include "diobench/runner/plan_file.hpp"
+#include "diobench/runner/timing.hpp"
+
+namespace diobench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// ssh and `diobench host` start in well under this; preparing also writes
+// the scratch file the first time, at a floor of 8 MiB/s.
+double host_command_limit_s(std::uint64_t write_bytes) {
+  return 60 + static_cast<double>(write_bytes) / (8 << 20);
+}
+
+RepetitionRecord& fail(RepetitionRecord& rec, const std::string& why) {
+  rec.status = "failed";
+  rec.message = why;
+  return rec;
+}
+
+std::string text_before_json(const std::string& file) {
+  std::ifstream in(file);
+  std::string text, line;
+  while (std::getline(in, line) && line.find('{') == std::string::npos) text += line + "\n";
+  return text;
+}
+
+PathCounters counters_of(const std::string& sidecar) {
+  PathCounters total;
+  std::istringstream in(sidecar);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) total += parse_sidecar_line(line).counters;
+  }
+  return total;
+}
+
+// The job every host runs, the cell's values written out, and the hosts
+// that take part: RAW.fio and RAW.hosts, kept in the run directory.
+FioInvocation fleet_invocation(const Cell& cell, const Profile& p, const FleetSettings& fleet,
+                               const std::vector<HostSpec>& hosts, const std::string& base) {
+  std::ifstream in(p.job_template);
+  std::stringstream job;
+  job << in.rdbuf();
+  const auto values = job_values(cell, p, fleet.engine, fleet.paths.file(), fleet.paths.counters());
+  // A server may still start the job after its client is gone (a killed
+  // run): it must not make a scratch file that restore has removed.
+  write_file_durably(base + ".fio",
+                     render_job(job.str(), values) +
+                         "; fleet run: the host made the file (diobench host prepare)\n"
+                         "allow_file_create=0\n");
+  std::string list;
+  for (const HostSpec& h : hosts) list += h.fio_name() + "\n";
+  write_file_durably(base + ".hosts", list);
+  FioInvocation fio;
+  const char* env = std::getenv("DIOBENCH_FIO");
+  fio.program = env && *env ? env : "fio";  // a client: the job's own thread=1 applies on the hosts
+  fio.args = {"--client=" + base + ".hosts", "--output-format=json+", base + ".fio"};
+  fio.log_file = base + ".log";
+  fio.output_file = base + ".json";
+  FioWork work;
+  work.ramp_s = p.ramp_s;
+  work.runtime_s = p.runtime_s;
+  work.time_based = true;
+  fio.timeout_s = fio_time_limit_s(work);
+  return fio;
+}
+
+// fio's JSON of a run that lost a host: fio exits 1, yet what the other
+// hosts reported is complete. Put in place as when fio exits 0.
+std::optional<FioResult> fleet_result(const FioExit& exit, const std::string& json,
+                                      std::string& why) {
+  const std::string partial = json + ".partial";
+  if (!exit.ok() && (exit.timed_out || exit.status != 1 || !fs::exists(partial))) {
+    why = "fio " + exit.reason + ": " + exit.log;
+    return std::nullopt;
+  }
+  try {
+    if (!exit.ok()) publish_file_durably(partial, json);
+    return read_fio_json(json);
+  } catch (const std::exception& e) {
+    why = e.what();
+    return std::nullopt;
+  }
+}
+
+// A host's row from fio's result and the sidecar its host gave back.
+void host_row(RepetitionRecord& rec, const HostSpec& host, const FioResult& fio,
+              const std::string& said_by_fio, const HostReply& counters) {
+  std::optional<FioResult> mine = host_view(fio, host.fio_name(), 0);
+  if (!mine) {
+    const std::string said = fio_host_message(said_by_fio, host.name);
+    fail(rec, "fio has no result from this host" + (said.empty() ? "" : ": " + said));
+    return;
+  }
+  if (const int err = mine->first_error()) {
+    fail(rec, "fio reported error " + std::to_string(err) + " (" + std::strerror(err) + ")");
+    return;
+  }
+  std::uint64_t ios = 0;
+  for (const FioJobResult& j : mine->jobs) ios += j.read.total_ios + j.write.total_ios;
+  if (ios == 0) {  // no error, nothing measured: never an ok row
+    fail(rec, "fio reports no I/O from this host");
+    return;
+  }
+  if (!counters.ok) {
+    fail(rec, "the engine's counters could not be fetched: " + counters.error);
+    return;
+  }
+  rec.fio = std::move(mine);
+  rec.counters = counters_of(counters.output);
+  rec.status = "ok";
+}
+
+// fio 3.33 gives the "All clients" sum no latency percentiles: they are
+// computed from the hosts' histograms added (json+ bins), at the
+// percentiles fio gave the hosts, the way fio computes its own.
+void add_sum_percentiles(const std::vector<FioJobResult>& hosts, FioJobResult& sum) {
+  if (hosts.empty()) return;
+  for (auto part : {&FioJobResult::read, &FioJobResult::write}) {
+    DirectionResult& d = sum.*part;
+    if (!d.clat_percentiles_ns.empty()) continue;
+    std::map<std::uint64_t, std::uint64_t> bins;
+    for (const FioJobResult& h : hosts) {
+      for (const auto& [ns, count] : (h.*part).clat_bins) bins[ns] += count;
+    }
+    std::vector<double> at;
+    for (const auto& [p, ns] : (hosts.front().*part).clat_percentiles_ns) at.push_back(p);
+    d.clat_percentiles_ns = percentiles_from_bins(bins, at);
+  }
+}
+
+}  // namespace
+
+std::optional<FioResult> host_view(const FioResult& all, const std::string& host,
+                                   std::size_t host_count) {
+  FioResult view;
+  view.fio_version = all.fio_version;
+  if (host == kAllHosts) {
+    view.jobs = all.all_clients;
+    if (view.jobs.empty() && host_count == 1) view.jobs = all.jobs;
+    if (!all.all_clients.empty()) add_sum_percentiles(all.jobs, view.jobs.front());
+  } else {
+    for (const FioJobResult& job : all.jobs) {
+      if (job.host == host) view.jobs.push_back(job);
+    }
+  }
+  if (view.jobs.empty()) return std::nullopt;
+  return view;
+}
+
+std::vector<RepetitionRecord> fleet_rows(const RepetitionRecord& like, const FleetSettings& fleet) {
+  std::vector<RepetitionRecord> rows;
+  for (const HostSpec& h : fleet.hosts) {
+    rows.push_back(like);
+    rows.back().host = h.label();
+  }
+  rows.push_back(like);
+  rows.back().host = kAllHosts;
+  return rows;
+}
+
+std::vector<RepetitionRecord> run_fleet_repetition(const Cell& cell, unsigned repetition,
+                                                   unsigned position, const Profile& profile,
+                                                   const FleetSettings& fleet) {
+  RepetitionRecord like = starting_repetition(cell, repetition, position);
+  like.status = "failed";
+  const std::string rel = raw_files_base(cell, repetition);
+  const std::string base = (fs::path(fleet.run_dir) / rel).string();
+  fs::create_directories(fs::path(base).parent_path());
+  const std::string logs = base + ".hosts.d";
+  fs::create_directories(logs);
+  like.fio_json = rel + ".json";
+  std::vector<RepetitionRecord> rows = fleet_rows(like, fleet);
+  RepetitionRecord& sum = rows.back();
+
+  // 1. Every host prepares itself at once: scratch file, cache drop and check.
+  const auto drop_start = Clock::now();
+  const std::vector<HostReply> prepared =
+      on_every_host(fleet.shell, fleet.hosts,
+                    {"prepare", "--dir", fleet.paths.dir, "--run", fleet.paths.run, "--size",
+                     std::to_string(profile.size), "--engine", fleet.engine},
+                    host_command_limit_s(profile.size), logs);
+  std::vector<HostSpec> ready;
+  for (std::size_t i = 0; i < fleet.hosts.size(); ++i) {
+    rows[i].cache_drop_ms = ms_since(drop_start);
+    if (prepared[i].ok) {
+      ready.push_back(fleet.hosts[i]);
+    } else {
+      fail(rows[i], "set-up on the host failed: " + prepared[i].error);
+    }
+  }
+  // 2. One fio client runs the job on every prepared host at the same moment.
+  std::optional<FioResult> fio;
+  std::string why = "no host could be set up";
+  FioExit exit;
+  const auto fio_start = Clock::now();
+  if (!ready.empty()) {
+    exit = run_fio(fleet_invocation(cell, profile, fleet, ready, base));
+    fio = fleet_result(exit, base + ".json", why);
+  }
+  const double fio_ms = ms_since(fio_start);
+  // 3. Each host's sidecar back, and each row from what fio said of it.
+  const std::vector<HostReply> sidecars = on_every_host(
+      fleet.shell, fleet.hosts, {"counters", "--dir", fleet.paths.dir, "--run", fleet.paths.run},
+      host_command_limit_s(0), logs);
+  // fio's lines about lost hosts: in its messages, and in the output file
+  // before the JSON ("client: host=H disconnected").
+  const std::string said_by_fio = exit.log + "\n" + text_before_json(base + ".json");
+  PathCounters total;
+  std::string lost, all_sidecars;
+  for (std::size_t i = 0; i < fleet.hosts.size(); ++i) {
+    RepetitionRecord& rec = rows[i];
+    rec.fio_ms = fio_ms;
+    if (prepared[i].ok && !fio) fail(rec, why);
+    if (prepared[i].ok && fio) host_row(rec, fleet.hosts[i], *fio, said_by_fio, sidecars[i]);
+    if (rec.status == "ok") {
+      rec.counters_file = rel + "." + fleet.hosts[i].label() + ".counters.jsonl";
+      write_file_durably((fs::path(fleet.run_dir) / rec.counters_file).string(),
+                         sidecars[i].output);
+      total += *rec.counters;
+      all_sidecars += sidecars[i].output;
+    } else {
+      lost += (lost.empty() ? "" : ", ") + fleet.hosts[i].label();
+    }
+    rec.finished = utc_timestamp();
+  }
+  // 4. fio's sum over the hosts, when every host reported.
+  sum.fio_ms = fio_ms;
+  sum.cpu_busy_s = exit.cpu_busy_s;
+  sum.cpu_window_s = exit.cpu_window_s;
+  sum.fio_cpu_s = exit.child_cpu_s;
+  if (!lost.empty()) {
+    fail(sum, "not every host measured (failed: " + lost + ")");
+  } else if (fio && (sum.fio = host_view(*fio, kAllHosts, fleet.hosts.size()))) {
+    sum.counters = total;
+    sum.counters_file = rel + ".all.counters.jsonl";  // every host's lines: read back, they sum
+    write_file_durably((fs::path(fleet.run_dir) / sum.counters_file).string(), all_sidecars);
+    sum.status = "ok";
+  } else {
+    fail(sum, "fio gave no sum over the hosts");
+  }
+  sum.finished = utc_timestamp();
+  return rows;
+}
+
+std::vector<std::string> finish_fleet(const FleetSettings& fleet) {
+  const std::string logs = (fs::path(fleet.run_dir) / "hosts").string();
+  fs::create_directories(logs);
+  const std::vector<HostReply> replies = on_every_host(
+      fleet.shell, fleet.hosts, {"finish", "--dir", fleet.paths.dir, "--run", fleet.paths.run},
+      host_command_limit_s(0), logs);
+  std::vector<std::string> problems;
+  for (std::size_t i = 0; i < fleet.hosts.size(); ++i) {
+    if (!replies[i].ok) problems.push_back(fleet.hosts[i].label() + ": " + replies[i].error);
+  }
+  return problems;
+}
+
+std::vector<std::string> restore_fleet(const std::string& run_dir, const std::string& diobench) {
+  const fs::path plan_path = fs::path(run_dir) / "plan.json";
+  if (!fs::exists(plan_path)) return {};
+  const PlanFile plan = read_plan(plan_path.string());
+  if (plan.hosts.empty()) return {};
+  FleetSettings fleet;
+  fleet.hosts = parse_host_specs(plan.hosts);
+  if (!plan.ssh.empty()) fleet.shell.ssh = HostShell::split_command(plan.ssh);
+  fleet.shell.diobench = diobench;
+  fleet.paths = HostPaths{plan.scratch_dir, fs::absolute(run_dir).filename().string()};
+  fleet.paths.check();
+  fleet.run_dir = fs::absolute(run_dir).string();
+  return finish_fleet(fleet);
+}
+
+}  // namespace diobench
