@@ -505,7 +505,9 @@ int cmd_restore(const std::vector<std::string>& args) {
     }
     diobench::RestoreReport r;
     try {
-      r = diobench::restore_journal(journal.string());
+      // A fleet host's run directory goes as a finished run's would.
+      const auto host = diobench::host_paths_of(d);
+      r = host ? diobench::host_finish(*host) : diobench::restore_journal(journal.string());
     } catch (const diobench::JournalRefused& e) {
       std::cerr << "diobench: restore: " << e.what() << "; left alone\n";
       status = named ? kUsage : std::max(status, kFailed);
@@ -531,21 +533,29 @@ int cmd_restore(const std::vector<std::string>& args) {
 // `diobench host ACTION`: a fleet run's set-up on this host, asked over
 // ssh by the machine running fio as the client (runner/fleet_run.hpp).
 int cmd_host(const std::vector<std::string>& args) {
-  std::string action, dir, run, engine;
-  std::uint64_t size = 0;
+  std::string action, dir, run, loop_dio;
+  diobench::HostCell cell;
   po::options_description desc(
       "Usage: diobench host prepare|counters|finish --dir DIR --run NAME [options]\n\n"
       "What a fleet run (`diobench run --host ...`) asks each host to do over ssh:\n"
       "prepare (before each repetition: the engine must exist here; the scratch file\n"
-      "in DIR, made and journaled the first time; its cache dropped and checked),\n"
-      "counters (after it: print the engine's sidecar and remove it), finish (at the\n"
-      "end: undo what the host's journal, DIR/host-NAME/journal.jsonl, holds). After a\n"
-      "killed run, `diobench restore DIR/host-NAME` on the host does the same.\n\nOptions");
+      "in DIR, made and journaled the first time; a loop cell's loop device attached\n"
+      "with its direct I/O and left attached; the cache dropped and checked; the block\n"
+      "devices' counters read; prints what fio opens here), counters (after it: print\n"
+      "what the devices moved and the engine's sidecar as JSON, the loop device\n"
+      "detached), finish (at the end: undo what the host's journal,\n"
+      "DIR/host-NAME/journal.jsonl, holds). After a killed run, `diobench restore\n"
+      "DIR/host-NAME` on the host does the same.\n\nOptions");
   desc.add_options()("help,h", "this text")("dir", po::value(&dir), "the scratch area")(
-      "run", po::value(&run), "the run directory's name")("size", po::value(&size),
+      "run", po::value(&run), "the run directory's name")("size", po::value(&cell.size),
                                                           "prepare: the scratch file's bytes")(
-      "engine", po::value(&engine), "prepare: the engine's path, to check")(
-      "action", po::value(&action), "prepare, counters or finish");
+      "engine", po::value(&cell.engine), "prepare: the engine's path, to check")(
+      "rw", po::value(&cell.rw), "prepare: the workload's fio rw=")(
+      "bs", po::value(&cell.bs), "prepare: the workload's fio bs=")(
+      "loop-dio", po::value(&loop_dio), "prepare: on|off, a loop cell's loop device direct I/O")(
+      "force-unsafe", po::bool_switch(&cell.force_unsafe),
+      "prepare: attach a loop device the crash guard refuses")("action", po::value(&action),
+                                                               "prepare, counters or finish");
   const po::variables_map vm = parse("host", desc, args, "action", 1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -555,8 +565,16 @@ int cmd_host(const std::vector<std::string>& args) {
   try {
     paths.check();
     if (action == "prepare") {
-      if (size == 0 || engine.empty()) throw UsageError("host prepare: give --size and --engine");
-      diobench::host_prepare(paths, size, engine);
+      if (cell.size == 0 || cell.engine.empty() || cell.rw.empty() || cell.bs.empty()) {
+        throw UsageError("host prepare: give --size, --engine, --rw and --bs");
+      }
+      if (vm.count("loop-dio")) {
+        if (loop_dio != "on" && loop_dio != "off") {
+          throw UsageError("invalid --loop-dio '" + loop_dio + "' (expected on or off)");
+        }
+        cell.loop_dio = loop_dio == "on";
+      }
+      std::cout << diobench::host_prepare(paths, cell) << "\n";
       return kOk;
     }
     if (action == "counters") {
@@ -564,9 +582,9 @@ int cmd_host(const std::vector<std::string>& args) {
       return kOk;
     }
     if (action == "finish") {
-      const std::vector<std::string> problems = diobench::host_finish(paths);
-      for (const std::string& p : problems) std::cerr << "diobench: host finish: " << p << "\n";
-      return problems.empty() ? kOk : kFailed;
+      const diobench::RestoreReport r = diobench::host_finish(paths);
+      for (const std::string& p : r.problems) std::cerr << "diobench: host finish: " << p << "\n";
+      return r.problems.empty() ? kOk : kFailed;
     }
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());

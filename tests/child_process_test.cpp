@@ -137,6 +137,8 @@ TEST(ChildProcess, ExitStatusAndSignalAreTheReason) {
   EXPECT_EQ(killed.status, 128 + SIGSEGV);
   EXPECT_EQ(killed.reason(), "killed by signal 11 (SIGSEGV)");
   EXPECT_EQ(run_child(command({"true"})).reason(), "");
+  // ssh's own failures exit 255: a status, not signal 127.
+  EXPECT_EQ(run_child(command({"sh", "-c", "exit 255"})).reason(), "exited with status 255");
 }
 
 TEST(ChildProcess, ItRunsInAProcessGroupOfItsOwn) {

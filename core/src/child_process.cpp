@@ -137,10 +137,9 @@ std::string ChildExit::reason() const {
   char text[96];
   if (timed_out) {
     std::snprintf(text, sizeof text, "timed out after %g s", timeout_s);
-  } else if (status > 128) {
-    const char* name = sigabbrev_np(status - 128);
-    std::snprintf(text, sizeof text, "killed by signal %d (SIG%s)", status - 128,
-                  name ? name : "?");
+  } else if (signal != 0) {
+    const char* name = sigabbrev_np(signal);
+    std::snprintf(text, sizeof text, "killed by signal %d (SIG%s)", signal, name ? name : "?");
   } else if (status != 0) {
     std::snprintf(text, sizeof text, "exited with status %d", status);
   } else {
@@ -383,6 +382,7 @@ ChildExit ChildProcess::reap(ChildExit exit) {
   // ECHILD: the caller set SIGCHLD to be ignored, and the status is gone.
   if (waited == pid_) {
     exit.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    exit.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   }
   auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
   exit.cpu_s = seconds(usage.ru_utime) + seconds(usage.ru_stime);

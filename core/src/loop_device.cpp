@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -252,6 +254,11 @@ bool LoopDevice::detach() noexcept {
   }
 }
 
+void LoopDevice::leave_attached() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
 std::vector<BoundLoop> bound_loop_devices() {
   std::vector<BoundLoop> found;
   DIR* dir = ::opendir("/sys/block");
@@ -267,6 +274,23 @@ std::vector<BoundLoop> bound_loop_devices() {
   }
   ::closedir(dir);
   return found;
+}
+
+bool loop_bound_to(const std::string& device, const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return false;
+  const int fd = ::open(device.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  loop_info64 info{};
+  const bool got = ::ioctl(fd, LOOP_GET_STATUS64, &info) == 0;
+  ::close(fd);
+  if (!got) return false;
+  // The kernel's 32-bit device encoding (new_encode_dev) of the file's device.
+  const std::uint64_t dev = info.lo_device;
+  const unsigned dev_major = (dev & 0xfff00) >> 8;
+  const unsigned dev_minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+  return info.lo_inode == st.st_ino && dev_major == major(st.st_dev) &&
+         dev_minor == minor(st.st_dev);
 }
 
 }  // namespace diobench

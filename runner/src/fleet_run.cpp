@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "diobench/durable_file.hpp"
@@ -30,6 +31,8 @@ RepetitionRecord& fail(RepetitionRecord& rec, const std::string& why) {
   return rec;
 }
 
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 std::string text_before_json(const std::string& file) {
   std::ifstream in(file);
   std::string text, line;
@@ -46,27 +49,36 @@ PathCounters counters_of(const std::string& sidecar) {
   return total;
 }
 
-// The job every host runs, the cell's values written out, and the hosts
-// that take part: RAW.fio and RAW.hosts, kept in the run directory.
+// A host that is ready for the repetition, and what fio opens there (its
+// scratch file, or the loop device it attached).
+struct ReadyHost {
+  HostSpec host;
+  std::string target;
+};
+
+// The job each host runs, the cell's values written out with that host's
+// target (RAW.HOST:PORT.fio, kept in the run directory), and one fio
+// client for all of them: `--client=HOST,PORT JOB` per host.
 FioInvocation fleet_invocation(const Cell& cell, const Profile& p, const FleetSettings& fleet,
-                               const std::vector<HostSpec>& hosts, const std::string& base) {
+                               const std::vector<ReadyHost>& hosts, const std::string& base) {
   std::ifstream in(p.job_template);
   std::stringstream job;
   job << in.rdbuf();
-  const auto values = job_values(cell, p, fleet.engine, fleet.paths.file(), fleet.paths.counters());
-  // A server may still start the job after its client is gone (a killed
-  // run): it must not make a scratch file that restore has removed.
-  write_file_durably(base + ".fio",
-                     render_job(job.str(), values) +
-                         "; fleet run: the host made the file (diobench host prepare)\n"
-                         "allow_file_create=0\n");
-  std::string list;
-  for (const HostSpec& h : hosts) list += h.fio_name() + "\n";
-  write_file_durably(base + ".hosts", list);
   FioInvocation fio;
   const char* env = std::getenv("DIOBENCH_FIO");
   fio.program = env && *env ? env : "fio";  // a client: the job's own thread=1 applies on the hosts
-  fio.args = {"--client=" + base + ".hosts", "--output-format=json+", base + ".fio"};
+  fio.args = {"--output-format=json+"};
+  for (const ReadyHost& h : hosts) {
+    const auto values = job_values(cell, p, fleet.engine, h.target, fleet.paths.counters());
+    const std::string file = base + "." + h.host.label() + ".fio";
+    // A server may still start the job after its client is gone (a killed
+    // run): it must not make a scratch file that restore has removed.
+    write_file_durably(file, render_job(job.str(), values) +
+                                 "; fleet run: the host made the file (diobench host prepare)\n"
+                                 "allow_file_create=0\n");
+    fio.args.push_back("--client=" + h.host.fio_name());
+    fio.args.push_back(file);
+  }
   fio.log_file = base + ".log";
   fio.output_file = base + ".json";
   FioWork work;
@@ -75,6 +87,30 @@ FioInvocation fleet_invocation(const Cell& cell, const Profile& p, const FleetSe
   work.time_based = true;
   fio.timeout_s = fio_time_limit_s(work);
   return fio;
+}
+
+// `diobench host prepare` for the cell, as words.
+std::vector<std::string> prepare_args(const Cell& cell, const Profile& profile,
+                                      const FleetSettings& fleet) {
+  std::vector<std::string> args = {"prepare",
+                                   "--dir",
+                                   fleet.paths.dir,
+                                   "--run",
+                                   fleet.paths.run,
+                                   "--size",
+                                   std::to_string(profile.size),
+                                   "--engine",
+                                   fleet.engine,
+                                   "--rw",
+                                   cell.workload.rw,
+                                   "--bs",
+                                   cell.workload.bs};
+  if (cell.loop_dio) {
+    args.push_back("--loop-dio");
+    args.push_back(*cell.loop_dio ? "on" : "off");
+  }
+  if (fleet.force_unsafe) args.push_back("--force-unsafe");
+  return args;
 }
 
 // fio's JSON of a run that lost a host: fio exits 1, yet what the other
@@ -95,32 +131,58 @@ std::optional<FioResult> fleet_result(const FioExit& exit, const std::string& js
   }
 }
 
-// A host's row from fio's result and the sidecar its host gave back.
-void host_row(RepetitionRecord& rec, const HostSpec& host, const FioResult& fio,
-              const std::string& said_by_fio, const HostReply& counters) {
+// What a host's `diobench host counters` gave back: the engine's sidecar
+// and what its block devices moved.
+struct HostCounters {
+  std::string sidecar;
+  std::vector<DeviceIo> devices;
+};
+
+HostCounters parse_host_counters(const std::string& reply) {
+  const nlohmann::json j = nlohmann::json::parse(reply);
+  HostCounters c{j.at("sidecar"), {}};
+  for (const nlohmann::json& d : j.at("devices")) {
+    c.devices.push_back({d.at("device"), d.at("role"), d.at("read_bytes"), d.at("write_bytes")});
+  }
+  return c;
+}
+
+// A host's row from fio's result and the counters its host gave back;
+// returns the engine's sidecar text of an ok row.
+std::string host_row(RepetitionRecord& rec, const HostSpec& host, const FioResult& fio,
+                     const std::string& said_by_fio, const HostReply& counters) {
   std::optional<FioResult> mine = host_view(fio, host.fio_name(), 0);
   if (!mine) {
     const std::string said = fio_host_message(said_by_fio, host.name);
     fail(rec, "fio has no result from this host" + (said.empty() ? "" : ": " + said));
-    return;
+    return "";
   }
   if (const int err = mine->first_error()) {
     fail(rec, "fio reported error " + std::to_string(err) + " (" + std::strerror(err) + ")");
-    return;
+    return "";
   }
   std::uint64_t ios = 0;
   for (const FioJobResult& j : mine->jobs) ios += j.read.total_ios + j.write.total_ios;
   if (ios == 0) {  // no error, nothing measured: never an ok row
     fail(rec, "fio reports no I/O from this host");
-    return;
+    return "";
   }
   if (!counters.ok) {
-    fail(rec, "the engine's counters could not be fetched: " + counters.error);
-    return;
+    fail(rec, "the host's counters could not be fetched: " + counters.error);
+    return "";
+  }
+  HostCounters c;
+  try {
+    c = parse_host_counters(counters.output);
+  } catch (const std::exception& e) {
+    fail(rec, std::string("the host's counters could not be read: ") + e.what());
+    return "";
   }
   rec.fio = std::move(mine);
-  rec.counters = counters_of(counters.output);
+  rec.counters = counters_of(c.sidecar);
+  rec.devices = std::move(c.devices);
   rec.status = "ok";
+  return c.sidecar;
 }
 
 // fio 3.33 gives the "All clients" sum no latency percentiles: they are
@@ -188,15 +250,13 @@ std::vector<RepetitionRecord> run_fleet_repetition(const Cell& cell, unsigned re
   // 1. Every host prepares itself at once: scratch file, cache drop and check.
   const auto drop_start = Clock::now();
   const std::vector<HostReply> prepared =
-      on_every_host(fleet.shell, fleet.hosts,
-                    {"prepare", "--dir", fleet.paths.dir, "--run", fleet.paths.run, "--size",
-                     std::to_string(profile.size), "--engine", fleet.engine},
+      on_every_host(fleet.shell, fleet.hosts, prepare_args(cell, profile, fleet),
                     host_command_limit_s(profile.size), logs);
-  std::vector<HostSpec> ready;
+  std::vector<ReadyHost> ready;
   for (std::size_t i = 0; i < fleet.hosts.size(); ++i) {
     rows[i].cache_drop_ms = ms_since(drop_start);
     if (prepared[i].ok) {
-      ready.push_back(fleet.hosts[i]);
+      ready.push_back({fleet.hosts[i], first_line(prepared[i].output)});
     } else {
       fail(rows[i], "set-up on the host failed: " + prepared[i].error);
     }
@@ -224,13 +284,18 @@ std::vector<RepetitionRecord> run_fleet_repetition(const Cell& cell, unsigned re
     RepetitionRecord& rec = rows[i];
     rec.fio_ms = fio_ms;
     if (prepared[i].ok && !fio) fail(rec, why);
-    if (prepared[i].ok && fio) host_row(rec, fleet.hosts[i], *fio, said_by_fio, sidecars[i]);
+    std::string sidecar;
+    if (prepared[i].ok && fio)
+      sidecar = host_row(rec, fleet.hosts[i], *fio, said_by_fio, sidecars[i]);
     if (rec.status == "ok") {
       rec.counters_file = rel + "." + fleet.hosts[i].label() + ".counters.jsonl";
-      write_file_durably((fs::path(fleet.run_dir) / rec.counters_file).string(),
-                         sidecars[i].output);
+      write_file_durably((fs::path(fleet.run_dir) / rec.counters_file).string(), sidecar);
       total += *rec.counters;
-      all_sidecars += sidecars[i].output;
+      all_sidecars += sidecar;
+      for (DeviceIo d : rec.devices) {  // the sum's devices: every host's, named with it
+        d.device = fleet.hosts[i].label() + "/" + d.device;
+        sum.devices.push_back(d);
+      }
     } else {
       lost += (lost.empty() ? "" : ", ") + fleet.hosts[i].label();
     }

@@ -136,11 +136,13 @@ std::vector<nlohmann::json> Journal::parse(const std::string& text,
 namespace {
 
 // Loop devices whose backing file is `backing` (with `under`: any file
-// below the directory `backing`).
+// below the directory `backing`): that very file, not another of its name.
 std::vector<std::string> loops_backed_by(const std::string& backing, bool under = false) {
   std::vector<std::string> found;
   for (const BoundLoop& loop : bound_loop_devices()) {
-    if (under ? loop.backing_file.rfind(backing + "/", 0) == 0 : loop.backing_file == backing) {
+    const bool named =
+        under ? loop.backing_file.rfind(backing + "/", 0) == 0 : loop.backing_file == backing;
+    if (named && loop_bound_to(loop.path, loop.backing_file)) {
       found.push_back(loop.path);
     }
   }
@@ -421,6 +423,12 @@ void destroy_datasets(const Outstanding& o, Journal& journal, RestoreReport& rep
 }
 
 }  // namespace
+
+std::vector<std::string> detach_loops_backed_by(const std::string& backing) {
+  RestoreReport report;
+  detach_loops(backing, false, report);
+  return report.problems;
+}
 
 RestoreReport restore_journal(const std::string& path) {
   RestoreReport report;

@@ -89,23 +89,6 @@ std::string check_split(const PathCounters& expected, const PoolIoStats& d) {
   return verdict;
 }
 
-std::optional<DeviceIo> device_delta(const std::string& name, const std::string& role,
-                                     const std::optional<DeviceCounters>& before) {
-  const auto after = device_counters(name);
-  if (!before || !after) return std::nullopt;
-  return DeviceIo{name, role, after->read_bytes - before->read_bytes,
-                  after->write_bytes - before->write_bytes};
-}
-
-// fsync of a file or block device (for a block device: its page cache
-// written through to the device); failures only mean less was flushed.
-void sync_to_storage(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
 // The failed outcome of a repetition, with the reason.
 RepetitionRecord& failed(RepetitionRecord& rec, const std::string& why) {
   rec.status = "failed";
@@ -696,6 +679,7 @@ void RunSession::start_fleet() {
   f.paths = HostPaths{o_.scratch_dir, dir_.filename().string()};
   f.paths.check();
   f.engine = o_.engine_path;
+  f.force_unsafe = o_.force_unsafe;
   f.run_dir = dir_.string();
   fleet_ = std::move(f);
 }
@@ -938,10 +922,6 @@ std::vector<RepetitionRecord> RunSession::attempt(const Cell& cell, const Slot& 
   RepetitionRecord rec;
   const auto rep_start = Clock::now();
   std::optional<std::string> refusal;
-  if (cell.target == TargetKind::Loop && fleet_)
-    refusal =
-        "loop cells are not run on fleet hosts yet (the loop device would be attached on "
-        "each host)";
   if (cell.target == TargetKind::Loop && !root_)
     refusal = "loop devices need root (run as root for the loop cells)";
   if (!refusal && !o_.force_unsafe) refusal = crash_risk(cell, on_zfs_, zfs_version_);

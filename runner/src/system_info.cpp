@@ -1,5 +1,6 @@
 #include "diobench/runner/system_info.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
@@ -85,6 +86,21 @@ std::optional<DeviceCounters> device_counters(const std::string& name) {
     if (!(in >> v)) return std::nullopt;
   }
   return DeviceCounters{f[2] * 512, f[6] * 512};
+}
+
+std::optional<DeviceIo> device_delta(const std::string& name, const std::string& role,
+                                     const std::optional<DeviceCounters>& before) {
+  const auto after = device_counters(name);
+  if (!before || !after) return std::nullopt;
+  return DeviceIo{name, role, after->read_bytes - before->read_bytes,
+                  after->write_bytes - before->write_bytes};
+}
+
+void sync_to_storage(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
 }
 
 std::map<std::string, std::string> collect_system_info(const std::string& scratch_dir) {

@@ -2,8 +2,9 @@
 # `diobench run --host` on three namespace hosts (tests/fleet/namespace-hosts
 # with sshd): a smoke matrix lands in one run directory with a row per host
 # and repetition and fio's sum over the hosts; each host's set-up is done
-# on that host (its scratch file, in its own directory) and undone at the
-# end; a server killed mid-run fails only that host's repetitions. The
+# on that host (its scratch file, in its own directory; a loop cell's loop
+# device over that file, with its direct I/O) and undone at the end; a
+# server killed mid-run fails only that host's repetitions. The
 # namespaces, servers and keys go however the test ends (trap).
 # usage: fleet_run_test.sh DIOBENCH
 set -u
@@ -43,6 +44,9 @@ iodepth = 1
 EOF
 run() { "$diobench" run --profile "$tmp/fleet.ini" --dir "$scratch" --ssh "$ssh_cmd" "$@"; }
 q() { sqlite3 "$1/results.db" "$2"; }
+# The loop devices bound to a run's scratch file on any host (the hosts
+# share this machine's kernel, so its loop devices).
+loops_of() { grep -l "/run-$1.dat" /sys/block/loop*/loop/backing_file 2>/dev/null; }
 
 # Bad hosts: exit 2 naming them, before anything is made.
 expect "bad host name" 2 "invalid host 'no host'" -- run --host "no host" --out "$tmp/bad1"
@@ -65,12 +69,26 @@ labels=("${addr[0]}:8765" "${addr[1]}:8765" "${addr[2]}:8765")
 [ $status -eq 0 ] || { echo "FAIL fleet run: status $status: $out"; fail=1; }
 for l in "${labels[@]}"; do
   n=$(q "$tmp/run1" "SELECT count(*) FROM repetitions WHERE host = '$l' AND status = 'ok'")
-  [ "$n" = 4 ] || { echo "FAIL $l: $n ok repetitions (want 2 file cells x 2)"; fail=1; }
-  n=$(q "$tmp/run1" "SELECT count(*) FROM repetitions WHERE host = '$l' AND status = 'skipped' AND message LIKE 'loop cells are not run on fleet hosts%'")
-  [ "$n" = 4 ] || { echo "FAIL $l: $n skipped loop repetitions (want 4)"; fail=1; }
+  [ "$n" = 8 ] || { echo "FAIL $l: $n ok repetitions (want 4 cells x 2)"; fail=1; }
+  # A loop cell ran on that host's own loop device: the job sent to the
+  # host names it, the engine there saw a loop target with direct I/O on
+  # that very device, and its counters were read on the host.
+  n=0
+  for job in "$tmp"/run1/raw/*.loop-dio-on.*/rep*."$l".fio; do
+    dev=$(sed -n 's|^filename=||p' "$job")
+    grep -q "\"kind\":\"loop\",.*\"loop_dio\":true,.*\"path\":\"$dev\"" "${job%.fio}.counters.jsonl" &&
+      n=$((n + 1))
+  done
+  [ "$n" = 4 ] || { echo "FAIL $l: $n loop repetitions on its own loop device (want 4)"; fail=1; }
+  n=$(q "$tmp/run1" "SELECT count(DISTINCT r.id) FROM repetitions r JOIN cells c ON c.id = r.cell_id
+    JOIN device_io d ON d.repetition_id = r.id WHERE r.host = '$l' AND c.target = 'loop'
+    AND d.role = 'loop' AND d.device LIKE 'loop%'")
+  [ "$n" = 4 ] || { echo "FAIL $l: $n loop repetitions with their device's counters (want 4)"; fail=1; }
 done
 n=$(q "$tmp/run1" "SELECT count(*) FROM repetitions WHERE host = 'All clients' AND status = 'ok'")
-[ "$n" = 4 ] || { echo "FAIL the sums: $n ok (want 4)"; fail=1; }
+[ "$n" = 8 ] || { echo "FAIL the sums: $n ok (want 8)"; fail=1; }
+left=$(loops_of run1)
+[ -z "$left" ] || { echo "FAIL loop devices left bound to the hosts' files: $left"; fail=1; }
 # fio's sum moves what the hosts moved, repetition by repetition.
 bad=$(q "$tmp/run1" "SELECT s.cell_id, s.repetition FROM repetitions s JOIN metrics sm ON sm.repetition_id = s.id
   WHERE s.host = 'All clients' AND sm.io_bytes != (SELECT sum(m.io_bytes) FROM repetitions r JOIN metrics m
@@ -100,12 +118,15 @@ expect "report of a fleet run" 0 "" -- "$diobench" report "$tmp/run1"
 # The engine must exist on the host itself (fio servers load it there).
 expect "engine missing on a host" 2 "the engine /nonexistent/engine.so does not exist on host" -- \
   $ssh_cmd -- "${addr[0]}" "$diobench" host prepare --dir "$scratch" --run x --size 16777216 \
-  --engine /nonexistent/engine.so
+  --engine /nonexistent/engine.so --rw randread --bs 4k
 [ ! -e "$state/host1/scratch/host-x" ] || { echo "FAIL a refused prepare made its directory"; fail=1; }
 
 # 2. The client killed (SIGKILL) mid-run: `diobench restore RUNDIR` has
 # each host undo its own journal.
-run "${host_args[@]}" --repetitions 4 --out "$tmp/run3" >"$tmp/run3.out" 2>&1 &
+# (diobench itself in the background, not a shell running it: the kill
+# must reach the runner.)
+"$diobench" run --profile "$tmp/fleet.ini" --dir "$scratch" --ssh "$ssh_cmd" "${host_args[@]}" \
+  --repetitions 4 --out "$tmp/run3" >"$tmp/run3.out" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do  # until every host has its scratch file
   [ "$(ls "$state"/host[123]/scratch/run-run3.dat 2>/dev/null | wc -l)" = 3 ] && break
@@ -113,6 +134,7 @@ for _ in $(seq 1 300); do  # until every host has its scratch file
 done
 kill -KILL $pid
 { wait $pid; } 2>/dev/null
+pgrep -f "diobench run .*--out $tmp/run3" >/dev/null && { echo "FAIL the killed run still runs"; fail=1; }
 made=$(ls "$state"/host[123]/scratch/run-run3.dat 2>/dev/null | wc -l)
 [ "$made" = 3 ] || { echo "FAIL before the kill, $made hosts had their scratch file (want 3)"; fail=1; }
 expect "restore of a fleet run" 0 "3 of 3 hosts restored" -- "$diobench" restore "$tmp/run3"
@@ -120,6 +142,8 @@ for i in 1 2 3; do
   left=$(ls -A "$state/host$i/scratch" | grep -v '^\.diobench-scratch$')
   [ -z "$left" ] || { echo "FAIL host $i: left after restore: $left"; fail=1; }
 done
+left=$(loops_of run3)
+[ -z "$left" ] || { echo "FAIL loop devices left after restore: $left"; fail=1; }
 
 # A fio server goes on with the job of a client that died until the job
 # ends (no later client can stop it): resume once every host's server is
@@ -139,7 +163,7 @@ done
 # --resume takes the hosts and the ssh command from the run's plan.
 expect "resume of a fleet run" 0 "" -- "$diobench" run --resume "$tmp/run3"
 n=$(q "$tmp/run3" "SELECT count(*) FROM repetitions WHERE status = 'ok' AND host != ''")
-[ "$n" = 32 ] || { echo "FAIL resumed fleet run: $n ok rows (want 2 file cells x 4 x (3 hosts + sum))"; fail=1; }
+[ "$n" = 64 ] || { echo "FAIL resumed fleet run: $n ok rows (want 4 cells x 4 x (3 hosts + sum))"; fail=1; }
 
 # 3. Host 2's server and sshd killed while the run is going: only its
 # repetitions fail, with the reason; the others stand.
@@ -161,8 +185,8 @@ for l in "${labels[0]}" "${labels[2]}"; do
 done
 ok2=$(q "$tmp/run2" "SELECT count(*) FROM repetitions WHERE host = '${labels[1]}' AND status = 'ok'")
 failed2=$(q "$tmp/run2" "SELECT count(*) FROM repetitions WHERE host = '${labels[1]}' AND status = 'failed' AND message != ''")
-[ "$ok2" -ge 1 ] && [ "$failed2" -ge 1 ] && [ $((ok2 + failed2)) = 8 ] ||
-  { echo "FAIL host 2: $ok2 ok, $failed2 failed with a reason (want both, 8 in all)"; fail=1; }
+[ "$ok2" -ge 1 ] && [ "$failed2" -ge 1 ] && [ $((ok2 + failed2)) = 16 ] ||
+  { echo "FAIL host 2: $ok2 ok, $failed2 failed with a reason (want both, 16 in all)"; fail=1; }
 n=$(q "$tmp/run2" "SELECT count(*) FROM repetitions s WHERE s.host = 'All clients' AND s.status = 'failed'
   AND s.message LIKE '%${labels[1]}%'")
 [ "$n" = "$failed2" ] || { echo "FAIL the sums of host 2's failed repetitions: $n failed naming it (want $failed2)"; fail=1; }
@@ -174,6 +198,12 @@ for i in 1 3; do
   left=$(ls -A "$state/host$i/scratch" | grep -v '^\.diobench-scratch$')
   [ -z "$left" ] || { echo "FAIL host $i: left after the run: $left"; fail=1; }
 done
+# Host 2 back: `diobench restore` there undoes what its journal holds
+# (its scratch file, the loop device of the repetition it lost).
+expect "restore on the lost host" 0 "removed 1 scratch" -- \
+  "$hosts" exec "$state" 2 "$diobench" restore "$scratch/host-run2"
+left=$(ls -A "$state/host2/scratch" | grep -v '^\.diobench-scratch$'; loops_of run2)
+[ -z "$left" ] || { echo "FAIL host 2: left after its restore: $left"; fail=1; }
 [ $fail -eq 0 ] && echo "ok   a killed server fails only its own host's repetitions"
 
 if [ $fail -ne 0 ]; then  # what went wrong, for the log

@@ -47,6 +47,7 @@ struct ChildCommand {
 
 struct ChildExit {
   int status = 0;          // exit status, or 128 + the signal that ended it
+  int signal = 0;          // the signal that ended it (0: it exited; ssh's 255 is no signal)
   bool timed_out = false;  // killed because its time limit was up
   double timeout_s = 0;
   std::string output;  // its standard output, with capture_output

@@ -58,6 +58,10 @@ class LoopDevice {
   const std::string& backing_file() const { return backing_file_; }
   // Detaches now; safe to call twice. Returns false if the kernel refused.
   bool detach() noexcept;
+  // Lets go without detaching: the device stays bound to its file after
+  // this process ends (a fleet host's loop device, used by a fio server
+  // next); whoever journaled it detaches it (detach_loops_backed_by).
+  void leave_attached() noexcept;
 
  private:
   std::string path_;
@@ -74,5 +78,12 @@ struct BoundLoop {
 // Every loop device bound to a file, from /sys/block/loop*/loop/backing_file:
 // the one listing of loop devices (restore, the tests' leak checks).
 std::vector<BoundLoop> bound_loop_devices();
+
+// Whether the loop device `device` is bound to the very file `file` names
+// here (the device and inode LOOP_GET_STATUS64 gives against stat's), not
+// only to a file of that name: the same path names other files in other
+// mount namespaces (containers, a fleet test's namespace hosts), and their
+// devices are not ours.
+bool loop_bound_to(const std::string& device, const std::string& file);
 
 }  // namespace diobench

@@ -77,6 +77,8 @@ struct HostPaths {
   std::string run_dir() const { return dir + "/host-" + run; }
   std::string journal() const { return run_dir() + "/journal.jsonl"; }
   std::string counters() const { return run_dir() + "/counters.jsonl"; }
+  // The repetition's devices and their counters before fio (host_prepare).
+  std::string devices() const { return run_dir() + "/devices.json"; }
   // Throws std::invalid_argument unless dir is absolute and run a plain
   // name (letters, digits, '-', '_', '.', not starting with '.').
   void check() const;

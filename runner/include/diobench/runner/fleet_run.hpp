@@ -1,6 +1,7 @@
 // A repetition on a fleet (fleet.hpp, docs/design.md §7.9): set up on
-// every host over ssh, measured on all of them at once by one
-// `fio --client=HOSTFILE`, one row per host and fio's sum over them.
+// every host over ssh, measured on all of them at once by one fio client
+// (`--client=HOST,PORT JOB` per host: each host's job names what fio opens
+// there), one row per host and fio's sum over them.
 #pragma once
 
 #include <optional>
@@ -17,9 +18,10 @@ namespace diobench {
 struct FleetSettings {
   std::vector<HostSpec> hosts;
   HostShell shell;
-  HostPaths paths;      // the scratch area on every host, the run's name
-  std::string engine;   // the engine's path, on every host the same
-  std::string run_dir;  // this machine's run directory
+  HostPaths paths;            // the scratch area on every host, the run's name
+  std::string engine;         // the engine's path, on every host the same
+  bool force_unsafe = false;  // the hosts attach loop devices their crash guard refuses
+  std::string run_dir;        // this machine's run directory
 };
 
 // The repetition's rows: every host's, in the hosts' order, then the sum

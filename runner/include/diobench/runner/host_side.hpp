@@ -6,27 +6,51 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "diobench/runner/fleet.hpp"
+#include "diobench/runner/journal.hpp"
 
 namespace diobench {
+
+// What one repetition asks of a host.
+struct HostCell {
+  std::uint64_t size = 0;        // the scratch file's bytes
+  std::string engine;            // the engine's path (fio loads it on the host)
+  std::string rw, bs;            // the workload (fio's rw= and bs=)
+  std::optional<bool> loop_dio;  // a loop cell: its loop device's direct I/O
+  bool force_unsafe = false;     // attach a loop device the crash guard refuses
+};
 
 // Before each repetition: the engine must exist here (fio loads an
 // external engine on the server's side); the scratch area and the run's
 // own directory in it; the scratch file of `size` bytes (made the first
-// time, journaled first); its cached pages dropped and checked; the
-// engine's sidecar of the last repetition gone. Throws with the reason.
-void host_prepare(const HostPaths& paths, std::uint64_t size, const std::string& engine);
+// time, journaled first); for a loop cell its loop device, journaled then
+// attached through the crash guard with the cell's direct I/O and left
+// attached for fio; the cached pages of the file (and device) dropped and
+// checked; the block devices' counters read (the file's device and the
+// loop device) and the engine's sidecar of the last repetition gone.
+// Returns what fio opens on this host: the scratch file or the loop
+// device. Throws with the reason.
+std::string host_prepare(const HostPaths& paths, const HostCell& cell);
 
-// After each repetition: the engine's sidecar (its text, "" when there is
-// none), removed.
+// After each repetition: written data pushed to storage, what the block
+// devices moved since host_prepare, the loop device detached (the undo
+// journaled), and the engine's sidecar, removed. As JSON:
+// {"sidecar": TEXT, "devices": [{"device","role","read_bytes","write_bytes"}]}.
 std::string host_take_counters(const HostPaths& paths);
 
-// At the end: everything the host's journal holds undone (the scratch
-// file removed), the run's directory removed once empty. Returns what
-// could not be undone.
-std::vector<std::string> host_finish(const HostPaths& paths);
+// At the end (or `diobench restore DIR/host-NAME` on the host after a
+// lost run): everything the host's journal holds undone (the loop device
+// detached, the scratch file removed), then the journal and the run's
+// directory removed once all is undone. Returns what was done and what
+// could not be.
+RestoreReport host_finish(const HostPaths& paths);
+
+// The run whose host directory `dir` is (DIR/host-NAME inside a scratch
+// area of diobench's); nullopt for any other directory.
+std::optional<HostPaths> host_paths_of(const std::string& dir);
 
 }  // namespace diobench

@@ -86,6 +86,10 @@ class JournalRefused : public std::invalid_argument {
 // in a directory owned by that user and not writable by group or others.
 RestoreReport restore_journal(const std::string& path);
 
+// Detaches the loop devices bound to the file `backing` and waits (up to
+// 5 s) for the kernel to let go. Returns what could not be detached.
+std::vector<std::string> detach_loops_backed_by(const std::string& backing);
+
 // The run directories under `runs_dir` that hold a journal (for restore
 // without arguments), and the entries refused with the reason (a symbolic
 // link). Throws JournalRefused when `runs_dir` itself is not to be

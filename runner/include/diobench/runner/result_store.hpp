@@ -16,16 +16,10 @@
 #include "diobench/fio_result.hpp"
 #include "diobench/path_counters.hpp"
 #include "diobench/runner/cell.hpp"
+#include "diobench/runner/system_info.hpp"
 #include "diobench/sqlite.hpp"
 
 namespace diobench {
-
-struct DeviceIo {
-  std::string device;  // e.g. "vda", "loop3"
-  std::string role;    // "storage" (under the scratch area) or "loop"
-  std::uint64_t read_bytes = 0;
-  std::uint64_t write_bytes = 0;
-};
 
 // Now, as the store writes times: ISO 8601 UTC to the second.
 std::string utc_timestamp();

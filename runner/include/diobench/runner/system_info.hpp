@@ -28,4 +28,19 @@ struct DeviceCounters {
 };
 std::optional<DeviceCounters> device_counters(const std::string& name);
 
+// What a block device moved in a repetition: the counters' difference.
+struct DeviceIo {
+  std::string device;  // e.g. "vda", "loop3"
+  std::string role;    // "storage" (under the scratch area) or "loop"
+  std::uint64_t read_bytes = 0;
+  std::uint64_t write_bytes = 0;
+};
+// The device's counters now less `before`; nullopt when either is unknown.
+std::optional<DeviceIo> device_delta(const std::string& name, const std::string& role,
+                                     const std::optional<DeviceCounters>& before);
+
+// fsync of a file or block device (for a block device: its page cache
+// written through to the device); failures only mean less was flushed.
+void sync_to_storage(const std::string& path);
+
 }  // namespace diobench
