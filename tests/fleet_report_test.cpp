@@ -222,7 +222,8 @@ TEST_F(FleetReport, TheReportShowsHostsAndTheSpread) {
   ASSERT_NE(hosts, std::string::npos) << md;
   EXPECT_LT(cells, hosts);
   EXPECT_LT(md.find("A fleet run over 3 hosts: the answer, the verdict"), cells);
-  EXPECT_NE(md.find("| " + kCells[1].name() + " | 3/3 | 255.0 | 55.0 | 95.0 | 105.0 | 1.91x | "
+  EXPECT_NE(md.find("| " + kCells[1].name() +
+                    " | 3/3 | 255.0 | 55.0 | 95.0 | 105.0 | 1.91x | "
                     "70.0 | 75.0 | 80.0 | 1.14x |"),
             std::string::npos)
       << md;
@@ -278,13 +279,25 @@ TEST_F(FleetReport, CompareTwoHostsOfOneRun) {
   EXPECT_EQ(j["host_b"], "10.9.0.2:8765");
 }
 
+// diobench report: the verdict on stdout says which rows it is of.
+TEST_F(FleetReport, TheReportCommandSaysTheVerdictIsOfTheSums) {
+  const auto fleet = shell(std::string(DIOBENCH_BINARY) + " report " + fleet_.string());
+  ASSERT_EQ(fleet.status, 0) << fleet.output;
+  EXPECT_NE(fleet.output.find("(threshold 5%)\n(A fleet run over 3 hosts: the answer, the verdict"),
+            std::string::npos)
+      << fleet.output;
+  EXPECT_TRUE(fs::exists(fleet_ / "report" / "hosts.csv"));
+  const auto local = shell(std::string(DIOBENCH_BINARY) + " report " + local_.string());
+  ASSERT_EQ(local.status, 0) << local.output;
+  EXPECT_EQ(local.output.find("fleet run"), std::string::npos) << local.output;
+}
+
 // The command line: the same comparison, and bad input exits 2 naming it.
 TEST_F(FleetReport, CompareHostsOnTheCommandLine) {
   const std::string bin = std::string(DIOBENCH_BINARY) + " compare ";
   const auto ok = shell(bin + fleet_.string() + " --host 10.9.0.1 --host 10.9.0.2:8765");
   ASSERT_EQ(ok.status, 0) << ok.output;
-  EXPECT_NE(ok.output.find("B: `" + fleet_.string() + "` host `10.9.0.2:8765`"),
-            std::string::npos)
+  EXPECT_NE(ok.output.find("B: `" + fleet_.string() + "` host `10.9.0.2:8765`"), std::string::npos)
       << ok.output;
   EXPECT_NE(ok.output.find("| 9/9 | 55.0 | 105.0 | **+90.9% ["), std::string::npos) << ok.output;
   const auto unknown = shell(bin + fleet_.string() + " --host 10.9.0.1 --host node7");

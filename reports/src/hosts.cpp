@@ -48,8 +48,8 @@ std::vector<CellSpread> host_spread(const std::vector<CellSummary>& sums,
 
 std::string fleet_rows_statement(const RunData& run) {
   if (!run.fleet()) return "";
-  const std::string n = std::to_string(run.hosts.size()) + " host" +
-                        (run.hosts.size() == 1 ? "" : "s");
+  const std::string n =
+      std::to_string(run.hosts.size()) + " host" + (run.hosts.size() == 1 ? "" : "s");
   if (!run.host.empty()) {
     return "Host `" + run.host + "` of a fleet run over " + n + ": computed on its rows alone.";
   }
@@ -70,8 +70,8 @@ std::string ratio(double r) { return format_number("%.2fx", r); }
 Table spread_table(const std::vector<CellSpread>& spread, std::size_t hosts) {
   Table t;
   t.id = "host-spread";
-  t.header = {"cell",         "hosts",       "MiB/s, sum",    "MiB/s, lowest",
-              "MiB/s, median", "MiB/s, highest", "high / low",   "p99 us, lowest",
+  t.header = {"cell",           "hosts",           "MiB/s, sum", "MiB/s, lowest",
+              "MiB/s, median",  "MiB/s, highest",  "high / low", "p99 us, lowest",
               "p99 us, median", "p99 us, highest", "high / low"};
   t.numeric = {false, true, true, true, true, true, true, true, true, true, true};
   for (const CellSpread& c : spread) {
@@ -122,8 +122,8 @@ std::vector<std::string> host_failures(const std::vector<HostRun>& hosts) {
   for (const HostRun& h : hosts) {
     for (const CellData& c : h.run.cells) {
       if (!c.failed) continue;
-      std::string line = "`" + h.run.host + "`, `" + c.name + "`: " + std::to_string(c.failed) +
-                         " failed";
+      std::string line =
+          "`" + h.run.host + "`, `" + c.name + "`: " + std::to_string(c.failed) + " failed";
       // The messages of failed and skipped repetitions are kept together:
       // a reason is quoted only when it cannot be a skip's.
       if (!c.skipped && !c.messages.empty()) {
