@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -13,6 +14,7 @@
 #include "diobench/reports/plots.hpp"
 #include "diobench/reports/report.hpp"
 #include "diobench/runner/result_store.hpp"
+#include "diobench/sqlite.hpp"
 #include "report_test_support.hpp"
 
 namespace diobench {
@@ -206,6 +208,28 @@ TEST_F(FleetReport, SpreadBetweenHostsPerCell) {
   // Host 3's eight repetitions of the file cell: median 104.5.
   EXPECT_DOUBLE_EQ(spread[0].throughput.high, 105 * kMiB);
   EXPECT_DOUBLE_EQ(hosts[2].cells[0].throughput_median, 104.5 * kMiB);
+}
+
+// A host that measured nothing (every row of it failed) is a row of
+// failures in the report, and no side to compare.
+TEST_F(FleetReport, AHostThatMeasuredNothing) {
+  sqlite::Database((fleet_ / "results.db").string(), sqlite::Database::Access::Create)
+      .exec(
+          "UPDATE repetitions SET status = 'failed', message = 'set-up on the host failed: "
+          "lost' WHERE host = '10.9.0.3:8765'");
+  const RunData run = load_run(fleet_);
+  const std::vector<HostRun> hosts = load_hosts(run, run.seed);
+  ASSERT_EQ(hosts.size(), 3u);
+  EXPECT_EQ(hosts[2].cells[1].n, 0u);
+  const std::vector<CellSpread> spread = host_spread(summarize(run, run.seed), hosts);
+  EXPECT_EQ(spread[1].throughput.hosts, 2u);
+  EXPECT_DOUBLE_EQ(spread[1].throughput.high, 105 * kMiB);
+  const std::string md = to_markdown(hosts_document(run, summarize(run, run.seed), hosts));
+  EXPECT_NE(md.find("| " + kCells[1].name() + " | 2/3 | "), std::string::npos) << md;
+  EXPECT_NE(md.find("| `10.9.0.3:8765` | 0 (9 failed) | - |"), std::string::npos) << md;
+  const std::string nothing = error_of([&] { load_host_view(fleet_, "10.9.0.3"); });
+  EXPECT_NE(nothing.find("host '10.9.0.3:8765' has no measured repetition"), std::string::npos)
+      << nothing;
 }
 
 // report.md and index.html carry the Hosts section where the cells are,
