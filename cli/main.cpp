@@ -647,7 +647,9 @@ int cmd_report(const std::vector<std::string>& args) {
       "With RUNDIR/bench/bench.json (Google Benchmark drivers): the per-request\n"
       "cost table, a table per driver family, and each fio read cell as a fraction\n"
       "of its device ceiling. A run with RUNDIR/zfsvm.json on an emulated CPU (TCG)\n"
-      "carries a banner saying so.\n\nOptions");
+      "carries a banner saying so. A fleet run (diobench run --host): the answer,\n"
+      "the verdict and the cells are fio's sums over the hosts; a section Hosts (and\n"
+      "hosts.csv) has each host's cells and the spread between the hosts per cell.\n\nOptions");
   desc.add_options()("help,h", "this text")("rundir", po::value(&dir), "the run directory")(
       "out", po::value(&out), "where to write (default: RUNDIR/report)")(
       "threshold", po::value(&threshold_pct)->default_value(5),
@@ -744,13 +746,47 @@ int compare_side_by_side(const std::vector<std::string>& dirs, const std::string
   return kOk;
 }
 
+// Two runs, or two hosts of one fleet run, compared cell by cell.
+void compare_two(const diobench::RunData& a, const diobench::RunData& b,
+                 const std::string& format) {
+  const diobench::RunComparison c = diobench::compare_runs(a, b);
+  diobench::write_comparison(c, a, b, format, std::cout);
+  // The CSV is a table: its warnings go beside it.
+  if (format == "csv") {
+    for (const std::string& w : c.warnings) std::cerr << "diobench: warning: " << w << "\n";
+  }
+}
+
+// `compare RUNDIR --host A --host B`: the two hosts' own rows as the two sides.
+int compare_hosts(const std::vector<std::string>& dirs, const std::vector<std::string>& hosts,
+                  bool side_by_side, const std::string& format) {
+  if (dirs.size() != 1 || side_by_side) {
+    throw UsageError(
+        "--host compares two hosts of one fleet run: give one run directory (see: diobench "
+        "compare --help)");
+  }
+  if (hosts.size() != 2) {
+    const std::string times = hosts.size() == 1 ? "once" : std::to_string(hosts.size()) + " times";
+    throw UsageError("--host given " + times + ": compare takes two hosts, --host A --host B");
+  }
+  const diobench::RunData a = diobench::load_host_view(dirs[0], hosts[0]);
+  const diobench::RunData b = diobench::load_host_view(dirs[0], hosts[1]);
+  if (a.host == b.host) {
+    throw UsageError("--host '" + hosts[1] + "' is host " + a.host +
+                     " again: compare two different hosts");
+  }
+  compare_two(a, b, format);
+  return kOk;
+}
+
 int cmd_compare(const std::vector<std::string>& args) {
-  std::vector<std::string> dirs;
+  std::vector<std::string> dirs, hosts;
   std::string format;
   po::options_description desc(
       "Usage: diobench compare RUN_A RUN_B [--format md|csv|json]\n"
       "       diobench compare RUN_1 RUN_2 RUN_3 ... [--format md|json]\n"
-      "       diobench compare --side-by-side RUN_1 RUN_2 [--format md|json]\n\n"
+      "       diobench compare --side-by-side RUN_1 RUN_2 [--format md|json]\n"
+      "       diobench compare RUNDIR --host A --host B [--format md|csv|json]\n\n"
       "Two runs: before/after a patch, or host A against host B. First the cells whose\n"
       "path changed (zfs backend: the pool's bytes per direction, direct / ARC / mixed /\n"
       "none as diobench check classes them), then the cells during which the qemu\n"
@@ -767,31 +803,31 @@ int cmd_compare(const std::vector<std::string>& args) {
       "run's kernel and OpenZFS, the cells that crashed the guest, whether the\n"
       "policy model's path table held (diobench check on each run), the path each\n"
       "cell took, the amplification, and the verdict of each run. Throughput is not\n"
-      "set side by side: runs in different guests are not comparable.\n\nOptions");
+      "set side by side: runs in different guests are not comparable.\n\n"
+      "A fleet run (diobench run --host) and --host twice: host A against host B\n"
+      "of that run, each host's own rows as a side (not fio's sum), with the same\n"
+      "output as two runs. A host is named as the run stored it (HOST:PORT) or by\n"
+      "its name alone; one the run does not have is refused with its hosts.\n\nOptions");
   desc.add_options()("help,h", "this text")("format", po::value(&format)->default_value("md"),
                                             "md, csv (two runs) or json")(
-      "side-by-side", "one column per run, also for two runs")("run", po::value(&dirs), "the runs");
+      "side-by-side", "one column per run, also for two runs")(
+      "host", po::value(&hosts), "a host of the fleet run RUNDIR, twice: host A, then host B")(
+      "run", po::value(&dirs), "the runs");
   const po::variables_map vm = parse("compare", desc, args, "run", -1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kOk;
   }
   const bool side_by_side = vm.count("side-by-side") > 0 || dirs.size() > 2;
-  if (dirs.size() < 2)
-    throw UsageError("compare needs two run directories or more (see: diobench compare --help)");
   if (format != "md" && format != "csv" && format != "json") {
     throw UsageError("invalid --format value '" + format + "' (expected md, csv or json)");
   }
   try {
+    if (!hosts.empty()) return compare_hosts(dirs, hosts, vm.count("side-by-side") > 0, format);
+    if (dirs.size() < 2)
+      throw UsageError("compare needs two run directories or more (see: diobench compare --help)");
     if (side_by_side) return compare_side_by_side(dirs, format);
-    const diobench::RunData a = diobench::load_run(dirs[0]);
-    const diobench::RunData b = diobench::load_run(dirs[1]);
-    const diobench::RunComparison c = diobench::compare_runs(a, b);
-    diobench::write_comparison(c, a, b, format, std::cout);
-    // The CSV is a table: its warnings go beside it.
-    if (format == "csv") {
-      for (const std::string& w : c.warnings) std::cerr << "diobench: warning: " << w << "\n";
-    }
+    compare_two(diobench::load_run(dirs[0]), diobench::load_run(dirs[1]), format);
   } catch (const diobench::ReportError& e) {
     throw UsageError(e.what());
   }

@@ -83,4 +83,17 @@ expect "compare of a missing run" 2 "not found" -- "$bin" compare /nonexistent-a
 expect "compare format" 2 "invalid --format value 'xml'" -- "$bin" compare a b --format xml
 expect "compare side by side: no CSV" 2 "invalid --format value 'csv' with more than two runs" -- "$bin" compare a b c --format csv
 expect "compare side by side: a missing run" 2 "not found" -- "$bin" compare /nonexistent-a /nonexistent-b /nonexistent-c
+# compare --host: two hosts of one fleet run.
+# A local run (a copy: SQLite may leave files beside the index it reads).
+copy=$(mktemp -d /var/tmp/diobench-cli-run.XXXXXX)
+cp -r "$(dirname "$0")/fixtures/run-randread" "$copy/run-randread"
+local_run=$copy/run-randread
+expect "compare --host once" 2 "--host given once" -- "$bin" compare "$local_run" --host a
+expect "compare --host three times" 2 "--host given 3 times" -- "$bin" compare "$local_run" --host a --host b --host c
+expect "compare --host of two runs" 2 "give one run directory" -- "$bin" compare a b --host x --host y
+expect "compare --host side by side" 2 "give one run directory" -- "$bin" compare a --side-by-side --host x --host y
+expect "compare --host of a missing run" 2 "run directory '/nonexistent-a' not found" -- "$bin" compare /nonexistent-a --host x --host y
+expect "compare --host of a local run" 2 "host 'x': .*run-randread is not a fleet run" -- "$bin" compare "$local_run" --host x --host y
+expect "compare help names --host" 0 "compare RUNDIR --host A --host B" -- "$bin" compare --help
+rm -rf "$copy"
 exit $fail

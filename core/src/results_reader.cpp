@@ -52,4 +52,19 @@ std::string ResultsReader::repetition_rows() const {
   return std::string(" WHERE host IN ('', '") + kFioAllClients + "')";
 }
 
+std::vector<std::string> ResultsReader::hosts() const {
+  std::vector<std::string> out;
+  if (!has_column("repetitions", "host")) return out;
+  each(std::string("SELECT host FROM repetitions WHERE host NOT IN ('', '") + kFioAllClients +
+           "') GROUP BY host ORDER BY MIN(id)",
+       [&](const Row& st) { out.push_back(st.text(0)); });
+  return out;
+}
+
+std::string ResultsReader::host_rows(const std::string& host) {
+  std::string quoted;  // an SQL string literal: a quote inside is doubled
+  for (char c : host) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  return " WHERE host = '" + quoted + "'";
+}
+
 }  // namespace diobench

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "diobench/reports/document.hpp"
+#include "diobench/reports/hosts.hpp"
 #include "diobench/statistics.hpp"
 
 namespace diobench {
@@ -262,6 +263,7 @@ Answer the_answer(const RunData& run, const std::vector<Comparison>& verdict, do
   a.heading = "The answer: does the fallback path cost little? (threshold " +
               format_number("%g%%", 100 * threshold) + ")";
   if (run.emulated_cpu()) a.banner = kEmulatedCpuBanner;
+  a.rows = fleet_rows_statement(run);
   if (std::any_of(run.cells.begin(), run.cells.end(), emulated_loop_cell))
     a.scope = kLoopModelScope;
   // One line per subject and reference, in the verdict's order.

@@ -31,7 +31,8 @@ std::string change_text(double change, const Interval& ratio) {
 std::string bold_if(bool b, const std::string& s) { return b ? "**" + s + "**" : s; }
 
 std::string run_line(const RunData& r) {
-  std::string s = "`" + r.dir + "` (" + r.profile + ", " + r.backend;
+  std::string s = "`" + r.dir + "`" + (r.host.empty() ? "" : " host `" + r.host + "`") + " (" +
+                  r.profile + ", " + r.backend;
   if (r.guest && !r.guest->zfs_variant.empty())
     s += ", zfs " + r.guest->zfs_version + " " + r.guest->zfs_variant;
   return s + ")";
@@ -197,6 +198,9 @@ void write_json(const RunComparison& c, const RunData& a, const RunData& b, std:
                    {"amplification", nlohmann::json::array()},
                    {"verdict_threshold", c.threshold},
                    {"verdict", nlohmann::json::array()}};
+  // Two hosts of one fleet run: which host each side is.
+  if (!a.host.empty()) j["host_a"] = a.host;
+  if (!b.host.empty()) j["host_b"] = b.host;
   for (const PathChange& p : c.path_changes) {
     j["path_changes"].push_back(
         {{"cell", p.cell}, {"a", p.a}, {"b", p.b}, {"bytes_a", p.bytes_a}, {"bytes_b", p.bytes_b}});

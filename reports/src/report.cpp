@@ -16,6 +16,7 @@
 #include "diobench/reports/answer.hpp"
 #include "diobench/reports/bench_results.hpp"
 #include "diobench/reports/document.hpp"
+#include "diobench/reports/hosts.hpp"
 #include "diobench/reports/plots.hpp"
 #include "diobench/units.hpp"
 
@@ -357,6 +358,7 @@ std::vector<std::string> answer_classes(const Answer& a) {
 Document answer_document(const Answer& a) {
   Document doc{heading(a.heading)};
   if (!a.banner.empty()) doc.push_back(banner(a.banner));
+  if (!a.rows.empty()) doc.push_back(paragraph(a.rows));
   std::vector<std::string> items;
   for (const AnswerLine& l : a.lines) items.push_back(l.text);
   if (items.empty()) {
@@ -407,6 +409,7 @@ void print_verdict(const RunData& run, const std::vector<Comparison>& verdict, d
   const Answer a = the_answer(run, verdict, threshold, run.seed);
   if (!a.banner.empty()) out << "*** " << a.banner << " ***\n";
   out << a.heading << "\n";
+  if (!a.rows.empty()) out << "(" << a.rows << ")\n";
   for (const AnswerLine& l : a.lines) out << "  " << l.text << "\n";
   if (a.lines.empty())
     out << "  no fallback-path cell with a reference in this run\n";
@@ -540,10 +543,10 @@ std::string html_cells(const RunData& run, const std::vector<CellSummary>& cells
 }
 
 std::string html_report(const RunData& run, const std::vector<CellSummary>& cells,
-                        const Answer& answer, const std::vector<Comparison>& verdict,
-                        double threshold, const std::vector<Finding>& findings,
-                        const std::optional<Figure>& forest, const std::vector<Figure>& figures,
-                        const std::string& dir) {
+                        const std::vector<HostRun>& hosts, const Answer& answer,
+                        const std::vector<Comparison>& verdict, double threshold,
+                        const std::vector<Finding>& findings, const std::optional<Figure>& forest,
+                        const std::vector<Figure>& figures, const std::string& dir) {
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
     << "<title>diobench report: " << escaped(run.profile) << "</title><style>" << kCss
@@ -562,7 +565,8 @@ std::string html_report(const RunData& run, const std::vector<CellSummary>& cell
     h << "<figure>" << inline_svg(fs::path(dir) / (f.name + ".svg")) << "<figcaption>"
       << escaped(f.title) << "</figcaption></figure>\n";
   }
-  h << html_cells(run, cells) << to_html(ceiling_notes(run, cells)) << to_html(crash_document(run))
+  h << html_cells(run, cells) << to_html(hosts_document(run, cells, hosts))
+    << to_html(ceiling_notes(run, cells)) << to_html(crash_document(run))
     << to_html(loop_refusal_document(run)) << to_html(bench_document(run))
     << "<h2>Findings</h2>\n<ul>";
   if (findings.empty()) h << "<li>No cell moved more than twice the bytes it asked for.</li>";
@@ -712,9 +716,10 @@ std::string markdown_findings(const RunData& run, const std::vector<Finding>& fi
 }
 
 std::string markdown_report(const RunData& run, const std::vector<CellSummary>& cells,
-                            const Answer& answer, const std::vector<Comparison>& verdict,
-                            double threshold, const std::optional<Figure>& forest,
-                            const std::vector<Figure>& figures, std::size_t figures_omitted) {
+                            const std::vector<HostRun>& hosts, const Answer& answer,
+                            const std::vector<Comparison>& verdict, double threshold,
+                            const std::optional<Figure>& forest, const std::vector<Figure>& figures,
+                            std::size_t figures_omitted) {
   std::ostringstream md;
   md << "# diobench report: " << run.profile << " (" << run.backend << " backend)\n\n"
      << "Run directory `" << run.dir << "`, status " << run.status << ", order seed " << run.seed
@@ -728,9 +733,9 @@ std::string markdown_report(const RunData& run, const std::vector<CellSummary>& 
     md << to_markdown({table_block(verdict_table(answer, verdict))});
   md << "## Method\n\n"
      << to_markdown(method_document(threshold)) << markdown_cells(run, cells)
-     << to_markdown(ceiling_notes(run, cells)) << to_markdown(crash_document(run))
-     << to_markdown(loop_refusal_document(run)) << to_markdown(bench_document(run))
-     << "## Figures\n\n";
+     << to_markdown(hosts_document(run, cells, hosts)) << to_markdown(ceiling_notes(run, cells))
+     << to_markdown(crash_document(run)) << to_markdown(loop_refusal_document(run))
+     << to_markdown(bench_document(run)) << "## Figures\n\n";
   if (figures_omitted) {
     md << "Figures for the first workloads only; " << figures_omitted
        << " more are in cells.csv.\n\n";
@@ -761,11 +766,14 @@ void write_report(const RunData& run, const std::vector<CellSummary>& cells,
   const std::optional<Figure> forest =
       draw_forest_plot(forest_rows(answer), threshold, out_dir, gnuplot_errors);
   if (!gnuplot_errors.empty()) std::cerr << "diobench: gnuplot reported:\n" << gnuplot_errors;
+  // A fleet run: each host's rows beside the sum's (none for a local run).
+  const std::vector<HostRun> hosts = load_hosts(run, run.seed);
   publish("cells.csv", cells_csv(run, cells));
+  if (run.fleet()) publish("hosts.csv", hosts_csv(cells, hosts));
   publish("comparisons.csv", comparisons_csv(answer, verdict));
-  publish("report.md", markdown_report(run, cells, answer, verdict, threshold, forest, figures,
-                                       figures_omitted));
-  publish("index.html", html_report(run, cells, answer, verdict, threshold,
+  publish("report.md", markdown_report(run, cells, hosts, answer, verdict, threshold, forest,
+                                       figures, figures_omitted));
+  publish("index.html", html_report(run, cells, hosts, answer, verdict, threshold,
                                     amplification_findings(cells), forest, figures, out_dir));
 }
 

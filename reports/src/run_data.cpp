@@ -84,13 +84,13 @@ void load_guest_lane(RunData& run) {
 
 // The CPU and ARC columns of repetitions, where the run's index has them
 // (runs recorded before the runner wrote them have none: unknown).
-void load_cpu_columns(const ResultsReader& db,
+void load_cpu_columns(const ResultsReader& db, const std::string& rows,
                       const std::function<RepetitionData*(std::int64_t)>& rep) {
   std::string select = "SELECT id";
   for (const char* c : {"cpu_busy_s", "cpu_window_s", "fio_cpu_s", "arc_check"}) {
     select += db.has_column("repetitions", c) ? std::string(", ") + c : ", NULL";
   }
-  db.each(select + " FROM repetitions" + db.repetition_rows(), [&](const ResultsReader::Row& st) {
+  db.each(select + " FROM repetitions" + rows, [&](const ResultsReader::Row& st) {
     RepetitionData* r = rep(st.integer(0));
     if (!r) return;
     r->cpu_busy_s = st.optional_real(1);
@@ -133,15 +133,21 @@ std::optional<double> RepetitionData::cpu_per_gib(const std::optional<double>& c
 namespace {
 
 // Reads results.db into a RunData, one table at a time; repetitions are
-// found by their id (only the ok ones carry measurements).
+// found by their id (only the ok ones carry measurements). `host` picks
+// the rows: "" each repetition's own (ResultsReader::repetition_rows),
+// else that host's of a fleet run.
 class RunLoader {
  public:
-  RunLoader(const std::string& dir, const std::string& db_path)
-      : db_(db_path, bad_input), db_path_(db_path) {
+  RunLoader(const std::string& dir, const std::string& db_path, const std::string& host)
+      : db_(db_path, bad_input),
+        db_path_(db_path),
+        rows_(host.empty() ? db_.repetition_rows() : ResultsReader::host_rows(host)) {
     run_.dir = dir;
+    run_.host = host;
   }
 
   RunData load() {
+    run_.hosts = db_.hosts();
     read_run();
     read_cells();
     read_repetitions();
@@ -150,7 +156,7 @@ class RunLoader {
     read_path_counters();
     read_devices();
     read_pool();
-    load_cpu_columns(db_, [this](std::int64_t id) { return repetition(id); });
+    load_cpu_columns(db_, rows_, [this](std::int64_t id) { return repetition(id); });
     db_.each("SELECT key, value FROM system_info ORDER BY key",
              [&](const ResultsReader::Row& st) { run_.system[st.text(0)] = st.text(1); });
     const LoopBuffered loop_buffered = loop_buffered_of_kernel(run_.system["kernel"]);
@@ -194,7 +200,7 @@ class RunLoader {
   void read_repetitions() {
     db_.each(
         "SELECT id, cell_id, repetition, status, message, split_check, position FROM repetitions" +
-            db_.repetition_rows() + " ORDER BY cell_id, repetition",
+            rows_ + " ORDER BY cell_id, repetition",
         [&](const ResultsReader::Row& st) {
           const auto cell = cell_index_.find(st.integer(1));
           if (cell == cell_index_.end()) {
@@ -311,6 +317,7 @@ class RunLoader {
 
   ResultsReader db_;
   std::string db_path_;
+  std::string rows_;  // the SQL condition on repetitions
   RunData run_;
   std::map<std::int64_t, std::size_t> cell_index_;                         // cell id -> index
   std::map<std::int64_t, std::pair<std::size_t, std::size_t>> rep_index_;  // id -> cell, repetition
@@ -325,7 +332,8 @@ void require_results(const RunData& run) {
     crashed += c.crashed;
   }
   if (measured == 0 && crashed == 0) {
-    throw ReportError(run.dir + ": the run has no measured repetition to report");
+    throw ReportError(run.dir + (run.host.empty() ? ": the run" : ": host '" + run.host + "'") +
+                      " has no measured repetition to report");
   }
 }
 
@@ -341,19 +349,54 @@ void load_bench(RunData& run) {
   }
 }
 
-}  // namespace
-
-RunData load_run(const std::string& dir) {
+// The results index of a run directory, or why there is none.
+std::string results_index(const std::string& dir) {
   if (!fs::is_directory(dir)) throw ReportError("run directory '" + dir + "' not found");
   const std::string db_path = (fs::path(dir) / "results.db").string();
   if (!fs::exists(db_path))
     throw ReportError(dir + ": no results.db (not a diobench run directory)");
-  RunData run = RunLoader(dir, db_path).load();
+  return db_path;
+}
+
+// `wanted` is a host's label (HOST:PORT) or, when that is unique, its
+// name without the port.
+std::string host_of_run(const std::string& dir, const std::vector<std::string>& hosts,
+                        const std::string& wanted) {
+  if (hosts.empty())
+    throw ReportError("host '" + wanted + "': " + dir + " is not a fleet run (it has no hosts)");
+  std::vector<std::string> found;
+  for (const std::string& h : hosts) {
+    if (h == wanted) return h;
+    if (h.substr(0, h.rfind(':')) == wanted) found.push_back(h);
+  }
+  if (found.size() == 1) return found.front();
+  std::string list;
+  for (const std::string& h : hosts) list += (list.empty() ? "" : ", ") + h;
+  throw ReportError("host '" + wanted + "' is not in " + dir + " (its hosts: " + list + ")");
+}
+
+// The run's rows for `host` ("": each repetition's own) with what lies
+// beside results.db.
+RunData load_rows(const std::string& dir, const std::string& db_path, const std::string& host,
+                  Measured measured) {
+  RunData run = RunLoader(dir, db_path, host).load();
   run.ramp_s = run_ramp_seconds((fs::path(dir) / "profile.ini").string());
-  require_results(run);
+  if (measured == Measured::Required) require_results(run);
   load_guest_lane(run);
   load_bench(run);
   return run;
+}
+
+}  // namespace
+
+RunData load_run(const std::string& dir) {
+  return load_rows(dir, results_index(dir), "", Measured::Required);
+}
+
+RunData load_host_view(const std::string& dir, const std::string& host, Measured measured) {
+  const std::string db_path = results_index(dir);
+  const std::string label = host_of_run(dir, ResultsReader(db_path, bad_input).hosts(), host);
+  return load_rows(dir, db_path, label, measured);
 }
 
 }  // namespace diobench

@@ -8,6 +8,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "diobench/sqlite.hpp"
 
@@ -29,6 +30,12 @@ class ResultsReader {
   // that keeps each repetition's own row: this machine's, or in a fleet
   // run fio's sum over the hosts, not each host's.
   std::string repetition_rows() const;
+  // The hosts of a fleet run (each HOST:PORT, in the order their rows
+  // were first stored), without fio's sum; empty for a run on this
+  // machine alone.
+  std::vector<std::string> hosts() const;
+  // The SQL condition (" WHERE ...") that keeps one host's rows.
+  static std::string host_rows(const std::string& host);
 
  private:
   [[noreturn]] void fail(const std::string& message) const;

@@ -40,6 +40,7 @@ struct Answer {
   std::string counts;   // "2 PASS, 1 FAIL, 3 still open (...)"
   std::string banner;   // the emulated-CPU banner, or empty
   std::string scope;    // what the run's loop cells measure, when it must be said
+  std::string rows;     // a fleet run: which rows it is computed on (fleet_rows_statement)
 };
 // One line per fallback-path cell and reference (its throughput and p99
 // comparisons together): CRASH if either crashed, FAIL if either metric

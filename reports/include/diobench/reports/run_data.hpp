@@ -144,11 +144,27 @@ struct RunData {
   // one; bench_problem says why it could not be read.
   std::shared_ptr<const BenchResults> bench;
   std::string bench_problem;
+  // A fleet run's hosts (HOST:PORT, in the order their rows were first
+  // stored); empty for a run on one machine. `host` says whose rows the
+  // cells hold: "" each repetition's own (this machine's, or in a fleet
+  // run fio's sum over the hosts, "All clients"), else that host's alone.
+  std::vector<std::string> hosts;
+  std::string host;
+  bool fleet() const { return !hosts.empty(); }
 };
 
 // Throws ReportError naming the directory or file for anything unusable
 // (an unreadable bench.json only sets bench_problem: the fio results stand
-// on their own).
+// on their own). Reads each repetition's own row: in a fleet run fio's
+// sum over the hosts.
 RunData load_run(const std::string& dir);
+// One host of a fleet run: its rows instead of the sum's, named by its
+// label (HOST:PORT) or, when no other host shares it, by its name alone.
+// Throws ReportError naming the value when the run is not a fleet run or
+// has no such host (listing the hosts it has); with Measured::Optional a
+// host that measured nothing is no error (the report lists its failures).
+enum class Measured { Required, Optional };
+RunData load_host_view(const std::string& dir, const std::string& host,
+                       Measured measured = Measured::Required);
 
 }  // namespace diobench
