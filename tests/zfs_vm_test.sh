@@ -1,7 +1,8 @@
 #!/bin/bash
 # scripts/zfs-vm's bad input: exit 2 with the offending value named, refused
 # before anything is built or booted, so no guest and no network are needed;
-# and the variant keys (`zfs-vm variant`), the review's arguments.
+# and the variant keys (`zfs-vm variant`), the review's arguments; last,
+# zfs_vm_resume_test.sh: run and review resumed after a kill -9.
 # A patch that does not apply is checked against the packaged zfs source,
 # which only a warm cache holds (root, `zfs-vm ready`); elsewhere those
 # cases are skipped, and say so.
@@ -373,4 +374,8 @@ QEMU
 else
   echo "skip patch-does-not-apply cases and the guest timeout: need root and a warm zfs-vm cache (scripts/zfs-vm ready)"
 fi
+
+# run and review finished after a kill -9 in a guest, a review's candidate
+# round first: no image and no guest (a stand-in plays it)
+"$(dirname "$0")/zfs_vm_resume_test.sh" "$zfsvm" || fail=1
 exit $fail

@@ -197,8 +197,14 @@ build_initramfs() {
 # ensure_ready: everything a guest of the image and variant needs, built
 # when missing (root; holds the cache's locks while it builds). A failure
 # of the packaged source's build is recorded for `images` (die() calls
-# record_image while building_image is set).
+# record_image while building_image is set). ZFSVM_TEST_STANDIN=1 (the
+# lane's own tests): nothing is built, see standin_ready.
 ensure_ready() {
+  case ${ZFSVM_TEST_STANDIN:-0} in
+    0) ;;
+    1) standin_ready; return ;;
+    *) usage_error "invalid ZFSVM_TEST_STANDIN value '$ZFSVM_TEST_STANDIN' (1 for the lane's tests, or unset)" ;;
+  esac
   [ "$(id -u)" -eq 0 ] || die "must run as root (apt, qemu and the cache under $cache)"
   mkdir -p "$cache"
   building_image=1
@@ -239,4 +245,16 @@ ensure_ready() {
   [ -z "$uroot" ] || ensure_root_diobench
   building_image=0
   record_image built
+}
+
+# standin_ready: for the lane's tests of `run` and `review` with no image
+# and no guest (tests/zfs_vm_resume_test.sh): the versions are stand-ins,
+# nothing is built, checked or locked, and root is not needed; a stand-in
+# qemu-system-x86_64 first on PATH (tests/zfs_vm_standin_guest.sh) plays
+# the guest. Never for a real run: the guest's kernel and modules do not
+# exist.
+standin_ready() {
+  kver=standin-kernel kpkg=standin zpkg=standin-zfs
+  kdir=$cache/kernel/$kver zdir=$cache/zfs/$zpkg
+  select_variant
 }

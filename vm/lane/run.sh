@@ -40,6 +40,13 @@ keep_guest_files() {
   rm -f "$stage/zfsvm-boot.env"
 }
 
+# guests_kept RUNDIR: how many guests' files RUNDIR/zfsvm holds (none
+# before the first guest has ended: no zfsvm directory yet).
+guests_kept() {
+  [ -d "$1/zfsvm" ] || { echo 0; return; }
+  find "$1/zfsvm" -maxdepth 1 -name 'guest-*' | wc -l
+}
+
 # recover_staged_run DIR: the run directory a killed `run` (kill -9, a
 # lost machine: no EXIT trap ran) left in its staging directory,
 # DIR's parent/.zfsvm-stage.*/NAME, goes back to DIR, and that guest's
@@ -54,7 +61,7 @@ recover_staged_run() {
     [ -d "$s" ] && [ ! -L "$s" ] && [ -d "$s/$name" ] && [ ! -L "$s/$name" ] || continue
     log "recovering $dir from $s, where a run that was killed left it"
     mv "$s/$name" "$dir"
-    n=$(find "$dir/zfsvm" -maxdepth 1 -name 'guest-*' 2>/dev/null | wc -l)
+    n=$(guests_kept "$dir")
     keep_guest_files "$s" "$dir/zfsvm/guest-$((n + 1))"
     rm -rf --one-file-system "$s"
     return 0
@@ -141,7 +148,7 @@ cmd_run() {
       guests=$(jq -c '.guests // []' "$out/zfsvm.json")
       crashes=$(jq -c '.crashes // []' "$out/zfsvm.json")
     fi
-    n=$(find "$out/zfsvm" -maxdepth 1 -name 'guest-*' 2>/dev/null | wc -l)
+    n=$(guests_kept "$out")
   fi
   out=${out:-/var/tmp/diobench-runs/$(utc_stamp)-zfsvm$(variant_suffix)}
   local parent name stage
