@@ -115,6 +115,8 @@ q "$tmp/run1" "SELECT 'sum of 3 hosts, per repetition: elapsed ' || round(avg(s.
   FROM repetitions s JOIN repetitions r ON r.cell_id = s.cell_id AND r.repetition = s.repetition AND r.host = '${labels[0]}'
   WHERE s.host = 'All clients' AND s.status = 'ok'" | sed 's/^/     /'
 expect "report of a fleet run" 0 "" -- "$diobench" report "$tmp/run1"
+expect "host A against host B in one run" 0 "B: .*host \`${labels[2]}\`" -- \
+  "$diobench" compare "$tmp/run1" --host "${addr[0]}" --host "${labels[2]}"
 # The engine must exist on the host itself (fio servers load it there).
 expect "engine missing on a host" 2 "the engine /nonexistent/engine.so does not exist on host" -- \
   $ssh_cmd -- "${addr[0]}" "$diobench" host prepare --dir "$scratch" --run x --size 16777216 \
