@@ -52,10 +52,6 @@ bool file_made_earlier(const HostPaths& paths, std::uint64_t size) {
   return !ec && fs::is_regular_file(st) && fs::file_size(paths.file(), ec) == size && !ec;
 }
 
-}  // namespace
-
-namespace {
-
 void check_engine(const std::string& engine) {
   if (!fs::exists(engine)) {
     throw std::invalid_argument("the engine " + engine + " does not exist on host " + this_host() +
