@@ -19,6 +19,7 @@
 #include "diobench/runner/repetition_cost.hpp"
 #include "diobench/runner/result_store.hpp"
 #include "diobench/runner/safety.hpp"
+#include "diobench/sqlite.hpp"
 #include "diobench/units.hpp"
 
 namespace diobench {
@@ -387,6 +388,34 @@ TEST(ResultStoreSchema, ASymlinkAtTheNameIsRefused) {
   EXPECT_THROW(ResultStore store(link.string()), std::runtime_error);
   EXPECT_EQ(fs::file_size(victim), 0u) << "the store wrote through the symlink";
   fs::remove_all(dir);
+}
+
+// The store's one transaction rule: steps that return are committed,
+// steps that throw leave nothing behind and their own error is the one
+// the caller sees.
+TEST(ResultStoreSchema, ATransactionCommitsOrLeavesNothing) {
+  const std::string db =
+      (fs::temp_directory_path() / ("diobench-tx-" + std::to_string(getpid()) + ".db")).string();
+  fs::remove(db);
+  sqlite::Database d(db, sqlite::Database::Access::Create);
+  d.exec("CREATE TABLE t(v INTEGER);");
+  d.in_transaction([&] { d.exec("INSERT INTO t VALUES(1);"); });
+  try {
+    d.in_transaction([&] {
+      d.exec("INSERT INTO t VALUES(2);");
+      throw std::runtime_error("the second step failed");
+    });
+    ADD_FAILURE() << "the steps' error was not rethrown";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "the second step failed");
+  }
+  std::vector<std::int64_t> rows;
+  d.each("SELECT v FROM t ORDER BY v",
+         [&](const sqlite::Statement& st) { rows.push_back(st.integer(0)); });
+  EXPECT_EQ(rows, std::vector<std::int64_t>{1});
+  // after a rollback the next transaction opens (none was left open)
+  d.in_transaction([&] { d.exec("INSERT INTO t VALUES(3);"); });
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
 }
 
 TEST(Duration, ParsesWhatPeopleWrite) {

@@ -94,6 +94,21 @@ void Database::exec(const std::string& sql) {
   }
 }
 
+void Database::in_transaction(const std::function<void()>& steps) {
+  exec("BEGIN IMMEDIATE;");
+  try {
+    steps();
+    exec("COMMIT;");
+  } catch (...) {
+    try {
+      exec("ROLLBACK;");
+    } catch (const Error&) {
+      // the transaction may be gone already; the first error is the one to tell
+    }
+    throw;
+  }
+}
+
 void Database::each(const std::string& sql,
                     const std::function<void(const Statement&)>& row) const {
   Statement st = prepare(sql);

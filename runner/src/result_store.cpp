@@ -69,21 +69,13 @@ void add_host_column(sqlite::Database& db) {
   for (const std::string& c : db.columns("repetitions"))
     columns += (columns.empty() ? "" : ", ") + c;
   db.exec("PRAGMA foreign_keys = OFF;");
-  db.exec("BEGIN IMMEDIATE;");
-  try {
+  db.in_transaction([&] {
     db.exec(std::string("CREATE TABLE repetitions_with_host(") + kRepetitions + ");");
     db.exec("INSERT INTO repetitions_with_host(" + columns + ") SELECT " + columns +
             " FROM repetitions;");
     db.exec("DROP TABLE repetitions;");
     db.exec("ALTER TABLE repetitions_with_host RENAME TO repetitions;");
-    db.exec("COMMIT;");
-  } catch (...) {
-    try {
-      db.exec("ROLLBACK;");
-    } catch (const sqlite::Error&) {
-    }
-    throw;
-  }
+  });
 }
 
 }  // namespace
@@ -128,34 +120,35 @@ void ResultStore::finish_run(const std::string& status, const std::string& finis
 }
 
 void ResultStore::add_cells(const std::vector<Cell>& cells) {
-  db_.exec("BEGIN IMMEDIATE;");
-  sqlite::Statement st = db_.prepare(
-      "INSERT OR IGNORE INTO cells(name, backend, policy, target, loop_dio, app_direct,"
-      " submit, semantics, recordsize, workload, rw, bs, iodepth, numjobs, rwmixread)"
-      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  for (const Cell& c : cells) {
-    const nlohmann::json a = c.axes();
-    st.bind(1, c.name());
-    int i = 2;
-    for (const char* k : {"backend", "policy", "target", "loop_dio"})
-      st.bind(i++, a[k].get<std::string>());
-    st.bind(i++, std::int64_t{c.app_direct});
-    for (const char* k : {"submit", "semantics"}) st.bind(i++, a[k].get<std::string>());
-    st.bind(i++, c.recordsize);
-    for (const char* k : {"workload", "rw", "bs"}) st.bind(i++, a[k].get<std::string>());
-    st.bind(i++, std::int64_t{c.workload.iodepth});
-    st.bind(i++, std::int64_t{c.workload.numjobs});
-    st.bind(i++, std::int64_t{c.workload.rwmixread});
-    st.run();
-  }
-  db_.exec("COMMIT;");
+  db_.in_transaction([&] {
+    sqlite::Statement st = db_.prepare(
+        "INSERT OR IGNORE INTO cells(name, backend, policy, target, loop_dio, app_direct,"
+        " submit, semantics, recordsize, workload, rw, bs, iodepth, numjobs, rwmixread)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    for (const Cell& c : cells) {
+      const nlohmann::json a = c.axes();
+      st.bind(1, c.name());
+      int i = 2;
+      for (const char* k : {"backend", "policy", "target", "loop_dio"})
+        st.bind(i++, a[k].get<std::string>());
+      st.bind(i++, std::int64_t{c.app_direct});
+      for (const char* k : {"submit", "semantics"}) st.bind(i++, a[k].get<std::string>());
+      st.bind(i++, c.recordsize);
+      for (const char* k : {"workload", "rw", "bs"}) st.bind(i++, a[k].get<std::string>());
+      st.bind(i++, std::int64_t{c.workload.iodepth});
+      st.bind(i++, std::int64_t{c.workload.numjobs});
+      st.bind(i++, std::int64_t{c.workload.rwmixread});
+      st.run();
+    }
+  });
 }
 
 void ResultStore::add_system_info(const std::map<std::string, std::string>& info) {
-  db_.exec("BEGIN IMMEDIATE;");
-  sqlite::Statement st = db_.prepare("INSERT OR REPLACE INTO system_info(key, value) VALUES(?,?)");
-  for (const auto& [k, v] : info) st.bind(1, k).bind(2, v).run();
-  db_.exec("COMMIT;");
+  db_.in_transaction([&] {
+    sqlite::Statement st =
+        db_.prepare("INSERT OR REPLACE INTO system_info(key, value) VALUES(?,?)");
+    for (const auto& [k, v] : info) st.bind(1, k).bind(2, v).run();
+  });
 }
 
 namespace {
@@ -280,8 +273,7 @@ void ResultStore::add_repetition(const RepetitionRecord& r) { add_repetitions({r
 
 void ResultStore::add_repetitions(const std::vector<RepetitionRecord>& rows) {
   if (rows.empty()) return;
-  db_.exec("BEGIN IMMEDIATE;");
-  try {
+  db_.in_transaction([&] {
     forget_repetition(db_, rows.front());
     for (const RepetitionRecord& r : rows) {
       const std::int64_t id = store_repetition_row(db_, r);
@@ -291,15 +283,7 @@ void ResultStore::add_repetitions(const std::vector<RepetitionRecord>& rows) {
       store_deltas(db_, "zfs_iostats", id, r.zfs_iostats);
       store_deltas(db_, "arcstats", id, r.arcstats);
     }
-    db_.exec("COMMIT;");
-  } catch (...) {
-    try {
-      db_.exec("ROLLBACK;");
-    } catch (const sqlite::Error&) {
-      // the transaction may be gone already; the first error is the one to tell
-    }
-    throw;
-  }
+  });
 }
 
 std::set<std::pair<std::string, unsigned>> ResultStore::finished_repetitions() const {

@@ -78,6 +78,9 @@ class Database {
 
   const std::string& path() const { return path_; }
   void exec(const std::string& sql);
+  // Runs `steps` in one transaction (BEGIN IMMEDIATE): committed when they
+  // return, rolled back when they throw, and their error rethrown.
+  void in_transaction(const std::function<void()>& steps);
   Statement prepare(const std::string& sql) const { return Statement(db_, path_, sql); }
   // Calls `row` for each row of `sql`.
   void each(const std::string& sql, const std::function<void(const Statement&)>& row) const;
