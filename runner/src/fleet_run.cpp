@@ -132,57 +132,54 @@ std::optional<FioResult> fleet_result(const FioExit& exit, const std::string& js
 }
 
 // What a host's `diobench host counters` gave back: the engine's sidecar
-// and what its block devices moved.
+// and what its block devices moved, or why there is nothing.
 struct HostCounters {
   std::string sidecar;
   std::vector<DeviceIo> devices;
+  std::string error;  // empty: read
 };
 
-HostCounters parse_host_counters(const std::string& reply) {
-  const nlohmann::json j = nlohmann::json::parse(reply);
-  HostCounters c{j.at("sidecar"), {}};
-  for (const nlohmann::json& d : j.at("devices")) {
-    c.devices.push_back({d.at("device"), d.at("role"), d.at("read_bytes"), d.at("write_bytes")});
+HostCounters read_host_counters(const HostReply& reply) {
+  if (!reply.ok) return {{}, {}, "the host's counters could not be fetched: " + reply.error};
+  try {
+    const nlohmann::json j = nlohmann::json::parse(reply.output);
+    HostCounters c{j.at("sidecar"), {}, {}};
+    for (const nlohmann::json& d : j.at("devices")) {
+      c.devices.push_back({d.at("device"), d.at("role"), d.at("read_bytes"), d.at("write_bytes")});
+    }
+    return c;
+  } catch (const std::exception& e) {
+    return {{}, {}, std::string("the host's counters could not be read: ") + e.what()};
   }
-  return c;
 }
 
-// A host's row from fio's result and the counters its host gave back;
-// returns the engine's sidecar text of an ok row.
-std::string host_row(RepetitionRecord& rec, const HostSpec& host, const FioResult& fio,
-                     const std::string& said_by_fio, const HostReply& counters) {
+// A host's row from fio's result and the counters its host gave back.
+void host_row(RepetitionRecord& rec, const HostSpec& host, const FioResult& fio,
+              const std::string& said_by_fio, const HostCounters& counters) {
   std::optional<FioResult> mine = host_view(fio, host.fio_name(), 0);
   if (!mine) {
     const std::string said = fio_host_message(said_by_fio, host.name);
     fail(rec, "fio has no result from this host" + (said.empty() ? "" : ": " + said));
-    return "";
+    return;
   }
   if (const int err = mine->first_error()) {
     fail(rec, "fio reported error " + std::to_string(err) + " (" + std::strerror(err) + ")");
-    return "";
+    return;
   }
   std::uint64_t ios = 0;
   for (const FioJobResult& j : mine->jobs) ios += j.read.total_ios + j.write.total_ios;
   if (ios == 0) {  // no error, nothing measured: never an ok row
     fail(rec, "fio reports no I/O from this host");
-    return "";
+    return;
   }
-  if (!counters.ok) {
-    fail(rec, "the host's counters could not be fetched: " + counters.error);
-    return "";
-  }
-  HostCounters c;
-  try {
-    c = parse_host_counters(counters.output);
-  } catch (const std::exception& e) {
-    fail(rec, std::string("the host's counters could not be read: ") + e.what());
-    return "";
+  if (!counters.error.empty()) {
+    fail(rec, counters.error);
+    return;
   }
   rec.fio = std::move(mine);
-  rec.counters = counters_of(c.sidecar);
-  rec.devices = std::move(c.devices);
+  rec.counters = counters_of(counters.sidecar);
+  rec.devices = counters.devices;
   rec.status = "ok";
-  return c.sidecar;
 }
 
 // fio 3.33 gives the "All clients" sum no latency percentiles: they are
@@ -272,9 +269,13 @@ std::vector<RepetitionRecord> run_fleet_repetition(const Cell& cell, unsigned re
   }
   const double fio_ms = ms_since(fio_start);
   // 3. Each host's sidecar back, and each row from what fio said of it.
-  const std::vector<HostReply> sidecars = on_every_host(
-      fleet.shell, fleet.hosts, {"counters", "--dir", fleet.paths.dir, "--run", fleet.paths.run},
-      host_command_limit_s(0), logs);
+  std::vector<HostCounters> counters;
+  for (const HostReply& reply :
+       on_every_host(fleet.shell, fleet.hosts,
+                     {"counters", "--dir", fleet.paths.dir, "--run", fleet.paths.run},
+                     host_command_limit_s(0), logs)) {
+    counters.push_back(read_host_counters(reply));
+  }
   // fio's lines about lost hosts: in its messages, and in the output file
   // before the JSON ("client: host=H disconnected").
   const std::string said_by_fio = exit.log + "\n" + text_before_json(base + ".json");
@@ -284,14 +285,13 @@ std::vector<RepetitionRecord> run_fleet_repetition(const Cell& cell, unsigned re
     RepetitionRecord& rec = rows[i];
     rec.fio_ms = fio_ms;
     if (prepared[i].ok && !fio) fail(rec, why);
-    std::string sidecar;
-    if (prepared[i].ok && fio)
-      sidecar = host_row(rec, fleet.hosts[i], *fio, said_by_fio, sidecars[i]);
+    if (prepared[i].ok && fio) host_row(rec, fleet.hosts[i], *fio, said_by_fio, counters[i]);
     if (rec.status == "ok") {
       rec.counters_file = rel + "." + fleet.hosts[i].label() + ".counters.jsonl";
-      write_file_durably((fs::path(fleet.run_dir) / rec.counters_file).string(), sidecar);
+      write_file_durably((fs::path(fleet.run_dir) / rec.counters_file).string(),
+                         counters[i].sidecar);
       total += *rec.counters;
-      all_sidecars += sidecar;
+      all_sidecars += counters[i].sidecar;
       for (DeviceIo d : rec.devices) {  // the sum's devices: every host's, named with it
         d.device = fleet.hosts[i].label() + "/" + d.device;
         sum.devices.push_back(d);
