@@ -16,6 +16,9 @@ state=$tmp/hosts
 trap '"$hosts" down "$state"; rm -rf "$tmp"' EXIT
 
 expect "bad count" 2 "invalid host count '0'" -- "$hosts" up "$state" 0
+expect "bad fio" 2 "invalid --fio value '$tmp/no-fio'" -- "$hosts" up "$state" 3 --fio "$tmp/no-fio"
+expect "bad option" 2 "unknown option '--ssd'" -- "$hosts" up "$state" 3 --ssd
+[ ! -e "$state" ] || { echo "FAIL a refused up left $state"; fail=1; }
 expect "up" 0 "" -- "$hosts" up "$state" 3
 id=$(sed -n 's/^netns dbh-\([0-9a-f]*\)-1$/\1/p' "$state/made")
 [ "$(wc -l <"$state/hosts")" = 3 ] || { echo "FAIL hosts list: $(cat "$state/hosts")"; fail=1; }
