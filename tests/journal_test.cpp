@@ -4,14 +4,18 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "diobench/runner/work_dataset.hpp"
 #include "diobench/scratch.hpp"
@@ -82,6 +86,48 @@ TEST_F(JournalTest, RestoreActsOnATrustedJournal) {
   EXPECT_TRUE(r.problems.empty());
   EXPECT_FALSE(fs::exists(file));
   EXPECT_FALSE(fs::exists(run_ / "journal.jsonl"));
+}
+
+// A fleet run's directory of ssh control sockets: restore removes it and
+// its sockets, and leaves alone what is not such a directory (another
+// name, a symbolic link, a directory holding a file).
+TEST_F(JournalTest, RestoreRemovesOnlyAnSshSocketDirectory) {
+  auto socket_at = [](const fs::path& p) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", p.c_str());
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << p;
+    ::close(fd);
+  };
+  const fs::path ours = root_ / "diobench-ssh.0000beef", with_file = root_ / "diobench-ssh.2",
+                 other = root_ / "other-ssh", link = root_ / "diobench-ssh.link";
+  for (const fs::path& d : {ours, with_file, other}) fs::create_directory(d);
+  socket_at(ours / "a");
+  socket_at(ours / "b");
+  socket_at(with_file / "a");
+  std::ofstream(with_file / "notes") << "not ssh's\n";
+  socket_at(other / "a");
+  fs::create_directory_symlink(other, link);
+  {
+    Journal journal((run_ / "journal.jsonl").string());
+    for (const fs::path& d : {ours, with_file, other, link}) journal.ssh_control_dir_created(d);
+    journal.ssh_control_dir_created((root_ / "diobench-ssh.gone").string());  // removed already
+  }
+  const RestoreReport r = restore_journal((run_ / "journal.jsonl").string());
+  EXPECT_FALSE(fs::exists(ours));
+  EXPECT_EQ(r.removed, std::vector<std::string>{ours.string()});
+  EXPECT_TRUE(fs::exists(with_file / "notes"));
+  EXPECT_TRUE(fs::exists(with_file / "a"));
+  EXPECT_TRUE(fs::exists(other / "a"));
+  EXPECT_TRUE(fs::is_symlink(link));
+  ASSERT_EQ(r.problems.size(), 3u);
+  EXPECT_NE(r.problems[0].find("holds more than ssh's sockets (notes)"), std::string::npos)
+      << r.problems[0];
+  EXPECT_NE(r.problems[1].find("not a directory of ssh sockets diobench made"), std::string::npos)
+      << r.problems[1];
+  EXPECT_NE(r.problems[2].find("not a directory of ssh sockets diobench made"), std::string::npos)
+      << r.problems[2];
 }
 
 TEST_F(JournalTest, RestoreNamesTheLinesItCannotRead) {

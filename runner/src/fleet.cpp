@@ -90,6 +90,13 @@ std::vector<std::string> HostShell::split_command(const std::string& text) {
   return words;
 }
 
+bool HostShell::is_ssh() const { return fs::path(ssh.front()).filename() == "ssh"; }
+
+void HostShell::share_connections(const std::string& dir) {
+  ssh.insert(ssh.end(), {"-o", "ControlMaster=auto", "-o", "ControlPath=" + dir + "/%C", "-o",
+                         "ControlPersist=60"});
+}
+
 void HostPaths::check() const {
   if (dir.empty() || dir.front() != '/') {
     throw std::invalid_argument("invalid host scratch directory '" + dir +

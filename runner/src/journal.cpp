@@ -16,6 +16,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "diobench/child_process.hpp"
 #include "diobench/durable_file.hpp"
 #include "diobench/loop_device.hpp"
 #include "diobench/runner/work_dataset.hpp"
@@ -52,6 +53,12 @@ void Journal::scratch_dir_created(const std::string& path) {
 }
 void Journal::scratch_dir_removed(const std::string& path) {
   record({{"op", "undo"}, {"of", "scratch_dir"}, {"path", path}});
+}
+void Journal::ssh_control_dir_created(const std::string& path) {
+  record({{"op", "ssh_control_dir"}, {"path", path}});
+}
+void Journal::ssh_control_dir_removed(const std::string& path) {
+  record({{"op", "undo"}, {"of", "ssh_control_dir"}, {"path", path}});
 }
 
 void Journal::zfs_dataset_creating(const std::string& dataset, const std::string& token) {
@@ -312,7 +319,7 @@ Outstanding outstanding_changes(const std::vector<nlohmann::json>& entries) {
       continue;
     }
     if (op != "scratch_file" && op != "scratch_dir" && op != "loop" && op != "zfs_property" &&
-        op != "pool_export" && op != "zfs_dataset") {
+        op != "pool_export" && op != "zfs_dataset" && op != "ssh_control_dir") {
       continue;
     }
     const std::string key = key_of(op, e);
@@ -422,12 +429,64 @@ void destroy_datasets(const Outstanding& o, Journal& journal, RestoreReport& rep
   }
 }
 
+void remove_ssh_control_dirs(const Outstanding& o, Journal& journal, RestoreReport& report) {
+  for (const std::string& dir : o.of("ssh_control_dir")) {
+    std::error_code ec;
+    const bool existed = fs::exists(fs::symlink_status(dir, ec));
+    if (const auto why = remove_ssh_control_dir(dir)) {
+      report.problems.push_back(*why);
+      continue;
+    }
+    if (existed) report.removed.push_back(dir);
+    journal.ssh_control_dir_removed(dir);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> detach_loops_backed_by(const std::string& backing) {
   RestoreReport report;
   detach_loops(backing, false, report);
   return report.problems;
+}
+
+void end_ssh_master(const std::string& socket) {
+  ChildCommand c;
+  // With the socket's own path, ssh asks its master to end; the host
+  // name is not used.
+  c.argv = {"ssh", "-o", "ControlPath=" + socket, "-O", "exit", "diobench"};
+  c.timeout_s = 10;
+  try {
+    ChildProcess(c).wait();  // a master that has ended already: nothing to do
+  } catch (const std::exception&) {
+  }
+}
+
+std::optional<std::string> remove_ssh_control_dir(const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    return "cannot inspect " + dir + ": " + std::strerror(errno);
+  }
+  if (!S_ISDIR(st.st_mode) ||
+      fs::path(dir).filename().string().rfind(kSshControlDirPrefix, 0) != 0) {
+    return dir + " is not a directory of ssh sockets diobench made: left alone";
+  }
+  std::error_code ec;
+  std::vector<fs::path> sockets;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_socket(ec))
+      return dir + " holds more than ssh's sockets (" + e.path().filename().string() +
+             "): left alone";
+    sockets.push_back(e.path());
+  }
+  if (ec) return "cannot read " + dir + ": " + ec.message();
+  for (const fs::path& s : sockets) {
+    end_ssh_master(s.string());
+    fs::remove(s, ec);
+  }
+  if (!fs::remove(dir, ec) || ec) return "cannot remove " + dir + ": " + ec.message();
+  return std::nullopt;
 }
 
 RestoreReport restore_journal(const std::string& path) {
@@ -440,6 +499,7 @@ RestoreReport restore_journal(const std::string& path) {
   remove_scratch_dirs(o, journal, report);
   remove_scratch_files(o, journal, report);
   destroy_datasets(o, journal, report);
+  remove_ssh_control_dirs(o, journal, report);
   if (report.problems.empty()) fs::remove(path);
   return report;
 }

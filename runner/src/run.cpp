@@ -1,6 +1,7 @@
 #include "diobench/runner/run.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include "diobench/durable_file.hpp"
 #include "diobench/loop_device.hpp"
@@ -597,6 +599,8 @@ class RunSession {
   void prepare_scratch();
   void ensure_target();
   void prepare_context();
+  void share_host_connections();
+  void end_host_connections();
   SlotsEnd run_slots(const std::vector<Slot>& slots, const std::string& phase,
                      std::optional<double> budget_s);
   std::vector<RepetitionRecord> attempt(const Cell& cell, const Slot& slot);
@@ -633,6 +637,7 @@ class RunSession {
   std::optional<PropertyOverride> direct_property_;
   std::unique_ptr<Context> ctx_;
   std::optional<FleetSettings> fleet_;  // a fleet run: its hosts and how they are reached
+  std::string ssh_control_dir_;         // a fleet run's shared ssh connections' sockets
   std::vector<Slot> base_;
   std::set<std::pair<std::string, unsigned>> finished_;
   std::set<std::string> crashed_;  // a cell that took the machine down is not run again
@@ -691,6 +696,7 @@ RunOutcome RunSession::run() {
   read_back_stored();
   prepare_scratch();
   prepare_context();
+  share_host_connections();
   std::size_t todo = 0;
   for (const Slot& s : base_) todo += !already_done(profile_.cells[s.cell], s.repetition);
   if (todo < base_.size()) {
@@ -706,6 +712,34 @@ RunOutcome RunSession::run() {
   print_summary(profile_.cells, done_, out_);
   out_ << "\nrun directory: " << dir_.string() << "\n";
   return outcome_;
+}
+
+// A fleet run that reaches its hosts with ssh itself: one connection per
+// host for all its commands (two a repetition), not one each. The sockets
+// go in a directory of the run's own under /tmp (a socket's path must fit
+// 107 bytes), journaled before it is made.
+void RunSession::share_host_connections() {
+  if (!fleet_ || !fleet_->shell.is_ssh()) return;
+  std::random_device random;
+  char token[9];
+  std::snprintf(token, sizeof token, "%08x", static_cast<unsigned>(random()));
+  const std::string dir = std::string("/tmp/") + kSshControlDirPrefix + token;
+  journal_->ssh_control_dir_created(dir);
+  if (::mkdir(dir.c_str(), 0700) != 0)
+    throw std::system_error(errno, std::generic_category(), "cannot create " + dir);
+  ssh_control_dir_ = dir;
+  fleet_->shell.share_connections(dir);
+}
+
+// The shared connections end and their directory goes (restore, below,
+// when this fails).
+void RunSession::end_host_connections() {
+  if (ssh_control_dir_.empty()) return;
+  if (const auto why = remove_ssh_control_dir(ssh_control_dir_)) {
+    progress_ << "clean-up: " << *why << "\n";
+    return;
+  }
+  journal_->ssh_control_dir_removed(ssh_control_dir_);
 }
 
 void RunSession::start_run_directory() {
@@ -1105,6 +1139,7 @@ void RunSession::clean_up() {
     for (const std::string& problem : finish_fleet(*fleet_)) {
       progress_ << "clean-up: " << problem << "\n";
     }
+    end_host_connections();
     if (profile_.bench.enabled()) outcome_.bench = "skipped: not run on fleet hosts";
   } else if (profile_.bench.enabled()) {
     outcome_.bench = run_bench_drivers(profile_.bench, o_, dir_, *scratch_, *journal_, progress_);

@@ -62,9 +62,20 @@ expect "zfs fleet refused" 2 "emulated backend only" -- \
 expect "dry run: hosts x cells" 0 "4 cells x 3 hosts = 12 host cells" -- \
   run "${host_args[@]}" --dry-run
 
+# ssh's shared connections (one per host for a run's commands): their
+# socket directories and masters (a master retitles itself "ssh: SOCKET
+# [mux]").
+control_dirs() { ls -d /tmp/diobench-ssh.* 2>/dev/null | sort; }
+masters_of() { pgrep -f "^ssh: $1/"; }
+
 # 1. The whole matrix on three hosts at once.
+dirs_before=$(control_dirs)
 out=$(run "${host_args[@]}" --out "$tmp/run1" 2>&1)
 status=$?
+new_dirs=$(comm -13 <(echo "$dirs_before") <(control_dirs))
+[ -z "$new_dirs" ] || { echo "FAIL ssh socket directories left after the run: $new_dirs"; fail=1; }
+pgrep -f "^ssh: /tmp/diobench-ssh[.]" >/dev/null &&
+  { echo "FAIL ssh masters left after the run: $(pgrep -af "^ssh: /tmp/diobench-ssh")"; fail=1; }
 labels=("${addr[0]}:8765" "${addr[1]}:8765" "${addr[2]}:8765")
 [ $status -eq 0 ] || { echo "FAIL fleet run: status $status: $out"; fail=1; }
 for l in "${labels[@]}"; do
@@ -139,7 +150,15 @@ kill -KILL $pid
 pgrep -f "diobench run .*--out $tmp/run3" >/dev/null && { echo "FAIL the killed run still runs"; fail=1; }
 made=$(ls "$state"/host[123]/scratch/run-run3.dat 2>/dev/null | wc -l)
 [ "$made" = 3 ] || { echo "FAIL before the kill, $made hosts had their scratch file (want 3)"; fail=1; }
+# The killed run's ssh masters outlive it (so its commands did share
+# connections); restore ends them and removes their directory.
+ctl=$(sed -n 's|.*"op":"ssh_control_dir","path":"\([^"]*\)".*|\1|p' "$tmp/run3/journal.jsonl")
+[ -n "$ctl" ] && [ -d "$ctl" ] || { echo "FAIL the killed run journaled no ssh socket directory ($ctl)"; fail=1; }
+[ -n "$ctl" ] && masters_of "$ctl" >/dev/null || { echo "FAIL no ssh master of the killed run (no shared connection)"; fail=1; }
 expect "restore of a fleet run" 0 "3 of 3 hosts restored" -- "$diobench" restore "$tmp/run3"
+for _ in $(seq 1 50); do [ -n "$ctl" ] && masters_of "$ctl" >/dev/null || break; sleep 0.1; done
+[ -n "$ctl" ] && masters_of "$ctl" >/dev/null && { echo "FAIL restore left ssh masters: $(pgrep -af "^ssh: $ctl/")"; fail=1; }
+[ -n "$ctl" ] && [ -e "$ctl" ] && { echo "FAIL restore left $ctl"; fail=1; }
 for i in 1 2 3; do
   left=$(ls -A "$state/host$i/scratch" | grep -v '^\.diobench-scratch$')
   [ -z "$left" ] || { echo "FAIL host $i: left after restore: $left"; fail=1; }

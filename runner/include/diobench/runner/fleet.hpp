@@ -50,6 +50,13 @@ struct HostShell {
   // "ssh -F FILE" and the like, split on white space; throws
   // std::invalid_argument for an empty command.
   static std::vector<std::string> split_command(const std::string& text);
+  // Whether the command is ssh itself (not a wrapper of the user's).
+  bool is_ssh() const;
+  // One connection per host for all of a run's commands (ssh's
+  // ControlMaster, its sockets in DIR, a master ending 60 s after its last
+  // use): options given with --ssh come first, and ssh keeps an option's
+  // first value, so `-o ControlMaster=no` there turns this off.
+  void share_connections(const std::string& dir);
 };
 
 // One command's outcome on one host.

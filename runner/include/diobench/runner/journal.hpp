@@ -6,6 +6,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,6 +38,12 @@ class Journal {
                              const std::string& old, bool inherit = false);
   void zfs_property_restored(const std::string& dataset, const std::string& property);
 
+  // A fleet run's directory for ssh's shared connections (its control
+  // sockets), outside any scratch area: restore ends their masters and
+  // removes it.
+  void ssh_control_dir_created(const std::string& path);  // call before creating
+  void ssh_control_dir_removed(const std::string& path);
+
   // zfs backend: a dataset the run creates to work in (call before
   // creating it), tagged with `token` in its user property diobench:run;
   // restore destroys it only while it carries that token.
@@ -58,6 +65,13 @@ class Journal {
  private:
   std::string path_;
 };
+
+// Removes a directory of ssh's control sockets that a fleet run made
+// (the name begins with kSshControlDirPrefix; it holds nothing but
+// sockets), each socket's ssh master asked to end first; the reason when
+// it is left alone. A missing one is removed.
+inline constexpr const char* kSshControlDirPrefix = "diobench-ssh.";
+std::optional<std::string> remove_ssh_control_dir(const std::string& dir);
 
 struct RestoreReport {
   std::vector<std::string> detached;   // loop devices
