@@ -276,7 +276,8 @@ po::options_description run_description(RunArgs& a) {
       "needs `fio --server`, sshd and diobench at this same path; its scratch area is --dir")(
       "ssh", po::value(&a.ssh),
       "the command that reaches a fleet host for its set-up, as words (default: ssh -o "
-      "BatchMode=yes); e.g. 'ssh -F FILE'")(
+      "BatchMode=yes); e.g. 'ssh -F FILE'. ssh itself shares one connection per host for the "
+      "run (ControlMaster); '-o ControlMaster=no' in it turns that off")(
       "threshold", po::value<double>(),
       "with --until-decided: the verdict's cost threshold, in percent (default 5, as diobench "
       "report)");
