@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common.hpp"
 #include "diobench/check/check.hpp"
 #include "diobench/check/path_judgement.hpp"
 #include "diobench/reports/bench_results.hpp"
@@ -35,16 +36,7 @@
 #include "diobench/runner/run.hpp"
 #include "diobench/version.hpp"
 
-namespace po = boost::program_options;
-namespace fs = std::filesystem;
-
 namespace {
-
-constexpr int kOk = 0, kFailed = 1, kUsage = 2;
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 const char* kOverview = R"(diobench - does OpenZFS's Direct I/O fallback path cost little?
 
@@ -77,46 +69,16 @@ Options:
 Exit status: 0 success, 1 a benchmark failed, 2 bad usage or input.
 )";
 
-std::string self_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string(".") : exe.parent_path().string();
-}
+}  // namespace
 
-// The engine sits beside the binary in the build tree (engines/); the
-// path compiled in is the fallback when the binary was copied elsewhere.
-std::string engine_path() {
-  for (const fs::path& candidate : {fs::path(self_dir()) / "engines" / "diobench-engine.so",
-                                    fs::path(DIOBENCH_ENGINE_BUILD_PATH)}) {
-    if (fs::exists(candidate)) return fs::canonical(candidate).string();
-  }
-  throw std::runtime_error(
-      "the fio engine (diobench-engine.so) was not found beside this binary; "
-      "rebuild with scripts/build");
-}
+namespace diobench::cli {
+namespace {
 
 std::string default_run_dir() {
   const std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
   return std::string("/var/tmp/diobench-runs/") + stamp;
-}
-
-// Parses a command's options (and positional arguments, when `positional`
-// names the option they fill, with `count` of them, -1 for any number).
-po::variables_map parse(const std::string& command, const po::options_description& desc,
-                        const std::vector<std::string>& args, const char* positional = nullptr,
-                        int count = 0) {
-  po::positional_options_description pos;
-  if (positional) pos.add(positional, count);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see: diobench " + command + " --help)");
-  }
-  return vm;
 }
 
 int cmd_engine_path(const std::vector<std::string>& args) {
@@ -873,39 +835,42 @@ int cmd_bench_table(const std::vector<std::string>& args) {
 }
 
 }  // namespace
+}  // namespace diobench::cli
+
+namespace cli = diobench::cli;
 
 int main(int argc, char** argv) {
   const std::vector<std::string> all(argv + 1, argv + argc);
   try {
     if (all.empty()) {
       std::cerr << kOverview;
-      return kUsage;
+      return cli::kUsage;
     }
     const std::string& command = all.front();
     const std::vector<std::string> rest(all.begin() + 1, all.end());
     if (command == "-h" || command == "--help" || command == "help") {
       std::cout << kOverview;
-      return kOk;
+      return cli::kOk;
     }
     if (command == "-V" || command == "--version") {
       std::cout << "diobench " << diobench::kVersion << "\n";
-      return kOk;
+      return cli::kOk;
     }
-    if (command == "engine-path") return cmd_engine_path(rest);
-    if (command == "run") return cmd_run(rest);
-    if (command == "restore") return cmd_restore(rest);
-    if (command == "crashed") return cmd_crashed(rest);
-    if (command == "host") return cmd_host(rest);
-    if (command == "report") return cmd_report(rest);
-    if (command == "check") return cmd_check(rest);
-    if (command == "compare") return cmd_compare(rest);
-    if (command == "bench-table") return cmd_bench_table(rest);
-    throw UsageError("unknown command '" + command + "' (see: diobench --help)");
-  } catch (const UsageError& e) {
+    if (command == "engine-path") return cli::cmd_engine_path(rest);
+    if (command == "run") return cli::cmd_run(rest);
+    if (command == "restore") return cli::cmd_restore(rest);
+    if (command == "crashed") return cli::cmd_crashed(rest);
+    if (command == "host") return cli::cmd_host(rest);
+    if (command == "report") return cli::cmd_report(rest);
+    if (command == "check") return cli::cmd_check(rest);
+    if (command == "compare") return cli::cmd_compare(rest);
+    if (command == "bench-table") return cli::cmd_bench_table(rest);
+    throw cli::UsageError("unknown command '" + command + "' (see: diobench --help)");
+  } catch (const cli::UsageError& e) {
     std::cerr << "diobench: " << e.what() << "\n";
-    return kUsage;
+    return cli::kUsage;
   } catch (const std::exception& e) {
     std::cerr << "diobench: " << e.what() << "\n";
-    return kFailed;
+    return cli::kFailed;
   }
 }
