@@ -10,4 +10,10 @@ namespace diobench::cli {
 // run: a profile's matrix (run_command.cpp).
 int cmd_run(const std::vector<std::string>& args);
 
+// On this machine: undo a killed run, a fleet host's set-up, a dead guest
+// (machine_commands.cpp).
+int cmd_restore(const std::vector<std::string>& args);
+int cmd_host(const std::vector<std::string>& args);
+int cmd_crashed(const std::vector<std::string>& args);
+
 }  // namespace diobench::cli
