@@ -16,4 +16,11 @@ int cmd_restore(const std::vector<std::string>& args);
 int cmd_host(const std::vector<std::string>& args);
 int cmd_crashed(const std::vector<std::string>& args);
 
+// Reading what runs stored, and the engine's path (reading_commands.cpp).
+int cmd_report(const std::vector<std::string>& args);
+int cmd_check(const std::vector<std::string>& args);
+int cmd_compare(const std::vector<std::string>& args);
+int cmd_bench_table(const std::vector<std::string>& args);
+int cmd_engine_path(const std::vector<std::string>& args);
+
 }  // namespace diobench::cli
