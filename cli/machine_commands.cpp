@@ -56,7 +56,7 @@ int cmd_restore(const std::vector<std::string>& args) {
       "again to retry it.\n\n"
       "Exit status: 0 all undone; 1 something could not be undone, or a journal\n"
       "found without RUNDIR was refused; 2 a RUNDIR (or --runs DIR) missing or\n"
-      "refused.\n\nOptions");
+      "refused (without --runs, no /var/tmp/diobench-runs is nothing to restore).\n\nOptions");
   desc.add_options()("help,h", "this text")(
       "runs", po::value(&runs)->default_value("/var/tmp/diobench-runs"),
       "where to look for run directories when no RUNDIR is given")("rundir", po::value(&dirs),
@@ -70,6 +70,9 @@ int cmd_restore(const std::vector<std::string>& args) {
   if (named && !vm["runs"].defaulted()) throw UsageError("--runs goes without RUNDIR");
   int status = kOk;
   if (!named) {
+    std::error_code ec;
+    if (!vm["runs"].defaulted() && !fs::exists(fs::symlink_status(runs, ec)))
+      throw UsageError("invalid --runs value '" + runs + "' (not found)");
     try {
       diobench::JournalSearch found = diobench::find_journals(runs);
       for (const std::string& why : found.refused) {

@@ -29,6 +29,8 @@ printf '{"backend": "emul' >"$damaged/plan.json"
 expect "resume of a damaged plan" 2 "plan.json is damaged" -- "$bin" run --resume "$damaged"
 rm -rf "$damaged"
 expect "restore of a missing run" 2 "not found" -- "$bin" restore /nonexistent-run
+expect "restore --runs of a missing directory" 2 "invalid --runs value '/nonexistent-runs' (not found)" -- \
+  "$bin" restore --runs /nonexistent-runs
 expect "bad bench filter" 2 "invalid --bench value '('" -- "$bin" run --bench '(' --dry-run
 expect "bench on dry-run" 0 "then the bench drivers 'bs:4096/'" -- "$bin" run --profile smoke --bench bs:4096/ --dry-run
 expect "bad arc-drop" 2 "invalid --arc-drop value 'sometimes'" -- "$bin" run --arc-drop sometimes --dry-run
