@@ -420,10 +420,11 @@ TEST_P(WritePath, LeavesTheTracesOfItsPath) {
 // under `disabled` goes through the ARC uncached), emulated with
 // RWF_DONTCACHE. The same fio cell under 2.3 is plain buffered: the
 // control that shows the traces differ. Reads: an uncached read of a
-// cold file goes to the device and leaves (almost) nothing in the page
-// cache (at most 1/16 of the pages: below). Writes: RWF_DONTCACHE starts write-back at once, so the
-// bytes are on the device when fio exits, where buffered ones still wait; ext4 on 6.18 keeps the
-// overwritten pages cached (measured with cachestat), so the cache does not tell for writes.
+// cold file goes to the device and leaves at most half of its pages in
+// the page cache (below), where a buffered one leaves them all. Writes: RWF_DONTCACHE starts
+// write-back at once, so the bytes are on the device when fio exits, where buffered ones still
+// wait; ext4 on 6.18 keeps the overwritten pages cached (measured with cachestat), so the cache
+// does not tell for writes.
 class UncachedPath : public PathProof {};
 
 TEST_P(UncachedPath, LeavesTheTracesOfItsPath) {
@@ -440,11 +441,15 @@ TEST_P(UncachedPath, LeavesTheTracesOfItsPath) {
     if (c.rw == "read") {
       EXPECT_GE(moved.read, kFileBytes) << "reading a cold file moved less than its size";
       if (uncached) {
-        // RWF_DONTCACHE drops a page only if no one else holds it: with
-        // io_uring at depth 4 a request sometimes finds its pages still
-        // held by a neighbour's read-ahead (64 of 2048 pages left in 9 of
-        // 20 runs here, none with psync). Buffered reads leave all 2048.
-        EXPECT_LE(cached, kFilePages / 16) << "uncached reads left pages in the page cache";
+        // RWF_DONTCACHE's drop is best effort: the kernel drops a read
+        // folio only if it can take the folio's lock at once
+        // (folio_end_dropbehind in mm/filemap.c: folio_trylock), so with
+        // io_uring at depth 4 a request whose folio a neighbour's read
+        // holds leaves it cached, and how many depends on the timing:
+        // 64 of 2048 pages in 9 of 20 runs on a quiet machine (none with
+        // psync), 320 in a CI run under load (2026-12-03). Buffered reads
+        // leave all 2048, so half still tells the two paths apart.
+        EXPECT_LE(cached, kFilePages / 2) << "uncached reads left pages in the page cache";
       } else {
         EXPECT_EQ(cached, kFilePages) << "buffered reads did not fill the page cache";
       }
