@@ -429,6 +429,18 @@ void destroy_datasets(const Outstanding& o, Journal& journal, RestoreReport& rep
   }
 }
 
+void end_ssh_master(const std::string& socket) {
+  ChildCommand c;
+  // With the socket's own path, ssh asks its master to end; the host
+  // name is not used.
+  c.argv = {"ssh", "-o", "ControlPath=" + socket, "-O", "exit", "diobench"};
+  c.timeout_s = 10;
+  try {
+    ChildProcess(c).wait();  // a master that has ended already: nothing to do
+  } catch (const std::exception&) {
+  }
+}
+
 void remove_ssh_control_dirs(const Outstanding& o, Journal& journal, RestoreReport& report) {
   for (const std::string& dir : o.of("ssh_control_dir")) {
     std::error_code ec;
@@ -448,18 +460,6 @@ std::vector<std::string> detach_loops_backed_by(const std::string& backing) {
   RestoreReport report;
   detach_loops(backing, false, report);
   return report.problems;
-}
-
-void end_ssh_master(const std::string& socket) {
-  ChildCommand c;
-  // With the socket's own path, ssh asks its master to end; the host
-  // name is not used.
-  c.argv = {"ssh", "-o", "ControlPath=" + socket, "-O", "exit", "diobench"};
-  c.timeout_s = 10;
-  try {
-    ChildProcess(c).wait();  // a master that has ended already: nothing to do
-  } catch (const std::exception&) {
-  }
 }
 
 std::optional<std::string> remove_ssh_control_dir(const std::string& dir) {
