@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "diobench/policy.hpp"
 #include "diobench/runner/crash_record.hpp"
 #include "diobench/runner/fleet.hpp"
 #include "diobench/runner/fleet_run.hpp"
@@ -123,6 +124,27 @@ int cmd_restore(const std::vector<std::string>& args) {
   return status;
 }
 
+// The zfs options of `host prepare`: all of them or none; exit 2 naming
+// a bad one.
+void check_zfs_cell(const diobench::HostCell& cell) {
+  if (cell.dataset.empty()) {
+    if (!cell.work_dataset.empty() || !cell.policy.empty()) {
+      throw UsageError("host prepare: --work-dataset and --policy go with --dataset");
+    }
+    return;
+  }
+  if (cell.work_dataset.empty() || cell.policy.empty()) {
+    throw UsageError("host prepare: --dataset needs --work-dataset and --policy");
+  }
+  if (!diobench::parse_policy(cell.policy)) {
+    throw UsageError("invalid --policy '" + cell.policy +
+                     "' (expected disabled, standard or always)");
+  }
+  if (cell.arc_drop != "export" && cell.arc_drop != "none") {
+    throw UsageError("invalid --arc-drop '" + cell.arc_drop + "' (expected export or none)");
+  }
+}
+
 // `diobench host ACTION`: a fleet run's set-up on this host, asked over
 // ssh by the machine running fio as the client (runner/fleet_run.hpp).
 int cmd_host(const std::vector<std::string>& args) {
@@ -132,7 +154,9 @@ int cmd_host(const std::vector<std::string>& args) {
       "Usage: diobench host prepare|counters|finish --dir DIR --run NAME [options]\n\n"
       "What a fleet run (`diobench run --host ...`) asks each host to do over ssh:\n"
       "prepare (before each repetition: the engine must exist here; the scratch file\n"
-      "in DIR, made and journaled the first time; a loop cell's loop device attached\n"
+      "in DIR, made and journaled the first time, or with --dataset in the run's child\n"
+      "dataset --work-dataset, made the first time, with the ARC emptied (--arc-drop\n"
+      "export) and the cell's --policy set as its direct=; a loop cell's loop device attached\n"
       "with its direct I/O and left attached; the cache dropped and checked; the block\n"
       "devices' counters read; prints what fio opens here), counters (after it: print\n"
       "what the devices moved and the engine's sidecar as JSON, the loop device\n"
@@ -147,8 +171,14 @@ int cmd_host(const std::vector<std::string>& args) {
       "bs", po::value(&cell.bs), "prepare: the workload's fio bs=")(
       "loop-dio", po::value(&loop_dio), "prepare: on|off, a loop cell's loop device direct I/O")(
       "force-unsafe", po::bool_switch(&cell.force_unsafe),
-      "prepare: attach a loop device the crash guard refuses")("action", po::value(&action),
-                                                               "prepare, counters or finish");
+      "prepare: attach a loop device the crash guard refuses")(
+      "dataset", po::value(&cell.dataset), "prepare, zfs backend: POOL/DATASET on this host")(
+      "work-dataset", po::value(&cell.work_dataset),
+      "prepare, zfs backend: the run's child of --dataset to work in (DATASET/diobench-HEX)")(
+      "policy", po::value(&cell.policy), "prepare, zfs backend: disabled, standard or always")(
+      "arc-drop", po::value(&cell.arc_drop)->default_value("none"),
+      "prepare, zfs backend: export (empty the ARC by zpool export + import) or none")(
+      "action", po::value(&action), "prepare, counters or finish");
   const po::variables_map vm = parse("host", desc, args, "action", 1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -167,6 +197,7 @@ int cmd_host(const std::vector<std::string>& args) {
         }
         cell.loop_dio = loop_dio == "on";
       }
+      check_zfs_cell(cell);
       std::cout << diobench::host_prepare(paths, cell) << "\n";
       return kOk;
     }

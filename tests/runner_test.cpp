@@ -1297,6 +1297,48 @@ TEST_F(ZfsBackendTest, AResumedPlanNamingAnotherWorkDatasetIsRefused) {
   EXPECT_EQ(read("log").find("tank/home"), std::string::npos) << read("log");
 }
 
+// A fleet host's side on the zfs backend (`diobench host`, host_side.hpp):
+// the run's child dataset made the first time and kept between
+// repetitions, each cell's policy set on it, the scratch file on it, the
+// pool's and the ARC's counters sent back, and everything undone by
+// finish; the user's dataset never changed.
+TEST_F(ZfsBackendTest, AFleetHostWorksInItsOwnChildDatasetAndUndoesIt) {
+  const std::string child = "tank/ds/diobench-0123456789abcdef";
+  const std::string dir = root_ + "/host-scratch";
+  std::string engine = diobench({"engine-path"}, root_ + "/engine.log").output;
+  engine = engine.substr(0, engine.find('\n'));
+  auto prepare = [&](const std::string& policy) {
+    return diobench(
+        {"host",      "prepare",  "--dir",          dir,    "--run",    "r1",   "--size",
+         "1048576",   "--engine", engine,           "--rw", "randread", "--bs", "4k",
+         "--dataset", "tank/ds",  "--work-dataset", child,  "--policy", policy},
+        root_ + "/prepare.log");
+  };
+  const Exit first = prepare("always");
+  ASSERT_EQ(first.status, 0) << first.output;
+  const std::string file = root_ + "/mnt/diobench-0123456789abcdef/diobench/run-r1.dat";
+  EXPECT_EQ(first.output, file + "\n");
+  EXPECT_EQ(fs::file_size(file), 1048576u);
+  const Exit counters =
+      diobench({"host", "counters", "--dir", dir, "--run", "r1"}, root_ + "/counters.log");
+  ASSERT_EQ(counters.status, 0) << counters.output;
+  const nlohmann::json reply = nlohmann::json::parse(counters.output);
+  EXPECT_TRUE(reply.at("zfs_iostats").contains("direct_read_bytes")) << counters.output;
+  EXPECT_TRUE(reply.at("arcstats").contains("demand_data_hits")) << counters.output;
+  ASSERT_EQ(prepare("disabled").status, 0);
+  const std::string log = read("log");
+  EXPECT_EQ(log, "create " + child + "\nset direct=always " + child + "\nset direct=disabled " +
+                     child + "\n");
+  const Exit finish =
+      diobench({"host", "finish", "--dir", dir, "--run", "r1"}, root_ + "/finish.log");
+  EXPECT_EQ(finish.status, 0) << finish.output;
+  EXPECT_NE(read("log").find("destroy " + child), std::string::npos) << read("log");
+  EXPECT_FALSE(fs::exists(state_ + "/" + child)) << "the child dataset is left";
+  EXPECT_EQ(read("tank/ds/direct"), "standard\n");
+  EXPECT_EQ(fs::directory_iterator(dir)->path().filename(), ".diobench-scratch");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+}
+
 TEST_F(ZfsBackendTest, ADatasetWithoutDirectIsRefused) {
   fs::remove(state_ + "/tank/ds/direct");
   const Exit e = diobench(zfs_args(runs_ + "/a"), root_ + "/run.log");

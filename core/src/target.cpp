@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "diobench/child_process.hpp"
+#include "diobench/zfs.hpp"
 #include "target_parse.hpp"
 
 namespace diobench {
@@ -252,7 +253,7 @@ std::string to_string(TargetKind kind) {
   return "unknown";
 }
 
-std::string ZfsDataset::pool() const { return name.substr(0, name.find('/')); }
+std::string ZfsDataset::pool() const { return pool_of(name); }
 
 TargetInfo probe_target(const std::string& path) {
   struct stat st {};

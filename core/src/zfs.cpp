@@ -8,6 +8,8 @@
 
 namespace diobench {
 
+std::string pool_of(const std::string& dataset) { return dataset.substr(0, dataset.find('/')); }
+
 std::optional<std::string> zfs_get(const std::string& dataset, const std::string& property) {
   auto out = detail::run_zfs({"get", "-Hp", "-o", "value", property, dataset});
   if (!out) return std::nullopt;

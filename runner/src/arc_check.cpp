@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
 #include "diobench/mounts.hpp"
@@ -36,6 +37,39 @@ std::optional<std::string> check_arc(const PathCounters& expected,
          "where the model sends " +
          std::to_string(direct_reads) +
          " reads to disk by the direct path: the ARC was not empty, the repetition measured it";
+}
+
+std::string check_split(const PathCounters& expected, const PoolIoStats& delta) {
+  std::string verdict = "agrees";
+  for (Direction dir : {Direction::Read, Direction::Write}) {
+    const std::uint64_t want =
+        expected.bucket(dir, Path::Direct).bytes + expected.bucket(dir, Path::Split).direct_bytes;
+    const std::string side = dir == Direction::Read ? "read" : "write";
+    const std::uint64_t seen = delta["direct_" + side + "_bytes"];
+    if ((want > 0) != (seen > 0)) verdict = "contradicts";
+  }
+  return verdict;
+}
+
+std::optional<std::string> empty_arc_by_export(Journal& journal, const std::string& pool,
+                                               const std::vector<std::string>& devices,
+                                               const std::string& file) {
+  journal.pool_exporting(pool, devices);
+  if (!zpool_export(pool)) {
+    journal.pool_imported(pool);  // nothing happened
+    return "zpool export " + pool + " failed (in use?); cannot drop the ARC";
+  }
+  if (!zpool_import(pool, devices)) {
+    throw std::runtime_error("zpool import " + pool +
+                             " failed after exporting it to drop the ARC; "
+                             "`diobench restore` retries");
+  }
+  journal.pool_imported(pool);
+  if (!fs::exists(file)) {
+    throw std::runtime_error("after zpool import " + pool + ", " + file +
+                             " is not there (dataset not mounted again?)");
+  }
+  return std::nullopt;
 }
 
 namespace {

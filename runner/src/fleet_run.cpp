@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "diobench/durable_file.hpp"
+#include "diobench/runner/arc_check.hpp"
 #include "diobench/runner/fio_process.hpp"
 #include "diobench/runner/plan_file.hpp"
 #include "diobench/runner/timing.hpp"
@@ -110,6 +111,12 @@ std::vector<std::string> prepare_args(const Cell& cell, const Profile& profile,
     args.push_back(*cell.loop_dio ? "on" : "off");
   }
   if (fleet.force_unsafe) args.push_back("--force-unsafe");
+  if (fleet.zfs) {
+    args.insert(
+        args.end(),
+        {"--dataset", fleet.zfs->dataset, "--work-dataset", fleet.zfs->work_dataset, "--policy",
+         std::string(to_string(cell.policy)), "--arc-drop", fleet.zfs->arc_drop});
+  }
   return args;
 }
 
@@ -136,21 +143,69 @@ std::optional<FioResult> fleet_result(const FioExit& exit, const std::string& js
 struct HostCounters {
   std::string sidecar;
   std::vector<DeviceIo> devices;
+  // zfs backend: the pool's iostats and the ARC's deltas, the ARC's data
+  // size around its drop.
+  std::map<std::string, std::uint64_t> zfs_iostats, arcstats;
+  std::optional<std::uint64_t> arc_data_before, arc_data_after;
   std::string error;  // empty: read
 };
 
+std::optional<std::uint64_t> optional_count(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key)) return std::nullopt;
+  return j.at(key).get<std::uint64_t>();
+}
+
 HostCounters read_host_counters(const HostReply& reply) {
-  if (!reply.ok) return {{}, {}, "the host's counters could not be fetched: " + reply.error};
+  if (!reply.ok) {
+    HostCounters c;
+    c.error = "the host's counters could not be fetched: " + reply.error;
+    return c;
+  }
   try {
     const nlohmann::json j = nlohmann::json::parse(reply.output);
-    HostCounters c{j.at("sidecar"), {}, {}};
+    HostCounters c;
+    c.sidecar = j.at("sidecar");
     for (const nlohmann::json& d : j.at("devices")) {
       c.devices.push_back({d.at("device"), d.at("role"), d.at("read_bytes"), d.at("write_bytes")});
     }
+    using Counts = std::map<std::string, std::uint64_t>;
+    if (j.contains("zfs_iostats")) c.zfs_iostats = j.at("zfs_iostats").get<Counts>();
+    if (j.contains("arcstats")) c.arcstats = j.at("arcstats").get<Counts>();
+    c.arc_data_before = optional_count(j, "arc_data_before");
+    c.arc_data_after = optional_count(j, "arc_data_after");
     return c;
   } catch (const std::exception& e) {
-    return {{}, {}, std::string("the host's counters could not be read: ") + e.what()};
+    HostCounters c;
+    c.error = std::string("the host's counters could not be read: ") + e.what();
+    return c;
   }
+}
+
+// zfs backend: what the pool and the ARC say of the path, against what
+// the engine expected (arc_check.hpp), as a local run checks it.
+void check_below(RepetitionRecord& rec) {
+  if (!rec.arcstats.empty()) rec.arc_check = check_arc(*rec.counters, rec.arcstats);
+  if (rec.zfs_iostats.empty()) return;
+  rec.split_check = check_split(*rec.counters, PoolIoStats{rec.zfs_iostats});
+  if (rec.split_check != "agrees") {
+    rec.message = "the pool's iostats contradict the expected path split";
+  }
+}
+
+// The sum over the hosts of what lay below fio: every host's devices,
+// named with it; on zfs the pools' and the ARCs' deltas added.
+void add_below(RepetitionRecord& sum, const RepetitionRecord& host, const std::string& label) {
+  for (DeviceIo d : host.devices) {
+    d.device = label + "/" + d.device;
+    sum.devices.push_back(d);
+  }
+  for (const auto& [name, delta] : host.zfs_iostats) sum.zfs_iostats[name] += delta;
+  for (const auto& [name, delta] : host.arcstats) sum.arcstats[name] += delta;
+  auto add = [](std::optional<std::uint64_t>& to, const std::optional<std::uint64_t>& v) {
+    if (v) to = to.value_or(0) + *v;
+  };
+  add(sum.arc_data_before, host.arc_data_before);
+  add(sum.arc_data_after, host.arc_data_after);
 }
 
 // A host's row from fio's result and the counters its host gave back.
@@ -179,6 +234,11 @@ void host_row(RepetitionRecord& rec, const HostSpec& host, const FioResult& fio,
   rec.fio = std::move(mine);
   rec.counters = counters_of(counters.sidecar);
   rec.devices = counters.devices;
+  rec.zfs_iostats = counters.zfs_iostats;
+  rec.arcstats = counters.arcstats;
+  rec.arc_data_before = counters.arc_data_before;
+  rec.arc_data_after = counters.arc_data_after;
+  check_below(rec);
   rec.status = "ok";
 }
 
@@ -292,10 +352,7 @@ std::vector<RepetitionRecord> run_fleet_repetition(const Cell& cell, unsigned re
                          counters[i].sidecar);
       total += *rec.counters;
       all_sidecars += counters[i].sidecar;
-      for (DeviceIo d : rec.devices) {  // the sum's devices: every host's, named with it
-        d.device = fleet.hosts[i].label() + "/" + d.device;
-        sum.devices.push_back(d);
-      }
+      add_below(sum, rec, fleet.hosts[i].label());
     } else {
       lost += (lost.empty() ? "" : ", ") + fleet.hosts[i].label();
     }
@@ -310,6 +367,7 @@ std::vector<RepetitionRecord> run_fleet_repetition(const Cell& cell, unsigned re
     fail(sum, "not every host measured (failed: " + lost + ")");
   } else if (fio && (sum.fio = host_view(*fio, kAllHosts, fleet.hosts.size()))) {
     sum.counters = total;
+    check_below(sum);
     sum.counters_file = rel + ".all.counters.jsonl";  // every host's lines: read back, they sum
     write_file_durably((fs::path(fleet.run_dir) / sum.counters_file).string(), all_sidecars);
     sum.status = "ok";

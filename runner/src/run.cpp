@@ -76,21 +76,6 @@ struct Context {
   std::vector<std::string> pool_devices;  // zfs backend with --arc-drop export
 };
 
-// What the pool's iostats say about the path, against what the engine
-// expected: direct bytes where it expected some, none where it expected
-// none. (Sizes differ legitimately: a 4k direct read moves a whole record.)
-std::string check_split(const PathCounters& expected, const PoolIoStats& d) {
-  std::string verdict = "agrees";
-  for (Direction dir : {Direction::Read, Direction::Write}) {
-    const std::uint64_t want =
-        expected.bucket(dir, Path::Direct).bytes + expected.bucket(dir, Path::Split).direct_bytes;
-    const std::string side = dir == Direction::Read ? "read" : "write";
-    const std::uint64_t seen = d["direct_" + side + "_bytes"];
-    if ((want > 0) != (seen > 0)) verdict = "contradicts";
-  }
-  return verdict;
-}
-
 // The failed outcome of a repetition, with the reason.
 RepetitionRecord& failed(RepetitionRecord& rec, const std::string& why) {
   rec.status = "failed";
@@ -106,22 +91,10 @@ RepetitionRecord& failed(RepetitionRecord& rec, const std::string& why) {
 std::optional<std::string> empty_arc(const Context& ctx, RepetitionRecord& rec) {
   if (!ctx.direct || ctx.options.arc_drop != "export") return std::nullopt;
   rec.arc_data_before = read_arc_data_size();
-  ctx.journal.pool_exporting(ctx.pool, ctx.pool_devices);
-  if (!zpool_export(ctx.pool)) {
-    ctx.journal.pool_imported(ctx.pool);  // nothing happened
-    return "zpool export " + ctx.pool + " failed (in use?); cannot drop the ARC";
+  if (auto why = empty_arc_by_export(ctx.journal, ctx.pool, ctx.pool_devices, ctx.scratch_file)) {
+    return why;
   }
-  if (!zpool_import(ctx.pool, ctx.pool_devices)) {
-    throw std::runtime_error("zpool import " + ctx.pool +
-                             " failed after exporting it to drop the ARC; "
-                             "`diobench restore` retries");
-  }
-  ctx.journal.pool_imported(ctx.pool);
   rec.arc_data_after = read_arc_data_size();
-  if (!fs::exists(ctx.scratch_file)) {
-    throw std::runtime_error("after zpool import " + ctx.pool + ", " + ctx.scratch_file +
-                             " is not there (dataset not mounted again?)");
-  }
   return std::nullopt;
 }
 
@@ -459,12 +432,6 @@ Profile plan_run(const RunOptions& o) {
   if (o.max_repetitions) p.max_repetitions = *o.max_repetitions;
   if (!o.hosts.empty()) p.hosts = o.hosts;
   parse_host_specs(p.hosts);  // std::invalid_argument naming a bad one
-  if (!p.hosts.empty() && o.backend != "emulated") {
-    throw std::invalid_argument(
-        "a fleet run (--host, [hosts]) takes the emulated backend only, "
-        "for now (backend '" +
-        o.backend + "')");
-  }
   return p;
 }
 
@@ -527,9 +494,6 @@ RunOptions resolve_options(const RunOptions& given, const fs::path& dir) {
   return o;
 }
 
-// zfs backend: the scratch area on the dataset the run works in.
-std::string zfs_scratch_dir(const std::string& mountpoint) { return mountpoint + "/diobench"; }
-
 // zfs backend: the scratch area lives on the dataset the run works in
 // (work_dataset.hpp); the engine passes requests through and ZFS applies
 // the policy the runner sets per repetition. Checks the user's dataset
@@ -549,7 +513,7 @@ std::string check_zfs_dataset(RunOptions& o) {
   } else if (o.work_dataset.empty()) {
     o.work_dataset = new_work_dataset_name(o.dataset);
   }
-  return o.dataset.substr(0, o.dataset.find('/'));
+  return pool_of(o.dataset);
 }
 
 // zfs backend: how the ARC is emptied before each repetition, and what
@@ -571,6 +535,29 @@ std::string resolve_arc_drop(RunOptions& o, const std::string& pool, const std::
   }
   o.arc_drop = "export";
   return "export (the default: zpool export + import before each repetition)";
+}
+
+// zfs backend on a fleet: the dataset is each host's, checked there
+// (`diobench host prepare`); the child each host works in has one name on
+// all of them, and each host empties its own ARC. Working in place is
+// refused: a host's dataset would keep the last cell's direct= when the
+// host is lost. Returns the system information's note on the ARC.
+std::string name_fleet_work_dataset(RunOptions& o) {
+  if (o.backend != "zfs") {
+    o.arc_drop = "none";
+    return "";
+  }
+  if (o.in_place) {
+    throw std::invalid_argument(
+        "--in-place does not go with a fleet run (--host, [hosts]): each host works in a "
+        "child of --dataset that it makes and destroys");
+  }
+  if (o.work_dataset.empty()) o.work_dataset = new_work_dataset_name(o.dataset);
+  if (o.arc_drop == "none") {
+    return "none (opted out with --arc-drop none: a repetition may be served by the ARC)";
+  }
+  o.arc_drop = "export";  // a host whose pool does not allow it fails with the reason
+  return "export (on each host: zpool export + import before each repetition)";
 }
 
 // The base repetitions in a random order (recorded seed): slow drift of
@@ -660,12 +647,16 @@ RunSession::RunSession(const RunOptions& given, std::ostream& out, std::ostream&
       out_(out),
       progress_(progress),
       dir_(fs::absolute(given.out_dir)) {
-  if (o_.backend == "zfs") pool_ = check_zfs_dataset(o_);
-  arc_drop_note_ = resolve_arc_drop(o_, pool_, dir_.string());
   if (o_.until_decided && !o_.decider) {
     throw std::invalid_argument("--until-decided needs the verdict (no decider given)");
   }
   profile_ = plan_run(o_);
+  if (!profile_.hosts.empty()) {
+    arc_drop_note_ = name_fleet_work_dataset(o_);
+  } else {
+    if (o_.backend == "zfs") pool_ = check_zfs_dataset(o_);
+    arc_drop_note_ = resolve_arc_drop(o_, pool_, dir_.string());
+  }
   if (!o_.seed && profile_.seed == 0) profile_.seed = std::random_device{}() | 1u;
   cost_ = RepetitionCost(profile_.seconds_per_repetition());
   start_fleet();
@@ -686,6 +677,7 @@ void RunSession::start_fleet() {
   f.engine = o_.engine_path;
   f.force_unsafe = o_.force_unsafe;
   f.run_dir = dir_.string();
+  if (o_.backend == "zfs") f.zfs = FleetZfs{o_.dataset, o_.work_dataset, o_.arc_drop};
   fleet_ = std::move(f);
 }
 
@@ -754,7 +746,7 @@ void RunSession::start_run_directory() {
 // zfs backend: the child dataset the run works in, made (or, resumed,
 // taken up again) before anything is written to it.
 void RunSession::prepare_work_dataset() {
-  if (o_.backend != "zfs" || o_.in_place) return;
+  if (o_.backend != "zfs" || o_.in_place || fleet_) return;  // a fleet host makes its own
   work_dataset_.emplace(*journal_, o_.work_dataset);
   o_.scratch_dir = zfs_scratch_dir(work_dataset_->mountpoint());
   progress_ << "working in dataset " << o_.work_dataset
@@ -817,6 +809,11 @@ void RunSession::prepare_scratch() {
     info["fleet.hosts"] = hosts;
     info["fleet.scratch_dir"] = fleet_->paths.dir + " (on every host)";
     info["fleet.note"] = "system information of the machine that ran fio as the client";
+    if (fleet_->zfs) {
+      info["runner.dataset"] = o_.work_dataset + " on each host (a child of " + o_.dataset +
+                               " made for this run and destroyed at its end)";
+      info["runner.arc_drop"] = arc_drop_note_;
+    }
     store_->add_system_info(info);
     return;
   }
@@ -868,12 +865,7 @@ void RunSession::prepare_context() {
                                            pool_,
                                            {}});
   if (o_.backend == "zfs") {
-    // What the pool's disks moved: each leaf vdev's block device.
-    for (const std::string& vdev : pool_devices(pool_)) {
-      std::error_code ec;
-      const std::string name = fs::canonical(vdev, ec).filename().string();
-      if (!ec && device_counters(name)) ctx_->storage_devices.push_back(name);
-    }
+    ctx_->storage_devices = pool_block_devices(pool_);
   } else if (const auto dev = block_device_of(scratch_->dir())) {  // the file's, made later
     ctx_->storage_devices.push_back(*dev);
   }

@@ -19,6 +19,7 @@
 #include "diobench/child_process.hpp"
 #include "diobench/mounts.hpp"
 #include "diobench/target.hpp"
+#include "diobench/zfs.hpp"
 
 namespace diobench {
 
@@ -86,6 +87,16 @@ std::optional<DeviceCounters> device_counters(const std::string& name) {
     if (!(in >> v)) return std::nullopt;
   }
   return DeviceCounters{f[2] * 512, f[6] * 512};
+}
+
+std::vector<std::string> pool_block_devices(const std::string& pool) {
+  std::vector<std::string> names;
+  for (const std::string& vdev : pool_devices(pool)) {
+    std::error_code ec;
+    const std::string name = fs::canonical(vdev, ec).filename().string();
+    if (!ec && device_counters(name)) names.push_back(name);
+  }
+  return names;
 }
 
 std::optional<DeviceIo> device_delta(const std::string& name, const std::string& role,

@@ -32,6 +32,8 @@ bool is_work_dataset_name(const std::string& name, const std::string& parent) {
   return name.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos;
 }
 
+std::string zfs_scratch_dir(const std::string& mountpoint) { return mountpoint + "/diobench"; }
+
 WorkDataset::WorkDataset(Journal& journal, std::string name)
     : journal_(journal), name_(std::move(name)), token_(token_of(name_)) {
   if (const auto tag = zfs_get(name_, kRunTokenProperty)) {
@@ -55,7 +57,7 @@ WorkDataset::WorkDataset(Journal& journal, std::string name)
 
 WorkDataset::~WorkDataset() {
   try {
-    if (zfs_destroy(name_)) journal_.zfs_dataset_destroyed(name_);
+    if (!kept_ && zfs_destroy(name_)) journal_.zfs_dataset_destroyed(name_);
     // else: the journal keeps it outstanding for `diobench restore`
   } catch (...) {
   }

@@ -56,9 +56,10 @@ printf '[hosts]\nlist = ok-host bad_host\n' >>"$tmp/bad.ini"
 cat "$tmp/fleet.ini" >>"$tmp/bad.ini"
 expect "bad [hosts]" 2 "bad.ini:2: hosts.list: invalid host 'bad_host'" -- \
   "$diobench" run --profile "$tmp/bad.ini" --dry-run
-expect "zfs fleet refused" 2 "emulated backend only" -- \
-  "$diobench" run --profile "$tmp/fleet.ini" --backend zfs --dataset p/d --host h --dry-run
-[ ! -e "$tmp/bad1" ] && [ ! -e "$tmp/bad2" ] || { echo "FAIL a refused run made its directory"; fail=1; }
+expect "zfs fleet in place refused" 2 "--in-place does not go with a fleet run" -- \
+  run --backend zfs --dataset p/d --in-place --host h --out "$tmp/bad4"
+[ ! -e "$tmp/bad1" ] && [ ! -e "$tmp/bad2" ] && [ ! -e "$tmp/bad4" ] ||
+  { echo "FAIL a refused run made its directory"; fail=1; }
 expect "dry run: hosts x cells" 0 "4 cells x 3 hosts = 12 host cells" -- \
   run "${host_args[@]}" --dry-run
 
@@ -74,8 +75,9 @@ out=$(run "${host_args[@]}" --out "$tmp/run1" 2>&1)
 status=$?
 new_dirs=$(comm -13 <(echo "$dirs_before") <(control_dirs))
 [ -z "$new_dirs" ] || { echo "FAIL ssh socket directories left after the run: $new_dirs"; fail=1; }
-pgrep -f "^ssh: /tmp/diobench-ssh[.]" >/dev/null &&
-  { echo "FAIL ssh masters left after the run: $(pgrep -af "^ssh: /tmp/diobench-ssh")"; fail=1; }
+# (another run's masters, whose directories were there before, are not this run's)
+masters=$(pgrep -af "^ssh: /tmp/diobench-ssh[.]" | grep -vF "${dirs_before:-/nothing/}")
+[ -z "$masters" ] || { echo "FAIL ssh masters left after the run: $masters"; fail=1; }
 labels=("${addr[0]}:8765" "${addr[1]}:8765" "${addr[2]}:8765")
 [ $status -eq 0 ] || { echo "FAIL fleet run: status $status: $out"; fail=1; }
 for l in "${labels[@]}"; do
@@ -133,6 +135,16 @@ expect "engine missing on a host" 2 "the engine /nonexistent/engine.so does not 
   $ssh_cmd -- "${addr[0]}" "$diobench" host prepare --dir "$scratch" --run x --size 16777216 \
   --engine /nonexistent/engine.so --rw randread --bs 4k
 [ ! -e "$state/host1/scratch/host-x" ] || { echo "FAIL a refused prepare made its directory"; fail=1; }
+# The zfs backend's set-up is each host's: a host without the dataset (no
+# ZFS here; the qemu lane runs it on OpenZFS) fails its repetitions with
+# the reason, and the run leaves nothing on it.
+run --backend zfs --dataset tank/none --host "${addr[0]}" --filter target=file --repetitions 1 \
+  --out "$tmp/zfs1" >"$tmp/zfs1.out" 2>&1
+n=$(q "$tmp/zfs1" "SELECT count(*) FROM repetitions WHERE host = '${labels[0]}' AND status = 'failed'
+  AND message LIKE '%dataset tank/none on host %: cannot read its direct property%'")
+[ "$n" = 2 ] || { echo "FAIL zfs on a host without the dataset: $n of 2 rows failed with the reason"; fail=1; }
+left=$(ls -A "$state/host1/scratch" | grep -v '^\.diobench-scratch$')
+[ -z "$left" ] || { echo "FAIL host 1: left after the zfs run: $left"; fail=1; }
 
 # 2. The client killed (SIGKILL) mid-run: `diobench restore RUNDIR` has
 # each host undo its own journal.

@@ -255,10 +255,53 @@ run_runner() {
   zfs destroy -r "$rds"
 }
 
+# A fleet run's zfs backend (issue 15), with this guest its own one host:
+# fio --server on the loopback address, and `diobench run --host` reaching
+# it through tests/fleet/local-shell instead of ssh, so that the host's
+# side (`diobench host prepare|counters|finish`: the child dataset made
+# there, direct= per repetition, the ARC emptied, the pool's iostats)
+# runs on OpenZFS. 4k random reads under direct=disabled and always, on
+# the file and on loop devices; judged on the host (`diobench check`).
+run_fleet() {
+  local fds=$pool/fleet out=$ZFSVM_OUT/fleet-run scratch=/var/tmp/diobench-fleet
+  local pidfile=/run/zfsvm-fio-server.pid saved now rc child left
+  zpool list -H -o name "$pool" >/dev/null 2>&1 || pool_create "$pool" || return 1
+  zfs create "$fds" || return 1
+  saved=$(prop_save "$fds" direct)
+  ip link set lo up && fio --server=127.0.0.1 --daemonize="$pidfile" || return 1
+  say "fleet: diobench run --host 127.0.0.1 --backend zfs --dataset $fds --arc-drop export"
+  "$ZFSVM_REPO/build/diobench" run --profile smoke --backend zfs --dataset "$fds" --arc-drop export \
+    --host 127.0.0.1 --ssh "$ZFSVM_REPO/tests/fleet/local-shell" --dir "$scratch" \
+    --filter policy=disabled --filter policy=always --filter workload=randread-4k \
+    --out "$out" >"$ZFSVM_OUT/fleet-run.log" 2>&1
+  rc=$?
+  kill "$(cat "$pidfile")"
+  echo "$rc" >"$ZFSVM_OUT/fleet-run.rc"
+  say "fleet: diobench run exited $rc"
+  now=$(prop_save "$fds" direct)
+  if [ "$now" = "$saved" ]; then
+    check fleet-property-untouched PASS "after the fleet run: direct=${now%%$'\t'*} (${now#*$'\t'})"
+  else
+    check fleet-property-untouched FAIL "was '${saved/$'\t'/ }' before the fleet run, now '${now/$'\t'/ }'"
+  fi
+  # The host worked in a child of $fds (plan.json's work_dataset) and
+  # destroyed it at the end; its scratch area holds only its marker.
+  child=$(jq -r '.work_dataset // empty' "$out/plan.json" 2>/dev/null)
+  left=$(zfs list -H -o name -r "$fds" | grep -vx "$fds" | tr '\n' ' ')
+  left+=$(ls -A "$scratch" 2>/dev/null | grep -vx .diobench-scratch | tr '\n' ' ')
+  if [ "${child#"$fds"/diobench-}" != "$child" ] && [ -z "$left" ]; then
+    check fleet-host-cleaned PASS "the host worked in $child and destroyed it; its scratch area is empty"
+  else
+    check fleet-host-cleaned FAIL "work dataset '${child:-none}'; left: ${left:-nothing}"
+  fi
+  zfs destroy -r "$fds"
+}
+
 status=0
 if [ "$matrix" = 1 ]; then
   run_matrix || { say "matrix aborted"; status=1; }
   run_runner || { say "runner run aborted"; status=1; }
+  run_fleet || { say "fleet run aborted"; status=1; }
 fi
 if [ "$repro" = 1 ]; then
   zpool list -H -o name "$pool" >/dev/null 2>&1 || pool_create "$pool" || { say "zpool create failed"; exit 1; }

@@ -76,6 +76,9 @@ cmd_test() {
       echo "  FAIL: no run directory $out/runner-run (log: $out/runner-run.log)"
       test_failed "no run directory of the runner's smoke run"
     fi
+    echo
+    echo "== a fleet run's zfs backend: diobench run --host (the guest its own host), direct=disabled and always (diobench check) =="
+    check_fleet_run "$out/fleet-run"
     local probe
     for probe in "$out"/probes/*/; do
       [ -d "$probe/cells" ] || continue
@@ -110,6 +113,27 @@ cmd_test() {
   echo "results: $out"
   if [ "$status" = 0 ]; then echo "zfs-vm test: PASS"; else echo "zfs-vm test: FAIL: $why"; fi
   return $status
+}
+
+# check_fleet_run DIR: the guest's fleet run (vm/guest/test.sh run_fleet)
+# judged: fio's sum over the host passes diobench check, and every row of
+# the host is ok with the pool's iostats agreeing with the engine's split.
+check_fleet_run() {
+  local dir=$1 host_rows agreeing
+  if [ ! -s "$dir/results.db" ]; then
+    echo "  FAIL: no run directory $dir (log: $dir.log)"
+    test_failed "no run directory of the guest's fleet run"
+    return
+  fi
+  echo "  diobench run exited $(cat "$dir.rc" 2>/dev/null || echo '?') (log: $dir.log)"
+  "$top/build/diobench" check "$dir" | tee "$dir/check.txt" ||
+    test_failed "diobench check of the guest's fleet run failed (table above)"
+  host_rows=$(sqlite3 "$dir/results.db" "SELECT count(*) FROM repetitions WHERE host = '127.0.0.1:8765'")
+  agreeing=$(sqlite3 "$dir/results.db" "SELECT count(*) FROM repetitions WHERE host = '127.0.0.1:8765'
+    AND status = 'ok' AND split_check = 'agrees'")
+  echo "  the host's own rows: $agreeing of $host_rows ok with the pool's iostats agreeing"
+  [ "$host_rows" -gt 0 ] && [ "$agreeing" = "$host_rows" ] ||
+    test_failed "the guest's fleet run: $agreeing of $host_rows host rows ok and agreeing"
 }
 
 # test_failed WHY: the test fails; the first WHY is the one its last line

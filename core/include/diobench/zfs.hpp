@@ -13,6 +13,9 @@
 
 namespace diobench {
 
+// The pool a dataset belongs to: its name's first part.
+std::string pool_of(const std::string& dataset);
+
 // `zfs get -Hp -o value PROPERTY DATASET`; nullopt if it fails.
 std::optional<std::string> zfs_get(const std::string& dataset, const std::string& property);
 // `zfs set PROPERTY=VALUE DATASET`; false if it fails.

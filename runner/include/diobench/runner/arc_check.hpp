@@ -10,8 +10,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "diobench/path_counters.hpp"
+#include "diobench/runner/journal.hpp"
 #include "diobench/zfs.hpp"
 
 namespace diobench {
@@ -30,6 +32,21 @@ std::map<std::string, std::uint64_t> arc_deltas(const PoolIoStats& before,
 // cold ARC serves too) flags it.
 std::optional<std::string> check_arc(const PathCounters& expected,
                                      const std::map<std::string, std::uint64_t>& deltas);
+
+// What the pool's iostats say about the path, against what the engine
+// expected: "agrees" when direct bytes moved where it expected some and
+// none where it expected none, else "contradicts". (Sizes differ
+// legitimately: a 4k direct read moves a whole record.)
+std::string check_split(const PathCounters& expected, const PoolIoStats& delta);
+
+// The ARC emptied by exporting and importing `pool` (from `devices`,
+// pool_devices), each step journaled first; `file`, on a dataset of the
+// pool, must be back after the import. Returns why not when the export
+// failed (nothing changed); throws std::runtime_error when the import
+// failed (the journal keeps it for `diobench restore`) or `file` is gone.
+std::optional<std::string> empty_arc_by_export(Journal& journal, const std::string& pool,
+                                               const std::vector<std::string>& devices,
+                                               const std::string& file);
 
 // Whether emptying the ARC by exporting the pool is safe here, or why not:
 // the pool's devices must be listable (to import it again from them), and

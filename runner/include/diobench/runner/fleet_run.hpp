@@ -15,13 +15,20 @@
 
 namespace diobench {
 
+// zfs backend on a fleet: the user's dataset (the same name on every
+// host), the child each host works in, and how each empties its ARC.
+struct FleetZfs {
+  std::string dataset, work_dataset, arc_drop;
+};
+
 struct FleetSettings {
   std::vector<HostSpec> hosts;
   HostShell shell;
-  HostPaths paths;            // the scratch area on every host, the run's name
-  std::string engine;         // the engine's path, on every host the same
-  bool force_unsafe = false;  // the hosts attach loop devices their crash guard refuses
-  std::string run_dir;        // this machine's run directory
+  HostPaths paths;              // the scratch area on every host, the run's name
+  std::string engine;           // the engine's path, on every host the same
+  bool force_unsafe = false;    // the hosts attach loop devices their crash guard refuses
+  std::string run_dir;          // this machine's run directory
+  std::optional<FleetZfs> zfs;  // none: the emulated backend
 };
 
 // The repetition's rows: every host's, in the hosts' order, then the sum

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace diobench {
 
@@ -27,6 +28,10 @@ struct DeviceCounters {
   std::uint64_t write_bytes = 0;
 };
 std::optional<DeviceCounters> device_counters(const std::string& name);
+
+// What a pool's disks are below it: each leaf vdev's block device (sysfs
+// name) that has counters.
+std::vector<std::string> pool_block_devices(const std::string& pool);
 
 // What a block device moved in a repetition: the counters' difference.
 struct DeviceIo {

@@ -24,6 +24,9 @@ std::string new_work_dataset_name(const std::string& parent);
 // checked with it: the run creates and destroys nothing else).
 bool is_work_dataset_name(const std::string& name, const std::string& parent);
 
+// The scratch area on a dataset the run works in, below its mountpoint.
+std::string zfs_scratch_dir(const std::string& mountpoint);
+
 class WorkDataset {
  public:
   // Creates `name` (journaled first; std::runtime_error naming it if zfs
@@ -35,12 +38,16 @@ class WorkDataset {
   WorkDataset(const WorkDataset&) = delete;
   WorkDataset& operator=(const WorkDataset&) = delete;
 
+  // Left for a later process (a fleet host's dataset outlives the command
+  // that made it; its journal entry destroys it at the end).
+  void keep() { kept_ = true; }
   const std::string& name() const { return name_; }
   const std::string& mountpoint() const { return mountpoint_; }
 
  private:
   Journal& journal_;
   std::string name_, token_, mountpoint_;
+  bool kept_ = false;
 };
 
 }  // namespace diobench
