@@ -166,9 +166,10 @@ po::options_description run_description(RunArgs& a) {
       "with --until-decided: at most N repetitions per cell (default: the profile's "
       "max_repetitions). With --resume: a new cap")(
       "host", po::value(&a.hosts)->composing(),
-      "HOST[:PORT]: run every repetition on this fio server too, all hosts at once through one "
-      "fio --client (repeatable; overrides the profile's [hosts]; port default 8765). Each host "
-      "needs `fio --server`, sshd and diobench at this same path; its scratch area is --dir")(
+      "HOST[:PORT] or [IPV6-ADDR][:PORT]: run every repetition on this fio server too, all "
+      "hosts at once through one fio --client (repeatable; overrides the profile's [hosts]; "
+      "port default 8765). Each host needs `fio --server` (for IPv6: fio "
+      "--server=ip6:ADDR), sshd and diobench at this same path; its scratch area is --dir")(
       "ssh", po::value(&a.ssh),
       "the command that reaches a fleet host for its set-up, as words (default: ssh -o "
       "BatchMode=yes); e.g. 'ssh -F FILE'. ssh itself shares one connection per host for the "

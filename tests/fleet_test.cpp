@@ -52,6 +52,42 @@ TEST(Fleet, HostSpecs) {
   EXPECT_EQ(parse_host_specs({"a", "b:9000"}).size(), 2u);
 }
 
+// IPv6: [ADDR] or [ADDR]:PORT, the address as inet_pton reads it and
+// named in inet_ntop's one form; fio's client spells it ip6:ADDR,PORT and
+// its JSON names it ADDR (the text after ip6:) with the port.
+TEST(Fleet, IPv6HostSpecs) {
+  const HostSpec h = parse_host_spec("[FD00:DB:0:1::0002]:9000");
+  EXPECT_EQ(h.name, "fd00:db:0:1::2");  // what ssh is given (after --)
+  EXPECT_EQ(h.port, 9000u);
+  EXPECT_EQ(h.label(), "[fd00:db:0:1::2]:9000");
+  EXPECT_EQ(h.fio_name(), "ip6:fd00:db:0:1::2,9000");
+  EXPECT_EQ(h.fio_result_name(), "fd00:db:0:1::2,9000");
+  const HostSpec local = parse_host_spec("[::1]");
+  EXPECT_EQ(local.label(), "[::1]:8765");
+  EXPECT_EQ(local.fio_name(), "ip6:::1,8765");
+  // No IPv4 host is taken for IPv6, nor spelled with ip6:.
+  EXPECT_EQ(parse_host_spec("10.1.2.3").fio_name(), "10.1.2.3,8765");
+  EXPECT_EQ(parse_host_spec("10.1.2.3").label(), "10.1.2.3:8765");
+  for (const char* bad :
+       {"[]", "[", "[::1", "::1]", "[::1]:", "[::1]:0", "[::1]:65536", "[::1]:x", "[::1]9000",
+        "[::1]]", "[[::1]]", "[::1]:8765:1", "fd00::1", "fd00::1:8765"}) {
+    EXPECT_NE(invalid_host(bad).find(std::string("'") + bad + "'"), std::string::npos) << bad;
+  }
+  // Not an IPv6 address for inet_pton (a zone id, a bad group, nine
+  // groups, IPv4, a name, a space), or an IPv4-mapped one.
+  for (const char* bad : {"[fe80::1%eth0]", "[fe80::1%1]:8765", "[fd00::g]", "[1:2:3:4:5:6:7:8:9]",
+                          "[10.1.2.3]", "[node1]", "[ ::1]", "[::ffff:10.1.2.3]"}) {
+    EXPECT_NE(invalid_host(bad).find(std::string("'") + bad + "'"), std::string::npos) << bad;
+  }
+  EXPECT_NE(invalid_host("[fe80::1%eth0]").find("zone id"), std::string::npos);
+  EXPECT_NE(invalid_host("fd00::1").find("[ADDR]:PORT"), std::string::npos);
+  // One host, however it is written: one name, so given twice is refused.
+  EXPECT_THROW(parse_host_specs({"[fd00::2]", "[FD00:0::0:2]:9000"}), std::invalid_argument);
+  const auto two = parse_host_specs({"[fd00::2]", "[fd00::3]:9000", "10.0.0.2"});
+  ASSERT_EQ(two.size(), 3u);
+  EXPECT_TRUE(two[0].ipv6() && two[1].ipv6() && !two[2].ipv6());
+}
+
 TEST(Fleet, QuotesForTheRemoteShell) {
   EXPECT_EQ(shell_quote("plain"), "'plain'");
   EXPECT_EQ(shell_quote("it's $HOME"), "'it'\\''s $HOME'");
@@ -71,6 +107,11 @@ TEST(Fleet, FiosWordsAboutAHost) {
       "client: host=10.0.0.2 disconnected\nclient: host=10.0.0.21 disconnected\nother\n";
   EXPECT_EQ(fio_host_message(log, "10.0.0.2"), "client: host=10.0.0.2 disconnected");
   EXPECT_EQ(fio_host_message(log, "10.0.0.3"), "");
+  const std::string six =
+      "fio: failed to connect to fd00:db::2:8765\nclient: host=fd00:db::21 disconnected\n";
+  EXPECT_EQ(fio_host_message(six, "fd00:db::2"), "fio: failed to connect to fd00:db::2:8765");
+  EXPECT_EQ(fio_host_message(six, "db::2"), "");  // a part of another address
+  EXPECT_EQ(fio_host_message(six, "fd00:db::21"), "client: host=fd00:db::21 disconnected");
 }
 
 TEST(Fleet, EachRowsViewOfFiosResult) {
@@ -89,6 +130,26 @@ TEST(Fleet, EachRowsViewOfFiosResult) {
   EXPECT_FALSE(host_view(lost, kAllHosts, 2));          // no sum over fewer hosts
   // One host: fio sums nothing; its own result is the sum.
   EXPECT_TRUE(host_view(lost, kAllHosts, 1));
+}
+
+// fio 3.33 as a client of two IPv6 namespace hosts (tests/fleet/namespace-
+// hosts --ipv6; --client=ip6:ADDR,PORT each, a 1-second psync job): fio
+// names each host by the text after ip6:, as given, and its port; a row
+// finds its host by the spec's fio_result_name, not by what fio was given.
+TEST(Fleet, IPv6HostsInFiosResult) {
+  const FioResult r =
+      read_fio_json(std::string(DIOBENCH_FIXTURES) + "/fio-client/two-ipv6-hosts.json");
+  const HostSpec a = parse_host_spec("[fd00:db:204:1::2]");
+  const HostSpec b = parse_host_spec("[fd00:db:204:2:0::2]:8765");
+  EXPECT_EQ(r.hosts(), (std::vector<std::string>{b.fio_result_name(), a.fio_result_name()}));
+  const auto va = host_view(r, a.fio_result_name(), 2);
+  const auto vb = host_view(r, b.fio_result_name(), 2);
+  const auto sum = host_view(r, kAllHosts, 2);
+  ASSERT_TRUE(va && vb && sum);
+  EXPECT_GT(va->jobs.front().read.io_bytes, 0u);
+  EXPECT_EQ(sum->jobs.front().read.io_bytes,
+            va->jobs.front().read.io_bytes + vb->jobs.front().read.io_bytes);
+  EXPECT_FALSE(host_view(r, a.fio_name(), 2));  // ip6:... is fio's input, not its output
 }
 
 TEST(Fleet, ThePlanKeepsTheHosts) {
@@ -110,6 +171,9 @@ TEST(Fleet, TheProfilesHosts) {
   const Profile p =
       parse_profile("[hosts]\nlist = a b:9000, c\n" + body, (d / "p.ini").string(), "emulated");
   EXPECT_EQ(p.hosts, (std::vector<std::string>{"a", "b:9000", "c"}));
+  const Profile six = parse_profile("[hosts]\nlist = a, [fd00::2]:9000 [::1]\n" + body,
+                                    (d / "p.ini").string(), "emulated");
+  EXPECT_EQ(six.hosts, (std::vector<std::string>{"a", "[fd00::2]:9000", "[::1]"}));
   try {
     parse_profile("[hosts]\nlist = a b:0\n" + body, (d / "p.ini").string(), "emulated");
     ADD_FAILURE() << "b:0 accepted";

@@ -1,5 +1,8 @@
 #include "diobench/runner/fleet.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -41,6 +44,20 @@ bool is_host_name(const std::string& name) {
   return count > 0 && name.back() != '.';
 }
 
+// An IPv6 address as the C library reads it (inet_pton: no zone id, no
+// brackets), written back in its one form (inet_ntop: "fd00:db::2" for
+// "FD00:DB:0::0002"), so that a host has one name. An IPv4-mapped address
+// (::ffff:10.0.0.2) is refused: that host is spelled as IPv4.
+bool ipv6_address(const std::string& text, std::string& canonical) {
+  in6_addr a{};
+  char out[INET6_ADDRSTRLEN];
+  if (::inet_pton(AF_INET6, text.c_str(), &a) != 1 || IN6_IS_ADDR_V4MAPPED(&a) ||
+      !::inet_ntop(AF_INET6, &a, out, sizeof out))
+    return false;
+  canonical = out;
+  return true;
+}
+
 std::string read_text(const std::string& file) {
   std::ifstream in(file);
   std::stringstream s;
@@ -57,13 +74,36 @@ std::string trimmed(std::string text) {
 
 HostSpec parse_host_spec(const std::string& text) {
   HostSpec h;
-  const auto colon = text.find(':');
-  h.name = text.substr(0, colon);
-  const bool port_ok = colon == std::string::npos || is_port(text.substr(colon + 1), h.port);
-  if (!is_host_name(h.name) || !port_ok) {
-    throw std::invalid_argument("invalid host '" + text +
-                                "' (expected HOST or HOST:PORT: a host name or IPv4 address, a "
-                                "port from 1 to 65535; IPv6 addresses are not supported)");
+  std::string address, port;  // the text split at its port's ':'
+  bool port_given = false;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close != std::string::npos) address = text.substr(1, close - 1);
+    port_given = close != std::string::npos && close + 1 < text.size();
+    if (port_given && text[close + 1] == ':') port = text.substr(close + 2);
+    if (close == std::string::npos || (port_given && text[close + 1] != ':') ||
+        !ipv6_address(address, h.name)) {
+      throw std::invalid_argument("invalid host '" + text +
+                                  "' (expected [ADDR] or [ADDR]:PORT: an IPv6 address as "
+                                  "inet_pton reads it, without a zone id; an IPv4 address as "
+                                  "a.b.c.d, without brackets, not ::ffff:a.b.c.d)");
+    }
+  } else {
+    const auto colon = text.find(':');
+    h.name = text.substr(0, colon);
+    port_given = colon != std::string::npos;
+    if (port_given) port = text.substr(colon + 1);
+    // Two ':' or more: an IPv6 address without its brackets (or junk).
+    if (!is_host_name(h.name) || colon != text.rfind(':')) {
+      throw std::invalid_argument(
+          "invalid host '" + text +
+          "' (expected HOST or HOST:PORT: a host name or IPv4 address; an IPv6 address in "
+          "brackets: [ADDR] or [ADDR]:PORT)");
+    }
+  }
+  if (port_given && !is_port(port, h.port)) {
+    throw std::invalid_argument("invalid host '" + text + "' (its port '" + port +
+                                "': a port from 1 to 65535)");
   }
   return h;
 }
@@ -180,7 +220,9 @@ std::string fio_host_message(const std::string& log, const std::string& host) {
   for (std::string line; std::getline(in, line);) {
     for (auto at = line.find(host); at != std::string::npos; at = line.find(host, at + 1)) {
       const std::size_t end = at + host.size();
-      if ((at == 0 || !part_of_name(line[at - 1])) &&
+      // Before it, not a ':' either: "db::2" is not "fd00:db::2" (after
+      // it, fio may write ":PORT").
+      if ((at == 0 || (!part_of_name(line[at - 1]) && line[at - 1] != ':')) &&
           (end == line.size() || !part_of_name(line[end]))) {
         out += (out.empty() ? "" : "; ") + line;
         break;

@@ -211,7 +211,7 @@ void add_below(RepetitionRecord& sum, const RepetitionRecord& host, const std::s
 // A host's row from fio's result and the counters its host gave back.
 void host_row(RepetitionRecord& rec, const HostSpec& host, const FioResult& fio,
               const std::string& said_by_fio, const HostCounters& counters) {
-  std::optional<FioResult> mine = host_view(fio, host.fio_name(), 0);
+  std::optional<FioResult> mine = host_view(fio, host.fio_result_name(), 0);
   if (!mine) {
     const std::string said = fio_host_message(said_by_fio, host.name);
     fail(rec, "fio has no result from this host" + (said.empty() ? "" : ": " + said));

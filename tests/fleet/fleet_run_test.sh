@@ -4,8 +4,9 @@
 # and repetition and fio's sum over the hosts; each host's set-up is done
 # on that host (its scratch file, in its own directory; a loop cell's loop
 # device over that file, with its direct I/O) and undone at the end; a
-# server killed mid-run fails only that host's repetitions. The
-# namespaces, servers and keys go however the test ends (trap).
+# server killed mid-run fails only that host's repetitions; IPv6 hosts
+# ([ADDR]:PORT) run a cell as IPv4 ones do. The namespaces, servers and
+# keys go however the test ends (trap).
 # usage: fleet_run_test.sh DIOBENCH
 set -u
 diobench=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")  # the same path on the hosts
@@ -13,8 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../expect.sh"
 hosts=$here/namespace-hosts
 tmp=$(mktemp -d /var/tmp/diobench-fleet-run.XXXXXX)
-state=$tmp/hosts
-trap '"$hosts" down "$state"; rm -rf "$tmp"' EXIT
+state=$tmp/hosts state6=$tmp/hosts6
+trap '"$hosts" down "$state"; "$hosts" down "$state6"; rm -rf "$tmp"' EXIT
 command -v sqlite3 >/dev/null || { echo "FAIL sqlite3 is needed (scripts/setup)"; exit 1; }
 
 "$hosts" up "$state" 3 --sshd || { echo "FAIL namespace hosts with sshd"; exit 1; }
@@ -52,14 +53,19 @@ loops_of() { grep -l "/run-$1.dat" /sys/block/loop*/loop/backing_file 2>/dev/nul
 expect "bad host name" 2 "invalid host 'no host'" -- run --host "no host" --out "$tmp/bad1"
 expect "bad port" 2 "invalid host 'h:99999'" -- run --host h:99999 --out "$tmp/bad2"
 expect "host twice" 2 "named twice" -- run --host h --host h:8765 --out "$tmp/bad3"
+expect "IPv6 without brackets" 2 "invalid host 'fd00::2'" -- run --host fd00::2 --out "$tmp/bad4"
+expect "IPv6 zone id" 2 "invalid host '\[fe80::1%eth0\]:8765'" -- \
+  run --host "[fe80::1%eth0]:8765" --out "$tmp/bad5"
+expect "IPv6 host twice" 2 "named twice" -- run --host "[fd00::2]" --host "[FD00:0::2]:9000" --out "$tmp/bad6"
 printf '[hosts]\nlist = ok-host bad_host\n' >>"$tmp/bad.ini"
 cat "$tmp/fleet.ini" >>"$tmp/bad.ini"
 expect "bad [hosts]" 2 "bad.ini:2: hosts.list: invalid host 'bad_host'" -- \
   "$diobench" run --profile "$tmp/bad.ini" --dry-run
 expect "zfs fleet in place refused" 2 "--in-place does not go with a fleet run" -- \
-  run --backend zfs --dataset p/d --in-place --host h --out "$tmp/bad4"
-[ ! -e "$tmp/bad1" ] && [ ! -e "$tmp/bad2" ] && [ ! -e "$tmp/bad4" ] ||
-  { echo "FAIL a refused run made its directory"; fail=1; }
+  run --backend zfs --dataset p/d --in-place --host h --out "$tmp/bad7"
+for b in 1 2 3 4 5 6 7; do
+  [ ! -e "$tmp/bad$b" ] || { echo "FAIL a refused run made its directory bad$b"; fail=1; }
+done
 expect "dry run: hosts x cells" 0 "4 cells x 3 hosts = 12 host cells" -- \
   run "${host_args[@]}" --dry-run
 
@@ -239,6 +245,39 @@ left=$(ls -A "$state/host2/scratch" | grep -v '^\.diobench-scratch$'; loops_of r
 [ -z "$left" ] || { echo "FAIL host 2: left after its restore: $left"; fail=1; }
 [ $fail -eq 0 ] && echo "ok   a killed server fails only its own host's repetitions"
 
+# 4. IPv6 hosts: two more namespace hosts whose fio servers listen on
+# their IPv6 address only (sshd on both), named [ADDR] and [ADDR]:PORT;
+# one cell, one repetition: a row per host (labelled [ADDR]:PORT, also in
+# the raw files' names) and the sum, the set-up on each host undone.
+fail4=0
+"$hosts" up "$state6" 2 --sshd --ipv6 || { echo "FAIL namespace hosts with IPv6"; fail4=1; }
+mapfile -t addr6 < <(sed 's/^ip6://; s/,.*//' "$state6/hosts")
+labels6=("[${addr6[0]}]:8765" "[${addr6[1]}]:8765")
+printf '%s\n' "[profile]" "repetitions = 1" "ramp = 0" "runtime = 1" "size = 16m" "seed = 7" \
+  "[matrix]" "policy = disabled" "target = file" "app_direct = 0" "submit = psync" \
+  "[workload.randread-4k]" "rw = randread" "bs = 4k" "iodepth = 1" >"$tmp/ipv6.ini"
+out=$("$diobench" run --profile "$tmp/ipv6.ini" --dir "$scratch" --ssh "ssh -F $state6/ssh_config" \
+  --host "[${addr6[0]}]" --host "[${addr6[1]}]:8765" --out "$tmp/run6" 2>&1)
+status=$?
+[ $status -eq 0 ] || { echo "FAIL IPv6 fleet run: status $status: $out"; fail4=1; }
+for l in "${labels6[@]}"; do
+  n=$(q "$tmp/run6" "SELECT count(*) FROM repetitions r JOIN metrics m ON m.repetition_id = r.id
+    WHERE r.host = '$l' AND r.status = 'ok' AND m.direction = 'read' AND m.io_bytes > 0")
+  [ "$n" = 1 ] || { echo "FAIL IPv6 host $l: $n ok repetitions that read (want 1)"; fail4=1; }
+  ls "$tmp"/run6/raw/*/rep1."$l".fio >/dev/null || { echo "FAIL IPv6 host $l: no job file"; fail4=1; }
+done
+n=$(q "$tmp/run6" "SELECT count(*) FROM repetitions WHERE host = 'All clients' AND status = 'ok'")
+[ "$n" = 1 ] || { echo "FAIL the IPv6 hosts' sum: $n ok (want 1)"; fail4=1; }
+for i in 1 2; do
+  left=$(ls -A "$state6/host$i/scratch" 2>&1 | grep -v '^\.diobench-scratch$')
+  [ -z "$left" ] || { echo "FAIL IPv6 host $i: left after the run: $left"; fail4=1; }
+done
+label_re=$(sed 's/[][]/\\&/g' <<<"${labels6[1]}")  # its brackets literal for grep
+expect "IPv6 host A against host B" 0 "B: .*host \`$label_re\`" -- \
+  "$diobench" compare "$tmp/run6" --host "[${addr6[0]}]" --host "${labels6[1]}"
+[ $fail4 -eq 0 ] && echo "ok   two IPv6 hosts: a row per host and the sum"
+[ $fail4 -eq 0 ] || fail=1
+
 if [ $fail -ne 0 ]; then  # what went wrong, for the log
   for r in "$tmp"/run*/results.db; do
     echo "     $r:"; sqlite3 "$r" "SELECT host, status, message FROM repetitions WHERE status = 'failed'" | sed 's/^/       /'
@@ -247,8 +286,12 @@ if [ $fail -ne 0 ]; then  # what went wrong, for the log
 fi
 addresses=$(IFS='|'; echo "${addr[*]}")
 namespaces=$(sed -n 's/^netns //p' "$state/made" | paste -sd'|')
+addresses6=$(IFS='|'; echo "${addr6[*]}")
+namespaces=$namespaces\|$(sed -n 's/^netns //p' "$state6/made" | paste -sd'|')
 "$hosts" down "$state"
+"$hosts" down "$state6"
 left=$(ip netns list | grep -E "$namespaces"; pgrep -af "sshd -f $state";
-       pgrep -af "fio --server=ip:" | grep -E "ip:($addresses),")
+       pgrep -af "fio --server=ip:" | grep -E "ip:($addresses),";
+       pgrep -af "fio --server=ip6:" | grep -E "ip6:($addresses6),")
 [ -z "$left" ] || { echo "FAIL left behind: $left"; fail=1; }
 exit $fail

@@ -24,18 +24,29 @@ inline constexpr unsigned kFioServerPort = 8765;
 // fio's own name for it, which no host name can be.
 inline constexpr const char* kAllHosts = kFioAllClients;
 
-// One host of a fleet: HOST[:PORT], a host name or IPv4 address.
+// One host of a fleet: HOST[:PORT] (a host name or IPv4 address) or
+// [ADDR][:PORT] (an IPv6 address, bracketed as in URLs and ssh).
 struct HostSpec {
-  std::string name;
+  std::string name;  // the host name, IPv4 address, or IPv6 address (inet_ntop's form, no brackets)
   unsigned port = kFioServerPort;
-  // "HOST:PORT": how results.db, the progress line and reports name it.
-  std::string label() const { return name + ":" + std::to_string(port); }
-  // "HOST,PORT": a line of fio's --client host file, and how fio's JSON
-  // names the host (FioJobResult::host).
-  std::string fio_name() const { return name + "," + std::to_string(port); }
+  bool ipv6() const { return name.find(':') != std::string::npos; }
+  // "HOST:PORT" or "[ADDR]:PORT": how results.db, the progress line,
+  // reports and the run's file names name it (a Linux file name
+  // component: no '/'; one spelling per host).
+  std::string label() const {
+    return (ipv6() ? "[" + name + "]" : name) + ":" + std::to_string(port);
+  }
+  // "HOST,PORT" or "ip6:ADDR,PORT": what fio's --client takes (and a line
+  // of its host file; fio's server.c, fio_server_parse_string).
+  std::string fio_name() const { return (ipv6() ? "ip6:" : "") + fio_result_name(); }
+  // "HOST,PORT" or "ADDR,PORT": how fio's JSON names the host
+  // (FioJobResult::host: its "hostname", the text given to --client
+  // without the "ip6:" prefix and the port, and its "port").
+  std::string fio_result_name() const { return name + "," + std::to_string(port); }
 };
 
-// HOST[:PORT]; throws std::invalid_argument naming the text (exit 2).
+// HOST[:PORT] or [ADDR][:PORT]; throws std::invalid_argument naming the
+// text (exit 2).
 HostSpec parse_host_spec(const std::string& text);
 // A list of them, each host at most once (a name given twice is refused,
 // with another port too: two servers of one host would share its files).
@@ -68,7 +79,7 @@ struct HostReply {
 
 // `diobench host ARGS...` on every host at once (one ssh each, started
 // together and waited for); the replies in the hosts' order. Each host's
-// standard error goes to LOG_DIR/HOST:PORT.log (kept: the last command's).
+// standard error goes to LOG_DIR/LABEL.log (HostSpec::label; kept: the last command's).
 std::vector<HostReply> on_every_host(const HostShell& shell, const std::vector<HostSpec>& hosts,
                                      const std::vector<std::string>& args, double timeout_s,
                                      const std::string& log_dir);

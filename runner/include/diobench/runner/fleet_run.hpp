@@ -43,9 +43,10 @@ std::vector<RepetitionRecord> run_fleet_repetition(const Cell& cell, unsigned re
 // and for the sum.
 std::vector<RepetitionRecord> fleet_rows(const RepetitionRecord& like, const FleetSettings& fleet);
 
-// What a row of `host` (its HOST,PORT as fio names it, or kAllHosts)
-// stores of fio's result: that host's jobs, or the sum (with one host,
-// which fio does not sum, that host's). nullopt when the result has none.
+// What a row of `host` (HOST,PORT or ADDR,PORT as fio names it:
+// HostSpec::fio_result_name; or kAllHosts) stores of fio's result: that
+// host's jobs, or the sum (with one host, which fio does not sum, that
+// host's). nullopt when the result has none.
 std::optional<FioResult> host_view(const FioResult& all, const std::string& host,
                                    std::size_t host_count);
 
