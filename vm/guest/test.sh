@@ -207,15 +207,21 @@ run_matrix() {
     done
   done
   prop_restore "$ds" direct "$saved"
-  local now
-  now=$(prop_save "$ds" direct)
-  if [ "$now" = "$saved" ]; then
-    check property-restored PASS "direct=${now%%$'\t'*} (${now#*$'\t'})"
-  else
-    check property-restored FAIL "was '${saved/$'\t'/ }', now '${now/$'\t'/ }'"
-  fi
+  check_direct_kept property-restored "$ds" "$saved" "the matrix's restore"
   rm -f "$file"
   zfs destroy "$ds"
+}
+
+# check_direct_kept NAME DATASET SAVED WHAT: the guest check NAME, that
+# DATASET's direct= (value and source, prop_save) is SAVED after WHAT.
+check_direct_kept() {
+  local name=$1 ds=$2 saved=$3 what=$4 now
+  now=$(prop_save "$ds" direct)
+  if [ "$now" = "$saved" ]; then
+    check "$name" PASS "after $what: direct=${now%%$'\t'*} (${now#*$'\t'})"
+  else
+    check "$name" FAIL "was '${saved/$'\t'/ }' before $what, now '${now/$'\t'/ }'"
+  fi
 }
 
 # The runner's zfs backend end to end, judged on the host (`diobench check`):
@@ -226,7 +232,7 @@ run_matrix() {
 # (export + import; arc_data_before/after in results.db), the iostats
 # deltas against the expected split.
 run_runner() {
-  local rds=$pool/runner out=$ZFSVM_OUT/runner-run saved now rc
+  local rds=$pool/runner out=$ZFSVM_OUT/runner-run saved rc
   zpool list -H -o name "$pool" >/dev/null 2>&1 || pool_create "$pool" || return 1
   zfs create "$rds" || return 1
   saved=$(prop_save "$rds" direct)
@@ -236,12 +242,7 @@ run_runner() {
   rc=$?
   echo "$rc" >"$ZFSVM_OUT/runner-run.rc"
   say "runner: diobench run exited $rc"
-  now=$(prop_save "$rds" direct)
-  if [ "$now" = "$saved" ]; then
-    check runner-property-restored PASS "after diobench run: direct=${now%%$'\t'*} (${now#*$'\t'})"
-  else
-    check runner-property-restored FAIL "was '${saved/$'\t'/ }' before diobench run, now '${now/$'\t'/ }'"
-  fi
+  check_direct_kept runner-property-restored "$rds" "$saved" "diobench run"
   # The runner worked in a child of $rds (plan.json's work_dataset) and
   # destroyed it at the end.
   local child left
@@ -264,7 +265,7 @@ run_runner() {
 # the file and on loop devices; judged on the host (`diobench check`).
 run_fleet() {
   local fds=$pool/fleet out=$ZFSVM_OUT/fleet-run scratch=/var/tmp/diobench-fleet
-  local pidfile=/run/zfsvm-fio-server.pid saved now rc child left
+  local pidfile=/run/zfsvm-fio-server.pid saved rc child left
   zpool list -H -o name "$pool" >/dev/null 2>&1 || pool_create "$pool" || return 1
   zfs create "$fds" || return 1
   saved=$(prop_save "$fds" direct)
@@ -278,12 +279,7 @@ run_fleet() {
   kill "$(cat "$pidfile")"
   echo "$rc" >"$ZFSVM_OUT/fleet-run.rc"
   say "fleet: diobench run exited $rc"
-  now=$(prop_save "$fds" direct)
-  if [ "$now" = "$saved" ]; then
-    check fleet-property-untouched PASS "after the fleet run: direct=${now%%$'\t'*} (${now#*$'\t'})"
-  else
-    check fleet-property-untouched FAIL "was '${saved/$'\t'/ }' before the fleet run, now '${now/$'\t'/ }'"
-  fi
+  check_direct_kept fleet-property-untouched "$fds" "$saved" "the fleet run"
   # The host worked in a child of $fds (plan.json's work_dataset) and
   # destroyed it at the end; its scratch area holds only its marker.
   child=$(jq -r '.work_dataset // empty' "$out/plan.json" 2>/dev/null)
