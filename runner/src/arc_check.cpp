@@ -51,6 +51,15 @@ std::string check_split(const PathCounters& expected, const PoolIoStats& delta) 
   return verdict;
 }
 
+void check_zfs_repetition(RepetitionRecord& rec, const std::optional<PoolIoStats>& pool_delta) {
+  if (!rec.arcstats.empty()) rec.arc_check = check_arc(*rec.counters, rec.arcstats);
+  if (!pool_delta) return;
+  rec.split_check = check_split(*rec.counters, *pool_delta);
+  if (rec.split_check != "agrees") {
+    rec.message = "the pool's iostats contradict the expected path split";
+  }
+}
+
 std::optional<std::string> empty_arc_by_export(Journal& journal, const std::string& pool,
                                                const std::vector<std::string>& devices,
                                                const std::string& file) {

@@ -210,12 +210,7 @@ RepetitionRecord& read_results(const FioExit& exit, const std::string& base,
   } catch (const std::exception& e) {
     return failed(rec, e.what());
   }
-  if (!rec.arcstats.empty()) rec.arc_check = check_arc(*rec.counters, rec.arcstats);
-  if (pool_delta) {
-    rec.split_check = check_split(*rec.counters, *pool_delta);
-    if (rec.split_check != "agrees")
-      rec.message = "the pool's iostats contradict the expected path split";
-  }
+  check_zfs_repetition(rec, pool_delta);
   rec.status = "ok";
   rec.finished = utc_timestamp();
   return rec;

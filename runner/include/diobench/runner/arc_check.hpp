@@ -14,6 +14,7 @@
 
 #include "diobench/path_counters.hpp"
 #include "diobench/runner/journal.hpp"
+#include "diobench/runner/result_store.hpp"
 #include "diobench/zfs.hpp"
 
 namespace diobench {
@@ -38,6 +39,13 @@ std::optional<std::string> check_arc(const PathCounters& expected,
 // none where it expected none, else "contradicts". (Sizes differ
 // legitimately: a 4k direct read moves a whole record.)
 std::string check_split(const PathCounters& expected, const PoolIoStats& delta);
+
+// The zfs backend's checks of a repetition that ran (a local run's, a
+// fleet host's, or a fleet's sum): the ARC's deltas against the engine's
+// direct reads (check_arc) and, when the pool's iostats were read, their
+// split against the engine's (check_split), with the message when they
+// contradict it. Needs rec.counters.
+void check_zfs_repetition(RepetitionRecord& rec, const std::optional<PoolIoStats>& pool_delta);
 
 // The ARC emptied by exporting and importing `pool` (from `devices`,
 // pool_devices), each step journaled first; `file`, on a dataset of the
