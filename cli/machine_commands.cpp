@@ -124,6 +124,8 @@ int cmd_restore(const std::vector<std::string>& args) {
   return status;
 }
 
+namespace {
+
 // The zfs options of `host prepare`: all of them or none; exit 2 naming
 // a bad one.
 void check_zfs_cell(const diobench::HostCell& cell) {
@@ -144,6 +146,8 @@ void check_zfs_cell(const diobench::HostCell& cell) {
     throw UsageError("invalid --arc-drop '" + cell.arc_drop + "' (expected export or none)");
   }
 }
+
+}  // namespace
 
 // `diobench host ACTION`: a fleet run's set-up on this host, asked over
 // ssh by the machine running fio as the client (runner/fleet_run.hpp).
