@@ -5,7 +5,9 @@
 # on that host (its scratch file, in its own directory; a loop cell's loop
 # device over that file, with its direct I/O) and undone at the end; a
 # server killed mid-run fails only that host's repetitions; IPv6 hosts
-# ([ADDR]:PORT) run a cell as IPv4 ones do. The namespaces, servers and
+# ([ADDR]:PORT) run a cell as IPv4 ones do, on fio servers built with our
+# server fix (scripts/fio-source server), as the README has hosts run
+# them; the three IPv4 hosts run Debian's fio. The namespaces, servers and
 # keys go however the test ends (trap).
 # usage: fleet_run_test.sh DIOBENCH
 set -u
@@ -247,10 +249,13 @@ left=$(ls -A "$state/host2/scratch" | grep -v '^\.diobench-scratch$'; loops_of r
 
 # 4. IPv6 hosts: two more namespace hosts whose fio servers listen on
 # their IPv6 address only (sshd on both), named [ADDR] and [ADDR]:PORT;
-# one cell, one repetition: a row per host (labelled [ADDR]:PORT, also in
-# the raw files' names) and the sum, the set-up on each host undone.
+# their servers are the fio with our server fix, so our engine must load
+# and count in it too. One cell, one repetition: a row per host (labelled
+# [ADDR]:PORT, also in the raw files' names) and the sum, the set-up on
+# each host undone.
 fail4=0
-"$hosts" up "$state6" 2 --sshd --ipv6 || { echo "FAIL namespace hosts with IPv6"; fail4=1; }
+fixed_fio=$("$here/../../scripts/fio-source" server) || { echo "FAIL no fio with the server fix"; exit 1; }
+"$hosts" up "$state6" 2 --sshd --ipv6 --fio "$fixed_fio" || { echo "FAIL namespace hosts with IPv6"; fail4=1; }
 mapfile -t addr6 < <(sed 's/^ip6://; s/,.*//' "$state6/hosts")
 labels6=("[${addr6[0]}]:8765" "[${addr6[1]}]:8765")
 printf '%s\n' "[profile]" "repetitions = 1" "ramp = 0" "runtime = 1" "size = 16m" "seed = 7" \
@@ -265,6 +270,8 @@ for l in "${labels6[@]}"; do
     WHERE r.host = '$l' AND r.status = 'ok' AND m.direction = 'read' AND m.io_bytes > 0")
   [ "$n" = 1 ] || { echo "FAIL IPv6 host $l: $n ok repetitions that read (want 1)"; fail4=1; }
   ls "$tmp"/run6/raw/*/rep1."$l".fio >/dev/null || { echo "FAIL IPv6 host $l: no job file"; fail4=1; }
+  grep -qs '"requests":[1-9]' "$tmp"/run6/raw/*/rep1."$l".counters.jsonl ||
+    { echo "FAIL IPv6 host $l: no engine counters from its fio server"; fail4=1; }
 done
 n=$(q "$tmp/run6" "SELECT count(*) FROM repetitions WHERE host = 'All clients' AND status = 'ok'")
 [ "$n" = 1 ] || { echo "FAIL the IPv6 hosts' sum: $n ok (want 1)"; fail4=1; }
