@@ -328,6 +328,43 @@ want_verdict "the guest's copy of a hung-task report" \
   "zfsvm-hung-task: [ 2.0] INFO: task a:1 blocked for more than 120 seconds.
 zfsvm-hung-task: [ 2.1] stack" "$got"
 
+# a guest's stall dump (stall_dump, vm/guest/lib.sh) on its console: the
+# reason points at it, and the excerpt holds each of its lines once
+{ cat "$c"; echo ' 480.00 zfsvm-stall: cell always.loop-dio-on.seqwrite1m still running after 180 s; kernel stacks (uptime 475.1 s):'
+  echo ' 480.01 zfsvm-stall: -- 2301/2301 fio state S'
+  echo ' 480.02 zfsvm-stall: [<0>] zio_wait+0x1b7/0x2a0 [zfs]'; } >"$tmp/stall.log"
+want_verdict "guest hung, with the guest's stall dump" \
+  "CRASH|guest hung: stopped by its timeout after 1200 s; the kernel reported blocked tasks: txg_quiesce:2172, fio:3001; the guest dumped its stacks when cell always.loop-dio-on.seqwrite1m had run 180 s (crash.txt)" \
+  "$(verdict_of "$tmp/stall.log" 124 "$tmp/none" 1200)"
+want_verdict "the excerpt has the stall dump, each line once" "1 1" \
+  "$(grep -c 'zfsvm-stall: .*zio_wait' "$tmp/excerpt.txt") $(grep -c 'zfsvm-stall: .*still running' "$tmp/excerpt.txt")"
+{ head -3 "$c"; tail -3 "$tmp/stall.log"; } >"$tmp/stall-quiet.log"
+want_verdict "no task named, but a stall dump" \
+  "CRASH|guest hung: stopped by its timeout after 600 s (no result, and no task reported blocked on the console: hung, or too slow); the guest dumped its stacks when cell always.loop-dio-on.seqwrite1m had run 180 s (crash.txt)" \
+  "$(verdict_of "$tmp/stall-quiet.log" 124 "$tmp/none" 600)"
+want_verdict "no task named: the stall dump in the excerpt once" "1" "$(grep -c 'zfsvm-stall: .*zio_wait' "$tmp/excerpt.txt")"
+# run_watched (vm/guest/lib.sh): the dump once when the command outlives
+# its limit, none when it ends first; the command's status either way
+got=$( ( # shellcheck source=/dev/null
+  . "$(dirname "$0")/../vm/guest/lib.sh"
+  stall_dump() { echo "dump: $1 after $2 s"; }
+  run_watched 1 "cell slow" sh -c 'sleep 2; exit 3'; echo "slow rc $?"
+  run_watched 5 "cell quick" false; echo "quick rc $?" ) )
+want_verdict "run_watched: a dump for the slow command only, statuses kept" \
+  "dump: cell slow after 1 s
+slow rc 3
+quick rc 1" "$got"
+# stall_stacks: a process named fio is listed with its kernel stack (root
+# reads /proc/PID/stack)
+mkdir -p "$tmp/bin" && ln -sf "$(command -v sleep)" "$tmp/bin/fio"
+"$tmp/bin/fio" 30 & fio_pid=$!
+sleep 0.3
+got=$( ( # shellcheck source=/dev/null
+  . "$(dirname "$0")/../vm/guest/lib.sh" && stall_stacks ) | grep -A3 "^-- $fio_pid/$fio_pid fio state S")
+kill "$fio_pid"; wait "$fio_pid" 2>/dev/null
+want_verdict "stall_stacks: a sleeping fio and its stack" "yes" \
+  "$(grep -q 'nanosleep' <<<"$got" && echo yes || echo "no: '$got'")"
+
 expect "two patches" 2 "invalid --patch value 'b.patch' (--patch 'a.patch' was given already" -- \
   "$zfsvm" build --patch a.patch --patch b.patch
 if [ "$(id -u)" != 0 ]; then  # root reads any file

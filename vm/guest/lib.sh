@@ -47,6 +47,98 @@ hung_task_copy() {
   done
 }
 
+# run_watched SECONDS WHAT CMD...: CMD, and if it still runs after SECONDS,
+# the guest's view of the stall (stall_dump WHAT) on the console, once; the
+# wait goes on (the host's timeout stops a guest that never comes back).
+# Returns CMD's status. The hung-task detector names only tasks asleep
+# uninterruptibly for 120 s; a writer that holds a transaction open while
+# it waits in a timed loop (zio_wait wakes up every second) is never
+# named, and its stack is what a hang's cause is read from.
+run_watched() {
+  local limit=$1 what=$2 pid watcher rc
+  shift 2
+  "$@" &
+  pid=$!
+  ( trap 'kill "$s" 2>/dev/null; exit 0' TERM
+    sleep "$limit" & s=$!
+    wait "$s"
+    kill -0 "$pid" 2>/dev/null && stall_dump "$what" "$limit" ) &
+  watcher=$!
+  wait "$pid"
+  rc=$?
+  kill "$watcher" 2>/dev/null
+  wait "$watcher" 2>/dev/null
+  return "$rc"
+}
+
+# stall_dump WHAT SECONDS: to $ZFSVM_OUT/stall.txt and the console (each
+# line prefixed "zfsvm-stall: ", so the host reads the guest's words, not
+# a second failure line): the kernel stack of every thread that is
+# running or asleep uninterruptibly, of fio, the loop workers and the txg
+# threads, and of every other thread in ZFS or SPL code but for idle
+# taskq workers; then the pool's last txgs, ZFS's debug messages and
+# events.
+stall_dump() {
+  local what=$1 limit=$2 out=${ZFSVM_OUT:-/tmp}/stall.txt
+  {
+    echo "$what still running after $limit s; kernel stacks (uptime $(cut -d' ' -f1 /proc/uptime) s):"
+    stall_stacks
+    local pool
+    for pool in $(zpool list -H -o name 2>/dev/null); do
+      echo "== /proc/spl/kstat/zfs/$pool/txgs (last 6)"
+      tail -6 "/proc/spl/kstat/zfs/$pool/txgs" 2>/dev/null
+    done
+    echo "== /proc/spl/kstat/zfs/dbgmsg (last 30)"
+    tail -30 /proc/spl/kstat/zfs/dbgmsg 2>/dev/null
+    echo "== zpool events (last 20)"
+    zpool events 2>/dev/null | tail -20
+    stall_cpu_backtraces
+  } >"$out" 2>&1
+  [ -w /dev/console ] && sed 's/^/zfsvm-stall: /' "$out" >/dev/console
+  return 0
+}
+
+# stall_cpu_backtraces: what each CPU is running, from the kernel's ring
+# buffer after sysrq-l (a running thread's /proc/PID/stack is empty, and a
+# thread spinning in a retry loop is running, not blocked). The sysrq
+# file takes every command whatever kernel.sysrq allows.
+stall_cpu_backtraces() {
+  local mark
+  mark="zfsvm-stall-mark-$RANDOM$RANDOM"
+  echo "== sysrq-l: the backtrace of each CPU"
+  if ! { echo "$mark" >/dev/kmsg && echo l >/proc/sysrq-trigger; } 2>/dev/null; then
+    echo "(sysrq-l not available)"
+    return 0
+  fi
+  sleep 2
+  dmesg 2>/dev/null | sed -n "/$mark/,\$p" | sed 1d | head -200
+}
+
+# stall_stacks: "-- PID/TID NAME state S" and the kernel stack of each
+# thread stall_dump names (see there).
+stall_stacks() {
+  local t name state stack
+  for t in /proc/[0-9]*/task/[0-9]*; do
+    name=$(cat "$t/comm" 2>/dev/null) || continue
+    state=$(sed -E 's/^.*\) ([A-Za-z]).*/\1/' "$t/stat" 2>/dev/null) || continue
+    stack=$(cat "$t/stack" 2>/dev/null) || continue
+    # a thread on a CPU shows no stack; one spinning is off it now and then
+    local try=0
+    while [ -z "$stack" ] && [ "$state" = R ] && [ $((try += 1)) -le 20 ]; do
+      sleep 0.05
+      stack=$(cat "$t/stack" 2>/dev/null)
+    done
+    case "$state:$name" in
+      [RD]:*|*:fio|*loop*|*:txg_*) ;;
+      *) [[ $stack == *"[zfs]"* || $stack == *"[spl]"* ]] || continue
+         [[ ${stack%%$'\n'*} != *taskq_thread+* ]] || continue ;;
+    esac
+    t=${t#/proc/}
+    echo "-- ${t%%/*}/${t##*/} $name state $state"
+    printf '%s\n' "$stack"
+  done
+}
+
 # pool_create NAME [zpool create -O options...]: on the virtual disk,
 # mounted at /run/zfsvm/NAME; recordsize 128k, compression off, atime off
 # (the ground truth of docs/design.md §3.5 was taken with these).

@@ -85,6 +85,9 @@ policies=(disabled standard always)
 # into the ARC for every sequential job (see the probe in run_matrix): the
 # cells turn it off so that iostats show only the path of the requests.
 cell_fio_extra=(--fadvise_hint=0)
+# A cell takes seconds under TCG; one still running after this long has
+# its stacks dumped (run_watched, lib.sh) before the host's timeout.
+cell_stall_s=180
 
 checks=$ZFSVM_OUT/guest-checks.txt
 : >"$checks"
@@ -152,7 +155,7 @@ run_cell() {
   iostats "$pool" >"$d/iostats.before"
   # the ARC's data gauges: what uncached reads left in it (diobench check)
   cat /proc/spl/kstat/zfs/arcstats >"$d/arcstats.before"
-  "${args[@]}" >"$d/fio.log" 2>&1
+  run_watched "$cell_stall_s" "cell $id" "${args[@]}" >"$d/fio.log" 2>&1
   echo $? >"$d/fio.rc"
   cat /proc/spl/kstat/zfs/arcstats >"$d/arcstats.after"
   iostats "$pool" >"$d/iostats.after"

@@ -262,13 +262,16 @@ console_verdict() {
     return
   fi
   if [ -n "$first" ]; then
-    sed -n "$((first > 5 ? first - 5 : 1)),$((first + 45))p" "$log" >"$excerpt"
+    sed -n "$((first > 5 ? first - 5 : 1)),$((first + 45))p" "$log" | grep -v ' zfsvm-stall: ' >"$excerpt"
     # the hung-task reports' stacks the guest copied (vm/guest/lib.sh),
     # those after the lines above
     awk -v from=$((first + 46)) 'NR >= from && /^ *[0-9.]+ zfsvm-hung-task: /' "$log" | head -200 >>"$excerpt"
   else
-    tail -50 "$log" >"$excerpt"
+    tail -50 "$log" | grep -v ' zfsvm-stall: ' >"$excerpt"
   fi
+  # the stacks the guest dumped when a cell ran too long (stall_dump in
+  # vm/guest/lib.sh)
+  grep -E '^ *[0-9.]+ zfsvm-stall: ' "$log" | head -600 >>"$excerpt"
 }
 
 # hung_reason HOW LOG: "guest hung: HOW", and the tasks that the kernel's
@@ -276,10 +279,12 @@ console_verdict() {
 hung_reason() {
   local tasks
   tasks=$(blocked_tasks "$2")
+  local dumped=""
+  dumped=$(sed -nE 's/^ *[0-9.]+ zfsvm-stall: (.*) still running after ([0-9]+) s.*/; the guest dumped its stacks when \1 had run \2 s (crash.txt)/p' "$2" | head -1)
   if [ -n "$tasks" ]; then
-    echo "guest hung: $1; the kernel reported blocked tasks: $tasks"
+    echo "guest hung: $1; the kernel reported blocked tasks: $tasks$dumped"
   else
-    echo "guest hung: $1 (no result, and no task reported blocked on the console: hung, or too slow)"
+    echo "guest hung: $1 (no result, and no task reported blocked on the console: hung, or too slow)$dumped"
   fi
 }
 
