@@ -365,6 +365,17 @@ kill "$fio_pid"; wait "$fio_pid" 2>/dev/null
 want_verdict "stall_stacks: a sleeping fio and its stack" "yes" \
   "$(grep -q 'nanosleep' <<<"$got" && echo yes || echo "no: '$got'")"
 
+# zfs_module_before (vm/guest/lib.sh): which module versions test.sh
+# treats as having OpenZFS issue 17277 (before 2.3.3)
+got=""
+for v in 2.3.2-2~bpo12+2 2.3.2-2~bpo12+2.diobench_unfixed_391048c8 2.2.7-1 2.3.3-1 2.3.9-1 2.4.4-1 garbage; do
+  echo "$v" >"$tmp/zfs-version"
+  got+="$v:$( ( # shellcheck source=/dev/null
+    . "$(dirname "$0")/../vm/guest/lib.sh" && zfs_module_before 2.3.3 "$tmp/zfs-version") && echo before || echo not) "
+done
+want_verdict "zfs_module_before 2.3.3" \
+  "2.3.2-2~bpo12+2:before 2.3.2-2~bpo12+2.diobench_unfixed_391048c8:before 2.2.7-1:before 2.3.3-1:not 2.3.9-1:not 2.4.4-1:not garbage:not " "$got"
+
 expect "two patches" 2 "invalid --patch value 'b.patch' (--patch 'a.patch' was given already" -- \
   "$zfsvm" build --patch a.patch --patch b.patch
 if [ "$(id -u)" != 0 ]; then  # root reads any file

@@ -98,20 +98,32 @@ stall_dump() {
   return 0
 }
 
-# stall_cpu_backtraces: what each CPU is running, from the kernel's ring
-# buffer after sysrq-l (a running thread's /proc/PID/stack is empty, and a
-# thread spinning in a retry loop is running, not blocked). The sysrq
-# file takes every command whatever kernel.sysrq allows.
+# stall_cpu_backtraces: what the CPUs run (sysrq-l) and the stack of
+# each runnable task (sysrq-t, its "state:R" reports only), from the
+# kernel's ring buffer: a thread spinning in a retry loop is running, not
+# blocked, and /proc/PID/stack shows nothing for it. The sysrq file takes
+# every command whatever kernel.sysrq allows.
 stall_cpu_backtraces() {
-  local mark
-  mark="zfsvm-stall-mark-$RANDOM$RANDOM"
-  echo "== sysrq-l: the backtrace of each CPU"
-  if ! { echo "$mark" >/dev/kmsg && echo l >/proc/sysrq-trigger; } 2>/dev/null; then
-    echo "(sysrq-l not available)"
+  echo "== sysrq-l and sysrq-t: the CPUs' backtraces, the runnable tasks' stacks"
+  if ! { echo l >/proc/sysrq-trigger && echo t >/proc/sysrq-trigger; } 2>/dev/null; then
+    echo "(sysrq not available)"
     return 0
   fi
   sleep 2
-  dmesg 2>/dev/null | sed -n "/$mark/,\$p" | sed 1d | head -200
+  # from the last sysrq-l on (sysrq-t's every task may have pushed older
+  # messages out of the ring buffer)
+  dmesg 2>/dev/null | tac | sed '/sysrq: Show backtrace of all active CPUs/q' | tac |
+    runnable_reports | head -400
+}
+
+# runnable_reports: stdin (kernel messages after sysrq-l and sysrq-t) with
+# the reports of tasks not runnable left out (sysrq-t prints every task:
+# "task:NAME state:S ..." and its stack, up to the next report).
+runnable_reports() {
+  awk '/sysrq: Show State/ { in_t = 1; print; next }
+       / task:[^ ]+ +state:/ { keep = ($0 ~ / state:R /) }
+       /Sched Debug|runnable tasks:|Showing busy workqueues/ { keep = 0 }
+       !in_t || keep { print }'
 }
 
 # stall_stacks: "-- PID/TID NAME state S" and the kernel stack of each
@@ -192,6 +204,15 @@ prop_restore() {  # prop_restore DATASET PROP "value<TAB>source"
     local) zfs set "$prop=$value" "$ds" ;;
     *) zfs inherit "$prop" "$ds" ;;
   esac
+}
+
+# zfs_module_before X.Y.Z [VERSION_FILE]: true when the loaded module's
+# release (the X.Y.Z its version starts with; VERSION_FILE, default
+# /sys/module/zfs/version) is older than X.Y.Z.
+zfs_module_before() {
+  local have
+  have=$(grep -oE '^[0-9]+\.[0-9]+\.[0-9]+' "${2:-/sys/module/zfs/version}") || return 1
+  [ "$have" != "$1" ] && [ "$(printf '%s\n%s\n' "$have" "$1" | sort -V | head -1)" = "$have" ]
 }
 
 # Versions, for the result files.

@@ -200,11 +200,21 @@ run_matrix() {
   # inside a record; each piece then has a partial record, which ZFS writes
   # through the ARC (and reads twice). Whether it splits depends on how
   # fragmented fio's buffer is in physical memory: not deterministic.
+  # Before 2.3.3 a split inside a multi-page bvec makes a loop device's
+  # write spin forever in one transaction (OpenZFS issue 17277, fixed by
+  # PR 17298; docs/design.md §2.1, vm/guest/hang-repro.sh): such a module
+  # does not get the loop write cells, which hung two lane guests.
+  local split_hang=0
+  zfs_module_before 2.3.3 && split_hang=1
   say "probe: 1 MiB requests, file vs loop dio on"
   for policy in standard always; do
     zfs set direct="$policy" "$ds" && cur_direct=$policy
     for target in file-odirect loop-dio-on; do
       for workload in seqread1m seqwrite1m; do
+        if [ "$split_hang" = 1 ] && [ "$target.$workload" = loop-dio-on.seqwrite1m ]; then
+          say "probe cell $policy.$target.$workload left out: OpenZFS $(cat /sys/module/zfs/version) is older than 2.3.3, whose loop writes split inside a multi-page bvec can hang (OpenZFS issue 17277)"
+          continue
+        fi
         run_cell "$policy" "$target" "$workload" "$ZFSVM_OUT/probes/large-requests"
       done
     done
