@@ -152,7 +152,7 @@ void check_zfs_cell(const diobench::HostCell& cell) {
 // `diobench host ACTION`: a fleet run's set-up on this host, asked over
 // ssh by the machine running fio as the client (runner/fleet_run.hpp).
 int cmd_host(const std::vector<std::string>& args) {
-  std::string action, dir, run, loop_dio;
+  std::string action, dir, run, loop_dio, app_direct;
   diobench::HostCell cell;
   po::options_description desc(
       "Usage: diobench host prepare|counters|finish --dir DIR --run NAME [options]\n\n"
@@ -174,6 +174,8 @@ int cmd_host(const std::vector<std::string>& args) {
       "rw", po::value(&cell.rw), "prepare: the workload's fio rw=")(
       "bs", po::value(&cell.bs), "prepare: the workload's fio bs=")(
       "loop-dio", po::value(&loop_dio), "prepare: on|off, a loop cell's loop device direct I/O")(
+      "app-direct", po::value(&app_direct)->default_value("on"),
+      "prepare: on|off, the workload's fio direct= (the crash guard asks)")(
       "force-unsafe", po::bool_switch(&cell.force_unsafe),
       "prepare: attach a loop device the crash guard refuses")(
       "dataset", po::value(&cell.dataset), "prepare, zfs backend: POOL/DATASET on this host")(
@@ -201,6 +203,10 @@ int cmd_host(const std::vector<std::string>& args) {
         }
         cell.loop_dio = loop_dio == "on";
       }
+      if (app_direct != "on" && app_direct != "off") {
+        throw UsageError("invalid --app-direct '" + app_direct + "' (expected on or off)");
+      }
+      cell.app_direct = app_direct == "on";
       check_zfs_cell(cell);
       std::cout << diobench::host_prepare(paths, cell) << "\n";
       return kOk;

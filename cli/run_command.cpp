@@ -143,7 +143,8 @@ po::options_description run_description(RunArgs& a) {
       "resume", po::value(&a.resume),
       "RUNDIR: finish an interrupted run (its finished repetitions are kept)")(
       "force-unsafe",
-      "run cells known to crash this host's OpenZFS (2.3.0 with loop devices); never the default")(
+      "run loop cells known to crash this host's OpenZFS (2.3.0) or hang it (O_DIRECT writes over "
+      "512 KiB before 2.3.3); never the default")(
       "arc-drop", po::value<std::string>()->default_value("auto"),
       "zfs backend: empty the ARC before each repetition: auto (zpool export + import of the pool "
       "where it allows it: no other mounted dataset, the run directory elsewhere; refused with the "

@@ -31,6 +31,8 @@ rm -rf "$damaged"
 expect "restore of a missing run" 2 "not found" -- "$bin" restore /nonexistent-run
 expect "restore --runs of a missing directory" 2 "invalid --runs value '/nonexistent-runs' (not found)" -- \
   "$bin" restore --runs /nonexistent-runs
+expect "host prepare: bad --app-direct" 2 "invalid --app-direct 'maybe' (expected on or off)" -- \
+  "$bin" host prepare --dir /nonexistent-scratch --run r --size 1 --engine /x --rw write --bs 1m --app-direct maybe
 expect "bad bench filter" 2 "invalid --bench value '('" -- "$bin" run --bench '(' --dry-run
 expect "bench on dry-run" 0 "then the bench drivers 'bs:4096/'" -- "$bin" run --profile smoke --bench bs:4096/ --dry-run
 expect "bad arc-drop" 2 "invalid --arc-drop value 'sometimes'" -- "$bin" run --arc-drop sometimes --dry-run

@@ -92,6 +92,62 @@ TEST_F(LoopAttachRisk, TheReasonSaysWhatAndHowToForce) {
   EXPECT_NE(why->find("--force-unsafe"), std::string::npos) << *why;
 }
 
+// The hang of issue 17277 (docs/design.md §2.1): every release before
+// 2.3.3 has it; the lane's 2.3.2 variants count whatever their patch.
+TEST(HangGuard, ReleasesBefore2_3_3Hang) {
+  for (const char* v :
+       {"2.3.2-2~bpo12+2", "2.3.2-2~bpo12+2.diobench_patch_e41ddaf7",
+        "2.3.2-2~bpo12+2.diobench_unfixed", "2.3.0", "2.2.7-1", "0.8.6", "garbage"}) {
+    EXPECT_TRUE(zfs_version_hangs_on_cut_loop_writes(v)) << v;
+  }
+  for (const char* v : {"2.3.3", "2.3.9-1", "2.4.0-rc1", "2.4.4-1~bpo13+1", "3.0.0"}) {
+    EXPECT_FALSE(zfs_version_hangs_on_cut_loop_writes(v)) << v;
+  }
+}
+
+// Which writes a loop device may hand its backing file cut inside a
+// bvec: O_DIRECT ones over 128 pages; with dio on, or with dio off on a
+// kernel that hands whole requests. Not those through the page cache.
+TEST(HangGuard, WritesThatMayBeCut) {
+  const LoopTraffic big{"write", "1m"}, half{"write", "512k"}, over{"randwrite", "516k"},
+      buffered{"write", "1m", false}, reads{"read", "1m"}, mixed{"randrw", "1m"},
+      unreadable{"write", "4k-1m"};
+  for (LoopBuffered kernel : {LoopBuffered::PerPage, LoopBuffered::WholeRequest}) {
+    EXPECT_TRUE(loop_writes_may_be_cut(big, true, kernel));
+    EXPECT_TRUE(loop_writes_may_be_cut(over, true, kernel));
+    EXPECT_TRUE(loop_writes_may_be_cut(mixed, true, kernel));
+    EXPECT_TRUE(loop_writes_may_be_cut(unreadable, true, kernel));
+    EXPECT_FALSE(loop_writes_may_be_cut(buffered, true, kernel));
+    EXPECT_FALSE(loop_writes_may_be_cut(half, true, kernel)) << "128 pages fit one request";
+    EXPECT_FALSE(loop_writes_may_be_cut(reads, true, kernel)) << "reads pass no offset";
+  }
+  EXPECT_FALSE(loop_writes_may_be_cut(big, false, LoopBuffered::PerPage)) << "single pages";
+  EXPECT_TRUE(loop_writes_may_be_cut(big, false, LoopBuffered::WholeRequest));
+  EXPECT_FALSE(loop_writes_may_be_cut(buffered, false, LoopBuffered::WholeRequest));
+}
+
+// The guard refuses them on such a module under every policy (under
+// `disabled` the request spins one level up), says why and how to force.
+TEST_F(LoopAttachRisk, RefusesCuttableWritesBefore2_3_3) {
+  const std::vector<LoopTraffic> big{{"write", "1m"}};
+  for (const char* direct : {"disabled", "standard", "always"}) {
+    const auto why = loop_attach_risk(on_zfs(direct), true, big, "2.3.2-2~bpo12+2");
+    ASSERT_TRUE(why.has_value()) << direct;
+    EXPECT_NE(why->find("OpenZFS 2.3.2-2~bpo12+2 can hang the host"), std::string::npos) << *why;
+    EXPECT_NE(why->find("issue 17277"), std::string::npos) << *why;
+    EXPECT_NE(why->find("fixed in 2.3.3"), std::string::npos) << *why;
+    EXPECT_NE(why->find("--force-unsafe"), std::string::npos) << *why;
+    EXPECT_FALSE(loop_attach_risk(on_zfs(direct), true, big, "2.3.3-1").has_value()) << direct;
+  }
+  EXPECT_FALSE(loop_attach_risk(on_zfs("always"), true, {{"write", "128k"}}, "2.3.2").has_value());
+  EXPECT_FALSE(loop_attach_risk(on_zfs("always"), true, {{"read", "1m"}}, "2.3.2").has_value());
+  EXPECT_FALSE(
+      loop_attach_risk(on_zfs("always"), true, {{"write", "1m", false}}, "2.3.2").has_value())
+      << "through the page cache";
+  EXPECT_FALSE(loop_attach_risk(on_ext4(), true, big, "2.3.2").has_value()) << "not on ZFS";
+  EXPECT_FALSE(loop_attach_risk(on_zfs("always"), true, big, std::nullopt).has_value());
+}
+
 // The pose (tests) only adds refusals: a file not on ZFS counts as on a
 // dataset with that direct; a file really on ZFS keeps its own.
 TEST_F(LoopAttachRisk, PoseAppliesOnlyOffZfs) {

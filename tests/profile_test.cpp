@@ -285,6 +285,38 @@ TEST(CrashGuard, RefusesExactlyTheCellsThatCrash2_3_0) {
   EXPECT_TRUE(crash_risk(loop, true, "2.3.0").has_value());
 }
 
+// A run's loop cells on a module with the hang of issue 17277: the writes
+// that may be cut are refused (stored skipped), the rest run.
+TEST(CrashGuard, RefusesCuttableLoopWritesBefore2_3_3) {
+  Cell loop;
+  loop.target = TargetKind::Loop;
+  loop.loop_dio = true;
+  loop.app_direct = true;
+  loop.workload.rw = "write";
+  loop.workload.bs = "1m";
+  for (Policy p : {Policy::Disabled, Policy::Standard, Policy::Always}) {
+    loop.policy = p;
+    const auto why = crash_risk(loop, true, "2.3.2-2~bpo12+2");
+    ASSERT_TRUE(why.has_value());
+    EXPECT_NE(why->find("issue 17277"), std::string::npos) << *why;
+    EXPECT_FALSE(crash_risk(loop, true, "2.3.3").has_value());
+    EXPECT_FALSE(crash_risk(loop, false, "2.3.2").has_value()) << "not on ZFS";
+  }
+  loop.workload.bs = "128k";
+  EXPECT_FALSE(crash_risk(loop, true, "2.3.2").has_value());
+  loop.workload.bs = "1m";
+  loop.app_direct = false;
+  EXPECT_FALSE(crash_risk(loop, true, "2.3.2").has_value()) << "through the page cache";
+  loop.app_direct = true;
+  loop.workload.rw = "randread";
+  EXPECT_FALSE(crash_risk(loop, true, "2.3.2").has_value());
+  Cell file = loop;
+  file.target = TargetKind::File;
+  file.workload.rw = "write";
+  file.workload.bs = "1m";
+  EXPECT_FALSE(crash_risk(file, true, "2.3.2").has_value());
+}
+
 // On the zfs backend a cell's semantics are the loaded module's rules:
 // taken from it when the profile leaves them out or says `module`, and a
 // profile naming other rules is refused, naming both.

@@ -105,7 +105,9 @@ std::vector<std::string> prepare_args(const Cell& cell, const Profile& profile,
                                    "--rw",
                                    cell.workload.rw,
                                    "--bs",
-                                   cell.workload.bs};
+                                   cell.workload.bs,
+                                   "--app-direct",
+                                   cell.app_direct ? "on" : "off"};
   if (cell.loop_dio) {
     args.push_back("--loop-dio");
     args.push_back(*cell.loop_dio ? "on" : "off");

@@ -136,8 +136,8 @@ nlohmann::json apply_zfs_policy(const HostPaths& paths, const HostCell& cell,
 std::string attach_host_loop(const HostPaths& paths, const HostCell& cell,
                              const std::string& file) {
   Journal(paths.journal()).loop_attaching(file);
-  LoopDevice loop = attach_loop(file, LoopOptions{*cell.loop_dio, 512, false}, {{cell.rw, cell.bs}},
-                                cell.force_unsafe);
+  LoopDevice loop = attach_loop(file, LoopOptions{*cell.loop_dio, 512, false},
+                                {{cell.rw, cell.bs, cell.app_direct}}, cell.force_unsafe);
   loop.leave_attached();
   return loop.path();
 }

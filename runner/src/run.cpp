@@ -107,9 +107,9 @@ class AttachedLoop {
     ctx.journal.loop_attaching(ctx.scratch_file);
     // Through the crash guard like every loop device (the dataset's direct
     // is already the cell's policy): it refuses what attempt() would have.
-    loop_.emplace(attach_loop(ctx.scratch_file,
-                              LoopOptions{cell.loop_dio.value_or(false), 512, false},
-                              {{cell.workload.rw, cell.workload.bs}}, ctx.options.force_unsafe));
+    loop_.emplace(attach_loop(
+        ctx.scratch_file, LoopOptions{cell.loop_dio.value_or(false), 512, false},
+        {{cell.workload.rw, cell.workload.bs, cell.app_direct}}, ctx.options.force_unsafe));
   }
   ~AttachedLoop() {
     if (loop_ && loop_->detach()) {

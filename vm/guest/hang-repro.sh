@@ -1,15 +1,17 @@
 #!/bin/bash
 # The hang of OpenZFS issue 17277 on demand, in the guest (chroot of the
 # host's /, vm/guest/init). Run it with
-#   scripts/zfs-vm script [VARIANT] vm/guest/hang-repro.sh [POLICY [MAX_SECTORS_KB [IOMEM]]]
-# (defaults: always 132 shmhuge; ZFSVM_TIMEOUT=300 keeps a hung guest's
+#   scripts/zfs-vm script [VARIANT] vm/guest/hang-repro.sh [POLICY [MAX_SECTORS_KB [IOMEM [APP_DIRECT]]]]
+# (defaults: always 132 shmhuge 1; ZFSVM_TIMEOUT=300 keeps a hung guest's
 # wait short).
 #
 # What it does: a 16 MiB file on a dataset with direct=POLICY, a loop
 # device over it with dio on, its max_sectors_kb set to MAX_SECTORS_KB
 # ("default" leaves it), and fio writing 1 MiB O_DIRECT requests to the
 # loop device from a buffer of fio's IOMEM kind (shmhuge: 2 MiB huge pages,
-# physically contiguous; malloc: fio's default), then reading them back
+# physically contiguous; malloc: fio's default; with APP_DIRECT 0 fio
+# writes through the loop device's page cache instead, and its writeback
+# hands the loop driver the requests), then reading them back
 # and checking them (verify=crc32c). Three tries; each fio that
 # still runs after 60 s has the guest's stacks dumped (run_watched,
 # lib.sh) and the wait goes on until the host's timeout.
@@ -34,6 +36,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$ZFSVM_OUT/zfsvm-job.sh"
 hung_task_echo
 policy=${ZFSVM_ARGS[0]:-always} msk=${ZFSVM_ARGS[1]:-132} iomem=${ZFSVM_ARGS[2]:-shmhuge}
+app_direct=${ZFSVM_ARGS[3]:-1}
 pool=zfsvmtest ds=zfsvmtest/hang
 file=$zfsvm_mnt/$ds/data
 cd "$ZFSVM_OUT" || exit 1
@@ -44,17 +47,18 @@ dd if=/dev/urandom of="$file" bs=1M count=16 status=none && zpool sync "$pool" |
 dev=$(loop_attach "$file" on) || exit 1
 q=/sys/block/${dev#/dev/}/queue
 [ "$msk" = default ] || echo "$msk" >"$q/max_sectors_kb" || exit 1
-say "hang-repro: $dev over $file (direct=$(zfs get -H -o value direct "$ds")), loop dio $(cat "/sys/block/${dev#/dev/}/loop/dio"), max_sectors_kb $(cat "$q/max_sectors_kb"), max_segments $(cat "$q/max_segments"), iomem $iomem, huge pages $(cat /proc/sys/vm/nr_hugepages)"
+say "hang-repro: $dev over $file (direct=$(zfs get -H -o value direct "$ds")), loop dio $(cat "/sys/block/${dev#/dev/}/loop/dio"), max_sectors_kb $(cat "$q/max_sectors_kb"), max_segments $(cat "$q/max_segments"), iomem $iomem, fio direct=$app_direct, huge pages $(cat /proc/sys/vm/nr_hugepages)"
 tries='[]'
 for i in 1 2 3; do
   run_watched 60 "hang-repro try $i" fio --name=hang --filename="$dev" --rw=write --bs=1m --size=16M \
-    --direct=1 --iomem="$iomem" --ioengine=psync --verify=crc32c --verify_fatal=1 \
+    --direct="$app_direct" --end_fsync=1 --iomem="$iomem" --ioengine=psync --verify=crc32c --verify_fatal=1 \
     --output-format=json --output="fio$i.json" >"fio$i.log" 2>&1
   rc=$?
   say "hang-repro try $i: fio rc=$rc"
   tries=$(jq -c --argjson rc "$rc" '. + [$rc]' <<<"$tries")
 done
 losetup -d "$dev"
-jq -n --arg policy "$policy" --arg msk "$msk" --arg iomem "$iomem" --argjson tries "$tries" \
-  '{policy: $policy, max_sectors_kb: $msk, iomem: $iomem, fio_rc: $tries}' >hang.json
+jq -n --arg policy "$policy" --arg msk "$msk" --arg iomem "$iomem" --arg app_direct "$app_direct" \
+  --argjson tries "$tries" \
+  '{policy: $policy, max_sectors_kb: $msk, iomem: $iomem, app_direct: $app_direct, fio_rc: $tries}' >hang.json
 say "hang-repro: no hang (fio rc per try, 0 = written and verified: $tries)"

@@ -20,6 +20,7 @@ struct HostCell {
   std::uint64_t size = 0;        // the scratch file's bytes
   std::string engine;            // the engine's path (fio loads it on the host)
   std::string rw, bs;            // the workload (fio's rw= and bs=)
+  bool app_direct = true;        // the workload's fio direct= (the crash guard asks)
   std::optional<bool> loop_dio;  // a loop cell: its loop device's direct I/O
   bool force_unsafe = false;     // attach a loop device the crash guard refuses
   // zfs backend (empty: emulated): the user's dataset on this host and the
