@@ -356,8 +356,9 @@ slow rc 3
 quick rc 1" "$got"
 # stall_stacks: a process named fio is listed with its kernel stack (root
 # reads /proc/PID/stack)
-mkdir -p "$tmp/bin" && ln -sf "$(command -v sleep)" "$tmp/bin/fio"
-"$tmp/bin/fio" 30 & fio_pid=$!
+# (its own directory: $tmp/bin is the stand-in qemu's, first on PATH below)
+mkdir -p "$tmp/stand-in-fio" && ln -sf "$(command -v sleep)" "$tmp/stand-in-fio/fio"
+"$tmp/stand-in-fio/fio" 30 & fio_pid=$!
 sleep 0.3
 got=$( ( # shellcheck source=/dev/null
   . "$(dirname "$0")/../vm/guest/lib.sh" && stall_stacks ) | grep -A3 "^-- $fio_pid/$fio_pid fio state S")
