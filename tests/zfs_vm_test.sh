@@ -274,7 +274,9 @@ expect "matrix: other arguments than its own" 2 "matrix: invalid --out value '$m
 # How a guest ended, read from its console (console_verdict in
 # vm/lane/guest.sh, sourced here alone): fixtures of a stamped console.
 verdict_of() {  # LOG QEMU_RC STALL_FLAG TIMEOUT: prints "VERDICT|REASON"
-  ( top=$(dirname "$0")/..
+  # under scripts/zfs-vm's own options: a step that fails there ends it
+  ( set -euo pipefail
+    top=$(dirname "$0")/..
     # shellcheck source=/dev/null
     . "$top/vm/lane/guest.sh"
     console_verdict "$1" "$2" "$3" "$4" "$tmp/excerpt.txt"

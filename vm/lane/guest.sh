@@ -262,17 +262,21 @@ console_verdict() {
     return
   fi
   if [ -n "$first" ]; then
-    sed -n "$((first > 5 ? first - 5 : 1)),$((first + 45))p" "$log" | grep -v ' zfsvm-stall: ' >"$excerpt"
+    sed -n "$((first > 5 ? first - 5 : 1)),$((first + 45))p" "$log" | without_stall_lines >"$excerpt"
     # the hung-task reports' stacks the guest copied (vm/guest/lib.sh),
     # those after the lines above
     awk -v from=$((first + 46)) 'NR >= from && /^ *[0-9.]+ zfsvm-hung-task: /' "$log" | head -200 >>"$excerpt"
   else
-    tail -50 "$log" | grep -v ' zfsvm-stall: ' >"$excerpt"
+    tail -50 "$log" | without_stall_lines >"$excerpt"
   fi
   # the stacks the guest dumped when a cell ran too long (stall_dump in
-  # vm/guest/lib.sh)
-  grep -E '^ *[0-9.]+ zfsvm-stall: ' "$log" | head -600 >>"$excerpt"
+  # vm/guest/lib.sh), if it did
+  { grep -E '^ *[0-9.]+ zfsvm-stall: ' "$log" || true; } | head -600 >>"$excerpt"
 }
+
+# without_stall_lines: stdin less the guest's stall dump (console_verdict
+# appends it once, whole).
+without_stall_lines() { grep -v ' zfsvm-stall: ' || true; }
 
 # hung_reason HOW LOG: "guest hung: HOW", and the tasks that the kernel's
 # hung-task detector reported blocked on the console LOG.
