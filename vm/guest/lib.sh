@@ -52,7 +52,7 @@ hung_task_copy() {
 # wait goes on (the host's timeout stops a guest that never comes back).
 # Returns CMD's status. The hung-task detector names only tasks asleep
 # uninterruptibly for 120 s; a writer that holds a transaction open while
-# it waits in a timed loop (zio_wait wakes up every second) is never
+# it spins in a retry loop (running, as in OpenZFS issue 17277) is never
 # named, and its stack is what a hang's cause is read from.
 run_watched() {
   local limit=$1 what=$2 pid watcher rc
@@ -133,13 +133,8 @@ stall_stacks() {
   for t in /proc/[0-9]*/task/[0-9]*; do
     name=$(cat "$t/comm" 2>/dev/null) || continue
     state=$(sed -E 's/^.*\) ([A-Za-z]).*/\1/' "$t/stat" 2>/dev/null) || continue
+    # (a running thread shows none here: stall_cpu_backtraces has it)
     stack=$(cat "$t/stack" 2>/dev/null) || continue
-    # a thread on a CPU shows no stack; one spinning is off it now and then
-    local try=0
-    while [ -z "$stack" ] && [ "$state" = R ] && [ $((try += 1)) -le 20 ]; do
-      sleep 0.05
-      stack=$(cat "$t/stack" 2>/dev/null)
-    done
     case "$state:$name" in
       [RD]:*|*:fio|*loop*|*:txg_*) ;;
       *) [[ $stack == *"[zfs]"* || $stack == *"[spl]"* ]] || continue
